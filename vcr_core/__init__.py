@@ -1,0 +1,1 @@
+"""VCR Curation core library."""

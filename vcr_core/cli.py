@@ -1,0 +1,75 @@
+"""The ``vcr`` command.
+
+Each feature area registers its own sub-commands (``register(subparsers)``) in its own module, so
+the command grows without one file everyone edits. A sub-command's handler takes the parsed
+arguments and returns the exit code.
+"""
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+# Modules that contribute sub-commands, in --help order.
+COMMAND_MODULES = [
+    "vcr_core.cli_core",          # schema, ingest, import-traces, validate, db
+    "vcr_core.preprocess.cli",    # preprocess
+    "vcr_core.tools.cli",         # tools, kg
+    "vcr_core.tools.pubmed.cli",  # pubmed
+    "vcr_core.jobs.cli",          # generate, worker, runs, local-model
+    "vcr_core.verify.cli",        # verify, expression
+    "vcr_core.export.cli",        # export
+]
+
+EPILOG = """\
+examples:
+  vcr ingest records.json --name "Tahoe pilot"     store a file of perturbation records
+  vcr preprocess --batch 1                          find entities and PubChem data
+  vcr generate --batch 1 --tool_list '["kg-ner"]'   generate explanations
+  vcr verify --run 1                                check every claim
+  vcr export --verified-only -o approved.jsonl      export approved traces
+
+Every command reads DATABASE_URL (default: an SQLite file in your user data directory) and the
+other settings from the environment or a .env file; see the README."""
+
+
+class _Formatter(argparse.RawDescriptionHelpFormatter, argparse.ArgumentDefaultsHelpFormatter):
+    pass
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The full argument parser with every registered sub-command."""
+    parser = argparse.ArgumentParser(
+        prog="vcr",
+        description="VCR Curation: generate, verify and curate mechanistic explanations of perturbations.",
+        epilog=EPILOG,
+        formatter_class=_Formatter,
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMAND_MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name and (name == exc.name or name.startswith(exc.name + ".")):  # area not in this build
+                continue
+            raise
+        module.register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``vcr`` console script."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 0 if args.command is None else 2
+    try:
+        return int(args.func(args) or 0)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,162 @@
+"""Foundation sub-commands: schema, ingest, import-traces, validate, db info."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from .formalism import explanation_json_schema
+
+
+def _fmt() -> type[argparse.HelpFormatter]:
+    return argparse.RawDescriptionHelpFormatter
+
+
+def _engine():
+    from .store import get_engine
+
+    return get_engine()
+
+
+def cmd_schema(args: argparse.Namespace) -> int:
+    print(json.dumps(explanation_json_schema(), indent=2, ensure_ascii=False))
+    return 0
+
+
+def cmd_ingest(args: argparse.Namespace) -> int:
+    from .ingest import ingest_file
+
+    path = Path(args.file)
+    if not path.is_file():
+        print(f"error: {path} does not exist or is not a file", file=sys.stderr)
+        return 2
+    result = ingest_file(_engine(), path, name=args.name, created_by=args.curator)
+    if result.problems:
+        print(f"error: {path.name} was not stored; fix these {len(result.problems)} problem(s) and ingest it again:", file=sys.stderr)
+        for p in result.problems:
+            print(f"  - {p}", file=sys.stderr)
+        return 1
+    if result.duplicate:
+        print(f"{path.name} is already stored as batch {result.batch_id}; nothing added.")
+    else:
+        print(f"stored {result.added} record(s) from {path.name} as batch {result.batch_id}.")
+    return 0
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    from .importers import import_traces
+
+    paths = [Path(p) for p in args.paths]
+    status = 0
+    for path in paths:
+        if not path.is_file():
+            print(f"error: {path} does not exist or is not a file", file=sys.stderr)
+            status = 2
+            continue
+        try:
+            counts = import_traces(_engine(), path, created_by=args.curator, name=args.name)
+        except ValueError as exc:
+            print(f"error: {path.name}: {exc}", file=sys.stderr)
+            status = 1
+            continue
+        if counts["duplicate"]:
+            print(f"{path.name} was imported before (batch {counts['batch_id']}); nothing added.")
+        else:
+            print(f"{path.name}: {counts['rows']} row(s) -> batch {counts['batch_id']}, run {counts['run_id']}: "
+                  f"{counts['ok']} valid, {counts['invalid']} with errors (stored with their findings), "
+                  f"{counts['report_only']} report only.")
+    return status
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    from .importers import validate_file
+
+    path = Path(args.path)
+    if not path.is_file():
+        print(f"error: {path} does not exist or is not a file", file=sys.stderr)
+        return 2
+    try:
+        results = validate_file(path)
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if args.json:
+        print(json.dumps(results, ensure_ascii=False))
+        return 0
+    for res in results:
+        errors = sum(f["severity"] == "error" for f in res["findings"])
+        warnings = len(res["findings"]) - errors
+        print(f"explanation {res['index']}: {len(res['claims'])} claim(s), {res['edges']} edge(s), "
+              f"{errors} error(s), {warnings} warning(s)")
+        for f in res["findings"]:
+            line = f"line {f['line']}" if f["line"] else "-"
+            print(f"  {f['severity']:<8} {line:<9} {f['code']:<22} {f['message']}")
+    return 0
+
+
+def cmd_db_info(args: argparse.Namespace) -> int:
+    from sqlalchemy import func
+    from sqlmodel import Session, select
+
+    from .settings import get_settings
+    from .store import redact_url, schema_revision
+    from .store.models import TABLE_NAMES
+
+    engine = _engine()
+    with Session(engine) as session:
+        counts = {name: session.exec(select(func.count()).select_from(model)).one() for name, model in TABLE_NAMES.items()}
+    info = {**counts, "counts": counts, "database_url": redact_url(get_settings().resolved_database_url),
+            "schema_revision": schema_revision(engine)}
+    if args.json:
+        print(json.dumps(info))
+        return 0
+    print(f"database: {info['database_url']}")
+    print(f"schema revision: {info['schema_revision']}")
+    for name, n in counts.items():
+        print(f"  {name:<10} {n:>8}")
+    return 0
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    """Add the foundation sub-commands."""
+    p = sub.add_parser("schema", help="print the JSON Schema of a structured explanation", formatter_class=_fmt(),
+                       description="Print the JSON Schema of the canonical explanation form.",
+                       epilog="example:\n  vcr schema > explanation.schema.json")
+    p.set_defaults(func=cmd_schema)
+
+    p = sub.add_parser("ingest", help="validate and store a JSON file of perturbation records", formatter_class=_fmt(),
+                       description="Validate a whole file of perturbation records and store it as a batch. If any record "
+                                   "has a problem, nothing is stored and every problem is listed with its record index "
+                                   "and field path. A file already stored (same bytes) adds nothing.",
+                       epilog="examples:\n  vcr ingest data/demo_records.json\n  vcr ingest tahoe.json --name 'Tahoe plate 3' --curator ana")
+    p.add_argument("file", help="JSON file: a list of records, or one record object")
+    p.add_argument("--name", help="batch name (default: the file name)")
+    p.add_argument("--curator", help="who uploads it")
+    p.set_defaults(func=cmd_ingest)
+
+    p = sub.add_parser("import-traces", help="import outputs of the original pipeline for curation", formatter_class=_fmt(),
+                       description="Load work done with the original pipeline: its structured-explanation output JSON, its "
+                                   "report JSON, or its CSV results. Every row becomes a record plus a trace; rows that "
+                                   "do not parse are stored with their findings, never dropped.",
+                       epilog="examples:\n  vcr import-traces results/structure-explain-results.csv\n  vcr import-traces report_results.json --name 'claude run'")
+    p.add_argument("paths", nargs="+", metavar="PATH", help="files to import (.json, .jsonl, .csv)")
+    p.add_argument("--name", help="batch and run name (default: the file name)")
+    p.add_argument("--curator", help="who imports it")
+    p.set_defaults(func=cmd_import)
+
+    p = sub.add_parser("validate", help="check every explanation in a file", formatter_class=_fmt(),
+                       description="Check every explanation in a file (the text form, or any import format) against the "
+                                   "formalism. Exits 0 whether or not findings exist.",
+                       epilog="examples:\n  vcr validate explanation.txt\n  vcr validate results.csv --json | jq '.[].findings'")
+    p.add_argument("path", help="a .txt file in the text form, or .json/.jsonl/.csv in an import format")
+    p.add_argument("--json", action="store_true", help="print one JSON list, one object per explanation")
+    p.set_defaults(func=cmd_validate)
+
+    p = sub.add_parser("db", help="database information", formatter_class=_fmt(),
+                       description="Inspect the database (DATABASE_URL).", epilog="example:\n  vcr db info --json")
+    dsub = p.add_subparsers(dest="db_command", metavar="SUBCOMMAND")
+    pi = dsub.add_parser("info", help="row counts per table, URL without credentials, schema revision")
+    pi.add_argument("--json", action="store_true", help="print JSON")
+    pi.set_defaults(func=cmd_db_info)
+    p.set_defaults(func=lambda a: (p.print_help(), 0)[1])

@@ -1,0 +1,239 @@
+"""Read explanations from files: the text form and the original pipeline's output formats.
+
+Formats (detected from content, not only the extension):
+
+* structured-explanation output JSON: a list of objects with index, input_perturbation, thinking,
+  answer, explain, dag, raw_response, question, input_report_text, additional_info;
+* report JSON: a list of objects with index, perturbation, report_text, ...;
+* CSV with the columns index, question, thinking, answer, explain, dag, raw_response, success, error,
+  input_perturbation, input_report_text (``input_perturbation`` may be a Python dict literal);
+* JSONL with one such object per line;
+* a plain text file holding one explanation in the text form.
+
+``vcr import-traces`` stores each row as a record plus a trace (rows that do not parse are stored
+with their findings, never dropped); ``vcr validate`` only reports.
+"""
+from __future__ import annotations
+
+import ast
+import csv
+import hashlib
+import io
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.engine import Engine
+from sqlmodel import select
+
+from .formalism import Finding, ParseResult, parse_text, to_text, validate_parsed
+from .formalism.findings import error
+from .records import Record, parse_record
+from .store import Batch, Run, session_scope, utcnow
+from .store import Record as RecordRow
+from .store.traces import save_trace
+
+csv.field_size_limit(1 << 30)
+
+
+@dataclass
+class ImportedRow:
+    """One explanation read from a file, with the record it explains (when the file says)."""
+
+    position: int
+    index: str
+    text: str | None
+    record_obj: Any = None
+    report: str | None = None
+    raw_output: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+    problems: list[str] = field(default_factory=list)
+
+
+def _blank(v: Any) -> bool:
+    return v is None or (isinstance(v, float) and v != v) or (isinstance(v, str) and not v.strip())
+
+
+def compose_text(row: dict[str, Any]) -> str | None:
+    """The text form of a row: its explain/dag fields when present, else its raw response."""
+    explain, dag = row.get("explain"), row.get("dag")
+    if not _blank(explain) or not _blank(dag):
+        parts = []
+        for tag, key in (("think", "thinking"), ("answer", "answer"), ("explain", "explain"), ("dag", "dag")):
+            val = row.get(key)
+            if not _blank(val):
+                val = str(val)
+                # Some outputs keep their tags inside the field; do not wrap twice.
+                parts.append(val if f"<{tag}" in val.lower() else f"<{tag}>\n{val}\n</{tag}>")
+        return "\n".join(parts)
+    raw = row.get("raw_response")
+    return None if _blank(raw) else str(raw)
+
+
+def _literal_obj(value: Any) -> tuple[Any, str | None]:
+    """Decode a JSON object or a Python dict literal (as the original CSVs hold)."""
+    if not isinstance(value, str):
+        return value, None
+    text = value.strip()
+    if not text:
+        return None, None
+    try:
+        return json.loads(text), None
+    except json.JSONDecodeError:
+        pass
+    try:
+        return ast.literal_eval(text), None
+    except (ValueError, SyntaxError, MemoryError, RecursionError) as exc:
+        return None, f"input_perturbation could not be read ({type(exc).__name__})"
+
+
+def _row_from_obj(obj: dict[str, Any], position: int) -> ImportedRow:
+    index = str(obj.get("index", position))
+    rec_obj, problem = _literal_obj(obj.get("input_perturbation", obj.get("perturbation")))
+    report = obj.get("input_report_text") if not _blank(obj.get("input_report_text")) else obj.get("report_text")
+    row = ImportedRow(position=position, index=index, text=compose_text(obj), record_obj=rec_obj,
+                      report=None if _blank(report) else str(report),
+                      raw_output=None if _blank(obj.get("raw_response")) else str(obj.get("raw_response")),
+                      extra={k: obj[k] for k in ("question", "additional_info", "success", "error") if k in obj and not _blank(obj[k])})
+    if problem:
+        row.problems.append(problem)
+    return row
+
+
+def read_rows(data: bytes, filename: str = "") -> list[ImportedRow]:
+    """Every explanation in a file, whatever its format. Raises ValueError for unreadable files."""
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"{filename or 'the file'} is not UTF-8 text (byte {exc.start})") from exc
+    name = filename.lower()
+    stripped = text.lstrip()
+    if name.endswith(".csv"):
+        reader = csv.DictReader(io.StringIO(text))
+        return [_row_from_obj(dict(r), i) for i, r in enumerate(reader)]
+    if name.endswith(".jsonl"):
+        rows = []
+        for i, line in enumerate(text.splitlines()):
+            if line.strip():
+                try:
+                    obj = json.loads(line)
+                except json.JSONDecodeError as exc:
+                    rows.append(ImportedRow(position=i, index=str(i), text=None, problems=[f"line {i + 1} is not JSON: {exc.msg}"]))
+                    continue
+                rows.append(_row_from_obj(obj if isinstance(obj, dict) else {"raw_response": str(obj)}, i))
+        return rows
+    if stripped.startswith(("[", "{")):
+        try:
+            obj = json.loads(text)
+        except json.JSONDecodeError as exc:
+            if name.endswith(".json"):
+                raise ValueError(f"not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}") from exc
+            obj = None
+        if isinstance(obj, dict):
+            if "nodes" in obj and "edges" in obj:  # canonical JSON form
+                from .formalism import Explanation
+                return [ImportedRow(position=0, index=str(obj.get("index", 0)), text=to_text(Explanation.model_validate(obj)))]
+            obj = [obj]
+        if isinstance(obj, list):
+            return [_row_from_obj(o if isinstance(o, dict) else {"raw_response": str(o)}, i) for i, o in enumerate(obj)]
+    return [ImportedRow(position=0, index="0", text=text)]
+
+
+def check_row(row: ImportedRow) -> tuple[ParseResult | None, list[Finding]]:
+    """Parse and check one row's explanation (report-only rows have none)."""
+    if row.text is None:
+        findings = [error("missing_explain", "this row has no explanation (no explain/dag fields and no raw response)")]
+        return None, findings
+    result = parse_text(row.text)
+    return result, validate_parsed(result)
+
+
+def _record_from_row(row: ImportedRow) -> tuple[Record, list[str]]:
+    obj = row.record_obj
+    problems = list(row.problems)
+    if isinstance(obj, dict):
+        if "perturbations" in obj and "perturbation" not in obj:
+            obj = {"index": row.index, "perturbation": obj}
+        obj = {"index": row.index, **obj} if "index" not in obj else obj
+        rec, probs = parse_record(obj, row.position)
+        problems += [str(p) for p in probs]
+        if rec is not None:
+            return rec, problems
+    elif obj is not None:
+        problems.append("input_perturbation is not an object")
+    raw = obj if isinstance(obj, dict) else {"input_perturbation": row.record_obj}
+    return Record(index=row.index, shape="single", raw=raw if isinstance(raw, dict) else {}), problems
+
+
+def import_traces(engine: Engine, path: str | Path, *, created_by: str | None = None, name: str | None = None) -> dict[str, Any]:
+    """Store every row of an original-pipeline output file as a record plus a trace.
+
+    The file becomes one batch (kind 'import') and one run (mode 'import'); importing the same
+    bytes again adds nothing. Returns counts: rows, ok, invalid, report_only, batch_id, run_id, duplicate.
+    """
+    path = Path(path)
+    data = path.read_bytes()
+    rows = read_rows(data, path.name)
+    content_hash = hashlib.sha256(b"import:" + data).hexdigest()
+    counts = {"rows": len(rows), "ok": 0, "invalid": 0, "report_only": 0, "duplicate": False}
+    with session_scope(engine) as session:
+        existing = session.exec(select(Batch).where(Batch.content_hash == content_hash)).first()
+        if existing is not None:
+            run = session.exec(select(Run).where(Run.batch_id == existing.id)).first()
+            return counts | {"duplicate": True, "batch_id": existing.id, "run_id": run.id if run else None}
+        batch = Batch(name=name or path.stem, content_hash=content_hash, kind="import", source_filename=path.name,
+                      created_by=created_by, n_records=len(rows))
+        session.add(batch)
+        session.flush()
+        run = Run(name=name or path.stem, batch_id=batch.id, mode="import", status="done", n_total=len(rows),
+                  created_by=created_by, started_at=utcnow(), finished_at=utcnow(), options={"source": path.name})
+        session.add(run)
+        session.flush()
+        seen: set[str] = set()
+        for row in rows:
+            rec, problems = _record_from_row(row)
+            index = rec.index if rec.index not in seen else f"{rec.index}#{row.position}"
+            seen.add(index)
+            rec_row = RecordRow(batch_id=batch.id, index=index, position=row.position, label=rec.label,
+                                perturbation_name=rec.perturbation.label if rec.perturbations else None,
+                                context_label=rec.context.label, raw=rec.raw,
+                                normalized=rec.model_dump(mode="json", exclude={"raw"}),
+                                preprocessed={k: getattr(rec, k) for k in ("perturbation_entity", "context_entity", "pubchem_info", "entities")
+                                              if getattr(rec, k) is not None} or None)
+            session.add(rec_row)
+            session.flush()
+            result, findings = check_row(row)
+            status = None
+            if result is None and row.report:
+                status = "report_only"
+                findings = []
+            trace = save_trace(session, run_id=run.id, record=rec_row,
+                               explanation=result.explanation if result else None, findings=findings,
+                               source="imported", report=row.report, raw_output=row.raw_output or row.text,
+                               text_form=to_text(result.explanation) if result else None,
+                               errors=problems or None, meta=row.extra or None, **({"status": status} if status else {}))
+            key = {"ok": "ok", "report_only": "report_only"}.get(trace.status, "invalid")
+            counts[key] += 1
+        run.n_done = counts["ok"] + counts["report_only"]
+        run.n_invalid = counts["invalid"]
+        session.add(run)
+        return counts | {"batch_id": batch.id, "run_id": run.id}
+
+
+def validate_file(path: str | Path) -> list[dict[str, Any]]:
+    """One summary per explanation in a file: index, claims (the nodes other than set_context),
+    edges (their number) and findings (as dicts)."""
+    path = Path(path)
+    out = []
+    for row in read_rows(path.read_bytes(), path.name):
+        result, findings = check_row(row)
+        expl = result.explanation if result else None
+        out.append({
+            "index": row.index,
+            "claims": [n.model_dump(mode="json") | {"line": n.line} for n in expl.claims] if expl else [],
+            "edges": len(expl.edges) if expl else 0,
+            "findings": [f.model_dump() for f in findings] + [
+                {"code": "record_problem", "severity": "warning", "line": None, "message": p} for p in row.problems],
+        })
+    return out

@@ -1,0 +1,91 @@
+"""One settings object, read from the environment and a ``.env`` file.
+
+Names follow the original pipeline (``DATA_DIR``, ``STARK_PRIMEKG_DIR``, ``DRUGBANK_XML_PATH``,
+provider keys) plus the application's own. Every setting is documented in the README; a test
+fails when one is not.
+"""
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+import platformdirs
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+APP_NAME = "vcr-curation"
+
+
+def user_data_dir() -> Path:
+    """Per-user data directory (database, caches) unless ``VCR_HOME`` says otherwise."""
+    return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
+
+
+class Settings(BaseSettings):
+    """Application settings. Environment variables win over ``.env``; unknown keys are ignored."""
+
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore", case_sensitive=False)
+
+    # -- where things live
+    vcr_home: Path = Field(default_factory=user_data_dir, description="Per-user directory for the database and caches.")
+    database_url: str | None = Field(default=None, description="SQLAlchemy URL; default: SQLite file in VCR_HOME.")
+    data_dir: Path | None = Field(default=None, description="Original pipeline's data directory (mondo.json, ...).")
+    stark_primekg_dir: Path | None = Field(default=None, description="STaRK PrimeKG directory.")
+    primekg_csv: Path | None = Field(default=None, description="PrimeKG kg.csv file (alternative to STaRK).")
+    drugbank_xml_path: Path | None = Field(default=None, description="Optional DrugBank full database XML.")
+
+    # -- providers (never stored, logged or shown)
+    anthropic_api_key: SecretStr | None = None
+    openai_api_key: SecretStr | None = None
+    gemini_api_key: SecretStr | None = None
+    ncbi_api_key: SecretStr | None = None
+
+    # -- preprocessing and tools
+    ner_backend: str = Field(default="dictionary", description="'dictionary' (offline) or 'hunflair2'.")
+    hunflair2_model: str = Field(default="hunflair/hunflair2-ner", description="flair model name or path.")
+    pubmed_backend: str = Field(default="auto", description="'auto', 'server', 'native', 'eutils' or 'off'.")
+    pubmed_server_url: str | None = Field(default=None, description="Base URL of a /find_matches server.")
+    pubmed_index_dir: Path | None = Field(default=None, description="Native index directory (data.bin, ids.bin).")
+    pubmed_db: Path | None = Field(default=None, description="SQLite articles database (pubmed-vectors schema).")
+    offline: bool = Field(default=False, description="Never touch the network (PubChem, E-utilities, Harmonizome, Wikipedia).")
+    tool_timeout_s: float = Field(default=60.0, description="Per-tool time-out for one record.")
+
+    # -- models
+    default_model: str | None = Field(default=None, description="litellm model used when none is chosen.")
+    llm_timeout_s: float = Field(default=120.0, description="Per-call time-out for model calls.")
+    llm_max_retries: int = Field(default=4, description="Retries on 429, 5xx and time-outs.")
+    local_model_port: int = Field(default=8765, description="Port of the embedded local model server on 127.0.0.1.")
+
+    # -- ingest
+    max_upload_mb: float = Field(default=50.0, description="Largest accepted upload, in MB.")
+
+    # -- filter policy
+    policy_min_supported: float = Field(default=0.5, description="Share of claims that must be supported to pass.")
+    expression_padj: float = Field(default=0.05, description="Adjusted p below which a gene counts as significant.")
+    expression_min_abs_log2fc: float = Field(default=1.0, description="|log2FC| above which a gene counts as changed.")
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{self.vcr_home / 'vcr.db'}"
+
+    @property
+    def cache_dir(self) -> Path:
+        path = self.vcr_home / "cache"
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+
+    def provider_keys(self) -> dict[str, bool]:
+        """Which provider keys are present (never the keys themselves)."""
+        return {
+            "anthropic": bool(self.anthropic_api_key and self.anthropic_api_key.get_secret_value()),
+            "openai": bool(self.openai_api_key and self.openai_api_key.get_secret_value()),
+            "gemini": bool(self.gemini_api_key and self.gemini_api_key.get_secret_value()),
+        }
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings (cached; call ``get_settings.cache_clear()`` after changing env)."""
+    return Settings()

@@ -1,0 +1,121 @@
+"""Engine, sessions and schema upgrades.
+
+SQLite runs with WAL, a busy timeout and foreign keys on, and is safe to share across threads
+(Streamlit sessions, the worker). Any SQLAlchemy URL works (PostgreSQL included): the SQL is
+portable and the schema is managed by Alembic migrations, applied on start by the app and CLI.
+"""
+from __future__ import annotations
+
+import threading
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+from sqlalchemy import event, inspect
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.pool import StaticPool
+from sqlmodel import Session, create_engine
+
+from ..settings import get_settings
+from . import models  # noqa: F401  (registers the tables on SQLModel.metadata)
+
+_LOCK = threading.Lock()
+_ENGINES: dict[str, Engine] = {}
+_UPGRADED: set[str] = set()
+MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+
+
+def _sqlite_pragmas(dbapi_conn, _record) -> None:  # pragma: no cover - exercised via every test
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA busy_timeout=30000")
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.close()
+
+
+def redact_url(url: str) -> str:
+    """The URL without its password, safe to print."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:  # noqa: BLE001 - an unparsable URL is shown as a placeholder, never raw
+        return "<unparsable database URL>"
+
+
+def make_engine(url: str) -> Engine:
+    """A new engine for ``url`` with the SQLite settings applied."""
+    u = make_url(url)
+    if u.get_backend_name() == "sqlite":
+        db = u.database
+        kwargs: dict = {"connect_args": {"check_same_thread": False, "timeout": 30}}
+        if not db or db == ":memory:":
+            kwargs["poolclass"] = StaticPool
+        else:
+            Path(db).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, **kwargs)
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    return create_engine(url, pool_pre_ping=True)
+
+
+def get_engine(url: str | None = None, *, upgrade: bool = True) -> Engine:
+    """The shared engine for ``url`` (default: the settings' database), upgraded to the latest schema."""
+    url = url or get_settings().resolved_database_url
+    with _LOCK:
+        engine = _ENGINES.get(url)
+        if engine is None:
+            engine = _ENGINES[url] = make_engine(url)
+        if upgrade and url not in _UPGRADED:
+            upgrade_database(engine)
+            _UPGRADED.add(url)
+    return engine
+
+
+def dispose_engines() -> None:
+    """Forget cached engines (tests that switch DATABASE_URL call this)."""
+    with _LOCK:
+        for e in _ENGINES.values():
+            e.dispose()
+        _ENGINES.clear()
+        _UPGRADED.clear()
+
+
+def _alembic_config(engine: Engine):
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    cfg.set_main_option("sqlalchemy.url", engine.url.render_as_string(hide_password=False).replace("%", "%%"))
+    return cfg
+
+
+def upgrade_database(engine: Engine) -> None:
+    """Apply every pending Alembic migration."""
+    from alembic import command
+
+    cfg = _alembic_config(engine)
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "head")
+
+
+def schema_revision(engine: Engine) -> str | None:
+    """The database's current Alembic revision."""
+    from alembic.runtime.migration import MigrationContext
+
+    with engine.connect() as conn:
+        if not inspect(conn).has_table("alembic_version"):
+            return None
+        return MigrationContext.configure(conn).get_current_revision()
+
+
+@contextmanager
+def session_scope(engine: Engine | None = None) -> Iterator[Session]:
+    """A session for one unit of work: committed on success, rolled back on error."""
+    with Session(engine or get_engine(), expire_on_commit=False) as session:
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise

@@ -1,0 +1,239 @@
+"""SQLModel tables. The database is the state: every page, worker and command reads and writes here.
+
+Machine verdicts (``Verdict``) and human judgments (``Curation``) are separate, append-only rows;
+the current state of a claim or trace is derived from them (see ``vcr_core.store.queries``).
+Columns marked JSON hold lists or objects; ``meta`` columns leave room for additions without a
+migration.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any, Optional
+
+from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+def utcnow() -> datetime:
+    """Current time in UTC, timezone-aware (SQLModel stores datetimes as UTC and requires tz info)."""
+    return datetime.now(timezone.utc)
+
+
+def _json(**kw: Any) -> Any:
+    return Field(default=None, sa_column=Column(JSON, nullable=True), **kw)
+
+
+def _text(**kw: Any) -> Any:
+    return Field(default=None, sa_column=Column(Text, nullable=True), **kw)
+
+
+class Batch(SQLModel, table=True):
+    """An upload (or an import): a named set of records with the hash of the file's bytes."""
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    name: str
+    content_hash: str = Field(index=True, unique=True)
+    kind: str = Field(default="upload", description="'upload' or 'import'")
+    source_filename: Optional[str] = None
+    created_by: Optional[str] = None
+    created_at: datetime = Field(default_factory=utcnow)
+    n_records: int = 0
+    meta: Optional[dict] = _json()
+
+
+class Record(SQLModel, table=True):
+    """One perturbation record: the raw object, its normalised form and preprocessing output."""
+
+    __table_args__ = (UniqueConstraint("batch_id", "index", name="uq_record_batch_index"),)
+    id: Optional[int] = Field(default=None, primary_key=True)
+    batch_id: int = Field(foreign_key="batch.id", index=True)
+    index: str
+    position: int = 0
+    label: str = ""
+    perturbation_name: Optional[str] = Field(default=None, index=True)
+    context_label: Optional[str] = None
+    raw: Optional[dict] = _json()
+    normalized: Optional[dict] = _json()
+    preprocessed: Optional[dict] = _json(description="perturbation_entity, context_entity, pubchem_info, entities")
+    preprocessed_at: Optional[datetime] = None
+    preprocess_error: Optional[str] = _text()
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Run(SQLModel, table=True):
+    """A generation run: records x configuration, with status, counts, timings, tokens and cost."""
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    name: str = ""
+    batch_id: Optional[int] = Field(default=None, foreign_key="batch.id", index=True)
+    record_ids: Optional[list] = _json(description="Explicit selection; None means the whole batch.")
+    tools: Optional[list] = _json()
+    provider: Optional[str] = None
+    model: Optional[str] = None
+    mode: str = "report-explain"
+    options: Optional[dict] = _json()
+    status: str = Field(default="queued", index=True, description="queued, running, done, failed, cancelled")
+    n_total: int = 0
+    n_done: int = 0
+    n_failed: int = 0
+    n_invalid: int = 0
+    created_by: Optional[str] = None
+    created_at: datetime = Field(default_factory=utcnow)
+    started_at: Optional[datetime] = None
+    finished_at: Optional[datetime] = None
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cost_usd: float = 0.0
+    error: Optional[str] = _text()
+    meta: Optional[dict] = _json()
+
+
+class Trace(SQLModel, table=True):
+    """The output for one record in one run: report, explanation, raw model output, tool context."""
+
+    __table_args__ = (UniqueConstraint("run_id", "record_id", name="uq_trace_run_record"),)
+    id: Optional[int] = Field(default=None, primary_key=True)
+    run_id: int = Field(foreign_key="run.id", index=True)
+    record_id: int = Field(foreign_key="record.id", index=True)
+    status: str = Field(default="ok", index=True, description="ok, invalid (failed validation), failed (no output)")
+    source: str = Field(default="generated", description="'generated' or 'imported'")
+    report: Optional[str] = _text()
+    explanation: Optional[dict] = _json(description="Canonical JSON form")
+    text_form: Optional[str] = _text()
+    raw_output: Optional[str] = _text()
+    tool_context: Optional[dict] = _json(description="Per tool: prompt text, structured evidence, status")
+    findings: Optional[list] = _json()
+    errors: Optional[list] = _json()
+    prompt_version: Optional[str] = None
+    provider: Optional[str] = None
+    model: Optional[str] = None
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cost_usd: float = 0.0
+    latency_s: float = 0.0
+    n_claims: int = 0
+    created_at: datetime = Field(default_factory=utcnow)
+    meta: Optional[dict] = _json()
+
+
+class Claim(SQLModel, table=True):
+    """A node of a trace other than set_context, with its deterministic hash."""
+
+    __table_args__ = (UniqueConstraint("trace_id", "position", name="uq_claim_trace_position"),)
+    id: Optional[int] = Field(default=None, primary_key=True)
+    trace_id: int = Field(foreign_key="trace.id", index=True)
+    position: int = 0
+    node_id: str
+    action: str = Field(index=True)
+    args: Optional[dict] = _json()
+    via: Optional[str] = _text()
+    confidence: Optional[str] = None
+    text: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    hash: str = Field(index=True)
+
+
+class Verdict(SQLModel, table=True):
+    """A machine verdict on a claim (or a trace-level finding when claim_id is None). Never overwritten."""
+
+    __table_args__ = (Index("ix_verdict_cache", "claim_hash", "verifier", "version"),)
+    id: Optional[int] = Field(default=None, primary_key=True)
+    trace_id: int = Field(foreign_key="trace.id", index=True)
+    claim_id: Optional[int] = Field(default=None, foreign_key="claim.id", index=True)
+    claim_hash: Optional[str] = None
+    verifier: str
+    version: str = "1"
+    verdict: str = Field(description="supported, contradicted, unverifiable")
+    score: float = 0.0
+    evidence: Optional[list] = _json()
+    message: Optional[str] = _text()
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class TraceVerdict(SQLModel, table=True):
+    """The filter policy's verdict on a trace, with the policy that produced it."""
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    trace_id: int = Field(foreign_key="trace.id", index=True)
+    verdict: str = Field(description="pass or fail")
+    policy: Optional[dict] = _json()
+    summary: Optional[dict] = _json()
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Curation(SQLModel, table=True):
+    """A curator's judgment, append-only. Claim level: accept / override; trace level: approve /
+    reject / needs_work / back_to_review."""
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    target: str = Field(default="claim", description="'claim' or 'trace'")
+    trace_id: int = Field(foreign_key="trace.id", index=True)
+    claim_id: Optional[int] = Field(default=None, foreign_key="claim.id", index=True)
+    claim_hash: Optional[str] = Field(default=None, index=True)
+    curator: str = Field(index=True)
+    judgment: str
+    verdict: Optional[str] = None
+    tag: Optional[str] = None
+    note: Optional[str] = _text()
+    claim_snapshot: Optional[dict] = _json()
+    app_version: Optional[str] = None
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Job(SQLModel, table=True):
+    """Background work (generate, verify, preprocess): status, progress, heartbeat, error."""
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    kind: str = Field(index=True)
+    run_id: Optional[int] = Field(default=None, foreign_key="run.id", index=True)
+    payload: Optional[dict] = _json()
+    status: str = Field(default="queued", index=True, description="queued, running, done, failed, cancelled")
+    progress: float = 0.0
+    n_done: int = 0
+    n_total: int = 0
+    message: Optional[str] = _text()
+    error: Optional[str] = _text()
+    cancel_requested: bool = False
+    worker_id: Optional[str] = None
+    heartbeat_at: Optional[datetime] = None
+    created_at: datetime = Field(default_factory=utcnow)
+    started_at: Optional[datetime] = None
+    finished_at: Optional[datetime] = None
+
+
+class LlmCall(SQLModel, table=True):
+    """One model call: purpose, model, tokens, cost, latency, error. Never holds keys."""
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    run_id: Optional[int] = Field(default=None, foreign_key="run.id", index=True)
+    trace_id: Optional[int] = Field(default=None, foreign_key="trace.id", index=True)
+    record_id: Optional[int] = Field(default=None, foreign_key="record.id")
+    purpose: str = Field(description="report, explain, repair, judge, falsify")
+    provider: Optional[str] = None
+    model: Optional[str] = None
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cost_usd: float = 0.0
+    latency_s: float = 0.0
+    attempts: int = 1
+    error: Optional[str] = _text()
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class ExpressionRow(SQLModel, table=True):
+    """Differential-expression results attached to a batch (for the expression verifier)."""
+
+    __table_args__ = (Index("ix_expression_lookup", "batch_id", "perturbation", "gene"),)
+    id: Optional[int] = Field(default=None, primary_key=True)
+    batch_id: int = Field(foreign_key="batch.id", index=True)
+    perturbation: str
+    context: Optional[str] = None
+    gene: str
+    log2fc: float
+    padj: Optional[float] = None
+    source: Optional[str] = None
+
+
+TABLE_NAMES = {
+    "batches": Batch, "records": Record, "runs": Run, "traces": Trace, "claims": Claim,
+    "verdicts": Verdict, "curations": Curation, "jobs": Job,
+}
