@@ -1,0 +1,327 @@
+"""Shared HTTP helper for the web tools (E-utilities, Harmonizome, Wikipedia, PubMed servers).
+
+One place decides how the tools talk to the outside world:
+
+* time-outs on every request, retries with exponential backoff on connection errors, time-outs,
+  HTTP 429 and 5xx (``Retry-After`` is honoured);
+* a per-host rate limit shared by every client in the process (NCBI allows 3 requests/s);
+* a disk cache of successful GET answers under ``settings.cache_dir / "http"``;
+* a clear ``unavailable: no network`` error when ``OFFLINE=true`` or the host cannot be reached.
+
+Loopback hosts (127.0.0.1, localhost, ::1) are never considered "network": local servers keep
+working with ``OFFLINE=true``.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import random
+import socket
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode, urlsplit
+
+import httpx
+
+from .base import ToolStatus
+
+LOOPBACK = {"127.0.0.1", "localhost", "::1", "[::1]"}
+RETRY_STATUS = {429, 500, 502, 503, 504}
+USER_AGENT = "vcr-curation/0.1 (mechanistic explanation curation; https://github.com/valence-labs/VCR-Agent)"
+# Keys never written into the cache (key material, not part of the question asked).
+SECRET_PARAMS = {"api_key", "apikey", "key", "token"}
+
+
+class NetworkUnavailable(RuntimeError):
+    """No network: ``OFFLINE=true`` or the host cannot be reached. The message starts with ``unavailable:``."""
+
+
+class HttpError(RuntimeError):
+    """The service answered with an error status (after retries); carries ``status`` and ``body``."""
+
+    def __init__(self, message: str, status: int | None = None, body: str = ""):
+        super().__init__(message)
+        self.status = status
+        self.body = body
+
+
+@dataclass
+class HttpAnswer:
+    """A finished HTTP exchange: status, text body, headers; ``cached`` when served from disk."""
+
+    status: int
+    text: str
+    headers: dict[str, str] = field(default_factory=dict)
+    cached: bool = False
+
+    def json(self) -> Any:
+        return json.loads(self.text)
+
+
+def is_loopback(url: str) -> bool:
+    """True for URLs on this machine (always allowed, even offline)."""
+    return (urlsplit(url).hostname or "") in LOOPBACK
+
+
+def _offline() -> bool:
+    from ..settings import get_settings
+
+    return bool(get_settings().offline)
+
+
+# -- rate limiting ------------------------------------------------------------------------------
+
+class RateLimiter:
+    """At most ``rate_per_s`` request starts per second (evenly spaced), safe across threads."""
+
+    def __init__(self, rate_per_s: float):
+        self.interval = 1.0 / rate_per_s if rate_per_s > 0 else 0.0
+        self._next = 0.0
+        self._lock = threading.Lock()
+
+    def wait(self) -> float:
+        """Block until a request may start; returns the time slept."""
+        if not self.interval:
+            return 0.0
+        with self._lock:
+            now = time.monotonic()
+            start = max(now, self._next)
+            self._next = start + self.interval
+        delay = start - now
+        if delay > 0:
+            time.sleep(delay)
+        return max(delay, 0.0)
+
+
+_LIMITERS: dict[tuple[str, float], RateLimiter] = {}
+_LIMITERS_LOCK = threading.Lock()
+
+
+def rate_limiter(host: str, rate_per_s: float) -> RateLimiter:
+    """The process-wide limiter for ``host`` at ``rate_per_s`` (shared by every client of that host)."""
+    with _LIMITERS_LOCK:
+        key = (host, rate_per_s)
+        if key not in _LIMITERS:
+            _LIMITERS[key] = RateLimiter(rate_per_s)
+        return _LIMITERS[key]
+
+
+# -- disk cache ---------------------------------------------------------------------------------
+
+class DiskCache:
+    """Successful answers as small JSON files, one per request key, with a time-to-live."""
+
+    def __init__(self, directory: Path, ttl_s: float):
+        self.directory = Path(directory)
+        self.ttl_s = ttl_s
+
+    def _path(self, key: str) -> Path:
+        return self.directory / key[:2] / f"{key}.json"
+
+    def get(self, key: str) -> HttpAnswer | None:
+        path = self._path(key)
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        if time.time() - data.get("time", 0) > self.ttl_s:
+            return None
+        return HttpAnswer(data["status"], data["text"], data.get("headers", {}), cached=True)
+
+    def put(self, key: str, url: str, answer: HttpAnswer) -> None:
+        path = self._path(key)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(f".{os.getpid()}.{threading.get_ident()}.tmp")
+        payload = {"time": time.time(), "url": url, "status": answer.status, "text": answer.text,
+                   "headers": {k: v for k, v in answer.headers.items() if k.lower() == "content-type"}}
+        tmp.write_text(json.dumps(payload), encoding="utf-8")
+        os.replace(tmp, path)  # atomic: a reader never sees half a file
+
+
+def cache_key(method: str, url: str, params: dict[str, Any] | None, body: Any = None) -> str:
+    """A stable key of a request, without secret parameters."""
+    clean = sorted((k, str(v)) for k, v in (params or {}).items() if k.lower() not in SECRET_PARAMS)
+    raw = json.dumps([method.upper(), url, clean, body], sort_keys=True, default=str)
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+# -- reachability -------------------------------------------------------------------------------
+
+_PROBES: dict[tuple[str, int], tuple[float, str | None]] = {}
+_PROBE_TTL_S = 60.0
+
+
+def probe(url: str, timeout_s: float = 2.0) -> str | None:
+    """None when ``url``'s host accepts a TCP connection, else an ``unavailable: ...`` sentence.
+
+    Cached for a minute per host so a status page does not wait on every render.
+    """
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    if not is_loopback(url) and _offline():
+        return "unavailable: no network (OFFLINE=true)"
+    cached = _PROBES.get((host, port))
+    if cached and time.monotonic() - cached[0] < _PROBE_TTL_S:
+        return cached[1]
+    try:
+        with socket.create_connection((host, port), timeout=timeout_s):
+            reason = None
+    except OSError as exc:
+        reason = f"unavailable: no network (cannot reach {host}:{port}: {exc.strerror or exc})"
+    _PROBES[(host, port)] = (time.monotonic(), reason)
+    return reason
+
+
+def clear_probes() -> None:
+    """Forget cached reachability results (tests, settings changes)."""
+    _PROBES.clear()
+
+
+# -- the client ---------------------------------------------------------------------------------
+
+class HttpClient:
+    """An HTTP client for one service: base URL, time-out, retries, rate limit and disk cache.
+
+    ``name`` is the service's name in messages ("NCBI E-utilities", "Harmonizome", ...).
+    """
+
+    def __init__(self, base_url: str, *, name: str, timeout_s: float = 20.0, retries: int = 3,
+                 backoff_s: float = 0.5, max_wait_s: float = 30.0, rate_per_s: float | None = None,
+                 cache_ttl_s: float | None = 7 * 24 * 3600, cache_namespace: str | None = None,
+                 headers: dict[str, str] | None = None, cache_not_found: tuple[int, ...] = ()):
+        self.base_url = base_url.rstrip("/")
+        self.cache_not_found = set(cache_not_found)  # "no such name" answers worth remembering too
+        self.name = name
+        self.timeout_s = timeout_s
+        self.retries = retries
+        self.backoff_s = backoff_s
+        self.max_wait_s = max_wait_s
+        self.host = urlsplit(self.base_url).netloc
+        self.limiter = rate_limiter(self.host, rate_per_s) if rate_per_s else None
+        self.cache_ttl_s = cache_ttl_s
+        self.cache_namespace = cache_namespace or (urlsplit(self.base_url).hostname or "local")
+        self.headers = {"User-Agent": USER_AGENT, **(headers or {})}
+        self._client = httpx.Client(timeout=timeout_s, headers=self.headers, follow_redirects=True)
+
+    # public API
+    def status(self) -> ToolStatus:
+        """Available unless offline or the host is unreachable (cached TCP probe)."""
+        reason = probe(self.base_url)
+        return ToolStatus(reason is None, reason, detail=self.base_url)
+
+    def get(self, path: str = "", params: dict[str, Any] | None = None, *, cache: bool = True) -> HttpAnswer:
+        """GET ``base_url + path``; a 2xx answer (or raises NetworkUnavailable / HttpError)."""
+        return self.request("GET", path, params=params, cache=cache)
+
+    def get_json(self, path: str = "", params: dict[str, Any] | None = None, *, cache: bool = True) -> Any:
+        """GET and decode JSON; HttpError when the body is not JSON."""
+        answer = self.get(path, params, cache=cache)
+        return self._decode(answer, path)
+
+    def post_json(self, path: str, payload: Any, *, cache: bool = False) -> HttpAnswer:
+        """POST a JSON body; a 2xx answer (or raises)."""
+        return self.request("POST", path, json_body=payload, cache=cache)
+
+    def request(self, method: str, path: str = "", *, params: dict[str, Any] | None = None,
+                json_body: Any = None, cache: bool = True) -> HttpAnswer:
+        """One logical request: cache, offline check, rate limit, retries with backoff."""
+        url = self._url(path)
+        if not is_loopback(url) and _offline():
+            raise NetworkUnavailable(f"unavailable: no network (OFFLINE=true; {self.name} not asked)")
+        store = self._cache() if cache and method == "GET" else None
+        key = cache_key(method, url, params, json_body) if store else ""
+        shown = url + ("?" + urlencode(_public(params)) if params else "")
+        if store and (hit := store.get(key)):
+            if hit.status >= 400:
+                raise HttpError(_error_message(self.name, hit.status, hit.text, 0), hit.status, hit.text)
+            return hit
+        try:
+            answer = self._with_retries(method, url, params, json_body)
+        except HttpError as exc:
+            if store and exc.status in self.cache_not_found:
+                store.put(key, shown, HttpAnswer(exc.status, exc.body))
+            raise
+        if store and 200 <= answer.status < 300:
+            store.put(key, shown, answer)
+        return answer
+
+    def close(self) -> None:
+        self._client.close()
+
+    # internals
+    def _url(self, path: str) -> str:
+        if path.startswith("http://") or path.startswith("https://"):
+            return path
+        if not path:
+            return self.base_url
+        return f"{self.base_url}/{path.lstrip('/')}"
+
+    def _cache(self) -> DiskCache | None:
+        if not self.cache_ttl_s:
+            return None
+        from ..settings import get_settings
+
+        return DiskCache(get_settings().cache_dir / "http" / self.cache_namespace, self.cache_ttl_s)
+
+    def _with_retries(self, method: str, url: str, params: dict[str, Any] | None, json_body: Any) -> HttpAnswer:
+        last_error = ""
+        for attempt in range(self.retries + 1):
+            if self.limiter:
+                self.limiter.wait()
+            try:
+                resp = self._client.request(method, url, params=params, json=json_body)
+            except httpx.ConnectError as exc:
+                last_error = f"unavailable: no network (cannot reach {self.host}: {exc})"
+                if attempt == self.retries:
+                    raise NetworkUnavailable(last_error) from exc
+            except httpx.TimeoutException as exc:
+                last_error = f"{self.name} did not answer within {self.timeout_s:g} s"
+                if attempt == self.retries:
+                    raise HttpError(last_error) from exc
+            except httpx.HTTPError as exc:
+                last_error = f"{self.name} request failed: {type(exc).__name__}: {exc}"
+                if attempt == self.retries:
+                    raise HttpError(last_error) from exc
+            else:
+                answer = HttpAnswer(resp.status_code, resp.text, dict(resp.headers))
+                if resp.status_code < 400:
+                    return answer
+                if resp.status_code not in RETRY_STATUS or attempt == self.retries:
+                    raise HttpError(_error_message(self.name, resp.status_code, resp.text, attempt),
+                                    resp.status_code, resp.text)
+                time.sleep(self._retry_delay(attempt, resp.headers.get("Retry-After")))
+                continue
+            time.sleep(self._retry_delay(attempt, None))
+        raise HttpError(last_error or f"{self.name}: request failed")  # pragma: no cover - loop always returns/raises
+
+    def _retry_delay(self, attempt: int, retry_after: str | None) -> float:
+        if retry_after:
+            try:
+                return min(float(retry_after), self.max_wait_s)
+            except ValueError:
+                pass  # an HTTP date: fall back to backoff
+        return min(self.backoff_s * (2 ** attempt) * (1 + 0.25 * random.random()), self.max_wait_s)
+
+    def _decode(self, answer: HttpAnswer, path: str) -> Any:
+        try:
+            return answer.json()
+        except ValueError as exc:
+            raise HttpError(f"{self.name} answered something that is not JSON for {path or '/'}: "
+                            f"{answer.text[:200]!r}", answer.status, answer.text) from exc
+
+
+def _public(params: dict[str, Any] | None) -> dict[str, Any]:
+    return {k: v for k, v in (params or {}).items() if k.lower() not in SECRET_PARAMS}
+
+
+def _error_message(name: str, status: int, body: str, attempt: int) -> str:
+    text = " ".join(body.split())[:300]
+    tries = f" after {attempt + 1} attempts" if attempt else ""
+    if status == 429:
+        return f"{name} is rate limiting us (HTTP 429){tries}: {text}"
+    return f"{name} answered HTTP {status}{tries}: {text}"
