@@ -1,0 +1,176 @@
+"""The generate job: every record of a run not yet done, with bounded concurrency.
+
+Each record is stored in one transaction (trace, claims, links to its model calls), so a worker
+killed at any moment leaves either a complete trace or none; the next worker skips the done ones.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from typing import Callable
+
+from sqlalchemy import update
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import select
+
+from ..agents import CallOptions, GenerationConfig, generate_for_record
+from ..llm import CallInfo, LocalModelError, ensure_local_model, missing_key_message
+from ..store import LlmCall, Record, Run, Trace, session_scope
+from ..store.traces import record_model, save_trace
+from .queue import enqueue
+from .runs import choice_for_run, refresh_counts, set_run_status
+
+log = logging.getLogger(__name__)
+
+
+class JobControl:
+    """What a running job listens to: cancel (stop new work) and shutdown (release the job)."""
+
+    def __init__(self) -> None:
+        self.cancel = threading.Event()
+        self.shutdown = threading.Event()
+        self.lost = threading.Event()  # another worker took the job over
+        self.finished = threading.Event()  # the job ended: the heartbeat stops
+
+    @property
+    def stop(self) -> bool:
+        return self.cancel.is_set() or self.shutdown.is_set() or self.lost.is_set()
+
+
+def config_for_run(run: Run) -> GenerationConfig:
+    """The agents' configuration from a run row."""
+    opts = run.options or {}
+    return GenerationConfig(
+        choice=choice_for_run(run), mode=run.mode, tools=list(run.tools or []),
+        kg_with_rel=bool(opts.get("kg_with_rel")), kg_num_neighbor=int(opts.get("kg_num_neighbor") or 1),
+        pubmed_num_papers=int(opts.get("pubmed_num_papers") or 30),
+        call=CallOptions(timeout=opts.get("timeout"), output_format=opts.get("output_format") or "auto",
+                         max_tokens=opts.get("max_tokens"), rpm=opts.get("rpm")))
+
+
+def pending_record_ids(engine: Engine, run: Run) -> list[int]:
+    """Record ids of the run without a trace (or whose trace failed), in run order."""
+    with session_scope(engine) as session:
+        done = dict(session.exec(select(Trace.record_id, Trace.status).where(Trace.run_id == run.id)).all())
+    return [rid for rid in (run.record_ids or []) if done.get(rid) in (None, "failed")]
+
+
+def _recorder(engine: Engine, run_id: int, record_id: int) -> Callable[[CallInfo], None]:
+    def record(info: CallInfo) -> None:
+        with session_scope(engine) as session:
+            session.add(LlmCall(run_id=run_id, record_id=record_id, purpose=info.purpose, provider=info.provider,
+                                model=info.model, prompt_tokens=info.prompt_tokens,
+                                completion_tokens=info.completion_tokens, cost_usd=info.cost_usd,
+                                latency_s=round(info.latency_s, 3), attempts=info.attempts, error=info.error))
+    return record
+
+
+def process_record(engine: Engine, run_id: int, record_id: int, cfg: GenerationConfig) -> str:
+    """Generate and store the trace of one record; returns its status."""
+    with session_scope(engine) as session:
+        row = session.get(Record, record_id)
+        record = record_model(row)
+    call = CallOptions(**{**cfg.call.__dict__, "recorder": _recorder(engine, run_id, record_id)})
+    outcome = generate_for_record(record, GenerationConfig(**{**cfg.__dict__, "call": call}))
+    try:
+        with session_scope(engine) as session:
+            trace = save_trace(session, run_id=run_id, record=session.get(Record, record_id),
+                               explanation=outcome.explanation, findings=outcome.findings, **outcome.fields)
+            session.execute(update(LlmCall).where(LlmCall.run_id == run_id, LlmCall.record_id == record_id,
+                                                  LlmCall.trace_id.is_(None)).values(trace_id=trace.id))
+            status = trace.status
+    except IntegrityError:
+        # Another worker stored this record in the meantime (a stale job picked up twice): keep theirs.
+        with session_scope(engine) as session:
+            status = session.exec(select(Trace.status).where(Trace.run_id == run_id,
+                                                             Trace.record_id == record_id)).first() or "ok"
+    refresh_counts(engine, run_id)
+    return status
+
+
+def _preflight(engine: Engine, run: Run, cfg: GenerationConfig) -> str | None:
+    """A reason the run cannot start (no key, local model won't start), or None."""
+    problem = missing_key_message(cfg.choice)
+    if problem:
+        return problem
+    if cfg.choice.is_local:
+        try:
+            ensure_local_model()
+        except LocalModelError as exc:
+            return f"the local model could not be started: {exc}"
+    return None
+
+
+def run_generate_job(engine: Engine, run_id: int, control: JobControl, concurrency: int | None = None,
+                     on_progress: Callable[[int, int], None] | None = None) -> str:
+    """Process a run's pending records. Returns the job's final status: 'done', 'failed',
+    'cancelled', or 'queued' (released on shutdown, to be resumed by the next worker)."""
+    with session_scope(engine) as session:
+        run = session.get(Run, run_id)
+    if run is None:
+        raise ValueError(f"there is no run {run_id}")
+    if run.status == "cancelled":
+        return "cancelled"
+    cfg = config_for_run(run)
+    problem = _preflight(engine, run, cfg)
+    if problem:
+        set_run_status(engine, run_id, "failed", error=problem)
+        raise RuntimeError(problem)
+    if not set_run_status(engine, run_id, "running", error=None, only_from=("queued", "running")):
+        return "cancelled"  # cancelled (or finished) between the claim and now
+    todo = pending_record_ids(engine, run)
+    workers = max(1, int(concurrency or (run.options or {}).get("concurrency") or 4))
+    errors = _run_pool(engine, run_id, todo, cfg, control, workers, on_progress)
+    refresh_counts(engine, run_id)
+    return _finish_run(engine, run_id, control, errors)
+
+
+def _run_pool(engine: Engine, run_id: int, todo: list[int], cfg: GenerationConfig, control: JobControl,
+              workers: int, on_progress: Callable[[int, int], None] | None) -> list[str]:
+    """Keep at most ``workers`` records in flight; stop submitting as soon as control says stop."""
+    errors: list[str] = []
+    pending: set[Future] = set()
+    queue = list(todo)
+    done = 0
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix=f"run{run_id}") as pool:
+        while queue or pending:
+            while queue and len(pending) < workers and not control.stop:
+                pending.add(pool.submit(process_record, engine, run_id, queue.pop(0), cfg))
+            if not pending:
+                break
+            finished, pending = wait(pending, timeout=1.0, return_when=FIRST_COMPLETED)
+            for fut in finished:
+                done += 1
+                try:
+                    fut.result()
+                except Exception as exc:  # noqa: BLE001 - a record's crash is reported, the run goes on
+                    log.exception("record failed in run %s", run_id)
+                    errors.append(f"{type(exc).__name__}: {exc}")
+                if on_progress:
+                    on_progress(done, len(todo))
+    return errors
+
+
+def _finish_run(engine: Engine, run_id: int, control: JobControl, errors: list[str]) -> str:
+    if control.cancel.is_set():
+        return "cancelled"
+    if control.shutdown.is_set() or control.lost.is_set():
+        set_run_status(engine, run_id, "queued", only_from=("running",))
+        return "queued"
+    with session_scope(engine) as session:
+        run = session.get(Run, run_id)
+        first_error = session.exec(select(Trace.errors).where(Trace.run_id == run_id, Trace.status == "failed")).first()
+    if run.n_done < run.n_total:
+        msg = f"{run.n_total - run.n_done} record(s) could not be processed: {errors[0] if errors else 'unknown error'}"
+        set_run_status(engine, run_id, "failed", error=msg, only_from=("running",))
+        return "failed"
+    if run.n_total and run.n_failed == run.n_total:
+        detail = (first_error or ["unknown error"])[0]
+        set_run_status(engine, run_id, "failed", error=f"no record got an explanation; first error: {detail}",
+                       only_from=("running",))
+        return "failed"
+    if set_run_status(engine, run_id, "done", only_from=("running",)):
+        enqueue(engine, "verify", {"run_id": run_id}, run_id=run_id)
+    return "done"

@@ -1,0 +1,181 @@
+"""The background worker: claims jobs from the database and runs them, outside any page.
+
+One worker runs one job at a time (a generate job fans out to ``concurrency`` threads). A
+heartbeat thread refreshes the job row every couple of seconds and passes on cancel requests, so
+``vcr runs`` and the app can show live progress and tell a dead worker from a busy one.
+
+Run it as ``vcr worker`` (a process) or let the app start one with ``ensure_worker`` (a thread).
+"""
+from __future__ import annotations
+
+import importlib
+import logging
+import signal
+import threading
+from typing import Callable
+
+from sqlalchemy.engine import Engine
+
+from ..store import Job, session_scope
+from .generate import JobControl, run_generate_job
+from .queue import HEARTBEAT_S, STALE_AFTER_S, claim, finish, heartbeat, new_worker_id
+
+log = logging.getLogger(__name__)
+
+# kind -> (module, function) of jobs other areas implement, imported only when such a job runs.
+DELEGATED = {
+    "verify": ("vcr_core.verify.job", "run_verify_job"),
+    "preprocess": ("vcr_core.preprocess.job", "run_preprocess_job"),
+}
+
+
+class Worker:
+    """A job loop. ``run()`` blocks until ``stop()`` (or, with ``exit_when_idle``, an empty queue)."""
+
+    def __init__(self, engine: Engine, *, concurrency: int | None = None, poll_s: float = 1.0,
+                 stale_after_s: float = STALE_AFTER_S, heartbeat_s: float = HEARTBEAT_S,
+                 exit_when_idle: bool = False, kinds: tuple[str, ...] = ("generate", "verify", "preprocess"),
+                 on_progress: Callable[[Job, int, int], None] | None = None):
+        self.engine = engine
+        self.concurrency = concurrency
+        self.poll_s = poll_s
+        self.stale_after_s = stale_after_s
+        self.heartbeat_s = heartbeat_s
+        self.exit_when_idle = exit_when_idle
+        self.kinds = kinds
+        self.on_progress = on_progress
+        self.worker_id = new_worker_id()
+        self._stop = threading.Event()
+        self.control: JobControl | None = None
+        self.jobs_run = 0
+
+    def stop(self) -> None:
+        """Finish the records in flight, release the current job for the next worker, and exit."""
+        self._stop.set()
+        if self.control is not None:
+            self.control.shutdown.set()
+
+    def run(self) -> int:
+        """Process jobs until stopped; returns how many jobs were run."""
+        while not self._stop.is_set():
+            if not self.run_one():
+                if self.exit_when_idle:
+                    break
+                self._stop.wait(self.poll_s)
+        return self.jobs_run
+
+    def run_one(self, job_id: int | None = None) -> bool:
+        """Claim and run one job (``job_id`` if given); False when there was nothing to claim."""
+        job = claim(self.engine, self.worker_id, job_id=job_id, kinds=self.kinds, stale_after_s=self.stale_after_s)
+        if job is None:
+            return False
+        self.jobs_run += 1
+        self.control = control = JobControl()
+        if self._stop.is_set():
+            control.shutdown.set()
+        progress = {"n_done": 0, "n_total": 0}
+        beat = threading.Thread(target=self._beat, args=(job.id, control, progress), daemon=True,
+                                name=f"heartbeat-{job.id}")
+        beat.start()
+        try:
+            status, error = self._dispatch(job, control, progress)
+        finally:
+            control.finished.set()
+            beat.join(timeout=5)
+        finish(self.engine, job.id, self.worker_id, status, error=error,
+               message="released for the next worker" if status == "queued" else None)
+        self.control = None
+        return True
+
+    def _beat(self, job_id: int, control: JobControl, progress: dict) -> None:
+        while not control.finished.is_set():
+            n_done, n_total = progress["n_done"], progress["n_total"]
+            values = {"n_done": n_done, "n_total": n_total}
+            if n_total:
+                values["progress"] = n_done / n_total
+            try:
+                ours, cancel = heartbeat(self.engine, job_id, self.worker_id, **values)
+            except Exception:  # noqa: BLE001 - a locked database must not kill the heartbeat
+                log.exception("heartbeat failed")
+                ours, cancel = True, False
+            if not ours:
+                control.lost.set()
+            if cancel:
+                control.cancel.set()
+            control.finished.wait(self.heartbeat_s)
+
+    def _dispatch(self, job: Job, control: JobControl, progress: dict) -> tuple[str, str | None]:
+        try:
+            if job.kind == "generate":
+                run_id = job.run_id or (job.payload or {}).get("run_id")
+
+                def on_progress(done: int, total: int) -> None:
+                    progress.update(n_done=done, n_total=total)
+                    if self.on_progress:
+                        self.on_progress(job, done, total)
+
+                return run_generate_job(self.engine, int(run_id), control, self.concurrency, on_progress), None
+            if job.kind in DELEGATED:
+                return self._delegate(job)
+            return "failed", f"unknown job kind {job.kind!r}"
+        except Exception as exc:  # noqa: BLE001 - the job fails with its reason, the worker lives on
+            log.exception("job %s failed", job.id)
+            return "failed", f"{type(exc).__name__}: {exc}" if not isinstance(exc, RuntimeError) else str(exc)
+
+    def _delegate(self, job: Job) -> tuple[str, str | None]:
+        module_name, func_name = DELEGATED[job.kind]
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            if exc.name and module_name.startswith(exc.name):
+                return "failed", (f"{job.kind} jobs are not available in this installation "
+                                  f"({module_name} is missing)")
+            raise
+        getattr(module, func_name)(job.id, self.engine)
+        with session_scope(self.engine) as session:
+            row = session.get(Job, job.id)
+            status = row.status if row is not None else "done"
+        # The delegate may have set its own final status; otherwise it finished without error.
+        return (status, row.error) if status in ("done", "failed", "cancelled") else ("done", None)
+
+
+_APP_WORKERS: dict[str, tuple[Worker, threading.Thread]] = {}
+_APP_LOCK = threading.Lock()
+
+
+def ensure_worker(engine: Engine, concurrency: int | None = None) -> Worker:
+    """Start a background worker thread for ``engine`` once per process (safe on every page load)."""
+    key = engine.url.render_as_string(hide_password=False)
+    with _APP_LOCK:
+        entry = _APP_WORKERS.get(key)
+        if entry is not None and entry[1].is_alive():
+            return entry[0]
+        worker = Worker(engine, concurrency=concurrency)
+        thread = threading.Thread(target=worker.run, name="vcr-worker", daemon=True)
+        thread.start()
+        _APP_WORKERS[key] = (worker, thread)
+        return worker
+
+
+def stop_workers(timeout: float = 10.0) -> None:
+    """Stop the workers ``ensure_worker`` started (tests and clean shutdown)."""
+    with _APP_LOCK:
+        entries = list(_APP_WORKERS.values())
+        _APP_WORKERS.clear()
+    for worker, thread in entries:
+        worker.stop()
+    for _, thread in entries:
+        thread.join(timeout)
+
+
+def run_worker(engine: Engine, **kwargs) -> int:
+    """Run a worker in the foreground (``vcr worker``); returns the number of jobs it ran."""
+    worker = Worker(engine, **kwargs)
+    if threading.current_thread() is threading.main_thread():
+        # SIGTERM (systemd, docker stop): finish the records in flight and release the job.
+        signal.signal(signal.SIGTERM, lambda *_: worker.stop())
+    try:
+        return worker.run()
+    except KeyboardInterrupt:
+        worker.stop()
+        return worker.jobs_run

@@ -1,0 +1,227 @@
+"""``complete()``: every model call of the project, through litellm.
+
+Retries with exponential back-off (and jitter) on 429, 5xx, time-outs and connection errors;
+a per-call time-out; tokens, cost and latency measured per call. litellm is imported lazily (it is
+slow to import) and configured never to phone home: no telemetry, the bundled cost map.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import random
+import re
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from ..settings import get_settings
+from .models import ModelChoice, api_key_for, missing_key_message
+from .ratelimit import limiter_for
+
+log = logging.getLogger(__name__)
+
+# Must be set before litellm is imported: use the cost map shipped with litellm, never fetch one.
+os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+
+_LITELLM = None
+_IMPORT_LOCK = threading.Lock()
+BACKOFF_BASE_S = 1.0
+BACKOFF_MAX_S = 30.0
+
+
+def litellm_module():
+    """litellm, imported once and configured: no telemetry, no debug banners, quiet logger."""
+    global _LITELLM
+    with _IMPORT_LOCK:
+        if _LITELLM is None:
+            import litellm
+
+            litellm.telemetry = False
+            litellm.suppress_debug_info = True
+            litellm.drop_params = True  # a provider that lacks a parameter ignores it instead of failing
+            for name in ("LiteLLM", "LiteLLM Router", "LiteLLM Proxy", "httpx", "openai._base_client"):
+                logging.getLogger(name).setLevel(logging.WARNING)
+            _LITELLM = litellm
+    return _LITELLM
+
+
+@dataclass
+class LlmResponse:
+    """What one completed call returns (text, tool calls, tokens, cost, latency, model)."""
+
+    text: str
+    tool_calls: list[dict[str, Any]] = field(default_factory=list)
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cost_usd: float = 0.0
+    latency_s: float = 0.0
+    model: str = ""
+    attempts: int = 1
+    finish_reason: str | None = None
+
+
+@dataclass
+class CallInfo:
+    """Accounting of one call (successful or not), handed to a ``recorder``. Holds no key."""
+
+    purpose: str
+    provider: str
+    model: str
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cost_usd: float = 0.0
+    latency_s: float = 0.0
+    attempts: int = 1
+    error: str | None = None
+
+
+class LlmError(RuntimeError):
+    """A call that failed for good (after retries, or at once when retrying cannot help)."""
+
+    def __init__(self, message: str, *, retryable: bool = False, attempts: int = 1, status: int | None = None):
+        super().__init__(message)
+        self.retryable = retryable
+        self.attempts = attempts
+        self.status = status
+
+
+def _classify(exc: Exception) -> tuple[bool, int | None, str]:
+    """(retryable?, HTTP status, a short message) for an exception litellm raised."""
+    lt = litellm_module()
+    status = getattr(exc, "status_code", None)
+    name = type(exc).__name__
+    retry_types = tuple(t for t in (getattr(lt, n, None) for n in (
+        "RateLimitError", "InternalServerError", "ServiceUnavailableError", "Timeout", "APIConnectionError",
+        "BadGatewayError")) if isinstance(t, type))
+    retryable = isinstance(exc, retry_types) or (isinstance(status, int) and (status == 429 or status >= 500))
+    if isinstance(exc, getattr(lt, "Timeout", ())):
+        msg = "the model did not answer within the time-out"
+    elif status == 429:
+        msg = "the provider's rate limit was hit (HTTP 429)"
+    elif isinstance(status, int) and status >= 500:
+        msg = f"the provider had a server error (HTTP {status})"
+    elif isinstance(exc, getattr(lt, "AuthenticationError", ())):
+        msg = "the provider rejected the API key (authentication failed)"
+    else:
+        msg = f"{name}"
+    detail = redact(str(exc).split("\n", 1)[0][:300])
+    return retryable, status if isinstance(status, int) else None, f"{msg}: {detail}" if detail else msg
+
+
+_KEYLIKE = re.compile(r"\b(sk|key|AIza)[-_A-Za-z0-9*]{6,}")
+
+
+def redact(text: str) -> str:
+    """``text`` with every configured provider key, and anything key-shaped, masked."""
+    s = get_settings()
+    for secret in (s.anthropic_api_key, s.openai_api_key, s.gemini_api_key):
+        value = secret.get_secret_value() if secret is not None else ""
+        if value and len(value) >= 6:
+            text = text.replace(value, "***")
+    return _KEYLIKE.sub("***", text)
+
+
+def _retry_after(exc: Exception) -> float | None:
+    resp = getattr(exc, "response", None)
+    headers = getattr(resp, "headers", None) or {}
+    try:
+        value = headers.get("retry-after") or headers.get("Retry-After")
+        return float(value) if value is not None else None
+    except (TypeError, ValueError):
+        return None
+
+
+def _cost(lt: Any, response: Any, choice: ModelChoice) -> float:
+    if choice.is_local or choice.api_base:
+        return 0.0  # a self-hosted server costs nothing per token
+    try:
+        return float(lt.completion_cost(completion_response=response) or 0.0)
+    except Exception:  # noqa: BLE001 - a model missing from the cost map costs "unknown", recorded as 0
+        return 0.0
+
+
+def _to_response(lt: Any, resp: Any, choice: ModelChoice, latency: float, attempts: int) -> LlmResponse:
+    msg = resp.choices[0].message
+    calls = [tc.model_dump() if hasattr(tc, "model_dump") else dict(tc) for tc in (getattr(msg, "tool_calls", None) or [])]
+    usage = getattr(resp, "usage", None)
+    return LlmResponse(
+        text=msg.content or "", tool_calls=calls,
+        prompt_tokens=int(getattr(usage, "prompt_tokens", 0) or 0),
+        completion_tokens=int(getattr(usage, "completion_tokens", 0) or 0),
+        cost_usd=_cost(lt, resp, choice), latency_s=latency, model=choice.model, attempts=attempts,
+        finish_reason=getattr(resp.choices[0], "finish_reason", None),
+    )
+
+
+def complete(messages: list[dict[str, Any]], *, model_choice: ModelChoice, purpose: str,
+             timeout: float | None = None, response_format: dict | None = None, tools: list | None = None,
+             max_retries: int | None = None, max_tokens: int | None = None, temperature: float | None = None,
+             recorder: Callable[[CallInfo], None] | None = None, rpm: float | None = None) -> LlmResponse:
+    """Call the model of ``model_choice`` with ``messages`` and return its answer.
+
+    Retries 429/5xx/time-outs/connection errors with exponential back-off (``max_retries``,
+    default the ``LLM_MAX_RETRIES`` setting); ``timeout`` defaults to ``LLM_TIMEOUT_S``.
+    ``recorder`` (if given) receives one :class:`CallInfo` per call, also for failed calls.
+    Raises :class:`LlmError` with a plain message when the call fails for good.
+    """
+    s = get_settings()
+    timeout = timeout if timeout is not None else s.llm_timeout_s
+    max_retries = s.llm_max_retries if max_retries is None else max_retries
+    problem = missing_key_message(model_choice)
+    if problem:
+        _record(recorder, CallInfo(purpose, model_choice.provider, model_choice.model, attempts=0, error=problem))
+        raise LlmError(problem)
+    lt = litellm_module()
+    kwargs: dict[str, Any] = {"model": model_choice.model, "messages": messages, "timeout": timeout,
+                              "max_retries": 0}  # retries are ours: back-off and accounting in one place
+    if model_choice.api_base:
+        kwargs["api_base"] = model_choice.api_base
+    for key, value in (("response_format", response_format), ("tools", tools), ("max_tokens", max_tokens),
+                       ("temperature", temperature)):
+        if value is not None:
+            kwargs[key] = value
+    limiter = limiter_for(model_choice.provider, rpm)
+    start = time.perf_counter()
+    attempt = 0
+    while True:
+        attempt += 1
+        try:
+            with limiter.slot():
+                resp = lt.completion(api_key=api_key_for(model_choice), **kwargs)
+            out = _to_response(lt, resp, model_choice, time.perf_counter() - start, attempt)
+            _record(recorder, CallInfo(purpose, model_choice.provider, model_choice.model, out.prompt_tokens,
+                                       out.completion_tokens, out.cost_usd, out.latency_s, attempt))
+            return out
+        except Exception as exc:  # noqa: BLE001 - classified below; nothing escapes unexplained
+            retryable, status, message = _classify(exc)
+            if retryable and attempt <= max_retries:
+                wait = _backoff(attempt, _retry_after(exc))
+                if status == 429:
+                    limiter.pause(wait)
+                log.info("%s call to %s failed (%s); retry %d/%d in %.1f s", purpose, model_choice.model,
+                         message, attempt, max_retries, wait)
+                time.sleep(wait)
+                continue
+            if retryable:
+                message = f"{message} (gave up after {attempt} attempts)"
+            _record(recorder, CallInfo(purpose, model_choice.provider, model_choice.model,
+                                       latency_s=time.perf_counter() - start, attempts=attempt, error=message))
+            raise LlmError(message, retryable=retryable, attempts=attempt, status=status) from None
+
+
+def _backoff(attempt: int, retry_after: float | None) -> float:
+    """Exponential back-off with jitter, or the server's Retry-After when it gave one."""
+    if retry_after is not None:
+        return min(max(retry_after, 0.0), BACKOFF_MAX_S)
+    base = BACKOFF_BASE_S * (2 ** (attempt - 1))
+    return min(base * (0.5 + random.random() / 2), BACKOFF_MAX_S)
+
+
+def _record(recorder: Callable[[CallInfo], None] | None, info: CallInfo) -> None:
+    if recorder is None:
+        return
+    try:
+        recorder(info)
+    except Exception:  # noqa: BLE001 - accounting must never break a call
+        log.exception("could not record a model call")
