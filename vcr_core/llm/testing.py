@@ -26,6 +26,7 @@ class Reply:
     headers: dict[str, str] = field(default_factory=dict)
     prompt_tokens: int = 100
     completion_tokens: int = 50
+    tool_calls: list[dict[str, Any]] | None = None  # [{"name": ..., "arguments": {...}}] for function calling
 
 
 Responder = Callable[[dict[str, Any]], Reply]
@@ -138,14 +139,23 @@ class ScriptedServer:
         self.stop()
 
 
+def _message(reply: Reply) -> dict[str, Any]:
+    msg: dict[str, Any] = {"role": "assistant", "content": reply.text or (None if reply.tool_calls else "")}
+    if reply.tool_calls:
+        msg["tool_calls"] = [{"id": f"call_{i}", "type": "function",
+                              "function": {"name": c["name"], "arguments": json.dumps(c.get("arguments", {}))}}
+                             for i, c in enumerate(reply.tool_calls)]
+    return msg
+
+
 def _completion(body: dict[str, Any], reply: Reply, model_name: str) -> dict[str, Any]:
     return {
         "id": f"chatcmpl-{time.monotonic_ns()}",
         "object": "chat.completion",
         "created": int(time.time()),
         "model": body.get("model") or model_name,
-        "choices": [{"index": 0, "finish_reason": "stop",
-                     "message": {"role": "assistant", "content": reply.text}}],
+        "choices": [{"index": 0, "finish_reason": "tool_calls" if reply.tool_calls else "stop",
+                     "message": _message(reply)}],
         "usage": {"prompt_tokens": reply.prompt_tokens, "completion_tokens": reply.completion_tokens,
                   "total_tokens": reply.prompt_tokens + reply.completion_tokens},
     }

@@ -1,0 +1,69 @@
+"""What every verifier shares: the verdict it returns and the context it is given."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from ..formalism import Explanation, Node
+from ..records import Record
+
+SUPPORTED, CONTRADICTED, UNVERIFIABLE = "supported", "contradicted", "unverifiable"
+VERDICTS = (SUPPORTED, CONTRADICTED, UNVERIFIABLE)
+
+# Arguments that name entities (not free text such as mechanism or evidence_type).
+ENTITY_ARGS = ("actor", "target", "regulator", "gene_list", "members", "complex", "protein", "entity", "enzyme",
+               "substrate", "product", "variant", "source", "phenotype", "entity_a", "entity_b", "pathway",
+               "rna_id", "sender", "receiver", "ligand", "receptor", "locus", "ontology_id")
+
+
+@dataclass
+class ClaimVerdict:
+    """A verifier's answer for one claim: verdict, score in [0, 1], evidence a curator can check."""
+
+    verdict: str
+    score: float
+    evidence: list[dict[str, Any]] = field(default_factory=list)
+    message: str = ""
+
+    def __post_init__(self) -> None:
+        if self.verdict not in VERDICTS:
+            raise ValueError(f"unknown verdict {self.verdict!r}")
+        self.score = min(1.0, max(0.0, float(self.score)))
+
+
+@dataclass
+class ClaimContext:
+    """Everything a verifier may look at for one claim."""
+
+    node: Node
+    explanation: Explanation
+    record: Record
+    batch_id: int | None = None
+    trace_id: int | None = None
+
+
+class Verifier(Protocol):
+    """A verifier: ``name``, ``version``, ``applies(node)`` and ``verify(ctx)``."""
+
+    name: str
+    version: str
+
+    def applies(self, node: Node) -> bool: ...
+
+    def verify(self, ctx: ClaimContext) -> ClaimVerdict: ...
+
+
+def entity_names(node: Node, args: tuple[str, ...] = ENTITY_ARGS) -> list[tuple[str, str]]:
+    """(argument, name) pairs for the entity-valued arguments of a claim; lists are expanded."""
+    out: list[tuple[str, str]] = []
+    for arg in args:
+        value = node.args.get(arg)
+        items = value if isinstance(value, list) else [value]
+        for item in items:
+            if isinstance(item, str) and item.strip():
+                out.append((arg, item.strip()))
+    return out
+
+
+def unverifiable(message: str, evidence: list[dict[str, Any]] | None = None) -> ClaimVerdict:
+    return ClaimVerdict(UNVERIFIABLE, 0.0, evidence or [], message)

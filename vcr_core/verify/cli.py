@@ -1,0 +1,102 @@
+"""`vcr verify` and `vcr expression attach`."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections import defaultdict
+
+from sqlalchemy import func
+from sqlmodel import Session, select
+
+from ..store import Verdict, get_engine
+from .runner import ALL_VERIFIERS, select_trace_ids, verify_traces
+
+
+def verdict_table(engine, trace_ids: list[int]) -> dict[str, dict[str, int]]:
+    """Claims by verifier and verdict over ``trace_ids`` (trace-level structural verdicts included)."""
+    table: dict[str, dict[str, int]] = defaultdict(dict)
+    with Session(engine) as s:
+        for start in range(0, len(trace_ids), 500):
+            chunk = trace_ids[start:start + 500]
+            rows = s.exec(select(Verdict.verifier, Verdict.verdict, func.count()).where(Verdict.trace_id.in_(chunk))
+                          .group_by(Verdict.verifier, Verdict.verdict)).all()
+            for verifier, verdict, n in rows:
+                table[verifier][verdict] = table[verifier].get(verdict, 0) + n
+    return dict(table)
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    engine = get_engine()
+    if not (args.run or args.trace or args.batch or args.all):
+        print("error: say what to verify: --run ID, --trace ID, --batch ID or --all", file=sys.stderr)
+        return 2
+    ids = select_trace_ids(engine, run_id=args.run, trace_ids=args.trace, batch_id=args.batch, all_traces=args.all)
+    if not ids:
+        print("nothing to verify: no traces match", file=sys.stderr)
+        return 1
+    names = [n.strip() for n in args.verifiers.split(",")] if args.verifiers else None
+    try:
+        from tqdm import tqdm
+        bar = tqdm(total=len(ids), desc="verifying", unit="trace", disable=args.json)
+
+        def progress(done: int, total: int) -> None:
+            bar.update(done - bar.n)
+
+        summary = verify_traces(engine, ids, names, progress=progress)
+        bar.close()
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    table = verdict_table(engine, ids)
+    if args.json:
+        print(json.dumps(summary | {"table": table}))
+        return 0
+    print(f"verified {summary['traces']} trace(s) with {', '.join(summary['verifiers'])}: "
+          f"{summary['computed']} new verdict(s), {summary['cached']} reused from the cache")
+    cols = ("supported", "contradicted", "unverifiable")
+    print(f"{'verifier':<14}" + "".join(f"{c:>14}" for c in cols))
+    for verifier in sorted(table):
+        print(f"{verifier:<14}" + "".join(f"{table[verifier].get(c, 0):>14}" for c in cols))
+    tv = summary["trace_verdicts"]
+    print(f"filter policy: {tv.get('pass', 0)} trace(s) pass, {tv.get('fail', 0)} fail")
+    return 0
+
+
+def cmd_attach(args: argparse.Namespace) -> int:
+    from .expression import ExpressionFileError, attach_expression
+    try:
+        n = attach_expression(get_engine(), args.batch, args.file)
+    except ExpressionFileError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(f"attached {n} expression row(s) to batch {args.batch}; run `vcr verify --batch {args.batch}` to use them")
+    return 0
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    """Add `vcr verify` and `vcr expression`."""
+    fmt = argparse.RawDescriptionHelpFormatter
+    p = sub.add_parser("verify", help="check every claim with the verifiers and apply the filter policy", formatter_class=fmt,
+                       description="Run the verifiers over traces: each claim gets supported / contradicted / unverifiable with "
+                                   "evidence. Verdicts are cached by claim hash and verifier version, so nothing is verified "
+                                   f"twice. Verifiers: {', '.join(ALL_VERIFIERS)} (falsification needs a model).",
+                       epilog="examples:\n  vcr verify --run 3\n  vcr verify --batch 1 --verifiers kg,expression\n  vcr verify --all --json")
+    g = p.add_mutually_exclusive_group()
+    g.add_argument("--run", type=int, help="every trace of a run")
+    g.add_argument("--trace", type=int, nargs="+", help="these traces")
+    g.add_argument("--batch", type=int, help="every trace of a batch's records")
+    g.add_argument("--all", action="store_true", help="every trace in the database")
+    p.add_argument("--verifiers", help="comma-separated subset (default: all that can run)")
+    p.add_argument("--json", action="store_true", help="print the summary as JSON")
+    p.set_defaults(func=cmd_verify)
+
+    p = sub.add_parser("expression", help="attach differential-expression results to a batch", formatter_class=fmt,
+                       description="Differential-expression results for the expression verifier.",
+                       epilog="example:\n  vcr expression attach --batch 1 de_results.csv")
+    esub = p.add_subparsers(dest="expression_command", metavar="SUBCOMMAND")
+    pa = esub.add_parser("attach", help="load a CSV or Parquet table (perturbation, context, gene, log2FC, padj)")
+    pa.add_argument("--batch", type=int, required=True, help="the batch the results belong to")
+    pa.add_argument("file", help="CSV/TSV or Parquet file")
+    pa.set_defaults(func=cmd_attach)
+    p.set_defaults(func=lambda a: (p.print_help(), 0)[1])

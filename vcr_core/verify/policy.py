@@ -1,0 +1,101 @@
+"""From verifier verdicts to the state of a claim, and the filter policy that keeps a trace.
+
+A claim's machine verdict: ``contradicted`` when any verifier contradicts it with a score of at
+least 0.5 (contradiction is rare and worth a curator's look), else ``supported`` when any evidence
+verifier supports it (the entity and structural verifiers never count as support), else
+``unverifiable``. The score is the strongest score behind that verdict.
+
+A trace **passes** when no claim is contradicted, the structural checks found no errors, and at
+least ``POLICY_MIN_SUPPORTED`` of its claims are supported. The policy and its thresholds are stored
+with every trace verdict, so an old verdict can always be explained.
+"""
+from __future__ import annotations
+
+from typing import Any, Iterable
+
+from sqlmodel import Session, select
+
+from ..settings import get_settings
+from ..store import Claim, Trace, TraceVerdict, Verdict
+from .base import CONTRADICTED, SUPPORTED, UNVERIFIABLE
+
+POLICY_NAME = "default-v1"
+# Verifiers whose "supported" says a claim is well formed or its names exist, not that it is true:
+# they can contradict a claim but never count as its support.
+NON_SUPPORTING = frozenset({"entity", "structural"})
+
+
+def _get(row: Any, key: str) -> Any:
+    return row.get(key) if isinstance(row, dict) else getattr(row, key)
+
+
+def _verifier(row: Any) -> str | None:
+    try:
+        return _get(row, "verifier")
+    except (AttributeError, KeyError):
+        return None
+
+
+def aggregate_claim_verdict(verdict_rows: Iterable[Any]) -> tuple[str | None, float]:
+    """The machine verdict of one claim from its Verdict rows (objects or dicts); (None, 0) when none."""
+    rows = [r for r in verdict_rows if _get(r, "verdict")]
+    if not rows:
+        return None, 0.0
+    contra = [float(_get(r, "score") or 0) for r in rows if _get(r, "verdict") == CONTRADICTED]
+    if contra and max(contra) >= 0.5:
+        return CONTRADICTED, max(contra)
+    support = [float(_get(r, "score") or 0) for r in rows
+               if _get(r, "verdict") == SUPPORTED and _verifier(r) not in NON_SUPPORTING]
+    if support:
+        return SUPPORTED, max(support)
+    return UNVERIFIABLE, 0.0
+
+
+def current_policy() -> dict[str, Any]:
+    """The filter policy in force, as stored with each trace verdict."""
+    return {"name": POLICY_NAME, "min_supported_share": get_settings().policy_min_supported,
+            "contradiction_min_score": 0.5, "structural_errors_allowed": 0}
+
+
+def evaluate_trace(session: Session, trace: Trace, policy: dict[str, Any] | None = None) -> TraceVerdict:
+    """Apply the filter policy to one trace and store (append) its TraceVerdict."""
+    policy = policy or current_policy()
+    claims = session.exec(select(Claim).where(Claim.trace_id == trace.id)).all()
+    verdicts = session.exec(select(Verdict).where(Verdict.trace_id == trace.id)).all()
+    by_claim: dict[int, list[Verdict]] = {}
+    structural_errors = 0
+    for v in verdicts:
+        if v.claim_id is None:
+            if v.verifier == "structural":
+                structural_errors += sum(1 for e in (v.evidence or []) if e.get("severity") == "error")
+            continue
+        by_claim.setdefault(v.claim_id, []).append(v)
+    counts = {SUPPORTED: 0, CONTRADICTED: 0, UNVERIFIABLE: 0, "none": 0}
+    for c in claims:
+        verdict, _ = aggregate_claim_verdict(by_claim.get(c.id, []))
+        counts[verdict or "none"] += 1
+    n = len(claims)
+    share = counts[SUPPORTED] / n if n else 0.0
+    reasons = []
+    if trace.explanation is None:
+        reasons.append("no explanation")
+    if counts[CONTRADICTED]:
+        reasons.append(f"{counts[CONTRADICTED]} claim(s) contradicted")
+    if structural_errors > policy["structural_errors_allowed"]:
+        reasons.append(f"{structural_errors} structural error(s)")
+    if share < policy["min_supported_share"]:
+        reasons.append(f"{share:.0%} of claims supported, below {policy['min_supported_share']:.0%}")
+    tv = TraceVerdict(trace_id=trace.id, verdict="fail" if reasons else "pass", policy=policy,
+                      summary={"claims": n, **counts, "supported_share": round(share, 4),
+                               "structural_errors": structural_errors, "reasons": reasons})
+    session.add(tv)
+    session.flush()
+    return tv
+
+
+def latest_trace_verdicts(session: Session, trace_ids: list[int] | None = None) -> dict[int, TraceVerdict]:
+    """The newest TraceVerdict per trace."""
+    q = select(TraceVerdict).order_by(TraceVerdict.id)
+    if trace_ids is not None:
+        q = q.where(TraceVerdict.trace_id.in_(trace_ids))
+    return {tv.trace_id: tv for tv in session.exec(q).all()}

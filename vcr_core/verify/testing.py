@@ -1,0 +1,33 @@
+"""Helpers for tests and demos of the verifiers: a stored trace from the text form."""
+from __future__ import annotations
+
+from sqlmodel import select
+
+from ..formalism import parse_text, validate_parsed
+from ..store import Record, Run, session_scope
+from ..store.traces import save_trace
+
+EXPLANATION = '''<answer>Imatinib inhibits ABL1 in K562, lowering MYC and causing apoptosis.</answer>
+<explain>
+set_context(cell_type="K562", disease="chronic myeloid leukaemia")
+binds_to(id="n1", actor="imatinib", target="ABL1")
+regulates_expression(id="n2", regulator="BCR-ABL1", gene_list=["MYC", "CCND1", "BCL2L1"], direction="down", via="n1")
+induces_phenotype(id="n3", source="imatinib", phenotype="apoptosis")
+</explain>
+<dag>
+edge("n1", "n2", relation="causal")
+edge("n1", "n3", relation="causal")
+</dag>'''
+
+
+def add_trace(engine, batch_id: int, text: str, record_index: str = "1", run_name: str = "r") -> int:
+    """Store ``text`` as a trace of a new run for one record of the batch; returns the trace id."""
+    result = parse_text(text)
+    with session_scope(engine) as s:
+        rec = s.exec(select(Record).where(Record.batch_id == batch_id, Record.index == record_index)).one()
+        run = Run(name=run_name, batch_id=batch_id, mode="explain-only", status="done")
+        s.add(run)
+        s.flush()
+        trace = save_trace(s, run_id=run.id, record=rec, explanation=result.explanation, findings=validate_parsed(result),
+                           raw_output=text)
+        return trace.id
