@@ -101,6 +101,8 @@ def _register_generate(subparsers: Any) -> None:
     o.add_argument("--folder_name", default="test")
     o.add_argument("--output_dir", default="output", help="root of the original JSON files")
     o.add_argument("--no-files", action="store_true", help="do not write the original JSON files")
+    o.add_argument("--no-verify", action="store_true",
+                   help="leave the verification job queued instead of running it here after generation")
     o.add_argument("--wandb_mode", choices=["disabled", "online", "offline"], default="disabled")
     o.add_argument("--wandb_id", default="", help="resume this W&B run id")
     x = g.add_argument_group("execution")
@@ -172,6 +174,8 @@ def cmd_generate(args: argparse.Namespace) -> int:
     _print_summary(info)
     if not args.no_files:
         _write_files(engine, run_id, args)
+    if status == "done" and not args.no_verify:
+        _verify_foreground(engine, run_id)
     if wb is not None:
         wb.log({k: info[k] for k in ("n_done", "n_ok", "n_invalid", "n_failed", "prompt_tokens",
                                      "completion_tokens", "cost_usd")})
@@ -219,6 +223,25 @@ def _run_foreground(engine, run_id: int, concurrency: int | None) -> str:
         return "running"
     with session_scope(engine) as session:
         return session.get(Job, job.id).status
+
+
+def _verify_foreground(engine, run_id: int) -> None:
+    """Run the verification job queued for this run here, and print its summary line."""
+    from sqlmodel import select
+
+    from ..store import Job, session_scope
+    from .worker import Worker
+
+    with session_scope(engine) as session:
+        job = session.exec(select(Job).where(Job.run_id == run_id, Job.kind == "verify",
+                                             Job.status == "queued").order_by(Job.id.desc())).first()
+    if job is None:
+        return
+    print(f"verifying run {run_id} (skip with --no-verify; or later: vcr verify --run {run_id})", file=sys.stderr)
+    Worker(engine, kinds=("verify",)).run_one(job.id)
+    with session_scope(engine) as session:
+        done = session.get(Job, job.id)
+        print(f"verification {done.status}: {done.error or done.message or ''}")
 
 
 def _print_summary(info: dict) -> None:
