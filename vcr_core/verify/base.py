@@ -1,6 +1,8 @@
 """What every verifier shares: the verdict it returns and the context it is given."""
 from __future__ import annotations
 
+import json
+import re
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -67,3 +69,15 @@ def entity_names(node: Node, args: tuple[str, ...] = ENTITY_ARGS) -> list[tuple[
 
 def unverifiable(message: str, evidence: list[dict[str, Any]] | None = None) -> ClaimVerdict:
     return ClaimVerdict(UNVERIFIABLE, 0.0, evidence or [], message)
+
+
+def json_object_in(text: str | None) -> dict[str, Any] | None:
+    """The first {...} JSON object in a model's answer (models wrap JSON in prose or fences), or None."""
+    m = re.search(r"\{.*\}", text or "", re.DOTALL)
+    if not m:
+        return None
+    try:
+        obj = json.loads(m.group(0))
+    except json.JSONDecodeError:
+        return None
+    return obj if isinstance(obj, dict) else None

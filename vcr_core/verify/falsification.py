@@ -9,11 +9,10 @@ whole transcript is kept as evidence.
 from __future__ import annotations
 
 import json
-import re
 from typing import Any, Callable
 
 from ..formalism import Explanation, node_to_text
-from .base import CONTRADICTED, SUPPORTED, UNVERIFIABLE, ClaimVerdict
+from .base import CONTRADICTED, SUPPORTED, UNVERIFIABLE, ClaimVerdict, json_object_in
 
 NAME, VERSION = "falsification", "1"
 
@@ -32,17 +31,6 @@ TOOL_SPECS = [
 ]
 
 MAP = {"refuted": (CONTRADICTED, 0.6), "survives": (SUPPORTED, 0.5), "inconclusive": (UNVERIFIABLE, 0.0)}
-
-
-def _json_obj(text: str) -> dict | None:
-    m = re.search(r"\{.*\}", text or "", re.DOTALL)
-    if not m:
-        return None
-    try:
-        obj = json.loads(m.group(0))
-    except json.JSONDecodeError:
-        return None
-    return obj if isinstance(obj, dict) else None
 
 
 class FalsificationAgent:
@@ -64,7 +52,7 @@ class FalsificationAgent:
             calls = getattr(resp, "tool_calls", None) or []
             if not calls:
                 messages.append({"role": "assistant", "content": resp.text})
-                answer = _json_obj(resp.text)
+                answer = json_object_in(resp.text)
                 break
             messages.append({"role": "assistant", "content": resp.text or None, "tool_calls": calls})
             for call in calls:

@@ -6,7 +6,7 @@ import json
 import re
 from typing import Any, Callable
 
-from .base import CONTRADICTED, SUPPORTED, UNVERIFIABLE, ClaimContext, ClaimVerdict, entity_names
+from .base import CONTRADICTED, SUPPORTED, UNVERIFIABLE, ClaimContext, ClaimVerdict, entity_names, json_object_in
 
 NAME, VERSION = "literature", "1"
 _SENT = re.compile(r"(?<=[.!?])\s+(?=[A-Z(\[])")
@@ -49,17 +49,6 @@ def _default_judge() -> Callable | None:
         return complete([{"role": "user", "content": prompt}], model_choice=choice, purpose="judge", max_tokens=600).text
 
     return judge
-
-
-def _parse_json(text: str) -> dict[str, Any] | None:
-    m = re.search(r"\{.*\}", text or "", re.DOTALL)
-    if not m:
-        return None
-    try:
-        obj = json.loads(m.group(0))
-    except json.JSONDecodeError:
-        return None
-    return obj if isinstance(obj, dict) else None
 
 
 class LiteratureVerifier:
@@ -109,7 +98,7 @@ class LiteratureVerifier:
 
         listing = "\n".join(f"- PMID {f['pmid']}: {f['sentence']}" for f in found[:15])
         try:
-            answer = _parse_json(self.judge(JUDGE_PROMPT.format(claim=node_to_text(ctx.node), sentences=listing)))
+            answer = json_object_in(self.judge(JUDGE_PROMPT.format(claim=node_to_text(ctx.node), sentences=listing)))
         except Exception as exc:  # noqa: BLE001 - judge failed: keep co-occurrence evidence, scored low
             return ClaimVerdict(SUPPORTED, min(0.3, 0.1 * len(found)), found[:10], f"the judge failed ({exc}); co-occurrence only")
         if not answer:
