@@ -1,0 +1,31 @@
+"""VCR Curation — the Streamlit entry point: navigation, curator identity and the shared sidebar.
+
+Pages live in ``pages/`` and read and write only through ``vcr_core``; long work runs in the
+background worker started here, never inside a script run.
+"""
+from __future__ import annotations
+
+import streamlit as st
+
+from pages.common import curator_sidebar, engine, start_worker
+
+st.set_page_config(page_title="VCR Curation", page_icon="🧬", layout="wide")
+
+PAGES = {
+    "Work": [
+        st.Page("pages/upload.py", title="Upload", icon="📤", default=True),
+        st.Page("pages/generate.py", title="Generate", icon="⚙️"),
+        st.Page("pages/review.py", title="Review", icon="🔎"),
+        st.Page("pages/compare.py", title="Compare", icon="🆚"),
+        st.Page("pages/export.py", title="Export", icon="📦"),
+    ],
+    "Project": [
+        st.Page("pages/overview.py", title="Overview", icon="📊"),
+        st.Page("pages/status.py", title="Status & settings", icon="🩺"),
+    ],
+}
+
+engine()
+start_worker()
+curator_sidebar()
+st.navigation(PAGES).run()

@@ -1,0 +1,69 @@
+"""Helpers every page shares: the engine, the background worker, the curator's identity."""
+from __future__ import annotations
+
+import streamlit as st
+
+
+@st.cache_resource(show_spinner=False)
+def engine():
+    """The shared, migrated database engine (thread-safe, one per process)."""
+    from vcr_core.store import get_engine
+
+    return get_engine()
+
+
+def start_worker() -> None:
+    """Start the background worker once per process (generation and verification run there)."""
+    try:
+        from vcr_core.jobs import ensure_worker
+    except ImportError:
+        return
+    ensure_worker(engine())
+
+
+def _auth_configured() -> bool:
+    try:
+        return "auth" in st.secrets
+    except Exception:  # noqa: BLE001 - no secrets file
+        return False
+
+
+def curator_sidebar() -> None:
+    """The curator's name (or OIDC login when [auth] is configured), shown on every page."""
+    with st.sidebar:
+        st.markdown("### Curator")
+        if _auth_configured():
+            if not st.user.is_logged_in:
+                st.button("Log in", on_click=st.login)
+                st.session_state["curator"] = ""
+            else:
+                st.session_state["curator"] = st.user.get("email") or st.user.get("name") or ""
+                st.text(f"signed in as {st.session_state['curator']}")
+                st.button("Log out", on_click=st.logout)
+        else:
+            st.text_input("Your name", key="curator_name", placeholder="e.g. ana.lopez",
+                          help="Stored with every judgment you make.")
+            st.session_state["curator"] = st.session_state.get("curator_name", "").strip()
+        if not st.session_state.get("curator"):
+            st.caption("Enter your name before judging claims or traces.")
+        from vcr_core.settings import get_settings
+        from vcr_core.store import redact_url
+        st.caption(f"Database: {redact_url(get_settings().resolved_database_url)}")
+
+
+def curator() -> str:
+    return st.session_state.get("curator", "")
+
+
+def batch_options() -> dict[int, str]:
+    """Batch id -> label, newest first."""
+    from sqlmodel import Session, select
+
+    from vcr_core.store import Batch
+
+    with Session(engine()) as s:
+        rows = s.exec(select(Batch).order_by(Batch.id.desc())).all()
+    return {b.id: f"#{b.id} {b.name} ({b.n_records} records, {b.kind})" for b in rows}
+
+
+VERDICT_ICON = {"supported": "🟢", "contradicted": "🔴", "unverifiable": "⚪", None: "·"}

@@ -1,0 +1,46 @@
+"""Overview: counts and charts of traces, claims, curation progress, runs and cost."""
+import pandas as pd
+import streamlit as st
+from sqlmodel import Session, func, select
+
+from pages.common import engine
+from vcr_core.curation import progress_by_curator
+from vcr_core.store import Claim, Run, Trace, TraceVerdict, Verdict
+
+st.title("Overview")
+with Session(engine()) as s:
+    n_traces = s.exec(select(func.count(Trace.id))).one()
+    if not n_traces:
+        st.info("Nothing here yet: upload records and generate, or import traces.")
+        st.stop()
+    n_claims = s.exec(select(func.count(Claim.id))).one()
+    latest = select(TraceVerdict.trace_id, func.max(TraceVerdict.id).label("vid")).group_by(TraceVerdict.trace_id).subquery()
+    tv = dict(s.exec(select(TraceVerdict.verdict, func.count()).join(latest, latest.c.vid == TraceVerdict.id).group_by(TraceVerdict.verdict)).all())
+    by_status = dict(s.exec(select(Trace.status, func.count()).group_by(Trace.status)).all())
+    claims = pd.DataFrame(s.exec(select(Claim.action, Verdict.verdict, func.count()).join(Verdict, Verdict.claim_id == Claim.id)
+                                 .group_by(Claim.action, Verdict.verdict)).all(), columns=["primitive", "verdict", "n"])
+    runs = pd.DataFrame([{"run": f"#{r.id}", "model": r.model, "records": r.n_total, "cost_usd": r.cost_usd,
+                          "minutes": ((r.finished_at - r.started_at).total_seconds() / 60) if r.finished_at and r.started_at else None}
+                         for r in s.exec(select(Run).order_by(Run.id)).all()])
+m = st.columns(4)
+m[0].metric("Traces", n_traces)
+m[1].metric("Claims", n_claims)
+m[2].metric("Pass the filter", tv.get("pass", 0))
+m[3].metric("Fail the filter", tv.get("fail", 0))
+c1, c2 = st.columns(2)
+c1.markdown("**Traces by status**")
+c1.bar_chart(pd.Series(by_status, name="traces"))
+c2.markdown("**Traces by filter verdict**")
+c2.bar_chart(pd.Series({"pass": tv.get("pass", 0), "fail": tv.get("fail", 0), "not verified": n_traces - sum(tv.values())}, name="traces"))
+if not claims.empty:
+    st.markdown("**Verifier verdicts by primitive**")
+    st.bar_chart(claims.pivot_table(index="primitive", columns="verdict", values="n", aggfunc="sum").fillna(0))
+prog = progress_by_curator(engine())
+st.markdown("**Curation progress per curator**")
+if prog:
+    st.bar_chart(pd.DataFrame(prog).set_index("curator"))
+else:
+    st.caption("No judgments yet.")
+if not runs.empty:
+    st.markdown("**Runs: duration and cost**")
+    st.dataframe(runs, hide_index=True, width="stretch")

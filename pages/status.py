@@ -1,0 +1,20 @@
+"""Status & settings: what is configured, and what to do about each missing part."""
+import streamlit as st
+
+from vcr_core.settings import get_settings
+from vcr_core.status import status_report
+
+st.title("Status & settings")
+st.write("What this installation uses right now. Settings come from the environment or a `.env` file "
+         "(see the README); keys are never shown.")
+for part in status_report():
+    icon = "✅" if part.ok else "⚠️"
+    with st.container(border=True):
+        st.markdown(f"**{icon} {part.name}**")
+        st.text(part.detail)
+        if part.todo and not part.ok:
+            st.caption(f"What to do: {part.todo}")
+s = get_settings()
+with st.expander("All settings (keys hidden)"):
+    shown = {k: ("set" if v else "not set") if k.endswith("api_key") else str(v) for k, v in s.model_dump().items()}
+    st.json(shown)

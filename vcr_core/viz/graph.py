@@ -1,0 +1,109 @@
+"""An action graph as an interactive pyvis network, and as a networkx graph (for GraphML).
+
+Everything shown comes from model output, so it is treated as hostile text:
+
+* node ids given to pyvis are generated (``v0``, ``v1``, ...): pyvis writes ids into its page unescaped;
+* labels are drawn on the canvas (never parsed as HTML); tooltips are plain strings, which
+  vis-network shows as text — and the word "href", which would switch pyvis to raw-HTML popups,
+  is broken with a zero-width space;
+* the data reaches the page through Jinja's ``tojson`` (which escapes ``<``, ``>``, ``&``, ``'``),
+  and the page's links to CDNs are removed: the vis-network library is inlined, so the graph works offline.
+"""
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import networkx as nx
+
+from ..formalism import Explanation, catalogue, node_to_text
+
+VERDICT_COLORS = {"supported": "#2e7d32", "contradicted": "#c62828", "unverifiable": "#9e9e9e", None: "#90a4ae"}
+_HREF = re.compile("href", re.IGNORECASE)
+_CDN = re.compile(r'<(link|script)[^>]*(https?:)?//(cdn|cdnjs|unpkg)[^>]*>(\s*</script>)?', re.IGNORECASE)
+
+
+def safe_text(text: Any, limit: int = 2000) -> str:
+    """Model text made safe for a pyvis tooltip or label (plain text, no 'href' switch, bounded)."""
+    s = "" if text is None else str(text)
+    s = _HREF.sub(lambda m: m.group(0)[:2] + "\u200b" + m.group(0)[2:], s)
+    return s[:limit]
+
+
+def _label(action: str, args: dict[str, Any]) -> str:
+    main = [str(v if not isinstance(v, list) else ", ".join(map(str, v[:3])) + ("…" if len(v) > 3 else ""))
+            for k, v in args.items() if k not in ("direction", "evidence_type", "mechanism") and v not in (None, "")][:2]
+    arrow = {"up": " ↑", "down": " ↓"}.get(str(args.get("direction", "")).lower(), "")
+    return f"{action}{arrow}\n" + " → ".join(m[:28] for m in main)
+
+
+def _layers(expl: Explanation) -> dict[str, int]:
+    """Longest-path depth of each node (cycles tolerated), for the left-to-right layout."""
+    ids = [n.id for n in expl.nodes]
+    preds: dict[str, list[str]] = {i: [] for i in ids}
+    for e in expl.edges:
+        if e.source in preds and e.target in preds and e.source != e.target:
+            preds[e.target].append(e.source)
+    depth: dict[str, int] = {}
+    for _ in range(len(ids) + 1):  # bounded relaxation: a cycle cannot loop forever
+        changed = False
+        for i in ids:
+            d = max((depth.get(p, 0) + 1 for p in preds[i]), default=0)
+            if depth.get(i) != d and d <= len(ids):
+                depth[i], changed = d, True
+        if not changed:
+            break
+    return depth
+
+
+def action_graph_html(expl: Explanation, verdicts: dict[str, dict[str, Any]] | None = None, *, height: str = "520px") -> str:
+    """A self-contained HTML page with the interactive graph.
+
+    ``verdicts`` maps node id -> {"effective": verdict, "lines": [tooltip lines]} (optional).
+    Nodes are coloured by effective verdict; causal edges are solid, correlative edges dashed;
+    the layout is layered left to right without physics, so it is fast and stable.
+    """
+    from pyvis.network import Network
+
+    verdicts = verdicts or {}
+    net = Network(height=height, width="100%", directed=True, cdn_resources="in_line", bgcolor="#ffffff")
+    net.toggle_physics(False)
+    safe_ids = {n.id: f"v{i}" for i, n in enumerate(expl.nodes)}
+    depth = _layers(expl)
+    kinds = {name: p.kind for name, p in catalogue().items()}
+    for n in expl.nodes:
+        info = verdicts.get(n.id, {})
+        eff = info.get("effective")
+        tip = [node_to_text(n), f"effective verdict: {eff or 'not verified'}"] + list(info.get("lines", []))
+        net.add_node(safe_ids[n.id], label=safe_text(_label(n.action, n.args), 120), title=safe_text("\n".join(tip)),
+                     level=depth.get(n.id, 0), color={"background": VERDICT_COLORS.get(eff, VERDICT_COLORS[None]),
+                                                       "border": "#37474f" if info.get("curated") else "#ffffff"},
+                     borderWidth=3 if info.get("curated") else 1, shape="box" if kinds.get(n.action) != "annotation" else "ellipse",
+                     font={"color": "#ffffff", "face": "sans-serif", "size": 13})
+    if expl.has_context and expl.context:
+        ctx_text = "context\n" + "\n".join(f"{k}: {v}" for k, v in list(expl.context.items())[:3])
+        net.add_node("ctx", label=safe_text(ctx_text, 160), title=safe_text(ctx_text), level=0, shape="box",
+                     color={"background": "#eceff1", "border": "#b0bec5"}, font={"color": "#263238"})
+    for e in expl.edges:
+        src = safe_ids.get(e.source) or ("ctx" if e.source == expl.context_id and expl.context else None)
+        dst = safe_ids.get(e.target)
+        if src and dst:
+            correlative = e.relation == "correlative"
+            net.add_edge(src, dst, dashes=correlative, color="#7e57c2" if correlative else "#455a64",
+                         title=safe_text(e.relation), arrows="to", width=2)
+    net.set_options('{"layout": {"hierarchical": {"enabled": true, "direction": "LR", "sortMethod": "directed", '
+                    '"levelSeparation": 230, "nodeSpacing": 110}}, "physics": {"enabled": false}, '
+                    '"interaction": {"hover": true, "tooltipDelay": 120}, "edges": {"smooth": {"type": "cubicBezier"}}}')
+    return _CDN.sub("", net.generate_html(notebook=False))
+
+
+def to_networkx(expl: Explanation, verdicts: dict[str, str | None] | None = None, prefix: str = "") -> nx.DiGraph:
+    """A networkx DiGraph with primitive, arguments (as text) and verdict on each node."""
+    verdicts = verdicts or {}
+    g = nx.DiGraph()
+    for n in expl.nodes:
+        g.add_node(prefix + n.id, label=n.action, primitive=n.action, text=node_to_text(n), verdict=verdicts.get(n.id) or "")
+    for e in expl.edges:
+        if e.source in {n.id for n in expl.nodes} and e.target in {n.id for n in expl.nodes}:
+            g.add_edge(prefix + e.source, prefix + e.target, relation=e.relation)
+    return g
