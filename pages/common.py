@@ -5,15 +5,25 @@ import streamlit as st
 
 
 @st.cache_resource(show_spinner=False)
-def engine():
-    """The shared, migrated database engine (thread-safe, one per process)."""
+def _engine_for(url: str):
     from vcr_core.store import get_engine
 
-    return get_engine()
+    return get_engine(url)
+
+
+def engine():
+    """The shared, migrated database engine for the configured DATABASE_URL (thread-safe)."""
+    from vcr_core.settings import get_settings
+
+    return _engine_for(get_settings().resolved_database_url)
 
 
 def start_worker() -> None:
     """Start the background worker once per process (generation and verification run there)."""
+    from vcr_core.settings import get_settings
+
+    if not get_settings().app_worker:
+        return
     try:
         from vcr_core.jobs import ensure_worker
     except ImportError:
@@ -41,9 +51,10 @@ def curator_sidebar() -> None:
                 st.text(f"signed in as {st.session_state['curator']}")
                 st.button("Log out", on_click=st.logout)
         else:
-            st.text_input("Your name", key="curator_name", placeholder="e.g. ana.lopez",
-                          help="Stored with every judgment you make.")
-            st.session_state["curator"] = st.session_state.get("curator_name", "").strip()
+            # The name lives under a key of its own, so it survives page changes (widget state does not).
+            st.text_input("Your name", value=st.session_state.get("curator", ""), key="curator_name",
+                          placeholder="e.g. ana.lopez", help="Stored with every judgment you make.",
+                          on_change=lambda: st.session_state.update(curator=st.session_state["curator_name"].strip()))
         if not st.session_state.get("curator"):
             st.caption("Enter your name before judging claims or traces.")
         from vcr_core.settings import get_settings

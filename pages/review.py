@@ -58,11 +58,11 @@ st.subheader(f"{record.label}")
 st.caption(f"trace #{trace.id} · run #{trace.run_id} · {trace.model or 'imported'} · status {trace.status} · "
            f"curation: {bundle['status']} · filter policy: {tv.verdict if tv else 'not verified'}")
 
-# --- trace-level judgment (keyboard: a approve, r reject, w needs work)
+# --- trace-level judgment (keyboard: a approve, x reject, w needs work; Streamlit reserves c and r)
 tc = st.columns([1, 1, 1, 3])
 note = tc[3].text_input("Note for the trace judgment", key=f"tnote_{trace_id}", label_visibility="collapsed",
                         placeholder="optional note for approve / reject / needs work")
-for col, (label, judgment, key) in zip(tc[:3], [("Approve", "approve", "a"), ("Reject", "reject", "r"), ("Needs work", "needs_work", "w")]):
+for col, (label, judgment, key) in zip(tc[:3], [("Approve", "approve", "a"), ("Reject", "reject", "x"), ("Needs work", "needs_work", "w")]):
     if col.button(f"{label} ({key})", key=f"{judgment}_{trace_id}", shortcut=key, type="primary" if judgment == "approve" else "secondary"):
         try:
             cur.judge_trace(engine(), trace_id, curator(), judgment, note)
@@ -91,7 +91,7 @@ with tabs[1]:
     if not states:
         st.info("No claims in this trace.")
     unjudged = [s for s in states if not any(c.curator == curator() for c in s.curations)]
-    if unjudged and st.button(f"Accept next unjudged claim ({unjudged[0].claim.node_id}) (c)", shortcut="c"):
+    if unjudged and st.button(f"Accept next unjudged claim ({unjudged[0].claim.node_id}) (k)", shortcut="k"):
         try:
             cur.judge_claim(engine(), unjudged[0].claim.id, curator(), "accept")
             st.rerun()

@@ -56,6 +56,9 @@ class Settings(BaseSettings):
     llm_max_retries: int = Field(default=4, description="Retries on 429, 5xx and time-outs.")
     local_model_port: int = Field(default=8765, description="Port of the embedded local model server on 127.0.0.1.")
 
+    # -- app
+    app_worker: bool = Field(default=True, description="Start a background worker thread inside the app process.")
+
     # -- ingest
     max_upload_mb: float = Field(default=50.0, description="Largest accepted upload, in MB.")
 

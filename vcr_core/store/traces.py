@@ -5,7 +5,7 @@ from typing import Any
 
 from sqlmodel import Session, select
 
-from ..formalism import Explanation, Finding, claim_hash, node_to_text
+from ..formalism import Explanation, Finding, claim_hash, node_to_text, to_text
 from ..formalism.hashing import Grounder
 from ..records import Record as RecordModel
 from .models import Claim, Record, Trace
@@ -53,6 +53,8 @@ def save_trace(
             fields["status"] = "failed"
         else:
             fields["status"] = "invalid" if any(f.severity == "error" for f in findings) else "ok"
+    if explanation is not None and not fields.get("text_form"):
+        fields["text_form"] = to_text(explanation)  # the canonical text form, for export and display
     for key, value in fields.items():
         setattr(trace, key, value)
     trace.explanation = explanation.model_dump(mode="json") if explanation is not None else None

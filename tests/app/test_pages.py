@@ -1,0 +1,115 @@
+"""Every page through AppTest: upload (with and without errors), generate, judge, override, approve, export."""
+from __future__ import annotations
+
+import json
+
+from sqlmodel import Session, select
+
+from vcr_core.store import Batch, Curation, Run
+
+
+def test_upload_demo_and_bad_file(app, engine, tmp_path):
+    demo = next(b for b in app.button if b.label == "Load demo records")
+    demo.click().run()
+    assert not app.exception
+    assert any("Stored 5 record(s)" in s.value for s in app.success)
+    with Session(engine) as s:
+        assert s.exec(select(Batch)).one().n_records == 5
+    next(b for b in app.button if b.label == "Load demo records").click().run()
+    assert any("already stored" in i.value for i in app.info)
+
+
+def test_upload_page_lists_problems_and_stores_nothing(engine, tmp_path, monkeypatch):
+    """The upload function used by the page: a bad record shows its problems; nothing is stored."""
+    from streamlit.testing.v1 import AppTest
+
+    bad = json.dumps([{"index": 1, "perturbation": {"name": "imatinib"}}, {"index": 1, "perturbation": "oops"}]).encode()
+
+    at = AppTest.from_function(_upload_script, args=(bad,), default_timeout=30)
+    at.run()
+    assert not at.exception
+    assert any("was not stored" in e.value for e in at.error)
+    table = at.dataframe[0].value
+    assert set(table["problem"]) >= {"a perturbation must be an object, found str", "duplicate index (also record #0)"}
+    with Session(engine) as s:
+        assert s.exec(select(Batch)).all() == []
+
+
+def _upload_script(data: bytes):
+    import sys
+    from pathlib import Path
+    sys.path.insert(0, str(Path.cwd()))
+    from pages import upload
+    upload._store("bad.json", data)
+
+
+def test_generate_page_starts_a_run(app, engine):
+    next(b for b in app.button if b.label == "Load demo records").click().run()
+    app.switch_page("pages/generate.py").run()
+    assert not app.exception
+    assert any("tiny model" in i.value for i in app.info)  # the local model is described plainly
+    app.button(key="FormSubmitter:new_run-Start run").click().run()
+    assert not app.exception, app.exception
+    assert any("queued" in s.value for s in app.success)
+    with Session(engine) as s:
+        run = s.exec(select(Run)).one()
+        assert run.n_total == 5 and run.created_by == "ana" and run.model
+
+
+def test_review_accept_override_approve_and_history(app, engine, seeded):
+    app.switch_page("pages/review.py").run()
+    assert not app.exception, app.exception
+    assert app.subheader[0].value.startswith("imatinib")
+    # the graph is an iframe with the escaped hostile name
+    html = app.get("iframe")[0].proto.srcdoc if app.get("iframe") else ""
+    assert "\\u003cimg src=x" in html and "<img src=x" not in html
+    app.button(key=f"accept_{_claim_id(engine, 'n1')}").click().run()
+    assert not app.exception, app.exception
+    # Form widgets commit on submit: set them, then submit in one run.
+    app.selectbox(key=f"ov_v_{_claim_id(engine, 'n2')}").select("contradicted")
+    app.selectbox(key=f"ov_t_{_claim_id(engine, 'n2')}").select("wrong_direction")
+    app.text_input(key=f"ov_n_{_claim_id(engine, 'n2')}").input("MYC rises in K562")
+    app.button(key=f"FormSubmitter:override_{_claim_id(engine, 'n2')}-Save override").click().run()
+    assert not app.exception, app.exception
+    app.button(key=f"approve_{seeded['trace_id']}").click().run()
+    with Session(engine) as s:
+        rows = s.exec(select(Curation).order_by(Curation.id)).all()
+    assert [(r.target, r.judgment, r.verdict, r.curator) for r in rows] == [
+        ("claim", "accept", "supported", "ana"), ("claim", "override", "contradicted", "ana"), ("trace", "approve", None, "ana")]
+    assert rows[1].tag == "wrong_direction" and rows[1].note == "MYC rises in K562" and rows[1].claim_snapshot["node_id"] == "n2"
+    # The hostile entity is shown as text in the claims tab.
+    assert any("<img src=x onerror=alert(1)>" in c.value for c in app.code)
+
+
+def test_judging_needs_a_curator_name(engine, seeded, monkeypatch):
+    from pathlib import Path
+
+    from streamlit.testing.v1 import AppTest
+    monkeypatch.chdir(Path(__file__).resolve().parents[2])
+    monkeypatch.setenv("APP_WORKER", "false")
+    at = AppTest.from_file(str(Path(__file__).resolve().parents[2] / "app.py"), default_timeout=60)
+    at.run()
+    at.switch_page("pages/review.py").run()
+    at.button(key=f"approve_{seeded['trace_id']}").click().run()
+    assert any("curator name" in e.value for e in at.error)
+
+
+def test_export_status_overview_compare_pages(app, engine, seeded):
+    from vcr_core.curation import judge_trace
+    judge_trace(engine, seeded["trace_id"], "ana", "approve")
+    app.switch_page("pages/export.py").run()
+    assert not app.exception, app.exception
+    assert "1 trace(s) selected." in [m.value for m in app.markdown]
+    assert len(app.get("download_button")) == 3
+    for page in ("pages/status.py", "pages/overview.py", "pages/compare.py"):
+        app.switch_page(page).run()
+        assert not app.exception, (page, app.exception)
+    app.switch_page("pages/status.py").run()
+    text = " ".join(m.value for m in app.markdown)
+    assert "Database" in text and "Model providers" in text
+
+
+def _claim_id(engine, node_id):
+    from vcr_core.store import Claim
+    with Session(engine) as s:
+        return s.exec(select(Claim).where(Claim.node_id == node_id)).first().id
