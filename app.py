@@ -9,19 +9,19 @@ import streamlit as st
 
 from pages.common import curator_sidebar, engine, start_worker
 
-st.set_page_config(page_title="VCR Curation", page_icon="🧬", layout="wide")
+st.set_page_config(page_title="VCR Curation", page_icon=":material/hub:", layout="wide")
 
 PAGES = {
     "Work": [
-        st.Page("pages/upload.py", title="Upload", icon="📤", default=True),
-        st.Page("pages/generate.py", title="Generate", icon="⚙️"),
-        st.Page("pages/review.py", title="Review", icon="🔎"),
-        st.Page("pages/compare.py", title="Compare", icon="🆚"),
-        st.Page("pages/export.py", title="Export", icon="📦"),
+        st.Page("pages/upload.py", title="Upload", icon=":material/upload:", default=True),
+        st.Page("pages/generate.py", title="Generate", icon=":material/play_circle:"),
+        st.Page("pages/review.py", title="Review", icon=":material/rule:"),
+        st.Page("pages/compare.py", title="Compare", icon=":material/compare_arrows:"),
+        st.Page("pages/export.py", title="Export", icon=":material/download:"),
     ],
     "Project": [
-        st.Page("pages/overview.py", title="Overview", icon="📊"),
-        st.Page("pages/status.py", title="Status & settings", icon="🩺"),
+        st.Page("pages/overview.py", title="Overview", icon=":material/bar_chart:"),
+        st.Page("pages/status.py", title="Status & settings", icon=":material/settings:"),
     ],
 }
 

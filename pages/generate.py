@@ -22,6 +22,8 @@ with st.form("new_run"):
         recs = s.exec(select(Record).where(Record.batch_id == batch_id).order_by(Record.position)).all()
     chosen = st.multiselect("Records (empty: the whole batch)", [r.id for r in recs],
                             format_func={r.id: f"{r.index}: {r.label}" for r in recs}.get)
+    max_items = st.number_input("At most this many records (0 = all)", 0, 100000, 0,
+                                help="Handy for a first look: the local model takes ~20 s per record")
     st.markdown("**Tools**")
     statuses = tool_statuses()
     tools = []
@@ -52,7 +54,7 @@ if started:
         run_id = create_run(engine(), batch_id=batch_id, record_ids=chosen or None, tools=tools, model_type=provider,
                             model=model.strip() or None, mode=mode, created_by=curator() or None,
                             options={"kg_with_rel": kg_with_rel, "kg_num_neighbor": int(kg_num_neighbor),
-                                     "concurrency": int(concurrency)})
+                                     "concurrency": int(concurrency), "max_items": int(max_items) or None})
         st.success(f"Run #{run_id} queued. Progress appears below; you may leave this page.")
     except ValueError as exc:
         st.error(str(exc))

@@ -1,0 +1,139 @@
+"""The real app in headless Chromium (Debian's package, driven by Playwright): upload the demo file,
+generate on the embedded defaults, open the graph, accept one claim, override another, approve the
+trace, export, and show that a hostile entity name is displayed as text and runs no script."""
+from __future__ import annotations
+
+import json
+import re
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+HOSTILE = "<img src=x onerror=alert(1)>"
+pytestmark = [pytest.mark.slow, pytest.mark.browser]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def server(tmp_path):
+    if not Path(CHROMIUM).exists():
+        pytest.skip("Debian's chromium is not installed (the README's test command installs it)")
+    pytest.importorskip("playwright.sync_api")
+    env = dict(os.environ, VCR_HOME=str(tmp_path / "home"), DATABASE_URL=f"sqlite:///{tmp_path / 'app.db'}",
+               LOCAL_MODEL_PORT=str(_free_port()), OFFLINE="true", APP_WORKER="true")
+    # A trace imported before the app starts, whose claim names a hostile entity.
+    rows = [{"index": 9, "input_perturbation": {"context": {"cell_type": "K562"}, "perturbation": {"name": HOSTILE}},
+             "explain": f'set_context(cell_type="K562")\nbinds_to(id="n1", actor="{HOSTILE}", target="ABL1")\n'
+                        'induces_phenotype(id="n2", source="ABL1", phenotype="apoptosis")',
+             "dag": 'edge("n1", "n2", relation="causal")', "answer": HOSTILE}]
+    (tmp_path / "hostile.json").write_text(json.dumps(rows))
+    subprocess.run([sys.executable, "-m", "vcr_core.cli", "import-traces", str(tmp_path / "hostile.json"), "--name", "hostile"],
+                   env=env, check=True, capture_output=True, cwd=ROOT)
+    port = _free_port()
+    log = open(tmp_path / "streamlit.log", "w")
+    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
+                             "--server.headless", "true", "--browser.gatherUsageStats", "false"],
+                            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            break
+        except OSError:
+            time.sleep(0.5)
+    yield f"http://127.0.0.1:{port}", tmp_path
+    proc.terminate()
+    try:
+        proc.wait(10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+    subprocess.run([sys.executable, "-c", "from vcr_core.llm import stop_local_model; stop_local_model()"], env=env,
+                   capture_output=True, cwd=ROOT)
+
+
+def test_full_curation_flow_in_chromium(server):
+    from playwright.sync_api import expect, sync_playwright
+
+    url, tmp = server
+    dialogs: list[str] = []
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+            "--disable-sync", "--no-first-run", "--disable-quic"])
+        page = browser.new_page(viewport={"width": 1500, "height": 1100}, accept_downloads=True)
+        page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+        page.goto(url)
+        name = page.get_by_role("textbox", name="Your name")
+        name.fill("ana")
+        name.press("Enter")
+        page.get_by_role("button", name="Load demo records").click()
+        expect(page.get_by_text("Stored 5 record(s)")).to_be_visible(timeout=30_000)
+
+        # Generate one record on the embedded local model.
+        page.get_by_role("link", name="Generate").click()
+        expect(page.get_by_text("tiny model", exact=False).first).to_be_visible(timeout=30_000)
+        limit = page.get_by_role("spinbutton", name="At most this many records (0 = all)")
+        limit.fill("1")
+        limit.press("Tab")
+        page.get_by_role("button", name="Start run").click()
+        expect(page.get_by_text("Run #2 queued")).to_be_visible(timeout=30_000)  # run #1 is the import
+        expect(page.get_by_text(re.compile(r"Run #2 · done"))).to_be_visible(timeout=400_000)
+        page.screenshot(path=str(tmp / "generate.png"))
+
+        # The generated trace is in the review queue. (The tiny model's output is often invalid, so the
+        # claim judgments below use the imported trace, whose claims are known.)
+        page.get_by_role("link", name="Review").click()
+        expect(page.get_by_role("heading", name="Review")).to_be_visible(timeout=30_000)
+        pick = page.locator("[data-testid='stSelectbox']").filter(has=page.get_by_text("Trace", exact=True))
+        pick.click()
+        page.get_by_role("option").filter(has_text="#2 ").first.click()
+        expect(page.get_by_text("trace #2 · run #2").first).to_be_visible(timeout=30_000)
+        page.screenshot(path=str(tmp / "generated.png"))
+
+        # The imported trace: open the graph, accept one claim, override another, approve.
+        pick.click()
+        page.get_by_role("option").filter(has_text="#1 ").first.click()
+        expect(page.get_by_text("trace #1 · run #1").first).to_be_visible(timeout=30_000)
+        frame = page.frame_locator("iframe").first
+        expect(frame.locator("canvas").first).to_be_visible(timeout=30_000)
+        frame.locator("canvas").first.hover()
+        page.wait_for_timeout(1000)
+        page.get_by_role("tab", name="Claims").click()
+        # The hostile entity shows as literal text in the claim's code block; no script ran.
+        expect(page.locator("[data-testid='stCode']").filter(has_text=HOSTILE).first).to_be_visible(timeout=30_000)
+        expect(page.get_by_role("heading", name=f"{HOSTILE} in K562")).to_be_visible()
+        page.get_by_role("button", name="Accept", exact=True).first.click()
+        page.wait_for_timeout(1500)
+        page.get_by_role("tab", name="Claims").click()
+        page.get_by_role("button", name="Override…").nth(1).click()
+        page.get_by_role("button", name="Save override").click()
+        page.wait_for_timeout(1500)
+        page.get_by_role("button", name="Approve (a)").click()
+        expect(page.get_by_text("curation: approve").first).to_be_visible(timeout=30_000)
+        page.get_by_role("tab", name="History").click()
+        page.screenshot(path=str(tmp / "review.png"))
+        assert dialogs == []
+
+        # Export the approved trace.
+        page.get_by_role("link", name="Export").click()
+        expect(page.get_by_text("1 trace(s) selected.")).to_be_visible(timeout=30_000)
+        with page.expect_download() as dl:
+            page.get_by_role("button", name="JSONL (full, with verdicts and curations)").click()
+        doc = json.loads(Path(dl.value.path()).read_text().splitlines()[0])
+        assert doc["curation_status"] == "approve"
+        assert [c["judgment"] for c in doc["curations"]][:2] == ["accept", "override"]
+        browser.close()
+    assert dialogs == []
