@@ -1,0 +1,137 @@
+"""Entity -> node matching, as the original did, recording how each match was made.
+
+Routes, in order: exact case-folded name; disease labels and synonyms from MONDO
+(``DATA_DIR/mondo.json`` when given, else the synonyms stored on disease nodes); chemicals by
+DrugBank id (from an optional DrugBank XML, streamed once and cached, or ``DB...`` synonyms) and by
+synonyms; genes by aliases; then approximate string similarity (rapidfuzz) for what is left.
+"""
+from __future__ import annotations
+
+import json
+import pickle
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable
+
+from rapidfuzz import fuzz, process
+
+from ...settings import get_settings
+from .graph import CompactGraph
+
+
+@dataclass
+class NodeMatch:
+    """A graph node matched to a name: index, name, type, source, how it matched, score in [0, 1]."""
+
+    index: int
+    name: str
+    type: str
+    source: str
+    method: str
+    score: float
+
+
+def _fold(s: str) -> str:
+    return " ".join(str(s).casefold().split())
+
+
+class Matcher:
+    """Name indexes over one graph (built once per graph, in memory)."""
+
+    def __init__(self, graph: CompactGraph, mondo_json: Path | None = None, drugbank_xml: Path | None = None) -> None:
+        self.g = graph
+        self.exact: dict[str, list[int]] = {}
+        self.synonym: dict[str, list[int]] = {}
+        self.alias: dict[str, list[int]] = {}
+        self.drugbank: dict[str, list[int]] = {}
+        for i, name in enumerate(graph.names):
+            self.exact.setdefault(_fold(name), []).append(i)
+            det = graph.details[i] or {}
+            if not isinstance(det, dict):
+                continue
+            for a in det.get("alias", []) or []:
+                self.alias.setdefault(_fold(a), []).append(i)
+            for s in det.get("synonyms", []) or []:
+                self.synonym.setdefault(_fold(s), []).append(i)
+            db = det.get("drugbank_id") or (graph.ids[i] if str(graph.ids[i]).startswith("DB") else None)
+            if db:
+                self.drugbank.setdefault(db.upper(), []).append(i)
+        if not self.drugbank:
+            for i, ident in enumerate(graph.ids):
+                if str(ident).startswith("DB"):
+                    self.drugbank.setdefault(str(ident).upper(), []).append(i)
+        self.mondo_names = self._mondo(mondo_json) if mondo_json else {}
+        self.drugbank_names = load_drugbank_names(drugbank_xml) if drugbank_xml else {}
+        self._choices = {i: _fold(n) for i, n in enumerate(graph.names)}
+
+    def _mondo(self, path: Path) -> dict[str, str]:
+        """MONDO synonym -> label, from an OBO-Graphs mondo.json (graphs[0].nodes[*].lbl / meta.synonyms[*].val)."""
+        data = json.loads(Path(path).read_text())
+        out = {}
+        for node in data.get("graphs", [{}])[0].get("nodes", []):
+            lbl = node.get("lbl")
+            if not lbl:
+                continue
+            for syn in (node.get("meta") or {}).get("synonyms", []) or []:
+                out[_fold(syn.get("val", ""))] = lbl
+        return out
+
+    def _mk(self, idx: Iterable[int], method: str, score: float, types: set[str] | None) -> list[NodeMatch]:
+        out = []
+        for i in idx:
+            t = self.g.type_of(i)
+            if types and t not in types:
+                continue
+            out.append(NodeMatch(i, self.g.names[i], t, self.g.sources[i], method, score))
+        return out
+
+    def lookup(self, name: str, types: Iterable[str] | None = None, k: int = 5) -> list[NodeMatch]:
+        """Up to ``k`` matches for ``name``, best route first."""
+        key = _fold(name)
+        if not key:
+            return []
+        types = set(types) if types else None
+        found = self._mk(self.exact.get(key, []), "exact", 1.0, types)
+        if not found and key in self.mondo_names:
+            found = self._mk(self.exact.get(_fold(self.mondo_names[key]), []), "mondo_synonym", 0.98, types)
+        if not found and re.fullmatch(r"db\d{5}", key):
+            found = self._mk(self.drugbank.get(key.upper(), []), "drugbank_id", 1.0, types)
+        if not found and key in self.drugbank_names:
+            found = self._mk(self.drugbank.get(self.drugbank_names[key], []), "drugbank_synonym", 0.97, types)
+        if not found:
+            found = self._mk(self.synonym.get(key, []), "synonym", 0.97, types)
+        if not found:
+            found = self._mk(self.alias.get(key, []), "alias", 0.95, types)
+        if not found and len(key) >= 4:
+            hits = process.extract(key, self._choices, scorer=fuzz.ratio, limit=k * 3, score_cutoff=85)
+            found = [m for h in hits for m in self._mk([h[2]], "approximate", round(h[1] / 100 * 0.9, 3), types)]
+        return found[:k]
+
+
+def load_drugbank_names(xml_path: Path) -> dict[str, str]:
+    """DrugBank name/synonym -> DrugBank id from the full XML, streamed once and cached."""
+    xml_path = Path(xml_path)
+    st = xml_path.stat()
+    cache = get_settings().cache_dir / "kg" / f"drugbank-{st.st_size}-{int(st.st_mtime)}.pkl"
+    if cache.exists():
+        return pickle.loads(cache.read_bytes())
+    import xml.etree.ElementTree as ET
+
+    out: dict[str, str] = {}
+    for _, elem in ET.iterparse(xml_path, events=("end",)):
+        if elem.tag.rsplit("}", 1)[-1] != "drug":
+            continue
+        ns = elem.tag[: -len("drug")]
+        ids = [e.text for e in elem.findall(f"{ns}drugbank-id") if e.text]
+        primary = next((e.text for e in elem.findall(f"{ns}drugbank-id") if e.get("primary") == "true"), ids[0] if ids else None)
+        if primary:
+            name = elem.find(f"{ns}name")
+            names = [name.text] if name is not None and name.text else []
+            names += [s.text for s in elem.iter(f"{ns}synonym") if s.text]
+            for n in names:
+                out.setdefault(_fold(n), primary)
+        elem.clear()
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    cache.write_bytes(pickle.dumps(out))
+    return out
