@@ -1,0 +1,104 @@
+"""Preprocessing: entities (with spans and grounding) in a record's perturbation and context parts,
+and PubChem information for chemical perturbations. Output keeps the original shape:
+``perturbation_entity`` / ``context_entity`` (mention -> type) and ``pubchem_info``; ``entities``
+adds spans and groundings."""
+from __future__ import annotations
+
+import threading
+from datetime import datetime, timezone
+from typing import Callable
+
+from ..records import Record
+from ..settings import get_settings
+from .entities import Entity
+
+__all__ = ["Entity", "get_ner_backend", "ground", "preprocess_batch", "preprocess_record"]
+_BACKENDS: dict[str, object] = {}
+_LOCK = threading.Lock()
+MODES = ("ner-pubchem", "ner", "pubchem")
+
+
+def get_ner_backend(name: str | None = None):
+    """The NER backend ``name`` ('dictionary' or 'hunflair2'; default: the NER_BACKEND setting), cached."""
+    s = get_settings()
+    name = name or s.ner_backend
+    with _LOCK:
+        if name not in _BACKENDS:
+            if name == "dictionary":
+                from .dictionary import DictionaryBackend
+                _BACKENDS[name] = DictionaryBackend.cached()
+            elif name == "hunflair2":
+                from .hunflair import HunFlairBackend
+                _BACKENDS[name] = HunFlairBackend(s.hunflair2_model)
+            else:
+                raise ValueError(f"unknown NER backend {name!r}; use 'dictionary' or 'hunflair2'")
+        return _BACKENDS[name]
+
+
+def ground(name: str, type: str | None = None) -> Entity | None:  # noqa: A002 - the contract's name
+    """The best grounding of a bare name (from the dictionary vocabularies), or None."""
+    if not name or not name.strip():
+        return None
+    return get_ner_backend("dictionary").ground(name, type)
+
+
+def _is_chemical(record: Record) -> bool:
+    return any((p.type or "").lower() in ("chemical", "small molecule", "drug", "compound") or p.smiles for p in record.perturbations)
+
+
+def preprocess_record(record: Record, mode: str = "ner-pubchem", backend=None) -> Record:
+    """Fill entities (modes with 'ner') and PubChem info (modes with 'pubchem'); returns a new record."""
+    if mode not in MODES:
+        raise ValueError(f"unknown mode {mode!r}; choose one of {', '.join(MODES)}")
+    rec = record.model_copy(deep=True)
+    if "ner" in mode:
+        backend = backend or get_ner_backend()
+        pert_ents = backend.tag(rec.perturbation_text())
+        ctx_ents = backend.tag(rec.context_text())
+        rec.perturbation_entity = {e.text: e.type for e in pert_ents}
+        rec.context_entity = {e.text: e.type for e in ctx_ents}
+        rec.entities = [dict(e.to_dict(), part="perturbation") for e in pert_ents] + [dict(e.to_dict(), part="context") for e in ctx_ents]
+    if "pubchem" in mode and _is_chemical(rec):
+        from .pubchem import compound_info
+        p = next(p for p in rec.perturbations if (p.type or "").lower() in ("chemical", "small molecule", "drug", "compound") or p.smiles)
+        from .dictionary import strip_salt
+        info = compound_info(smiles=p.smiles, name=strip_salt(p.name) if p.name else None)
+        rec.pubchem_info = info
+        common = info.get("name") if "error" not in info else None
+        if common:
+            rec.perturbation_entity = dict(rec.perturbation_entity or {})
+            rec.perturbation_entity.setdefault(common, "Chemical")
+    return rec
+
+
+def preprocess_batch(engine, batch_id: int, mode: str = "ner-pubchem", progress: Callable[[int, int], bool | None] | None = None,
+                     backend_name: str | None = None) -> dict[str, int]:
+    """Preprocess every not-yet-done record of a stored batch (resumable); a bad record is reported and skipped."""
+    from sqlmodel import Session, select
+
+    from ..store import Record as RecordRow
+    from ..store import session_scope
+    from ..store.traces import record_model
+
+    backend = get_ner_backend(backend_name) if "ner" in mode else None
+    with Session(engine) as s:
+        todo = [r.id for r in s.exec(select(RecordRow).where(RecordRow.batch_id == batch_id, RecordRow.preprocessed_at.is_(None))
+                                     .order_by(RecordRow.position)).all()]
+    counts = {"done": 0, "failed": 0, "total": len(todo)}
+    for k, rid in enumerate(todo):
+        with session_scope(engine) as s:
+            row = s.get(RecordRow, rid)
+            try:
+                rec = preprocess_record(record_model(row), mode, backend)
+                row.preprocessed = {key: getattr(rec, key) for key in ("perturbation_entity", "context_entity", "pubchem_info", "entities")
+                                    if getattr(rec, key) is not None}
+                row.preprocess_error = None
+                counts["done"] += 1
+            except Exception as exc:  # noqa: BLE001 - one bad record never stops the batch
+                row.preprocess_error = f"{type(exc).__name__}: {exc}"
+                counts["failed"] += 1
+            row.preprocessed_at = datetime.now(timezone.utc)
+            s.add(row)
+        if progress and progress(k + 1, len(todo)):
+            break
+    return counts

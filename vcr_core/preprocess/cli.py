@@ -1,0 +1,86 @@
+"""`vcr preprocess`, with the original script's flags."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+
+def _run_files(args) -> int:
+    from tqdm import tqdm
+
+    from ..ingest import decode_json
+    from ..records import parse_record, to_preprocessed_dict
+    from . import get_ner_backend, preprocess_record
+
+    data, problems = decode_json(Path(args.input_path).read_bytes())
+    if problems:
+        print(f"error: {args.input_path}: {problems[0].message}", file=sys.stderr)
+        return 1
+    items = data if isinstance(data, list) else [data]
+    out_path = Path(args.preprocessed_path)
+    done: dict[str, dict] = {}
+    if out_path.exists():  # resume: records already written are kept and skipped
+        for obj in json.loads(out_path.read_text()):
+            done[str(obj.get("index"))] = obj
+    backend = get_ner_backend(args.ner_backend) if "ner" in args.mode else None
+    results, failed = [], 0
+    for pos, item in enumerate(tqdm(items, desc="preprocessing", unit="record")):
+        idx = str(item.get("index", pos)) if isinstance(item, dict) else str(pos)
+        if idx in done:
+            results.append(done[idx])
+            continue
+        rec, probs = parse_record(item, pos)
+        if rec is None or probs:
+            print(f"record {idx}: skipped ({'; '.join(p.message for p in probs)})", file=sys.stderr)
+            failed += 1
+            continue
+        try:
+            results.append(to_preprocessed_dict(preprocess_record(rec, args.mode, backend)))
+        except Exception as exc:  # noqa: BLE001 - report and go on
+            print(f"record {idx}: {type(exc).__name__}: {exc}", file=sys.stderr)
+            failed += 1
+        if len(results) % 50 == 0:  # periodic checkpoint
+            out_path.write_text(json.dumps(results))
+    out_path.write_text(json.dumps(results))
+    print(f"preprocessed {len(results)} record(s) into {out_path}" + (f"; {failed} failed (see above)" if failed else ""))
+    return 0
+
+
+def cmd_preprocess(args: argparse.Namespace) -> int:
+    if args.batch is not None:
+        from tqdm import tqdm
+
+        from ..store import get_engine
+        from . import preprocess_batch
+        bar = tqdm(desc="preprocessing", unit="record")
+
+        def progress(done, total):
+            bar.total = total
+            bar.update(done - bar.n)
+
+        counts = preprocess_batch(get_engine(), args.batch, args.mode, progress, args.ner_backend)
+        bar.close()
+        print(f"batch {args.batch}: {counts['done']} preprocessed, {counts['failed']} failed, of {counts['total']} not yet done")
+        return 0
+    if not args.input_path or not args.preprocessed_path:
+        print("error: give --batch ID, or --input_path and --preprocessed_path", file=sys.stderr)
+        return 2
+    return _run_files(args)
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("preprocess", help="find entities (NER + grounding) and PubChem information",
+                       formatter_class=argparse.RawDescriptionHelpFormatter,
+                       description="Tag entities in each record's perturbation and context parts and look up PubChem "
+                                   "information for chemicals. Resumable: records already done are skipped.",
+                       epilog="examples:\n  vcr preprocess --batch 1\n"
+                              "  vcr preprocess --input_path records.json --preprocessed_path records.pre.json --mode ner")
+    p.add_argument("--input_path", help="JSON file of records (original shapes)")
+    p.add_argument("--preprocessed_path", help="output JSON in the original preprocessed shape")
+    p.add_argument("--mode", choices=("ner-pubchem", "ner", "pubchem"), default="ner-pubchem")
+    p.add_argument("--ner-backend", dest="ner_backend", choices=("dictionary", "hunflair2"), default=None,
+                   help="default: the NER_BACKEND setting (dictionary)")
+    p.add_argument("--batch", type=int, help="preprocess a stored batch instead of files")
+    p.set_defaults(func=cmd_preprocess)

