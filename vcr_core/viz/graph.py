@@ -6,12 +6,15 @@ Everything shown comes from model output, so it is treated as hostile text:
 * labels are drawn on the canvas (never parsed as HTML); tooltips are plain strings, which
   vis-network shows as text — and the word "href", which would switch pyvis to raw-HTML popups,
   is broken with a zero-width space;
-* the data reaches the page through Jinja's ``tojson`` (which escapes ``<``, ``>``, ``&``, ``'``),
+* the data reaches the page as JSON with ``<``, ``>``, ``&``, ``'`` escaped (as Jinja's ``tojson``),
   and the page's links to CDNs are removed: the vis-network library is inlined, so the graph works offline.
+  pyvis renders its page once (with placeholders); each graph only fills in its data.
 """
 from __future__ import annotations
 
+import json
 import re
+from functools import lru_cache
 from typing import Any
 
 import networkx as nx
@@ -21,6 +24,15 @@ from ..formalism import Explanation, catalogue, node_to_text
 VERDICT_COLORS = {"supported": "#2e7d32", "contradicted": "#c62828", "unverifiable": "#9e9e9e", None: "#90a4ae"}
 _HREF = re.compile("href", re.IGNORECASE)
 _CDN = re.compile(r'<(link|script)[^>]*(https?:)?//(cdn|cdnjs|unpkg)[^>]*>(\s*</script>)?', re.IGNORECASE)
+
+
+@lru_cache(maxsize=4)
+def _template_env(template_dir: str):
+    """One Jinja environment per template folder, shared by all graphs: pyvis makes a new one per
+    network, which recompiles its template every time (most of the build time of a graph)."""
+    from jinja2 import Environment, FileSystemLoader
+
+    return Environment(loader=FileSystemLoader(template_dir))
 
 
 def safe_text(text: Any, limit: int = 2000) -> str:
@@ -56,6 +68,33 @@ def _layers(expl: Explanation) -> dict[str, int]:
     return depth
 
 
+OPTIONS = ('{"layout": {"hierarchical": {"enabled": true, "direction": "LR", "sortMethod": "directed", '
+           '"levelSeparation": 230, "nodeSpacing": 110}}, "physics": {"enabled": false}, '
+           '"interaction": {"hover": true, "tooltipDelay": 120}, "edges": {"smooth": {"type": "cubicBezier"}}}')
+
+
+@lru_cache(maxsize=4)
+def _shell(height: str) -> str:
+    """pyvis's page rendered once with placeholders for the data: rendering the template (with the
+    inlined vis-network library) is most of the cost, and it does not depend on the graph."""
+    from pyvis.network import Network
+
+    class _Shell(Network):
+        def get_network_data(self):
+            return "__VCR_NODES__", "__VCR_EDGES__", self.heading, self.height, self.width, OPTIONS
+
+    net = _Shell(height=height, width="100%", directed=True, cdn_resources="in_line", bgcolor="#ffffff")
+    net.toggle_physics(False)
+    net.set_options(OPTIONS)
+    return _CDN.sub("", net.generate_html(notebook=False))
+
+
+def _tojson(obj: Any) -> str:
+    """JSON safe inside a <script> block (as Jinja's tojson): <, >, &, ' escaped."""
+    return (json.dumps(obj, ensure_ascii=False).replace("<", "\\u003c").replace(">", "\\u003e")
+            .replace("&", "\\u0026").replace("'", "\\u0027"))
+
+
 def action_graph_html(expl: Explanation, verdicts: dict[str, dict[str, Any]] | None = None, *, height: str = "520px") -> str:
     """A self-contained HTML page with the interactive graph.
 
@@ -63,38 +102,33 @@ def action_graph_html(expl: Explanation, verdicts: dict[str, dict[str, Any]] | N
     Nodes are coloured by effective verdict; causal edges are solid, correlative edges dashed;
     the layout is layered left to right without physics, so it is fast and stable.
     """
-    from pyvis.network import Network
-
     verdicts = verdicts or {}
-    net = Network(height=height, width="100%", directed=True, cdn_resources="in_line", bgcolor="#ffffff")
-    net.toggle_physics(False)
     safe_ids = {n.id: f"v{i}" for i, n in enumerate(expl.nodes)}
     depth = _layers(expl)
     kinds = {name: p.kind for name, p in catalogue().items()}
+    nodes: list[dict[str, Any]] = []
     for n in expl.nodes:
         info = verdicts.get(n.id, {})
         eff = info.get("effective")
         tip = [node_to_text(n), f"effective verdict: {eff or 'not verified'}"] + list(info.get("lines", []))
-        net.add_node(safe_ids[n.id], label=safe_text(_label(n.action, n.args), 120), title=safe_text("\n".join(tip)),
-                     level=depth.get(n.id, 0), color={"background": VERDICT_COLORS.get(eff, VERDICT_COLORS[None]),
-                                                       "border": "#37474f" if info.get("curated") else "#ffffff"},
-                     borderWidth=3 if info.get("curated") else 1, shape="box" if kinds.get(n.action) != "annotation" else "ellipse",
-                     font={"color": "#ffffff", "face": "sans-serif", "size": 13})
+        nodes.append({"id": safe_ids[n.id], "label": safe_text(_label(n.action, n.args), 120), "title": safe_text("\n".join(tip)),
+                      "level": depth.get(n.id, 0), "shape": "box" if kinds.get(n.action) != "annotation" else "ellipse",
+                      "color": {"background": VERDICT_COLORS.get(eff, VERDICT_COLORS[None]),
+                                "border": "#37474f" if info.get("curated") else "#ffffff"},
+                      "borderWidth": 3 if info.get("curated") else 1, "font": {"color": "#ffffff", "face": "sans-serif", "size": 13}})
     if expl.has_context and expl.context:
         ctx_text = "context\n" + "\n".join(f"{k}: {v}" for k, v in list(expl.context.items())[:3])
-        net.add_node("ctx", label=safe_text(ctx_text, 160), title=safe_text(ctx_text), level=0, shape="box",
-                     color={"background": "#eceff1", "border": "#b0bec5"}, font={"color": "#263238"})
+        nodes.append({"id": "ctx", "label": safe_text(ctx_text, 160), "title": safe_text(ctx_text), "level": 0, "shape": "box",
+                      "color": {"background": "#eceff1", "border": "#b0bec5"}, "font": {"color": "#263238"}})
+    edges: list[dict[str, Any]] = []
     for e in expl.edges:
         src = safe_ids.get(e.source) or ("ctx" if e.source == expl.context_id and expl.context else None)
         dst = safe_ids.get(e.target)
         if src and dst:
             correlative = e.relation == "correlative"
-            net.add_edge(src, dst, dashes=correlative, color="#7e57c2" if correlative else "#455a64",
-                         title=safe_text(e.relation), arrows="to", width=2)
-    net.set_options('{"layout": {"hierarchical": {"enabled": true, "direction": "LR", "sortMethod": "directed", '
-                    '"levelSeparation": 230, "nodeSpacing": 110}}, "physics": {"enabled": false}, '
-                    '"interaction": {"hover": true, "tooltipDelay": 120}, "edges": {"smooth": {"type": "cubicBezier"}}}')
-    return _CDN.sub("", net.generate_html(notebook=False))
+            edges.append({"from": src, "to": dst, "dashes": correlative, "color": "#7e57c2" if correlative else "#455a64",
+                          "title": safe_text(e.relation), "arrows": "to", "width": 2})
+    return _shell(height).replace('"__VCR_NODES__"', _tojson(nodes), 1).replace('"__VCR_EDGES__"', _tojson(edges), 1)
 
 
 def to_networkx(expl: Explanation, verdicts: dict[str, str | None] | None = None, prefix: str = "") -> nx.DiGraph:
