@@ -73,7 +73,8 @@ def sixty_node_explanation():
     lines = ['set_context(cell_type="A549")', 'binds_to(id="n1", actor="drugX", target="G1")']
     for i in range(2, 61):
         lines.append(f'inhibits(id="n{i}", actor="G{i - 1}", target="G{i}", via="n{i - 1}")')
-    result = parse_text("<explain>\n" + "\n".join(lines) + "\n</explain>")
+    dag = [f'edge("n{i - 1}", "n{i}", relation="{"correlative" if i % 7 == 0 else "causal"}")' for i in range(2, 61)]
+    result = parse_text("<explain>\n" + "\n".join(lines) + "\n</explain>\n<dag>\n" + "\n".join(dag) + "\n</dag>")
     assert result.explanation is not None and len(result.explanation.nodes) >= 60, result.findings
     return result.explanation
 

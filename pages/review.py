@@ -119,6 +119,8 @@ with tabs[1]:
                             st.text(f"expression: {ev.get('gene')} log2FC={ev.get('log2fc')} padj={ev.get('padj')} → {ev.get('call')}")
                         elif kind in ("ontology_term", "hpo_gene_phenotype", "hpo_disease_phenotype"):
                             st.text(f"HPO: {ev.get('id')} {ev.get('name') or ''} {ev.get('gene') or ev.get('disease') or ''} {ev.get('qualifier') or ''}")
+                        elif kind != "kg_pairs_checked":  # other evidence (falsification, rejected citations): shown as text
+                            st.text(f"{kind or 'evidence'}: " + "; ".join(f"{k}={str(val)[:200]}" for k, val in ev.items() if k != "kind"))
             else:
                 st.caption("No verifier has looked at this claim yet (run `vcr verify` or wait for the run's verification).")
             a, o = st.columns([1, 4])
