@@ -132,6 +132,9 @@ def ensure_local_model(timeout_s: float = 180.0) -> str:
             log = open(log_path(), "ab")  # noqa: SIM115 - handed to the child for its lifetime
             _PROC = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                                      start_new_session=True)
+            # The server is ours: it goes when this process goes (app, worker or CLI).
+            import atexit
+            atexit.register(stop_local_model)
         proc = _PROC
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:

@@ -24,7 +24,7 @@ from ..settings import get_settings
 from ..vocab import package_dir, resource_path
 from .entities import Entity
 
-VERSION = "4"
+VERSION = "5"
 SPECIES = {"human": "9606", "humans": "9606", "patient": "9606", "patients": "9606", "homo sapiens": "9606", "mouse": "10090",
            "mice": "10090", "mus musculus": "10090", "rat": "10116", "rats": "10116", "zebrafish": "7955", "yeast": "4932",
            "saccharomyces cerevisiae": "4932", "escherichia coli": "562", "e. coli": "562", "drosophila": "7227",
@@ -36,7 +36,8 @@ STOP = {"a", "an", "as", "at", "be", "by", "can", "do", "for", "has", "he", "in"
         "blood", "disease", "syndrome", "drug", "drugs", "treatment", "patient", "patients", "human", "death", "pain",
         "fever", "sign", "signs", "type", "protein", "gene", "genes", "acid", "base", "normal", "agent", "agents", "dose",
         "time", "study", "group", "effect", "effects", "result", "results", "case", "cases", "response", "increase",
-        "decrease", "level", "levels", "activity", "function", "factor", "factors", "role", "rate", "risk", "use", "primary", "secondary", "model", "models", "line", "lines"}
+        "decrease", "level", "levels", "activity", "function", "factor", "factors", "role", "rate", "risk", "use", "food", "inhibitor", "inhibitors", "electron", "donor", "emetic", "antidepressant",
+        "antidepressants", "antibiotics", "neurotransmitters", "electrolyte", "primary", "secondary", "model", "models", "line", "lines"}
 SALTS = re.compile(r"\s*(\((?:[^()]*(?:salt|solvate|hydrate|hydrochloride|hcl|sulfate|sulphate|acetate|mesylate|maleate|"
                    r"tartrate|citrate|phosphate|sodium|potassium|calcium|bromide|chloride|fumarate|succinate|besylate|tosylate|"
                    r"dihydrochloride|trihydrochloride|hydrobromide|lactate|malate|nitrate|oxalate|free base)[^()]*)\)|"
@@ -169,7 +170,10 @@ class DictionaryBackend:
             start = end - len(key) + 1
             before = text[start - 1] if start > 0 else " "
             after = text[end + 1] if end + 1 < len(text) else " "
-            if before.isalnum() or after.isalnum() or (after == "-" and end + 2 < len(text) and text[end + 2].isalpha()):
+            if before.isalnum() or after.isalnum():
+                continue
+            # "BCR-ABL1": a gene symbol glued to another by a hyphen is not that gene ("cocaine-induced" is still cocaine).
+            if cs and (after == "-" or before == "-") and end + 2 < len(text) and text[end + 2].isupper():
                 continue
             yield start, end + 1, etype, ns, ident, canon
 
@@ -186,7 +190,26 @@ class DictionaryBackend:
             for k in range(s, e):
                 taken[k] = True
             out.append(Entity(text[s:e], etype, s, e, ns, ident, canon))
-        return sorted(out, key=lambda x: x.start)
+        return sorted(out + self._abbreviations(text, out), key=lambda x: x.start)
+
+    _ABBR = re.compile(r"\s\(([A-Za-z][A-Za-z0-9-]{1,7})\)")
+
+    def _abbreviations(self, text: str, found: list[Entity]) -> list[Entity]:
+        """Abbreviations defined in the text, "cyclosporin A (CsA)", tagged wherever they occur."""
+        by_end = {e.end: e for e in found}
+        taken = {(e.start, e.end) for e in found}
+        out = []
+        for m in self._ABBR.finditer(text):
+            long_form = by_end.get(m.start())
+            abbr = m.group(1)
+            if long_form is None or abbr.lower() == long_form.text.lower():
+                continue
+            for occ in re.finditer(rf"(?<![\w-]){re.escape(abbr)}(?![\w-])", text):
+                span = (occ.start(), occ.end())
+                if span not in taken and not any(e.start <= span[0] < e.end for e in found):
+                    taken.add(span)
+                    out.append(Entity(abbr, long_form.type, span[0], span[1], long_form.namespace, long_form.identifier, long_form.canonical))
+        return out
 
     def ground(self, name: str, etype: str | None = None) -> Entity | None:
         """The grounding of a bare name (salt suffixes stripped), or None."""
