@@ -42,7 +42,7 @@ def _default_judge() -> Callable | None:
     except ImportError:
         return None
     choice = model_available()
-    if choice is None:
+    if choice is None or choice.is_local:  # the tiny local model cannot judge evidence; co-occurrence is more honest
         return None
 
     def judge(prompt: str) -> str:

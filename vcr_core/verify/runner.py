@@ -66,11 +66,11 @@ def _node(claim: Claim) -> Node:
     return Node(id=claim.node_id, action=claim.action, args=claim.args or {}, via=claim.via, confidence=claim.confidence)
 
 
-def _add(session: Session, trace_id: int, claim: Claim | None, verifier: str, version: str, cv: ClaimVerdict) -> Verdict:
-    row = Verdict(trace_id=trace_id, claim_id=claim.id if claim else None, claim_hash=claim.hash if claim else None,
-                  verifier=verifier, version=version, verdict=cv.verdict, score=cv.score, evidence=cv.evidence, message=cv.message)
-    session.add(row)
-    return row
+def _add(pending: list[Verdict], trace_id: int, claim: Claim | None, verifier: str, version: str, cv: ClaimVerdict) -> None:
+    """Queue a verdict row; rows are written in one short transaction after the verifiers ran."""
+    pending.append(Verdict(trace_id=trace_id, claim_id=claim.id if claim else None, claim_hash=claim.hash if claim else None,
+                           verifier=verifier, version=version, verdict=cv.verdict, score=cv.score, evidence=cv.evidence,
+                           message=cv.message))
 
 
 def _cached(session: Session, claim: Claim, name: str, version: str, batch_id: int | None) -> tuple[bool, Verdict | None]:
@@ -91,8 +91,14 @@ def _cached(session: Session, claim: Claim, name: str, version: str, batch_id: i
 
 
 def verify_trace(session: Session, trace: Trace, verifiers: dict[str, Any], names: list[str], stats: Counter,
-                 by_verifier: dict[str, Counter], falsifier_factory: Callable | None = None) -> None:
-    """Verify one trace's claims inside ``session`` (see module docstring for the caching rules)."""
+                 by_verifier: dict[str, Counter], falsifier_factory: Callable | None = None,
+                 pending: list[Verdict] | None = None) -> dict | None:
+    """Verify one trace's claims, reading through ``session`` and queueing new rows in ``pending``
+    (see the module docstring for the caching rules). Returns a new ``meta`` for the trace, if any.
+
+    Nothing is written here: verifiers may call the network or a model, and a write transaction held
+    open meanwhile would block every curator's judgment (SQLite has one writer)."""
+    pending = pending if pending is not None else []
     rec_row = session.get(Record, trace.record_id)
     record = record_model(rec_row)
     expl = Explanation.model_validate(trace.explanation) if trace.explanation else None
@@ -103,13 +109,13 @@ def verify_trace(session: Session, trace: Trace, verifiers: dict[str, Any], name
                                                   Verdict.verifier == NAME, Verdict.version == VERSION)).first()
         if done is None:
             cv = verify_structure(expl, trace.findings)
-            _add(session, trace.id, None, NAME, VERSION, cv)
+            _add(pending, trace.id, None, NAME, VERSION, cv)
             by_verifier[NAME][cv.verdict] += 1
             stats["computed"] += 1
         else:
             stats["cached"] += 1
     if expl is None:
-        return
+        return None
     for claim in claims:
         node = _node(claim)
         ctx = ClaimContext(node=node, explanation=expl, record=record, batch_id=rec_row.batch_id, trace_id=trace.id)
@@ -126,33 +132,33 @@ def verify_trace(session: Session, trace: Trace, verifiers: dict[str, Any], name
             else:
                 cv = verifier.verify(ctx)
                 stats["computed"] += 1
-            _add(session, trace.id, claim, name, verifier.version, cv)
+            _add(pending, trace.id, claim, name, verifier.version, cv)
             by_verifier[name][cv.verdict] += 1
     if "falsification" in names and claims:
-        _falsify(session, trace, expl, claims, record, rec_row.batch_id, stats, by_verifier, falsifier_factory)
+        return _falsify(session, trace, expl, claims, record, rec_row.batch_id, stats, by_verifier, falsifier_factory, pending)
+    return None
 
 
-def _falsify(session, trace, expl, claims, record, batch_id, stats, by_verifier, factory) -> None:
+def _falsify(session, trace, expl, claims, record, batch_id, stats, by_verifier, factory, pending) -> dict | None:
     from .falsification import NAME, VERSION
     todo = [c for c in claims if not _cached(session, c, NAME, VERSION, batch_id)[0]]
     if not todo:
         stats["cached"] += len(claims)
-        return
+        return None
     agent = (factory or default_falsifier)(session.get_bind(), record, batch_id)
     if agent is None:
-        return
+        return None
     verdicts, overall, transcript = agent.run(expl)
     by_node = {c.node_id: c for c in todo}
     for node_id, cv in verdicts.items():
         if node_id in by_node:
             cv.evidence.append({"kind": "falsification_overall", "overall": overall})
-            _add(session, trace.id, by_node[node_id], NAME, VERSION, cv)
+            _add(pending, trace.id, by_node[node_id], NAME, VERSION, cv)
             by_verifier[NAME][cv.verdict] += 1
             stats["computed"] += 1
     meta = dict(trace.meta or {})
     meta["falsification"] = {"overall": overall, "transcript": transcript}
-    trace.meta = meta
-    session.add(trace)
+    return meta
 
 
 def default_falsifier(engine, record, batch_id):
@@ -203,11 +209,18 @@ def verify_traces(engine: Engine, trace_ids: list[int], verifiers: list[str] | N
     by_verifier: dict[str, Counter] = defaultdict(Counter)
     verdicts: Counter = Counter()
     for i, trace_id in enumerate(trace_ids):
-        with session_scope(engine) as session:
-            trace = session.get(Trace, trace_id)
+        pending: list[Verdict] = []
+        with Session(engine) as reader:  # read and compute; no write lock is held meanwhile
+            trace = reader.get(Trace, trace_id)
             if trace is None:
                 continue
-            verify_trace(session, trace, claim_verifiers, names, stats, by_verifier, falsifier_factory)
+            meta = verify_trace(reader, trace, claim_verifiers, names, stats, by_verifier, falsifier_factory, pending)
+        with session_scope(engine) as session:  # one short write
+            session.add_all(pending)
+            trace = session.get(Trace, trace_id)
+            if meta is not None:
+                trace.meta = meta
+                session.add(trace)
             session.flush()
             verdicts[evaluate_trace(session, trace).verdict] += 1
             stats["traces"] += 1
