@@ -64,6 +64,18 @@ def server(tmp_path):
     subprocess.run(["pkill", "-f", f"llama_cpp.server.*--port {env['LOCAL_MODEL_PORT']}"], capture_output=True)
 
 
+def _wait_for_curations(db: Path, n: int, timeout_s: float = 90) -> None:
+    """Wait until the app has stored ``n`` judgments (the page reruns asynchronously)."""
+    import sqlite3
+    deadline = time.time() + timeout_s
+    while time.time() < deadline:
+        with sqlite3.connect(db) as conn:
+            if conn.execute("SELECT count(*) FROM curation").fetchone()[0] >= n:
+                return
+        time.sleep(0.5)
+    raise AssertionError(f"the app did not store {n} judgment(s) within {timeout_s} s")
+
+
 def test_full_curation_flow_in_chromium(server):
     from playwright.sync_api import expect, sync_playwright
 
@@ -116,12 +128,13 @@ def test_full_curation_flow_in_chromium(server):
         expect(page.locator("[data-testid='stCode']").filter(has_text=HOSTILE).first).to_be_visible(timeout=30_000)
         expect(page.get_by_role("heading", name=f"{HOSTILE} in K562")).to_be_visible()
         page.get_by_role("button", name="Accept", exact=True).first.click()
-        page.wait_for_timeout(1500)
+        _wait_for_curations(tmp / "app.db", 1)
         page.get_by_role("tab", name="Claims").click()
         page.get_by_role("button", name="Override…").nth(1).click()
         page.get_by_role("button", name="Save override").click()
-        page.wait_for_timeout(1500)
+        _wait_for_curations(tmp / "app.db", 2)
         page.get_by_role("button", name="Approve (a)").click()
+        _wait_for_curations(tmp / "app.db", 3)
         expect(page.get_by_text("curation: approve").first).to_be_visible(timeout=30_000)
         page.get_by_role("tab", name="History").click()
         page.screenshot(path=str(tmp / "review.png"))
