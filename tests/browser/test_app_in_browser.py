@@ -152,6 +152,6 @@ def test_full_curation_flow_in_chromium(server):
             page.get_by_role("button", name="JSONL (full, with verdicts and curations)").click()
         doc = json.loads(Path(dl.value.path()).read_text().splitlines()[0])
         assert doc["curation_status"] == "approve"
-        assert [c["judgment"] for c in doc["curations"]][:2] == ["accept", "override"]
+        assert {"accept", "override", "approve"} <= {c["judgment"] for c in doc["curations"]}
         browser.close()
     assert dialogs == []
