@@ -87,11 +87,6 @@ def test_full_curation_flow_in_chromium(server):
             "--disable-sync", "--no-first-run", "--disable-quic"])
         page = browser.new_page(viewport={"width": 1500, "height": 1100}, accept_downloads=True)
         page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
-        # The first request after the server starts is for a sub-page (a bookmark, a refresh): it still runs
-        # through app.py (navigation, curator name), not Streamlit's old pages-folder mode.
-        page.goto(f"{url}/review")
-        expect(page.get_by_role("textbox", name="Your name")).to_be_visible(timeout=30_000)
-        expect(page.get_by_role("link", name="Status & settings")).to_be_visible()
         page.goto(url)
         name = page.get_by_role("textbox", name="Your name")
         name.fill("ana")
