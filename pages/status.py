@@ -2,7 +2,7 @@
 import streamlit as st
 
 from vcr_core.settings import get_settings
-from vcr_core.status import status_report
+from vcr_core.status import settings_for_display, status_report
 
 st.title("Status & settings")
 st.write("What this installation uses right now. Settings come from the environment or a `.env` file "
@@ -16,5 +16,4 @@ for part in status_report():
             st.caption(f"What to do: {part.todo}")
 s = get_settings()
 with st.expander("All settings (keys hidden)"):
-    shown = {k: ("set" if v else "not set") if k.endswith("api_key") else str(v) for k, v in s.model_dump().items()}
-    st.json(shown)
+    st.json(settings_for_display())

@@ -51,3 +51,20 @@ def status_report() -> list[Part]:
         parts.append(Part("Embedded local model", False, f"not usable: {exc}", "run the README's set-up command"))
     parts.append(Part("Network", not s.offline, "offline (OFFLINE=true): web tools are skipped" if s.offline else "online tools allowed"))
     return parts
+
+
+def settings_for_display() -> dict[str, str]:
+    """Every setting as text for the Status page: keys only as set / not set, URLs without passwords."""
+    import re
+
+    from .store import redact_url
+
+    out: dict[str, str] = {}
+    for key, value in get_settings().model_dump().items():
+        if key.endswith("api_key"):
+            out[key] = "set" if value else "not set"
+        elif key == "database_url" and value:
+            out[key] = redact_url(str(value))
+        else:
+            out[key] = re.sub(r"//[^/@\s]+@", "//", str(value))  # any user:password@ in other URLs
+    return out

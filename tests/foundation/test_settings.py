@@ -26,3 +26,17 @@ def test_env_file_and_environment(tmp_path, monkeypatch):
 def test_default_database_is_sqlite_in_user_dir(isolated_settings):
     s = get_settings()
     assert s.resolved_database_url == f"sqlite:///{isolated_settings / 'vcr.db'}"
+
+
+def test_settings_shown_on_the_status_page_hide_passwords_and_keys(monkeypatch):
+    from vcr_core.status import settings_for_display
+
+    monkeypatch.setenv("DATABASE_URL", "postgresql://u:secretpw@db.example/vcr")
+    monkeypatch.setenv("PUBMED_SERVER_URL", "http://bob:hunter2@127.0.0.1:8003")
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-very-secret")
+    get_settings.cache_clear()
+    shown = settings_for_display()
+    text = str(shown)
+    assert "secretpw" not in text and "hunter2" not in text and "sk-very-secret" not in text
+    assert shown["openai_api_key"] == "set" and shown["anthropic_api_key"] == "not set"
+    assert shown["database_url"].startswith("postgresql://u:")
