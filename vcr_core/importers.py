@@ -29,9 +29,9 @@ from sqlmodel import select
 
 from .formalism import Finding, ParseResult, parse_text, to_text, validate_parsed
 from .formalism.findings import error
+from .ingest import record_row
 from .records import Record, parse_record
 from .store import Batch, Run, session_scope, utcnow
-from .store import Record as RecordRow
 from .store.traces import save_trace
 
 csv.field_size_limit(1 << 30)
@@ -193,14 +193,10 @@ def import_traces(engine: Engine, path: str | Path, *, created_by: str | None = 
         seen: set[str] = set()
         for row in rows:
             rec, problems = _record_from_row(row)
-            index = rec.index if rec.index not in seen else f"{rec.index}#{row.position}"
-            seen.add(index)
-            rec_row = RecordRow(batch_id=batch.id, index=index, position=row.position, label=rec.label,
-                                perturbation_name=rec.perturbation.label if rec.perturbations else None,
-                                context_label=rec.context.label, raw=rec.raw,
-                                normalized=rec.model_dump(mode="json", exclude={"raw"}),
-                                preprocessed={k: getattr(rec, k) for k in ("perturbation_entity", "context_entity", "pubchem_info", "entities")
-                                              if getattr(rec, k) is not None} or None)
+            if rec.index in seen:  # an index repeated in the file still becomes its own record
+                rec.index = f"{rec.index}#{row.position}"
+            seen.add(rec.index)
+            rec_row = record_row(batch.id, rec, row.position)
             session.add(rec_row)
             session.flush()
             result, findings = check_row(row)

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
-from .records import Record, RecordProblem, parse_records
+from .records import Record, RecordProblem, parse_records, preprocessing_output
 from .settings import get_settings
 from .store import Batch, session_scope
 from .store import Record as RecordRow
@@ -91,14 +91,14 @@ def validate_bytes(data: bytes, filename: str | None = None, max_mb: float | Non
     return report
 
 
-def _record_row(batch_id: int, rec: Record, position: int) -> RecordRow:
+def record_row(batch_id: int, rec: Record, position: int) -> RecordRow:
+    """The store row of a normalised record (raw kept; preprocessing output when present)."""
     pert_name = rec.perturbation.label if rec.perturbations else None
     return RecordRow(
         batch_id=batch_id, index=rec.index, position=position, label=rec.label,
         perturbation_name=pert_name, context_label=rec.context.label,
         raw=rec.raw, normalized=rec.model_dump(mode="json", exclude={"raw"}) | {"raw": {}},
-        preprocessed={k: getattr(rec, k) for k in ("perturbation_entity", "context_entity", "pubchem_info", "entities")
-                      if getattr(rec, k) is not None} or None,
+        preprocessed=preprocessing_output(rec),
     )
 
 
@@ -114,7 +114,7 @@ def store_records(engine: Engine, records: list[Record], *, name: str, content_h
         session.add(batch)
         session.flush()
         for pos, rec in enumerate(records):
-            session.add(_record_row(batch.id, rec, pos))
+            session.add(record_row(batch.id, rec, pos))
         return batch.id, False
 
 

@@ -324,6 +324,14 @@ def parse_records(data: Any) -> tuple[list[Record], list[RecordProblem]]:
     return records, problems
 
 
+PREPROCESSING_FIELDS = ("perturbation_entity", "context_entity", "pubchem_info", "entities")
+
+
+def preprocessing_output(record: Record) -> dict[str, Any] | None:
+    """The preprocessing fields a record carries (what the store keeps in ``Record.preprocessed``), or None."""
+    return {k: getattr(record, k) for k in PREPROCESSING_FIELDS if getattr(record, k) is not None} or None
+
+
 def to_preprocessed_dict(record: Record) -> dict[str, Any]:
     """The record in the original preprocessed output shape (raw fields + entity maps + pubchem_info)."""
     out = dict(record.raw)

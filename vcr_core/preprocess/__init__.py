@@ -8,7 +8,7 @@ import threading
 from datetime import datetime, timezone
 from typing import Callable
 
-from ..records import Record
+from ..records import Record, preprocessing_output
 from ..settings import get_settings
 from .entities import Entity
 
@@ -90,8 +90,7 @@ def preprocess_batch(engine, batch_id: int, mode: str = "ner-pubchem", progress:
             row = s.get(RecordRow, rid)
             try:
                 rec = preprocess_record(record_model(row), mode, backend)
-                row.preprocessed = {key: getattr(rec, key) for key in ("perturbation_entity", "context_entity", "pubchem_info", "entities")
-                                    if getattr(rec, key) is not None}
+                row.preprocessed = preprocessing_output(rec) or {}
                 row.preprocess_error = None
                 counts["done"] += 1
             except Exception as exc:  # noqa: BLE001 - one bad record never stops the batch

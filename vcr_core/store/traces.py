@@ -7,6 +7,7 @@ from sqlmodel import Session, select
 
 from ..formalism import Explanation, Finding, claim_hash, node_to_text, to_text
 from ..formalism.hashing import Grounder
+from ..records import PREPROCESSING_FIELDS
 from ..records import Record as RecordModel
 from .models import Claim, Record, Trace
 
@@ -17,7 +18,7 @@ def record_model(row: Record) -> RecordModel:
     data["raw"] = row.raw or {}
     rec = RecordModel.model_validate(data)
     pre = row.preprocessed or {}
-    for key in ("perturbation_entity", "context_entity", "pubchem_info", "entities"):
+    for key in PREPROCESSING_FIELDS:
         if pre.get(key) is not None:
             setattr(rec, key, pre[key])
     return rec
