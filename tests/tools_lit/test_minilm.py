@@ -35,8 +35,8 @@ def test_minilm_index_finds_the_matching_abstract(tmp_path, monkeypatch):
     conn.close()
     summary = build_index(db, tmp_path / "idx", embedder="minilm", progress=False)
     assert summary.count == 5
-    n, words = np.fromfile(tmp_path / "idx" / "data.bin", dtype="<i8", count=2)
-    assert (n, words) == (5, 6)  # 384 dims -> 48 bytes = 6 words
+    n, vector_bytes = np.fromfile(tmp_path / "idx" / "data.bin", dtype="<i8", count=2)
+    assert (n, vector_bytes) == (5, 48)  # header holds bytes per vector: 384 sign bits = 48 bytes
     import os
 
     assert os.environ.get("HF_HUB_OFFLINE") == "1"  # loading never asks the hub
