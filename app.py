@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from pages.common import curator_sidebar, engine, start_worker
+from pages.common import ROUTED, curator_sidebar, engine, start_worker
 
 st.set_page_config(page_title="VCR Curation", page_icon=":material/hub:", layout="wide")
 
@@ -25,6 +25,7 @@ PAGES = {
     ],
 }
 
+st.session_state[ROUTED] = True
 engine()
 start_worker()
 curator_sidebar()

@@ -4,6 +4,25 @@ from __future__ import annotations
 import streamlit as st
 
 
+def through_app() -> None:
+    """Make sure the page runs inside app.py's navigation (sidebar, curator name, worker).
+
+    Streamlit runs a file of ``pages/`` on its own (its older pages-folder mode: no entry script) when the
+    first request after a server start is for a sub-page, and stays in that mode until some run calls
+    ``st.navigation``. Every page calls this first: in a session app.py never ran in, it switches that
+    mode off and runs again through app.py.
+    """
+    from streamlit.runtime.pages_manager import PagesManager
+
+    if PagesManager.uses_pages_directory and not st.session_state.get(ROUTED):
+        PagesManager.uses_pages_directory = False
+        st.rerun()
+
+
+ROUTED = "_vcr_routed"
+"""Session-state key app.py sets on every run: this session runs through the app's navigation."""
+
+
 @st.cache_resource(show_spinner=False)
 def _engine_for(url: str):
     from vcr_core.store import get_engine
@@ -57,9 +76,8 @@ def curator_sidebar() -> None:
                           on_change=lambda: st.session_state.update(curator=st.session_state["curator_name"].strip()))
         if not st.session_state.get("curator"):
             st.caption("Enter your name before judging claims or traces.")
-        from vcr_core.settings import get_settings
-        from vcr_core.store import redact_url
-        st.caption(f"Database: {redact_url(get_settings().resolved_database_url)}")
+        from vcr_core.status import in_use
+        st.caption("\n\n".join(f"{k}: {v}" for k, v in in_use().items()))
 
 
 def curator() -> str:

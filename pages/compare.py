@@ -3,10 +3,11 @@ import pandas as pd
 import streamlit as st
 from sqlmodel import Session, func, select
 
-from pages.common import engine
+from pages.common import engine, through_app
 from vcr_core.curation import claim_states
 from vcr_core.store import Record, Trace
 
+through_app()
 st.title("Compare two traces of a record")
 with Session(engine()) as s:
     multi = s.exec(select(Trace.record_id, func.count(Trace.id)).group_by(Trace.record_id).having(func.count(Trace.id) > 1)).all()

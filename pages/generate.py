@@ -1,10 +1,13 @@
 """Generate: choose records, tools, model and mode; start runs; follow their progress live."""
+import pandas as pd
 import streamlit as st
 from sqlmodel import Session, select
 
-from pages.common import batch_options, curator, engine
+from pages.common import batch_options, curator, engine, through_app
+from vcr_core.curation import run_record_rows
 from vcr_core.store import Record
 
+through_app()
 st.title("Generate explanations")
 batches = batch_options()
 if not batches:
@@ -78,6 +81,9 @@ def progress_panel() -> None:
                 st.text(f"error: {r['error']}")
             if r.get("verify_job"):
                 st.caption(f"verification: {r['verify_job']['status']}")
+            if r["active"] or r is runs[0]:
+                with st.expander("Per record"):
+                    st.dataframe(pd.DataFrame(run_record_rows(engine(), r["id"])), hide_index=True, width="stretch")
             c1, c2 = st.columns(2)
             if r["active"] and c1.button("Cancel", key=f"cancel_{r['id']}"):
                 cancel_run(engine(), r["id"])

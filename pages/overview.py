@@ -3,10 +3,11 @@ import pandas as pd
 import streamlit as st
 from sqlmodel import Session, func, select
 
-from pages.common import engine
+from pages.common import engine, through_app
 from vcr_core.curation import progress_by_curator
 from vcr_core.store import Claim, Run, Trace, TraceVerdict, Verdict
 
+through_app()
 st.title("Overview")
 with Session(engine()) as s:
     n_traces = s.exec(select(func.count(Trace.id))).one()

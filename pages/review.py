@@ -2,12 +2,12 @@
 every verifier's verdict and evidence, per-claim accept/override, per-trace approve/reject/needs work."""
 import pandas as pd
 import streamlit as st
-import streamlit.components.v1 as components
 
-from pages.common import VERDICT_ICON, batch_options, curator, engine
+from pages.common import VERDICT_ICON, batch_options, curator, engine, through_app
 from vcr_core import curation as cur
 from vcr_core.formalism import Explanation
 
+through_app()
 st.title("Review")
 
 with st.expander("Filters", expanded=False):
@@ -58,9 +58,19 @@ st.subheader(f"{record.label}")
 st.caption(f"trace #{trace.id} · run #{trace.run_id} · {trace.model or 'imported'} · status {trace.status} · "
            f"curation: {bundle['status']} · filter policy: {tv.verdict if tv else 'not verified'}")
 
-# --- trace-level judgment (keyboard: a approve, x reject, w needs work; Streamlit reserves c and r)
-tc = st.columns([1, 1, 1, 3])
-note = tc[3].text_input("Note for the trace judgment", key=f"tnote_{trace_id}", label_visibility="collapsed",
+# --- trace-level judgment (keyboard: a approve, x reject, w needs work, j next trace, k accept the next
+# unjudged claim; Streamlit reserves c and r)
+tc = st.columns([1, 1, 1, 1, 3])
+
+
+def _next_trace() -> None:
+    """Select the trace after this one in the queue (a callback: it runs before the selectbox is drawn)."""
+    st.session_state["trace_pick"] = ids[(ids.index(trace_id) + 1) % len(ids)]
+
+
+tc[3].button("Next (j)", key="next_trace", shortcut="j", on_click=_next_trace, disabled=len(ids) < 2,
+             help="the next trace in the queue")
+note = tc[4].text_input("Note for the trace judgment", key=f"tnote_{trace_id}", label_visibility="collapsed",
                         placeholder="optional note for approve / reject / needs work")
 for col, (label, judgment, key) in zip(tc[:3], [("Approve", "approve", "a"), ("Reject", "reject", "x"), ("Needs work", "needs_work", "w")]):
     if col.button(f"{label} ({key})", key=f"{judgment}_{trace_id}", shortcut=key, type="primary" if judgment == "approve" else "secondary"):
@@ -83,7 +93,8 @@ with tabs[0]:
         st.text(trace.raw_output or "")
     else:
         from vcr_core.viz import action_graph_html
-        components.html(action_graph_html(expl, verdict_lines), height=540, scrolling=False)
+        # Our own page: every model-written string in it is escaped JSON data (see vcr_core.viz.graph).
+        st.iframe(action_graph_html(expl, verdict_lines), height=540)
         st.caption("🟢 supported · 🔴 contradicted · ⚪ unverifiable · grey: not verified · dark border: curated · "
                    "dashed purple edges: correlative. Hover a node for its claim, verdicts and evidence.")
 

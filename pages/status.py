@@ -1,9 +1,11 @@
 """Status & settings: what is configured, and what to do about each missing part."""
 import streamlit as st
 
+from pages.common import through_app
 from vcr_core.settings import get_settings
 from vcr_core.status import settings_for_display, status_report
 
+through_app()
 st.title("Status & settings")
 st.write("What this installation uses right now. Settings come from the environment or a `.env` file "
          "(see the README); keys are never shown.")

@@ -4,11 +4,12 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from pages.common import curator, engine
+from pages.common import curator, engine, through_app
 from vcr_core.ingest import ingest_bytes, validate_bytes
 
 DEMO = Path(__file__).resolve().parents[1] / "data" / "demo_records.json"
 
+through_app()
 st.title("Upload perturbation records")
 st.write("Upload one or more JSON files in either input shape of the original pipeline (Tahoe-style list, or "
          "`{\"context\": ..., \"perturbation\": ...}` records). Each file is checked as a whole: if any record has a "

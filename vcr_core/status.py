@@ -53,6 +53,28 @@ def status_report() -> list[Part]:
     return parts
 
 
+def in_use() -> dict[str, str]:
+    """Which database, graph and default model this app uses (never a key or a password)."""
+    from .store import redact_url
+
+    s = get_settings()
+    out = {"Database": redact_url(s.resolved_database_url)}
+    # Read from the settings, as the graph tool does: loading the graph only to name it would be slow.
+    if s.stark_primekg_dir:
+        out["Graph"] = f"PrimeKG (STaRK) · {s.stark_primekg_dir}"
+    elif s.primekg_csv:
+        out["Graph"] = f"PrimeKG kg.csv · {s.primekg_csv}"
+    else:
+        out["Graph"] = "starter graph (from installed vocabularies)"
+    try:
+        from .llm import resolve_model
+        choice = resolve_model()
+        out["Model"] = f"{choice.model} (embedded tiny local model)" if choice.is_local else f"{choice.model} ({choice.provider})"
+    except (ImportError, ValueError) as exc:
+        out["Model"] = f"none usable ({exc})"
+    return out
+
+
 def settings_for_display() -> dict[str, str]:
     """Every setting as text for the Status page: keys only as set / not set, URLs without passwords."""
     import re

@@ -150,3 +150,20 @@ def test_full_curation_flow_in_chromium(server):
         assert {"accept", "override", "approve"} <= {c["judgment"] for c in doc["curations"]}
         browser.close()
     assert dialogs == []
+
+
+def test_opening_a_sub_page_first_still_runs_through_the_app(server):
+    """A bookmark to /review right after the server starts gets the app's navigation and the curator box
+    (Streamlit would otherwise run the file of pages/ on its own, without app.py)."""
+    from playwright.sync_api import expect, sync_playwright
+
+    url, _ = server
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
+        page = browser.new_page(viewport={"width": 1400, "height": 900})
+        page.goto(f"{url}/review")
+        expect(page.get_by_role("heading", name="Review")).to_be_visible(timeout=60_000)
+        expect(page.get_by_role("textbox", name="Your name")).to_be_visible(timeout=30_000)
+        expect(page.get_by_role("link", name="Export")).to_be_visible()
+        assert page.get_by_role("link", name="Status").count() >= 1
+        browser.close()
