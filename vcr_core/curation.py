@@ -242,3 +242,30 @@ def trace_bundle(engine: Engine, trace_id: int) -> dict[str, Any] | None:
         structural = s.exec(select(Verdict).where(Verdict.trace_id == trace_id, Verdict.claim_id.is_(None))).all()
         return {"trace": trace, "record": record, "run": run, "batch": batch, "trace_verdict": tv,
                 "trace_findings": structural, "status": _trace_status(s, trace_id)}
+
+
+def run_record_rows(engine: Engine, run_id: int, limit: int = 200) -> list[dict[str, Any]]:
+    """Per record of a run: its status (pending until a trace exists), tokens, cost, time and errors."""
+    with Session(engine) as s:
+        run = s.get(Run, run_id)
+        if run is None:
+            return []
+        q = select(Record.id, Record.index, Record.label)
+        if run.record_ids:
+            q = q.where(Record.id.in_(run.record_ids))
+        elif run.batch_id is not None:
+            q = q.where(Record.batch_id == run.batch_id)
+        else:  # imported runs: only the records that have a trace
+            q = q.where(Record.id.in_(select(Trace.record_id).where(Trace.run_id == run_id)))
+        records = s.exec(q.order_by(Record.position).limit(limit)).all()
+        traces = {t.record_id: t for t in s.exec(select(Trace).where(Trace.run_id == run_id,
+                                                                     Trace.record_id.in_([r[0] for r in records]))).all()}
+    rows = []
+    for rid, index, label in records:
+        t = traces.get(rid)
+        errors = (t.errors or []) if t else []
+        rows.append({"record": f"{index}: {label}", "status": t.status if t else "pending", "trace": t.id if t else None,
+                     "claims": t.n_claims if t else None, "tokens": (t.prompt_tokens + t.completion_tokens) if t else None,
+                     "cost_usd": round(t.cost_usd, 5) if t else None, "seconds": round(t.latency_s, 1) if t else None,
+                     "errors": "; ".join(str(e)[:200] for e in errors[:3])})
+    return rows

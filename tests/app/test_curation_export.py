@@ -90,3 +90,17 @@ def test_graph_html_escapes_hostile_names():
     assert "\\u003cimg src=x onerror=alert(1)\\u003e" in body
     assert '"id": "v0"' in body and '"dashes": true' in body  # generated ids; correlative edge dashed
     assert "cdnjs.cloudflare.com" not in html and "vis.Network" in html  # works offline
+
+
+def test_export_selection_by_run_and_latest_judgment(engine, seeded):
+    from vcr_core.store import Trace
+    from vcr_core.verify.testing import EXPLANATION, add_trace
+    t2 = add_trace(engine, seeded["batch_id"], EXPLANATION, run_name="second")
+    cur.judge_trace(engine, seeded["trace_id"], "ana", "approve")
+    cur.judge_trace(engine, t2, "ana", "approve")
+    cur.judge_trace(engine, t2, "bo", "reject")  # the latest judgment counts
+    assert select_traces(engine) == [seeded["trace_id"]]
+    with Session(engine) as s:
+        run2 = s.get(Trace, t2).run_id
+    assert select_traces(engine, status="any", run_id=run2) == [t2]
+    assert select_traces(engine, run_id=run2) == []

@@ -54,6 +54,22 @@ def test_generate_page_starts_a_run(app, engine):
     with Session(engine) as s:
         run = s.exec(select(Run)).one()
         assert run.n_total == 5 and run.created_by == "ana" and run.model
+    # Per-record progress of the newest run: every record pending until the worker writes its trace.
+    per_record = app.dataframe[-1].value
+    assert list(per_record["status"]) == ["pending"] * 5 and per_record["record"].iloc[0] == "1: nintedanib in HUVEC"
+
+
+def test_sidebar_says_what_is_in_use(engine, monkeypatch):
+    from pathlib import Path
+
+    from streamlit.testing.v1 import AppTest
+    root = Path(__file__).resolve().parents[2]
+    monkeypatch.chdir(root)
+    monkeypatch.setenv("APP_WORKER", "false")
+    at = AppTest.from_file(str(root / "app.py"), default_timeout=60)
+    at.run()  # AppTest keeps the sidebar of the first run only (with st.navigation), so look there
+    text = " ".join(c.value for c in at.sidebar.caption)
+    assert "Database: sqlite:///" in text and "Graph: starter graph" in text and "embedded tiny local model" in text
 
 
 def test_review_accept_override_approve_and_history(app, engine, seeded):
@@ -113,3 +129,14 @@ def _claim_id(engine, node_id):
     from vcr_core.store import Claim
     with Session(engine) as s:
         return s.exec(select(Claim).where(Claim.node_id == node_id)).first().id
+
+
+def test_next_trace_shortcut_moves_through_the_queue(app, engine, seeded):
+    from vcr_core.verify.testing import EXPLANATION, add_trace
+    second = add_trace(engine, seeded["batch_id"], EXPLANATION, run_name="second")
+    app.switch_page("pages/review.py").run()
+    first = app.selectbox(key="trace_pick").value
+    app.button(key="next_trace").click().run()
+    assert not app.exception, app.exception
+    assert {first, app.selectbox(key="trace_pick").value} == {seeded["trace_id"], second}
+    assert app.caption[1].value.startswith(f"trace #{app.selectbox(key='trace_pick').value} ")

@@ -15,11 +15,11 @@ from typing import Any
 
 import networkx as nx
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session, func, select
 
 from ..curation import claim_states, history, trace_status
 from ..formalism import Explanation, node_to_text
-from ..store import Record, Trace, TraceVerdict
+from ..store import Curation, Record, Trace, TraceVerdict
 from ..viz import to_networkx
 
 FORMATS = ("jsonl", "original", "graphml")
@@ -29,21 +29,23 @@ def select_traces(engine: Engine, *, status: str = "approved", verified_only: bo
                   run_id: int | None = None) -> list[int]:
     """Trace ids to export: ``status`` 'approved' (default) or 'any'; ``verified_only`` keeps traces
     whose latest filter-policy verdict is 'pass'."""
-    with Session(engine) as s:
-        q = select(Trace.id).join(Record, Record.id == Trace.record_id)
-        if batch_id is not None:
-            q = q.where(Record.batch_id == batch_id)
-        if run_id is not None:
-            q = q.where(Trace.run_id == run_id)
-        ids = list(s.exec(q.order_by(Trace.id)).all())
-        if verified_only:
-            latest: dict[int, str] = {}
-            for tid, verdict in s.exec(select(TraceVerdict.trace_id, TraceVerdict.verdict).order_by(TraceVerdict.id)).all():
-                latest[tid] = verdict
-            ids = [i for i in ids if latest.get(i) == "pass"]
+    q = select(Trace.id).join(Record, Record.id == Trace.record_id)
+    if batch_id is not None:
+        q = q.where(Record.batch_id == batch_id)
+    if run_id is not None:
+        q = q.where(Trace.run_id == run_id)
+    if verified_only:
+        q = q.where(Trace.id.in_(_latest(TraceVerdict, TraceVerdict.verdict == "pass")))
     if status == "approved":
-        ids = [i for i in ids if trace_status(engine, i) == "approve"]
-    return ids
+        q = q.where(Trace.id.in_(_latest(Curation, Curation.judgment == "approve", Curation.target == "trace")))
+    with Session(engine) as s:
+        return list(s.exec(q.order_by(Trace.id)).all())
+
+
+def _latest(table, condition, *scope):
+    """Trace ids whose newest row of ``table`` (within ``scope``) meets ``condition``: one query, not one per trace."""
+    newest = select(func.max(table.id)).where(*scope).group_by(table.trace_id)
+    return select(table.trace_id).where(table.id.in_(newest), condition)
 
 
 def _trace_doc(engine: Engine, trace_id: int) -> dict[str, Any]:
