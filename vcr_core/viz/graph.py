@@ -46,7 +46,7 @@ def _label(action: str, args: dict[str, Any]) -> str:
     main = [str(v if not isinstance(v, list) else ", ".join(map(str, v[:3])) + ("…" if len(v) > 3 else ""))
             for k, v in args.items() if k not in ("direction", "evidence_type", "mechanism") and v not in (None, "")][:2]
     arrow = {"up": " ↑", "down": " ↓"}.get(str(args.get("direction", "")).lower(), "")
-    return f"{action}{arrow}\n" + " → ".join(m[:28] for m in main)
+    return f"{action}{arrow}\n" + "\n".join(m if len(m) <= 26 else m[:25] + "…" for m in main)
 
 
 def _layers(expl: Explanation) -> dict[str, int]:
@@ -69,7 +69,7 @@ def _layers(expl: Explanation) -> dict[str, int]:
 
 
 OPTIONS = ('{"layout": {"hierarchical": {"enabled": true, "direction": "LR", "sortMethod": "directed", '
-           '"levelSeparation": 230, "nodeSpacing": 110}}, "physics": {"enabled": false}, '
+           '"levelSeparation": 260, "nodeSpacing": 120}}, "physics": {"enabled": false}, '
            '"interaction": {"hover": true, "tooltipDelay": 120}, "edges": {"smooth": {"type": "cubicBezier"}}}')
 
 
@@ -89,6 +89,13 @@ def _shell(height: str) -> str:
     return _CDN.sub("", net.generate_html(notebook=False))
 
 
+def _colors(background: str, border: str) -> dict[str, Any]:
+    """Node colours that stay the same on hover and selection (vis-network's default light blue would
+    make the white label unreadable); only the border darkens."""
+    return {"background": background, "border": border, "highlight": {"background": background, "border": "#000000"},
+            "hover": {"background": background, "border": "#000000"}}
+
+
 def _tojson(obj: Any) -> str:
     """JSON safe inside a <script> block (as Jinja's tojson): <, >, &, ' escaped."""
     return (json.dumps(obj, ensure_ascii=False).replace("<", "\\u003c").replace(">", "\\u003e")
@@ -104,7 +111,8 @@ def action_graph_html(expl: Explanation, verdicts: dict[str, dict[str, Any]] | N
     """
     verdicts = verdicts or {}
     safe_ids = {n.id: f"v{i}" for i, n in enumerate(expl.nodes)}
-    depth = _layers(expl)
+    has_ctx = bool(expl.has_context and expl.context)
+    depth = {k: v + 1 if has_ctx else v for k, v in _layers(expl).items()}  # the context stands alone on the left
     kinds = {name: p.kind for name, p in catalogue().items()}
     nodes: list[dict[str, Any]] = []
     for n in expl.nodes:
@@ -113,10 +121,10 @@ def action_graph_html(expl: Explanation, verdicts: dict[str, dict[str, Any]] | N
         tip = [node_to_text(n), f"effective verdict: {eff or 'not verified'}"] + list(info.get("lines", []))
         nodes.append({"id": safe_ids[n.id], "label": safe_text(_label(n.action, n.args), 120), "title": safe_text("\n".join(tip)),
                       "level": depth.get(n.id, 0), "shape": "box" if kinds.get(n.action) != "annotation" else "ellipse",
-                      "color": {"background": VERDICT_COLORS.get(eff, VERDICT_COLORS[None]),
-                                "border": "#37474f" if info.get("curated") else "#ffffff"},
-                      "borderWidth": 3 if info.get("curated") else 1, "font": {"color": "#ffffff", "face": "sans-serif", "size": 13}})
-    if expl.has_context and expl.context:
+                      "color": _colors(VERDICT_COLORS.get(eff, VERDICT_COLORS[None]), "#37474f" if info.get("curated") else "#ffffff"),
+                      "borderWidth": 3 if info.get("curated") else 1, "widthConstraint": {"maximum": 210},
+                      "font": {"color": "#ffffff", "face": "sans-serif", "size": 13}})
+    if has_ctx:
         ctx_text = "context\n" + "\n".join(f"{k}: {v}" for k, v in list(expl.context.items())[:3])
         nodes.append({"id": "ctx", "label": safe_text(ctx_text, 160), "title": safe_text(ctx_text), "level": 0, "shape": "box",
                       "color": {"background": "#eceff1", "border": "#b0bec5"}, "font": {"color": "#263238"}})
