@@ -62,7 +62,7 @@ def curator_sidebar() -> None:
     with st.sidebar:
         st.markdown("### Curator")
         if _auth_configured():
-            if not st.user.is_logged_in:
+            if not st.user.get("is_logged_in"):  # absent when the secrets come from elsewhere than secrets.toml
                 st.button("Log in", on_click=st.login)
                 st.session_state["curator"] = ""
             else:
@@ -75,7 +75,8 @@ def curator_sidebar() -> None:
                           placeholder="e.g. ana.lopez", help="Stored with every judgment you make.",
                           on_change=lambda: st.session_state.update(curator=st.session_state["curator_name"].strip()))
         if not st.session_state.get("curator"):
-            st.caption("Enter your name before judging claims or traces.")
+            st.caption("Log in before judging claims or traces." if _auth_configured()
+                       else "Enter your name before judging claims or traces.")
         from vcr_core.status import in_use
         st.caption("\n\n".join(f"{k}: {v}" for k, v in in_use().items()))
 

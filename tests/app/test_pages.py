@@ -140,3 +140,26 @@ def test_next_trace_shortcut_moves_through_the_queue(app, engine, seeded):
     assert not app.exception, app.exception
     assert {first, app.selectbox(key="trace_pick").value} == {seeded["trace_id"], second}
     assert app.caption[1].value.startswith(f"trace #{app.selectbox(key='trace_pick').value} ")
+
+
+def test_with_auth_configured_the_sidebar_asks_to_log_in(engine, seeded, monkeypatch):
+    """With [auth] in the secrets, st.login replaces the name box; a signed-out visitor cannot judge."""
+    from pathlib import Path
+
+    from streamlit.testing.v1 import AppTest
+    root = Path(__file__).resolve().parents[2]
+    monkeypatch.chdir(root)
+    monkeypatch.setenv("APP_WORKER", "false")
+    at = AppTest.from_file(str(root / "app.py"), default_timeout=60)
+    at.secrets["auth"] = {"redirect_uri": "http://127.0.0.1:8501/oauth2callback", "cookie_secret": "test-only",
+                          "client_id": "vcr", "client_secret": "test-only",
+                          "server_metadata_url": "https://issuer.example/.well-known/openid-configuration"}
+    at.run()
+    assert [b.label for b in at.sidebar.button] == ["Log in"]
+    assert any("Log in before judging" in c.value for c in at.sidebar.caption)
+    assert not at.sidebar.text_input  # no free-text name when sign-in is configured
+    at.switch_page("pages/review.py").run()
+    at.button(key=f"approve_{seeded['trace_id']}").click().run()
+    assert any("curator name" in e.value or "log in" in e.value.lower() for e in at.error)
+    with Session(engine) as s:
+        assert not s.exec(select(Curation)).all()
