@@ -56,6 +56,7 @@ def test_preprocess_record_keeps_the_original_shape(monkeypatch):
     out = preprocess_record(rec, "ner-pubchem")
     assert out.perturbation_entity["imatinib"] == "Chemical" and out.perturbation_entity["ABL1"] == "Gene"
     assert out.context_entity["chronic myeloid leukemia"] == "Disease"
+    assert "molecule" not in out.perturbation_entity  # "small molecule" names a kind, not a chemical
     assert out.pubchem_info["source"] == "offline vocabulary" and out.pubchem_info["drugbank_id"] == "DB00619"
     assert all({"start", "end", "namespace", "identifier"} <= set(e) for e in out.entities)
 

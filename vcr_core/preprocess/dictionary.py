@@ -24,7 +24,7 @@ from ..settings import get_settings
 from ..vocab import package_dir, resource_path
 from .entities import Entity
 
-VERSION = "7"
+VERSION = "8"
 SPECIES = {"human": "9606", "humans": "9606", "patient": "9606", "patients": "9606", "homo sapiens": "9606", "mouse": "10090",
            "mice": "10090", "mus musculus": "10090", "rat": "10116", "rats": "10116", "zebrafish": "7955", "yeast": "4932",
            "saccharomyces cerevisiae": "4932", "escherichia coli": "562", "e. coli": "562", "drosophila": "7227",
@@ -37,7 +37,8 @@ STOP = {"a", "an", "as", "at", "be", "by", "can", "do", "for", "has", "he", "in"
         "fever", "sign", "signs", "type", "protein", "gene", "genes", "acid", "base", "normal", "agent", "agents", "dose",
         "time", "study", "group", "effect", "effects", "result", "results", "case", "cases", "response", "increase",
         "decrease", "level", "levels", "activity", "function", "factor", "factors", "role", "rate", "risk", "use", "food", "inhibitor", "inhibitors", "electron", "donor", "emetic", "antidepressant",
-        "antidepressants", "antibiotics", "neurotransmitters", "electrolyte", "primary", "secondary", "model", "models", "line", "lines"}
+        "antidepressants", "antibiotics", "neurotransmitters", "electrolyte", "primary", "secondary", "model", "models", "line", "lines",
+        "molecule", "molecules", "compound", "compounds", "substance", "substances", "chemical", "chemicals", "ligand", "ligands"}
 SALTS = re.compile(r"\s*(\((?:[^()]*(?:salt|solvate|hydrate|hydrochloride|hcl|sulfate|sulphate|acetate|mesylate|maleate|"
                    r"tartrate|citrate|phosphate|sodium|potassium|calcium|bromide|chloride|fumarate|succinate|besylate|tosylate|"
                    r"dihydrochloride|trihydrochloride|hydrobromide|lactate|malate|nitrate|oxalate|free base)[^()]*)\)|"
