@@ -118,6 +118,23 @@ def cmd_db_info(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_db_batches(args: argparse.Namespace) -> int:
+    from .ingest import batch_summaries
+
+    rows = batch_summaries(_engine())
+    if args.json:
+        print(json.dumps(rows))
+        return 0
+    if not rows:
+        print("no batches yet: store records with `vcr ingest FILE.json` (or the app's Upload page)")
+        return 0
+    print(f"{'id':>4}  {'records':>7}  {'preprocessed':>12}  {'failed':>6}  {'kind':<6}  {'created (UTC)':<16}  name")
+    for r in rows:
+        print(f"{r['id']:>4}  {r['records']:>7}  {r['preprocessed']:>12}  {r['preprocess_failed']:>6}  {r['kind']:<6}  "
+              f"{r['created_at']:<16}  {r['name']}")
+    return 0
+
+
 def register(sub: argparse._SubParsersAction) -> None:
     """Add the foundation sub-commands."""
     p = sub.add_parser("schema", help="print the JSON Schema of a structured explanation", formatter_class=_fmt(),
@@ -154,9 +171,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=cmd_validate)
 
     p = sub.add_parser("db", help="database information", formatter_class=_fmt(),
-                       description="Inspect the database (DATABASE_URL).", epilog="example:\n  vcr db info --json")
+                       description="Inspect the database (DATABASE_URL).", epilog="examples:\n  vcr db info --json\n  vcr db batches")
     dsub = p.add_subparsers(dest="db_command", metavar="SUBCOMMAND")
     pi = dsub.add_parser("info", help="row counts per table, URL without credentials, schema revision")
     pi.add_argument("--json", action="store_true", help="print JSON")
     pi.set_defaults(func=cmd_db_info)
+    pb = dsub.add_parser("batches", help="every batch: id, name, records, how many are preprocessed")
+    pb.add_argument("--json", action="store_true", help="print JSON")
+    pb.set_defaults(func=cmd_db_batches)
     p.set_defaults(func=lambda a: (p.print_help(), 0)[1])

@@ -133,3 +133,19 @@ def ingest_file(engine: Engine, path: str | Path, *, name: str | None = None, cr
     """Ingest a file from disk (see :func:`ingest_bytes`)."""
     path = Path(path)
     return ingest_bytes(engine, path.read_bytes(), name=name or path.stem, filename=path.name, created_by=created_by)
+
+
+def batch_summaries(engine: Engine) -> list[dict[str, Any]]:
+    """Every batch, newest first, with how many of its records are preprocessed or failed preprocessing."""
+    from sqlalchemy import case, func
+    from sqlmodel import Session
+
+    done = func.sum(case((RecordRow.preprocessed_at.is_not(None) & RecordRow.preprocess_error.is_(None), 1), else_=0))
+    failed = func.sum(case((RecordRow.preprocess_error.is_not(None), 1), else_=0))
+    with Session(engine) as s:
+        counts = {bid: (int(d or 0), int(f or 0)) for bid, d, f in
+                  s.exec(select(RecordRow.batch_id, done, failed).group_by(RecordRow.batch_id)).all()}
+        batches = s.exec(select(Batch).order_by(Batch.id.desc())).all()
+    return [{"id": b.id, "name": b.name, "kind": b.kind, "records": b.n_records, "preprocessed": counts.get(b.id, (0, 0))[0],
+             "preprocess_failed": counts.get(b.id, (0, 0))[1], "created_at": b.created_at.strftime("%Y-%m-%d %H:%M")}
+            for b in batches]

@@ -94,6 +94,27 @@ def test_stored_batch_and_job(engine, tmp_path):
         assert s.get(Job, job).n_done == 1
 
 
+def test_cli_batches_missing_batch_and_redo(engine, tmp_path, capsys):
+    from vcr_core.cli import main
+    from vcr_core.ingest import batch_summaries, ingest_file
+    src = tmp_path / "r.json"
+    src.write_text(json.dumps([{"index": 1, "perturbation": {"name": "imatinib"}}, {"index": 2, "perturbation": {"name": "dexamethasone"}}]))
+    batch = ingest_file(engine, src).batch_id
+    assert batch_summaries(engine)[0] | {"created_at": None} == {"id": batch, "name": "r", "kind": "upload", "records": 2,
+                                                                  "preprocessed": 0, "preprocess_failed": 0, "created_at": None}
+    assert main(["preprocess", "--batch", str(batch + 1), "--mode", "ner"]) == 1
+    assert f"no batch {batch + 1}" in capsys.readouterr().err
+    assert main(["preprocess", "--batch", str(batch), "--mode", "ner"]) == 0
+    assert "2 preprocessed, 0 failed, of 2" in capsys.readouterr().out
+    assert main(["preprocess", "--batch", str(batch), "--mode", "ner"]) == 0
+    assert "already preprocessed" in capsys.readouterr().out
+    assert main(["preprocess", "--batch", str(batch), "--mode", "ner", "--redo"]) == 0
+    assert "2 preprocessed" in capsys.readouterr().out
+    assert main(["db", "batches"]) == 0
+    line = capsys.readouterr().out.splitlines()[1].split()
+    assert line[:4] == [str(batch), "2", "2", "0"] and line[-1] == "r"
+
+
 def test_hunflair_backend_loads_and_tags_a_tiny_flair_model(tmp_path):
     from flair.datasets import ColumnCorpus
     from flair.embeddings import OneHotEmbeddings
@@ -157,6 +178,8 @@ class _PugRest(BaseHTTPRequestHandler):
 def pug(monkeypatch):
     import pubchempy
 
+    from vcr_core.preprocess import pubchem
+
     from vcr_core.settings import get_settings
     srv = ThreadingHTTPServer(("127.0.0.1", 0), _PugRest)
     threading.Thread(target=srv.serve_forever, daemon=True).start()
@@ -164,6 +187,7 @@ def pug(monkeypatch):
     monkeypatch.setenv("OFFLINE", "false")
     get_settings.cache_clear()
     _PugRest.calls.clear()
+    monkeypatch.setitem(pubchem._DOWN, "until", 0.0)  # an earlier test may have found PubChem unreachable
     yield srv
     srv.shutdown()
 
@@ -185,10 +209,16 @@ def test_pubchem_client_cache_404_503(pug):
 def test_pubchem_unreachable_falls_back_to_vocabulary(monkeypatch):
     import pubchempy
 
-    from vcr_core.preprocess.pubchem import compound_info
+    from vcr_core.preprocess import pubchem
     from vcr_core.settings import get_settings
     monkeypatch.setattr(pubchempy, "API_BASE", "http://127.0.0.1:9/rest/pug")  # nothing listens there
     monkeypatch.setenv("OFFLINE", "false")
+    monkeypatch.setitem(pubchem._DOWN, "until", 0.0)
     get_settings.cache_clear()
-    info = compound_info(name="nintedanib", timeout=2)
+    before = pubchem.STATS["requests"]
+    info = pubchem.compound_info(name="nintedanib", timeout=2)
     assert info["source"] == "offline vocabulary" and info["drugbank_id"] == "DB09079" and "pubchem_error" in info
+    assert pubchem.STATS["requests"] == before + 1  # connection refused: not retried
+    second = pubchem.compound_info(name="imatinib", timeout=2)  # the next record falls back at once
+    assert pubchem.STATS["requests"] == before + 1 and second["drugbank_id"] == "DB00619"
+    assert "unreachable" in second["pubchem_error"]

@@ -72,19 +72,23 @@ def preprocess_record(record: Record, mode: str = "ner-pubchem", backend=None) -
 
 
 def preprocess_batch(engine, batch_id: int, mode: str = "ner-pubchem", progress: Callable[[int, int], bool | None] | None = None,
-                     backend_name: str | None = None) -> dict[str, int]:
-    """Preprocess every not-yet-done record of a stored batch (resumable); a bad record is reported and skipped."""
+                     backend_name: str | None = None, redo: bool = False) -> dict[str, int]:
+    """Preprocess every not-yet-done record of a stored batch (resumable); a bad record is reported and skipped.
+
+    ``redo`` preprocesses every record again (after a better NER backend, say)."""
     from sqlmodel import Session, select
 
     from ..store import Record as RecordRow
     from ..store import session_scope
     from ..store.traces import record_model
 
-    backend = get_ner_backend(backend_name) if "ner" in mode else None
+    query = select(RecordRow.id).where(RecordRow.batch_id == batch_id)
+    if not redo:
+        query = query.where(RecordRow.preprocessed_at.is_(None))
     with Session(engine) as s:
-        todo = [r.id for r in s.exec(select(RecordRow).where(RecordRow.batch_id == batch_id, RecordRow.preprocessed_at.is_(None))
-                                     .order_by(RecordRow.position)).all()]
+        todo = list(s.exec(query.order_by(RecordRow.position)).all())
     counts = {"done": 0, "failed": 0, "total": len(todo)}
+    backend = get_ner_backend(backend_name) if "ner" in mode and todo else None  # loading takes seconds: only when needed
     for k, rid in enumerate(todo):
         with session_scope(engine) as s:
             row = s.get(RecordRow, rid)

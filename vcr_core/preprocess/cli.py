@@ -50,20 +50,29 @@ def _run_files(args) -> int:
 
 def cmd_preprocess(args: argparse.Namespace) -> int:
     if args.batch is not None:
+        from sqlmodel import Session
         from tqdm import tqdm
 
-        from ..store import get_engine
+        from ..store import Batch, get_engine
         from . import preprocess_batch
+        engine = get_engine()
+        with Session(engine) as s:
+            if s.get(Batch, args.batch) is None:
+                print(f"error: there is no batch {args.batch}; `vcr db batches` lists them", file=sys.stderr)
+                return 1
         bar = tqdm(desc="preprocessing", unit="record")
 
         def progress(done, total):
             bar.total = total
             bar.update(done - bar.n)
 
-        counts = preprocess_batch(get_engine(), args.batch, args.mode, progress, args.ner_backend)
+        counts = preprocess_batch(engine, args.batch, args.mode, progress, args.ner_backend, redo=args.redo)
         bar.close()
-        print(f"batch {args.batch}: {counts['done']} preprocessed, {counts['failed']} failed, of {counts['total']} not yet done")
-        return 0
+        if counts["total"] == 0:
+            print(f"batch {args.batch}: every record is already preprocessed (--redo does them again)")
+            return 0
+        print(f"batch {args.batch}: {counts['done']} preprocessed, {counts['failed']} failed, of {counts['total']}")
+        return 1 if counts["failed"] and not counts["done"] else 0
     if not args.input_path or not args.preprocessed_path:
         print("error: give --batch ID, or --input_path and --preprocessed_path", file=sys.stderr)
         return 2
@@ -75,12 +84,13 @@ def register(sub: argparse._SubParsersAction) -> None:
                        formatter_class=argparse.RawDescriptionHelpFormatter,
                        description="Tag entities in each record's perturbation and context parts and look up PubChem "
                                    "information for chemicals. Resumable: records already done are skipped.",
-                       epilog="examples:\n  vcr preprocess --batch 1\n"
+                       epilog="examples:\n  vcr preprocess --batch 1\n  vcr preprocess --batch 1 --redo --ner-backend hunflair2\n"
                               "  vcr preprocess --input_path records.json --preprocessed_path records.pre.json --mode ner")
     p.add_argument("--input_path", help="JSON file of records (original shapes)")
     p.add_argument("--preprocessed_path", help="output JSON in the original preprocessed shape")
     p.add_argument("--mode", choices=("ner-pubchem", "ner", "pubchem"), default="ner-pubchem")
     p.add_argument("--ner-backend", dest="ner_backend", choices=("dictionary", "hunflair2"), default=None,
                    help="default: the NER_BACKEND setting (dictionary)")
-    p.add_argument("--batch", type=int, help="preprocess a stored batch instead of files")
+    p.add_argument("--batch", type=int, help="preprocess a stored batch instead of files (`vcr db batches` lists them)")
+    p.add_argument("--redo", action="store_true", help="with --batch: preprocess records already done again")
     p.set_defaults(func=cmd_preprocess)

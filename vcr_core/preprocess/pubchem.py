@@ -19,6 +19,17 @@ MAX_PER_SECOND = 5.0
 _LOCK = threading.Lock()
 _LAST = [0.0]
 STATS = {"requests": 0}
+# After a connection failure (no DNS, refused) PubChem is not asked again for this long: a batch
+# without network then falls back at once instead of waiting through retries for every record.
+DOWN_FOR_S = 60.0
+_DOWN = {"until": 0.0, "why": ""}
+
+
+def _unreachable(exc: BaseException) -> bool:
+    """True for failures that a retry a second later will not fix (no DNS, connection refused)."""
+    import socket
+    reason = getattr(exc, "reason", exc)
+    return isinstance(reason, (socket.gaierror, ConnectionRefusedError))
 
 
 def _throttle() -> None:
@@ -46,7 +57,7 @@ def _call(fn, *args, retries: int = 3, **kwargs):
         except pcp.NotFoundError:
             return None
         except (pcp.ServerError, pcp.TimeoutError, OSError) as exc:  # 503, time-outs, connection errors
-            if attempt == retries:
+            if attempt == retries or _unreachable(exc):
                 raise
             time.sleep(min(4.0, 0.25 * 2 ** attempt))
         except pcp.PubChemHTTPError as exc:
@@ -89,6 +100,8 @@ def compound_info(*, smiles: str | None = None, name: str | None = None, timeout
         return json.loads(path.read_text())
     if get_settings().offline:
         return offline_info(name, smiles)
+    if time.monotonic() < _DOWN["until"]:
+        return {**offline_info(name, smiles), "pubchem_error": _DOWN["why"]}
     import pubchempy as pcp
     import socket
     old = socket.getdefaulttimeout()
@@ -105,6 +118,8 @@ def compound_info(*, smiles: str | None = None, name: str | None = None, timeout
     except Exception as exc:  # noqa: BLE001 - unreachable or failing PubChem: fall back, say why
         info = offline_info(name, smiles)
         info["pubchem_error"] = f"{type(exc).__name__}: {exc}"
+        if _unreachable(exc):
+            _DOWN.update(until=time.monotonic() + DOWN_FOR_S, why=f"PubChem unreachable ({exc}); asked again after {DOWN_FOR_S:.0f} s")
         return info  # not cached: PubChem may answer next time
     finally:
         socket.setdefaulttimeout(old)
