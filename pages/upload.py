@@ -5,7 +5,7 @@ import pandas as pd
 import streamlit as st
 
 from pages.common import curator, engine, through_app
-from vcr_core.ingest import ingest_bytes, validate_bytes
+from vcr_core.ingest import batch_summaries, ingest_bytes, validate_bytes
 
 DEMO = Path(__file__).resolve().parents[1] / "data" / "demo_records.json"
 
@@ -44,3 +44,12 @@ for f in files or []:
     _store(f.name, f.getvalue())
 if not files:
     col2.caption("No file chosen yet. Try the demo records to see the whole workflow.")
+
+st.divider()
+st.subheader("Stored batches")
+batches = batch_summaries(engine())
+if batches:
+    st.dataframe(pd.DataFrame(batches).rename(columns={"preprocess_failed": "preprocessing failed", "created_at": "created (UTC)"}),
+                 hide_index=True, width="stretch")
+else:
+    st.caption("None yet. Every file stored here becomes a batch that Generate, Review and Export can select.")

@@ -15,6 +15,8 @@ def test_upload_demo_and_bad_file(app, engine, tmp_path):
     assert any("Stored 5 record(s)" in s.value for s in app.success)
     with Session(engine) as s:
         assert s.exec(select(Batch)).one().n_records == 5
+    stored = app.dataframe[-1].value  # the "Stored batches" table lists the new batch
+    assert list(stored["records"]) == [5] and list(stored["name"]) == ["demo_records"]
     next(b for b in app.button if b.label == "Load demo records").click().run()
     assert any("already stored" in i.value for i in app.info)
 
