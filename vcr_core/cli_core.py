@@ -135,6 +135,22 @@ def cmd_db_batches(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_status(args: argparse.Namespace) -> int:
+    from dataclasses import asdict
+
+    from .status import status_report
+
+    parts = status_report()
+    if args.json:
+        print(json.dumps([asdict(p) for p in parts]))
+        return 0
+    for p in parts:
+        print(f"{'ok' if p.ok else '--':<3} {p.name}: {p.detail}")
+        if p.todo and not p.ok:
+            print(f"    what to do: {p.todo}")
+    return 0
+
+
 def register(sub: argparse._SubParsersAction) -> None:
     """Add the foundation sub-commands."""
     p = sub.add_parser("schema", help="print the JSON Schema of a structured explanation", formatter_class=_fmt(),
@@ -169,6 +185,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("path", help="a .txt file in the text form, or .json/.jsonl/.csv in an import format")
     p.add_argument("--json", action="store_true", help="print one JSON list, one object per explanation")
     p.set_defaults(func=cmd_validate)
+
+    p = sub.add_parser("status", help="what is configured and working, and what to do about each missing part",
+                       formatter_class=_fmt(), description="The Status page of the app, in the terminal: database, tools, "
+                       "NER backend, model providers (never a key), embedded model, network.",
+                       epilog="example:\n  vcr status --json")
+    p.add_argument("--json", action="store_true", help="print one JSON list")
+    p.set_defaults(func=cmd_status)
 
     p = sub.add_parser("db", help="database information", formatter_class=_fmt(),
                        description="Inspect the database (DATABASE_URL).", epilog="examples:\n  vcr db info --json\n  vcr db batches")

