@@ -261,6 +261,7 @@ def test_runs_and_local_model_commands(engine, batch, server, capsys):
     assert main(["local-model", "status"]) == 0
     assert "tiny model that exercises the whole pipeline" in capsys.readouterr().out
     assert main(["runs", "--run", "999"]) == 2
+    assert main(["runs", "--cancel", "999"]) == 2 and "no run 999" in capsys.readouterr().err
 
 
 def test_sigterm_releases_the_job_for_the_next_worker(engine, db_url, batch, isolated_settings):

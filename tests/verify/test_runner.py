@@ -155,3 +155,5 @@ def test_verify_job_and_cli(engine, batch_id, trace_id, capsys):
     out = capsys.readouterr().out
     assert "structural" in out and "supported" in out and "filter policy" in out
     assert main(["verify"]) == 2
+    assert main(["verify", "--run", "999"]) == 2 and "there is no run 999" in capsys.readouterr().err
+    assert main(["verify", "--trace", "998", "999"]) == 2 and "there is no trace 998" in capsys.readouterr().err

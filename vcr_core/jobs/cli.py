@@ -308,8 +308,9 @@ def cmd_runs(args: argparse.Namespace) -> int:
     engine = _engine()
     try:
         if args.cancel:
+            status = run_progress(engine, args.cancel)["status"]  # raises for a run that does not exist
             ok = cancel_run(engine, args.cancel)
-            print(f"run {args.cancel} cancelled; finished traces are kept" if ok else f"run {args.cancel} had already finished")
+            print(f"run {args.cancel} cancelled; finished traces are kept" if ok else f"run {args.cancel} is {status}: nothing to cancel")
             return 0
         if args.resume:
             job = resume_run(engine, args.resume)
