@@ -104,3 +104,16 @@ def test_export_selection_by_run_and_latest_judgment(engine, seeded):
         run2 = s.get(Trace, t2).run_id
     assert select_traces(engine, status="any", run_id=run2) == [t2]
     assert select_traces(engine, run_id=run2) == []
+
+
+def test_export_command(engine, seeded, tmp_path, capsys):
+    from vcr_core.cli import main
+    out = tmp_path / "approved.jsonl"
+    assert main(["export", "-o", str(out)]) == 1  # nothing approved yet
+    assert "only approved traces" in capsys.readouterr().err and not out.exists()
+    cur.judge_trace(engine, seeded["trace_id"], "ana", "approve")
+    assert main(["export", "-o", str(out)]) == 0
+    assert [json.loads(line)["trace_id"] for line in out.read_text().splitlines()] == [seeded["trace_id"]]
+    assert main(["export", "--format", "graphml", "-o", str(tmp_path / "g.graphml")]) == 0
+    assert ET.parse(tmp_path / "g.graphml").getroot().tag.endswith("graphml")
+    assert main(["export", "--run", "999"]) == 2 and "there is no run 999" in capsys.readouterr().err

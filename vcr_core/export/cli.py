@@ -9,9 +9,13 @@ from .exporters import FORMATS, export_traces, select_traces
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from ..store import get_engine
+    from ..store import get_engine, missing_selection
 
     engine = get_engine()
+    missing = missing_selection(engine, run_id=args.run, batch_id=args.batch)
+    if missing:
+        print(f"error: there is no {missing}; `vcr runs` and `vcr db batches` list what there is", file=sys.stderr)
+        return 2
     ids = select_traces(engine, status=args.status, verified_only=args.verified_only, batch_id=args.batch, run_id=args.run)
     if not ids:
         print("nothing to export: no trace matches (by default only approved traces are exported; "

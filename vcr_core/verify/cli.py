@@ -9,7 +9,7 @@ from collections import defaultdict
 from sqlalchemy import func
 from sqlmodel import Session, select
 
-from ..store import Verdict, get_engine
+from ..store import Verdict, get_engine, missing_selection
 from .runner import ALL_VERIFIERS, select_trace_ids, verify_traces
 
 
@@ -26,26 +26,13 @@ def verdict_table(engine, trace_ids: list[int]) -> dict[str, dict[str, int]]:
     return dict(table)
 
 
-def _missing(engine, args: argparse.Namespace) -> str | None:
-    """'run 9', 'batch 9' or 'trace 9' when the selection names one that does not exist."""
-    from sqlmodel import Session
-
-    from ..store import Batch, Run, Trace
-    traces = args.trace if isinstance(args.trace, list) else [args.trace] if args.trace else []
-    with Session(engine) as s:
-        if args.run and s.get(Run, args.run) is None:
-            return f"run {args.run}"
-        if args.batch and s.get(Batch, args.batch) is None:
-            return f"batch {args.batch}"
-        return next((f"trace {t}" for t in traces if s.get(Trace, t) is None), None)
-
-
 def cmd_verify(args: argparse.Namespace) -> int:
     engine = get_engine()
     if not (args.run or args.trace or args.batch or args.all):
         print("error: say what to verify: --run ID, --trace ID, --batch ID or --all", file=sys.stderr)
         return 2
-    missing = _missing(engine, args)
+    traces = args.trace if isinstance(args.trace, list) else [args.trace] if args.trace else []
+    missing = missing_selection(engine, run_id=args.run, batch_id=args.batch, trace_ids=traces)
     if missing:
         print(f"error: there is no {missing}; `vcr runs` and `vcr db batches` list what there is", file=sys.stderr)
         return 2
