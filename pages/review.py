@@ -60,7 +60,7 @@ st.caption(f"trace #{trace.id} · run #{trace.run_id} · {trace.model or 'import
 
 # --- trace-level judgment (keyboard: a approve, x reject, w needs work, j next trace, k accept the next
 # unjudged claim; Streamlit reserves c and r)
-tc = st.columns([1, 1, 1, 1, 3])
+tc = st.columns([1.1, 1, 1.4, 1, 2.5])  # wide enough that "Needs work (w)" is not cut off
 
 
 def _next_trace() -> None:
