@@ -37,6 +37,9 @@ with st.form("new_run"):
             tools.append(name)
         if not stt.available:
             st.caption(f"{name}: {stt.reason}")
+    preprocess = st.checkbox("Find entities first (NER + PubChem) for records not yet preprocessed", value=True,
+                             help="The tools then match entities (genes, drugs, diseases, cell lines) to the graph and the "
+                                  "literature; without it they use each record's own fields. Stored with the record, done once.")
     keys = get_settings().provider_keys()
     providers = ["local"] + [p for p, ok in keys.items() if ok]
     provider = st.selectbox("Model provider", providers,
@@ -57,7 +60,8 @@ if started:
         run_id = create_run(engine(), batch_id=batch_id, record_ids=chosen or None, tools=tools, model_type=provider,
                             model=model.strip() or None, mode=mode, created_by=curator() or None,
                             options={"kg_with_rel": kg_with_rel, "kg_num_neighbor": int(kg_num_neighbor),
-                                     "concurrency": int(concurrency), "max_items": int(max_items) or None})
+                                     "concurrency": int(concurrency), "max_items": int(max_items) or None,
+                                     "preprocess": "ner-pubchem" if preprocess else None})
         st.success(f"Run #{run_id} queued. Progress appears below; you may leave this page.")
     except ValueError as exc:
         st.error(str(exc))

@@ -56,6 +56,7 @@ def test_generate_page_starts_a_run(app, engine):
     with Session(engine) as s:
         run = s.exec(select(Run)).one()
         assert run.n_total == 5 and run.created_by == "ana" and run.model
+        assert run.options["preprocess"] == "ner-pubchem"  # entities are found first, by default
     # Per-record progress of the newest run: every record pending until the worker writes its trace.
     per_record = app.dataframe[-1].value
     assert list(per_record["status"]) == ["pending"] * 5 and per_record["record"].iloc[0] == "1: nintedanib in HUVEC"

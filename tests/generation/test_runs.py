@@ -64,6 +64,20 @@ def test_run_end_to_end_accounts_tokens_and_queues_verify(engine, batch, server)
         assert "verify" in verify[0].error
 
 
+def test_preprocess_option_finds_entities_before_generating(engine, batch, server):
+    from vcr_core.store import Record
+    run_id = new_run(engine, batch, server, mode="explain-only", preprocess="ner")
+    assert Worker(engine, exit_when_idle=True, kinds=("generate",)).run() == 1
+    with session_scope(engine) as s:
+        rows = s.exec(select(Record).where(Record.batch_id == batch)).all()
+    assert all(r.preprocessed_at is not None for r in rows)
+    assert rows[0].preprocessed["perturbation_entity"]["EGFR"] == "Gene"
+    assert rows[0].preprocessed["context_entity"]["lung adenocarcinoma"] == "Disease"
+    prompt = json.dumps(server.requests[0].body["messages"])
+    assert "perturbation_entity" in prompt and "lung adenocarcinoma" in prompt  # the model sees the entities
+    assert run_progress(engine, run_id)["n_ok"] == 6
+
+
 def test_enqueue_is_idempotent_for_an_active_run(engine, batch, server):
     run_id = new_run(engine, batch, server)
     assert enqueue(engine, "generate", {"run_id": run_id}, run_id=run_id) == enqueue(engine, "generate", {"run_id": run_id})

@@ -92,6 +92,9 @@ def _register_generate(subparsers: Any) -> None:
     m.add_argument("--timeout", type=float, default=None, help="per-call time-out in seconds (default LLM_TIMEOUT_S)")
     o = g.add_argument_group("pipeline (original flags)")
     o.add_argument("--mode", choices=["report-explain", "explain-only"], default="report-explain")
+    o.add_argument("--preprocess", nargs="?", const="ner-pubchem", choices=["ner-pubchem", "ner", "pubchem"], default=None,
+                   help="first find the entities (and PubChem information) of records never preprocessed "
+                        "(default mode ner-pubchem); without it such records reach the tools with their own fields")
     o.add_argument("--tool_list", type=_tool_list, default=[], help='JSON list of tools, e.g. \'["kg-ner", "pubmed-fast-ner"]\'')
     o.add_argument("--kg_with_rel", action="store_true", help="include relation names in the KG context")
     o.add_argument("--kg_num_neighbor", type=int, default=1, help="KG neighbours per entity")
@@ -144,16 +147,31 @@ def _create_or_resume(engine, args: argparse.Namespace) -> int:
         raise SystemExit(f"error: {problem}")
     options = {k: getattr(args, k) for k in ("kg_with_rel", "kg_num_neighbor", "pubmed_num_papers", "max_items",
                                               "order", "concurrency", "output_format", "rpm", "timeout", "api_base",
-                                              "experiment_name", "folder_name")}
+                                              "experiment_name", "folder_name", "preprocess")}
     options["pert_path"] = args.pert_path
     run_id = create_run(engine, batch_id=batch_id, record_ids=None, tools=args.tool_list, model_type=args.model_type,
                         model=args.model, mode=args.mode, options=options, created_by=args.curator)
     print(f"run {run_id}: {choice.label}, mode {args.mode}, tools {args.tool_list or 'none'}")
+    _note_unpreprocessed(engine, run_id, args)
     if choice.is_local:
         from ..llm import LOCAL_MODEL_SHORT
 
         print(f"note: {LOCAL_MODEL_SHORT}")
     return run_id
+
+
+def _note_unpreprocessed(engine, run_id: int, args: argparse.Namespace) -> None:
+    """Say when records will reach the tools without entities, and how to change that."""
+    if args.preprocess or not args.tool_list:
+        return
+    from ..preprocess import not_preprocessed
+    from ..store import Run, session_scope
+    with session_scope(engine) as session:
+        record_ids = list(session.get(Run, run_id).record_ids or [])
+    n = len(not_preprocessed(engine, record_ids))
+    if n:
+        print(f"note: {n} of {len(record_ids)} record(s) are not preprocessed; the tools will use their own fields "
+              f"(name, targets, cell type, disease). Add --preprocess, or run `vcr preprocess --batch ID` first.")
 
 
 def cmd_generate(args: argparse.Namespace) -> int:

@@ -121,10 +121,25 @@ def run_generate_job(engine: Engine, run_id: int, control: JobControl, concurren
     if not set_run_status(engine, run_id, "running", error=None, only_from=("queued", "running")):
         return "cancelled"  # cancelled (or finished) between the claim and now
     todo = pending_record_ids(engine, run)
+    _preprocess_first(engine, run, todo, control)
     workers = max(1, int(concurrency or (run.options or {}).get("concurrency") or 4))
     errors = _run_pool(engine, run_id, todo, cfg, control, workers, on_progress)
     refresh_counts(engine, run_id)
     return _finish_run(engine, run_id, control, errors)
+
+
+def _preprocess_first(engine: Engine, run: Run, todo: list[int], control: JobControl) -> None:
+    """With the run option ``preprocess`` (a mode such as 'ner-pubchem'), find the entities of records
+    never preprocessed before generating, so the tools match entities rather than raw fields. Each record
+    is stored as it is done (resumable); one that fails keeps its error and is generated from its fields."""
+    mode = (run.options or {}).get("preprocess")
+    if not mode or control.stop:
+        return
+    from ..preprocess import not_preprocessed, preprocess_records
+    pending = not_preprocessed(engine, todo)
+    if pending:
+        counts = preprocess_records(engine, pending, mode, progress=lambda done, total: control.stop)
+        log.info("run %s: preprocessed %s record(s), %s failed", run.id, counts["done"], counts["failed"])
 
 
 def _run_pool(engine: Engine, run_id: int, todo: list[int], cfg: GenerationConfig, control: JobControl,

@@ -12,7 +12,7 @@ from ..records import Record, preprocessing_output
 from ..settings import get_settings
 from .entities import Entity
 
-__all__ = ["Entity", "get_ner_backend", "ground", "preprocess_batch", "preprocess_record"]
+__all__ = ["Entity", "get_ner_backend", "ground", "not_preprocessed", "preprocess_batch", "preprocess_record", "preprocess_records"]
 _BACKENDS: dict[str, object] = {}
 _LOCK = threading.Lock()
 MODES = ("ner-pubchem", "ner", "pubchem")
@@ -79,17 +79,41 @@ def preprocess_batch(engine, batch_id: int, mode: str = "ner-pubchem", progress:
     from sqlmodel import Session, select
 
     from ..store import Record as RecordRow
-    from ..store import session_scope
-    from ..store.traces import record_model
 
     query = select(RecordRow.id).where(RecordRow.batch_id == batch_id)
     if not redo:
         query = query.where(RecordRow.preprocessed_at.is_(None))
     with Session(engine) as s:
         todo = list(s.exec(query.order_by(RecordRow.position)).all())
-    counts = {"done": 0, "failed": 0, "total": len(todo)}
-    backend = get_ner_backend(backend_name) if "ner" in mode and todo else None  # loading takes seconds: only when needed
-    for k, rid in enumerate(todo):
+    return preprocess_records(engine, todo, mode, progress, backend_name)
+
+
+def not_preprocessed(engine, record_ids: list[int]) -> list[int]:
+    """Those of ``record_ids`` never preprocessed, in the given order."""
+    from sqlmodel import Session, select
+
+    from ..store import Record as RecordRow
+
+    pending: set[int] = set()
+    with Session(engine) as s:
+        for start in range(0, len(record_ids), 500):  # SQLite caps the number of bound parameters
+            chunk = record_ids[start:start + 500]
+            pending.update(s.exec(select(RecordRow.id).where(RecordRow.id.in_(chunk), RecordRow.preprocessed_at.is_(None))).all())
+    return [rid for rid in record_ids if rid in pending]
+
+
+def preprocess_records(engine, record_ids: list[int], mode: str = "ner-pubchem",
+                       progress: Callable[[int, int], bool | None] | None = None,
+                       backend_name: str | None = None) -> dict[str, int]:
+    """Preprocess these stored records, each in its own transaction; a bad record is reported and skipped.
+    ``progress(done, total)`` returning True stops early (the rest stay to do)."""
+    from ..store import Record as RecordRow
+    from ..store import session_scope
+    from ..store.traces import record_model
+
+    counts = {"done": 0, "failed": 0, "total": len(record_ids)}
+    backend = get_ner_backend(backend_name) if "ner" in mode and record_ids else None  # loading takes seconds: only when needed
+    for k, rid in enumerate(record_ids):
         with session_scope(engine) as s:
             row = s.get(RecordRow, rid)
             try:
@@ -102,6 +126,6 @@ def preprocess_batch(engine, batch_id: int, mode: str = "ner-pubchem", progress:
                 counts["failed"] += 1
             row.preprocessed_at = datetime.now(timezone.utc)
             s.add(row)
-        if progress and progress(k + 1, len(todo)):
+        if progress and progress(k + 1, len(record_ids)):
             break
     return counts
