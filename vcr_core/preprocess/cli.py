@@ -50,16 +50,14 @@ def _run_files(args) -> int:
 
 def cmd_preprocess(args: argparse.Namespace) -> int:
     if args.batch is not None:
-        from sqlmodel import Session
         from tqdm import tqdm
 
-        from ..store import Batch, get_engine
+        from ..store import get_engine, missing_selection
         from . import preprocess_batch
         engine = get_engine()
-        with Session(engine) as s:
-            if s.get(Batch, args.batch) is None:
-                print(f"error: there is no batch {args.batch}; `vcr db batches` lists them", file=sys.stderr)
-                return 1
+        if missing_selection(engine, batch_id=args.batch):
+            print(f"error: there is no batch {args.batch}; `vcr db batches` lists them", file=sys.stderr)
+            return 1
         bar = tqdm(desc="preprocessing", unit="record")
 
         def progress(done, total):
