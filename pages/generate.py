@@ -79,6 +79,8 @@ def progress_panel() -> None:
             st.progress(min(1.0, r["fraction"]), text=f"{r['n_done']}/{r['n_total']} records · {r['n_ok']} valid · "
                         f"{r['n_invalid']} invalid · {r['n_failed']} failed · {r['prompt_tokens'] + r['completion_tokens']} tokens · "
                         f"${r['cost_usd']:.4f}")
+            if r["active"] and r["job"] and r["job"]["message"]:
+                st.caption(r["job"]["message"])
             if r.get("model_note"):
                 st.caption(r["model_note"])
             if r.get("error"):

@@ -75,7 +75,8 @@ def test_preprocess_option_finds_entities_before_generating(engine, batch, serve
     assert rows[0].preprocessed["context_entity"]["lung adenocarcinoma"] == "Disease"
     prompt = json.dumps(server.requests[0].body["messages"])
     assert "perturbation_entity" in prompt and "lung adenocarcinoma" in prompt  # the model sees the entities
-    assert run_progress(engine, run_id)["n_ok"] == 6
+    progress = run_progress(engine, run_id)
+    assert progress["n_ok"] == 6 and progress["job"]["message"] == "entities found for 6 record(s)"
 
 
 def test_enqueue_is_idempotent_for_an_active_run(engine, batch, server):

@@ -17,7 +17,7 @@ from sqlmodel import select
 
 from ..agents import CallOptions, GenerationConfig, generate_for_record
 from ..llm import CallInfo, LocalModelError, ensure_local_model, missing_key_message
-from ..store import LlmCall, Record, Run, Trace, session_scope
+from ..store import Job, LlmCall, Record, Run, Trace, session_scope
 from ..store.traces import record_model, save_trace
 from .queue import enqueue
 from .runs import choice_for_run, refresh_counts, set_run_status
@@ -137,9 +137,24 @@ def _preprocess_first(engine: Engine, run: Run, todo: list[int], control: JobCon
         return
     from ..preprocess import not_preprocessed, preprocess_records
     pending = not_preprocessed(engine, todo)
-    if pending:
-        counts = preprocess_records(engine, pending, mode, progress=lambda done, total: control.stop)
-        log.info("run %s: preprocessed %s record(s), %s failed", run.id, counts["done"], counts["failed"])
+    if not pending:
+        return
+
+    def progress(done: int, total: int) -> bool:
+        _job_message(engine, run.id, f"finding entities first: {done}/{total} record(s)")
+        return control.stop
+
+    _job_message(engine, run.id, f"finding entities first: 0/{len(pending)} record(s)")
+    counts = preprocess_records(engine, pending, mode, progress=progress)
+    _job_message(engine, run.id, f"entities found for {counts['done']} record(s)"
+                 + (f"; {counts['failed']} failed and use their own fields" if counts["failed"] else ""))
+
+
+def _job_message(engine: Engine, run_id: int, text: str) -> None:
+    """Show ``text`` as the message of the run's running generate job (the progress views display it)."""
+    with session_scope(engine) as session:
+        session.execute(update(Job).where(Job.run_id == run_id, Job.kind == "generate", Job.status == "running")
+                        .values(message=text))
 
 
 def _run_pool(engine: Engine, run_id: int, todo: list[int], cfg: GenerationConfig, control: JobControl,
