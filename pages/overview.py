@@ -1,4 +1,5 @@
 """Overview: counts and charts of traces, claims, curation progress, runs and cost."""
+import altair as alt
 import pandas as pd
 import streamlit as st
 from sqlmodel import Session, func, select
@@ -6,6 +7,7 @@ from sqlmodel import Session, func, select
 from pages.common import engine, through_app
 from vcr_core.curation import progress_by_curator
 from vcr_core.store import Claim, Run, Trace, TraceVerdict, Verdict
+from vcr_core.viz.graph import VERDICT_COLORS
 
 through_app()
 st.title("Overview")
@@ -30,12 +32,22 @@ m[2].metric("Pass the filter", tv.get("pass", 0))
 m[3].metric("Fail the filter", tv.get("fail", 0))
 c1, c2 = st.columns(2)
 c1.markdown("**Traces by status**")
-c1.bar_chart(pd.Series(by_status, name="traces"))
+c1.bar_chart(pd.Series(by_status, name="traces"), horizontal=True, y_label="")
 c2.markdown("**Traces by filter verdict**")
-c2.bar_chart(pd.Series({"pass": tv.get("pass", 0), "fail": tv.get("fail", 0), "not verified": n_traces - sum(tv.values())}, name="traces"))
+filter_counts = pd.DataFrame({"pass": [tv.get("pass", 0)], "fail": [tv.get("fail", 0)],
+                              "not verified": [n_traces - sum(tv.values())]}, index=["traces"])
+c2.bar_chart(filter_counts, color=[VERDICT_COLORS["supported"], VERDICT_COLORS["contradicted"], VERDICT_COLORS[None]],
+             horizontal=True, y_label="")
 if not claims.empty:
     st.markdown("**Verifier verdicts by primitive**")
-    st.bar_chart(claims.pivot_table(index="primitive", columns="verdict", values="n", aggfunc="sum").fillna(0))
+    # Altair rather than st.bar_chart: full primitive names (no label cut-off) and the graph's verdict
+    # colours, so green means supported on every page.
+    verdicts = sorted(claims["verdict"].unique())
+    st.altair_chart(alt.Chart(claims).mark_bar().encode(
+        y=alt.Y("primitive:N", sort="-x", title=None, axis=alt.Axis(labelLimit=400)),
+        x=alt.X("sum(n):Q", title="verdicts (one per claim and verifier)"),
+        color=alt.Color("verdict:N", scale=alt.Scale(domain=verdicts, range=[VERDICT_COLORS.get(v, VERDICT_COLORS[None]) for v in verdicts])),
+        tooltip=["primitive", "verdict", "n"]))
 prog = progress_by_curator(engine())
 st.markdown("**Curation progress per curator**")
 if prog:

@@ -123,6 +123,9 @@ def test_export_status_overview_compare_pages(app, engine, seeded):
     for page in ("pages/status.py", "pages/overview.py", "pages/compare.py"):
         app.switch_page(page).run()
         assert not app.exception, (page, app.exception)
+    app.switch_page("pages/overview.py").run()
+    charts = app.get("vega_lite_chart")
+    assert len(charts) == 3  # traces by status, by filter verdict, verdicts by primitive
     app.switch_page("pages/status.py").run()
     text = " ".join(m.value for m in app.markdown)
     assert "Database" in text and "Model providers" in text
