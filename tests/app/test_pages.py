@@ -125,7 +125,7 @@ def test_export_status_overview_compare_pages(app, engine, seeded):
         assert not app.exception, (page, app.exception)
     app.switch_page("pages/overview.py").run()
     charts = app.get("vega_lite_chart")
-    assert len(charts) == 3  # traces by status, by filter verdict, verdicts by primitive
+    assert len(charts) == 4  # traces by status, by filter verdict, verdicts by primitive, progress per curator
     app.switch_page("pages/status.py").run()
     text = " ".join(m.value for m in app.markdown)
     assert "Database" in text and "Model providers" in text
