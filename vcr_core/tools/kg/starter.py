@@ -94,13 +94,12 @@ def chebi_roles() -> dict[str, tuple[str, list[str]]]:
             c = line.rstrip("\n").split("\t")
             if len(c) < 4 or c[1] != "CHEBI" or f"CHEBI:{c[2]}" not in chebi:
                 continue
-            ids = mapped[c[0]]
-            cid = f"CHEBI:{c[2]}"
-            if cid in ids:
-                ids.remove(cid)
-            if c[3] == "drugbank":
+            ids, cid = mapped[c[0]], f"CHEBI:{c[2]}"
+            if c[3] == "drugbank":  # DrugBank's own cross-reference goes first, wherever it appears
+                if cid in ids:
+                    ids.remove(cid)
                 ids.insert(0, cid)
-            else:
+            elif cid not in ids:
                 ids.append(cid)
     out: dict[str, tuple[str, list[str]]] = {}
     for db_id, ids in mapped.items():
