@@ -39,7 +39,8 @@ with st.form("new_run"):
             st.caption(f"{name}: {stt.reason}")
     preprocess = st.checkbox("Find entities first (NER + PubChem) for records not yet preprocessed", value=True,
                              help="The tools then match entities (genes, drugs, diseases, cell lines) to the graph and the "
-                                  "literature; without it they use each record's own fields. Stored with the record, done once.")
+                                  "literature; without it they use each record's own fields. Stored with the record, done once. "
+                                  "PubChem allows 5 requests per second: online, about half a second per new chemical.")
     keys = get_settings().provider_keys()
     providers = ["local"] + [p for p, ok in keys.items() if ok]
     provider = st.selectbox("Model provider", providers,
