@@ -7,6 +7,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from ..preprocess import MODES as PREPROCESS_MODES
+
 FMT = argparse.RawDescriptionHelpFormatter
 
 GENERATE_EPILOG = """\
@@ -92,7 +94,7 @@ def _register_generate(subparsers: Any) -> None:
     m.add_argument("--timeout", type=float, default=None, help="per-call time-out in seconds (default LLM_TIMEOUT_S)")
     o = g.add_argument_group("pipeline (original flags)")
     o.add_argument("--mode", choices=["report-explain", "explain-only"], default="report-explain")
-    o.add_argument("--preprocess", nargs="?", const="ner-pubchem", choices=["ner-pubchem", "ner", "pubchem"], default=None,
+    o.add_argument("--preprocess", nargs="?", const="ner-pubchem", choices=PREPROCESS_MODES, default=None,
                    help="first find the entities (and PubChem information) of records never preprocessed "
                         "(default mode ner-pubchem); without it such records reach the tools with their own fields")
     o.add_argument("--tool_list", type=_tool_list, default=[], help='JSON list of tools, e.g. \'["kg-ner", "pubmed-fast-ner"]\'')

@@ -6,6 +6,8 @@ import json
 import sys
 from pathlib import Path
 
+from . import MODES
+
 
 def _run_files(args) -> int:
     from tqdm import tqdm
@@ -86,7 +88,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                               "  vcr preprocess --input_path records.json --preprocessed_path records.pre.json --mode ner")
     p.add_argument("--input_path", help="JSON file of records (original shapes)")
     p.add_argument("--preprocessed_path", help="output JSON in the original preprocessed shape")
-    p.add_argument("--mode", choices=("ner-pubchem", "ner", "pubchem"), default="ner-pubchem")
+    p.add_argument("--mode", choices=MODES, default="ner-pubchem")
     p.add_argument("--ner-backend", dest="ner_backend", choices=("dictionary", "hunflair2"), default=None,
                    help="default: the NER_BACKEND setting (dictionary)")
     p.add_argument("--batch", type=int, help="preprocess a stored batch instead of files (`vcr db batches` lists them)")

@@ -31,8 +31,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
     if not (args.run or args.trace or args.batch or args.all):
         print("error: say what to verify: --run ID, --trace ID, --batch ID or --all", file=sys.stderr)
         return 2
-    traces = args.trace if isinstance(args.trace, list) else [args.trace] if args.trace else []
-    missing = missing_selection(engine, run_id=args.run, batch_id=args.batch, trace_ids=traces)
+    missing = missing_selection(engine, run_id=args.run, batch_id=args.batch, trace_ids=args.trace)
     if missing:
         print(f"error: there is no {missing}; `vcr runs` and `vcr db batches` list what there is", file=sys.stderr)
         return 2
