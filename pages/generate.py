@@ -14,7 +14,7 @@ if not batches:
     st.info("No records yet. Upload a file (or the demo records) on the Upload page first.")
     st.stop()
 
-from vcr_core.jobs import cancel_run, create_run, list_runs, resume_run  # noqa: E402
+from vcr_core.jobs import DEFAULT_OPTIONS, cancel_run, create_run, list_runs, resume_run  # noqa: E402
 from vcr_core.llm import LOCAL_MODEL_DESCRIPTION, PROVIDER_DEFAULTS  # noqa: E402
 from vcr_core.settings import get_settings  # noqa: E402
 from vcr_core.tools import tool_statuses  # noqa: E402
@@ -52,7 +52,7 @@ with st.form("new_run"):
                         help="report-explain writes a report first; explain-only goes straight to the explanation")
     c1, c2, c3 = st.columns(3)
     kg_with_rel = c1.checkbox("kg_with_rel", help="add one-hop neighbours of matched graph nodes")
-    kg_num_neighbor = c2.number_input("kg_num_neighbor", 1, 50, 5)
+    kg_num_neighbor = c2.number_input("kg_num_neighbor", 1, 50, DEFAULT_OPTIONS["kg_num_neighbor"])
     concurrency = c3.number_input("concurrency", 1, 64, 1 if provider == "local" else 8)
     started = st.form_submit_button("Start run", type="primary")
 

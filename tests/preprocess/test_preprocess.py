@@ -141,7 +141,7 @@ class _PugRest(BaseHTTPRequestHandler):
     def log_message(self, *a):
         pass
 
-    def do_POST(self):  # noqa: N802 - pubchempy posts the identifier ("name=imatinib", "cid=5291")
+    def do_POST(self):  # noqa: N802 - identifiers are posted as forms ("name=imatinib", "cid=5291")
         length = int(self.headers.get("Content-Length") or 0)
         self._answer(self.path + "?" + self.rfile.read(length).decode())
 
@@ -176,18 +176,17 @@ class _PugRest(BaseHTTPRequestHandler):
 
 @pytest.fixture
 def pug(monkeypatch):
-    import pubchempy
-
     from vcr_core.preprocess import pubchem
-
     from vcr_core.settings import get_settings
+    from vcr_core.tools.http import clear_probes
+
     srv = ThreadingHTTPServer(("127.0.0.1", 0), _PugRest)
     threading.Thread(target=srv.serve_forever, daemon=True).start()
-    monkeypatch.setattr(pubchempy, "API_BASE", f"http://127.0.0.1:{srv.server_port}/rest/pug")
+    monkeypatch.setattr(pubchem, "API_BASE", f"http://127.0.0.1:{srv.server_port}/rest/pug")
     monkeypatch.setenv("OFFLINE", "false")
     get_settings.cache_clear()
     _PugRest.calls.clear()
-    monkeypatch.setitem(pubchem._DOWN, "until", 0.0)  # an earlier test may have found PubChem unreachable
+    clear_probes()  # an earlier test may have found a host unreachable
     yield srv
     srv.shutdown()
 
@@ -207,18 +206,18 @@ def test_pubchem_client_cache_404_503(pug):
 
 
 def test_pubchem_unreachable_falls_back_to_vocabulary(monkeypatch):
-    import pubchempy
-
     from vcr_core.preprocess import pubchem
     from vcr_core.settings import get_settings
-    monkeypatch.setattr(pubchempy, "API_BASE", "http://127.0.0.1:9/rest/pug")  # nothing listens there
+    from vcr_core.tools.http import clear_probes
+
+    monkeypatch.setattr(pubchem, "API_BASE", "http://127.0.0.1:9/rest/pug")  # nothing listens there
     monkeypatch.setenv("OFFLINE", "false")
-    monkeypatch.setitem(pubchem._DOWN, "until", 0.0)
+    clear_probes()
     get_settings.cache_clear()
     before = pubchem.STATS["requests"]
     info = pubchem.compound_info(name="nintedanib", timeout=2)
     assert info["source"] == "offline vocabulary" and info["drugbank_id"] == "DB09079" and "pubchem_error" in info
     assert pubchem.STATS["requests"] == before + 1  # connection refused: not retried
     second = pubchem.compound_info(name="imatinib", timeout=2)  # the next record falls back at once
-    assert pubchem.STATS["requests"] == before + 1 and second["drugbank_id"] == "DB00619"
-    assert "unreachable" in second["pubchem_error"]
+    assert second["drugbank_id"] == "DB00619" and "not asked again" in second["pubchem_error"]
+    clear_probes()

@@ -96,12 +96,13 @@ def test_harmonizome_slow_and_failing_answers(stub_server):
 def test_run_tools_times_out_a_slow_tool_and_keeps_the_others(stub_server, monkeypatch):
     from vcr_core.tools import base
 
-    slow = stub_server(harmonizome_handler(delay_genes=3.0))
+    # The slow tool never answers within the budget; the other is built beforehand, so a loaded
+    # machine's import time cannot eat its share (no wall-clock assertion: the statuses say it all).
+    slow = stub_server(harmonizome_handler(delay_genes=8.0))
     monkeypatch.setitem(base._INSTANCES, "harmonizome", HarmonizomeTool(HarmonizomeClient(f"{slow.url}/Harmonizome")))
-    start = time.monotonic()
-    out = run_tools(record(), ["harmonizome", "wikipedia"], ToolOptions(), timeout_s=0.5)
-    assert time.monotonic() - start < 2.5
-    assert out["harmonizome"].status == "timeout" and "took longer than 0.5 s" in out["harmonizome"].error
+    monkeypatch.setitem(base._INSTANCES, "wikipedia", WikipediaTool(WikipediaClient()))
+    out = run_tools(record(), ["harmonizome", "wikipedia"], ToolOptions(), timeout_s=3.0)
+    assert out["harmonizome"].status == "timeout" and "took longer than 3 s" in out["harmonizome"].error
     assert out["wikipedia"].status == "unavailable" and "no network" in out["wikipedia"].error
 
 

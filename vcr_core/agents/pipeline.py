@@ -8,10 +8,11 @@ from typing import Any
 from ..formalism import Explanation, Finding
 from ..llm import LlmError, LlmResponse, ModelChoice
 from ..records import Record
+from ..tools.base import DEFAULT_KG_NUM_NEIGHBOR
 from .agents import CallOptions, explain, generate_report
 from .prompts import prompt_version
 
-MODES = ("report-explain", "explain-only")
+MODES = ("report-explain", "explain-only")  # the one list of generation modes
 
 
 @dataclass
@@ -22,7 +23,7 @@ class GenerationConfig:
     mode: str = "report-explain"
     tools: list[str] = field(default_factory=list)
     kg_with_rel: bool = False
-    kg_num_neighbor: int = 1
+    kg_num_neighbor: int = DEFAULT_KG_NUM_NEIGHBOR
     pubmed_num_papers: int = 30
     tool_timeout_s: float | None = None
     call: CallOptions = field(default_factory=CallOptions)

@@ -76,8 +76,12 @@ def find_sections(raw: str) -> dict[str, Section]:
     return sections
 
 
-def _balanced_end(text: str) -> int:
-    """Index just past the parenthesis closing the first '(' in ``text``, or -1."""
+def _structure(text: str):
+    """(index, char, depth after it) of every bracket and comma outside quoted strings.
+
+    The one scanner behind call joining and argument splitting: quotes are single or double,
+    and a backslash escapes the character after it inside a quoted string.
+    """
     depth, quote, escape = 0, None, False
     for i, ch in enumerate(text):
         if quote:
@@ -92,10 +96,19 @@ def _balanced_end(text: str) -> int:
             quote = ch
         elif ch in "([{":
             depth += 1
+            yield i, ch, depth
         elif ch in ")]}":
             depth -= 1
-            if depth == 0:
-                return i + 1
+            yield i, ch, depth
+        elif ch == ",":
+            yield i, ch, depth
+
+
+def _balanced_end(text: str) -> int:
+    """Index just past the parenthesis closing the first '(' in ``text``, or -1."""
+    for i, ch, depth in _structure(text):
+        if ch in ")]}" and depth == 0:
+            return i + 1
     return -1
 
 
@@ -137,26 +150,13 @@ def _literal(node: ast.AST, src: str) -> Any:
 
 def _split_top(argstr: str) -> list[str]:
     """Split an argument string on top-level commas (fallback when ``ast`` cannot parse)."""
-    parts, depth, quote, cur = [], 0, None, []
-    for ch in argstr:
-        if quote:
-            cur.append(ch)
-            if ch == quote:
-                quote = None
-            continue
-        if ch in "\"'":
-            quote = ch
-        elif ch in "([{":
-            depth += 1
-        elif ch in ")]}":
-            depth -= 1
+    parts, start = [], 0
+    for i, ch, depth in _structure(argstr):
         if ch == "," and depth == 0:
-            parts.append("".join(cur))
-            cur = []
-        else:
-            cur.append(ch)
-    if "".join(cur).strip():
-        parts.append("".join(cur))
+            parts.append(argstr[start:i])
+            start = i + 1
+    if argstr[start:].strip():
+        parts.append(argstr[start:])
     return parts
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from ..preprocess import MODES as PREPROCESS_MODES
+from ..tools.base import DEFAULT_KG_NUM_NEIGHBOR
 
 FMT = argparse.RawDescriptionHelpFormatter
 
@@ -99,7 +100,7 @@ def _register_generate(subparsers: Any) -> None:
                         "(default mode ner-pubchem); without it such records reach the tools with their own fields")
     o.add_argument("--tool_list", type=_tool_list, default=[], help='JSON list of tools, e.g. \'["kg-ner", "pubmed-fast-ner"]\'')
     o.add_argument("--kg_with_rel", action="store_true", help="include relation names in the KG context")
-    o.add_argument("--kg_num_neighbor", type=int, default=1, help="KG neighbours per entity")
+    o.add_argument("--kg_num_neighbor", type=int, default=DEFAULT_KG_NUM_NEIGHBOR, help="KG neighbours per entity")
     o.add_argument("--pubmed_num_papers", type=int, default=30, help="papers the PubMed tool retrieves")
     o.add_argument("--order", action="store_true", help="accepted for compatibility (explanations are always ordered)")
     o.add_argument("--experiment_name", default="test")

@@ -12,13 +12,14 @@ from sqlalchemy import func, text, update
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
+from ..agents.pipeline import MODES
 from ..llm import LOCAL_MODEL_SHORT, ModelChoice, resolve_model
 from ..store import Batch, Job, Record, Run, Trace, session_scope, utcnow
+from ..tools.base import DEFAULT_KG_NUM_NEIGHBOR
 from .queue import ACTIVE, STALE_AFTER_S, enqueue, is_stale
 
-MODES = ("report-explain", "explain-only")
 DEFAULT_OPTIONS: dict[str, Any] = {
-    "kg_with_rel": False, "kg_num_neighbor": 1, "pubmed_num_papers": 30, "max_items": 0, "order": False,
+    "kg_with_rel": False, "kg_num_neighbor": DEFAULT_KG_NUM_NEIGHBOR, "pubmed_num_papers": 30, "max_items": 0, "order": False,
     "concurrency": 4, "output_format": "auto", "rpm": None, "timeout": None, "api_base": None,
 }
 

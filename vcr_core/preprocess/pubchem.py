@@ -1,5 +1,11 @@
-"""PubChem compound information through pubchempy, with a disk cache, a rate limit, retries and an
-offline fallback from the installed vocabularies.
+"""PubChem compound information from PUG REST, with a disk cache and an offline fallback from the
+installed vocabularies.
+
+Requests go through the shared HTTP client (``vcr_core.tools.http``): one rate limit (5 requests/s,
+PubChem's terms), one retry policy (429, 503 "server busy" and time-outs, with back-off), and no
+retries against a host that cannot be reached (no DNS, refused), which is then not asked again for
+a minute. Identifiers are POSTed as forms, as PubChem advises for names and SMILES with special
+characters.
 
 Output shape (as the original): ``{cid, name, smiles, chembl_id, inchikey, synonyms}`` plus
 ``source``; or ``{"error": ...}``. The common name is the first synonym without digits; the ChEMBL
@@ -9,35 +15,22 @@ from __future__ import annotations
 
 import hashlib
 import json
-import threading
-import time
+import os
 from typing import Any
 
 from ..settings import get_settings
 
+API_BASE = "https://pubchem.ncbi.nlm.nih.gov/rest/pug"
 MAX_PER_SECOND = 5.0
-_LOCK = threading.Lock()
-_LAST = [0.0]
 STATS = {"requests": 0}
-# After a connection failure (no DNS, refused) PubChem is not asked again for this long: a batch
-# without network then falls back at once instead of waiting through retries for every record.
-DOWN_FOR_S = 60.0
-_DOWN = {"until": 0.0, "why": ""}
+PROPERTIES = "IUPACName,CanonicalSMILES,InChIKey"
 
 
-def _unreachable(exc: BaseException) -> bool:
-    """True for failures that a retry a second later will not fix (no DNS, connection refused)."""
-    import socket
-    reason = getattr(exc, "reason", exc)
-    return isinstance(reason, (socket.gaierror, ConnectionRefusedError))
+def _client(timeout: float):
+    from ..tools.http import HttpClient
 
-
-def _throttle() -> None:
-    with _LOCK:
-        wait = _LAST[0] + 1.0 / MAX_PER_SECOND - time.monotonic()
-        if wait > 0:
-            time.sleep(wait)
-        _LAST[0] = time.monotonic()
+    return HttpClient(API_BASE, name="PubChem", timeout_s=timeout, retries=3, backoff_s=0.25, max_wait_s=4.0,
+                      rate_per_s=MAX_PER_SECOND, cache_ttl_s=None, cache_not_found=())
 
 
 def _cache_path(kind: str, key: str):
@@ -46,27 +39,23 @@ def _cache_path(kind: str, key: str):
     return d / f"{kind}-{hashlib.sha256(key.encode()).hexdigest()[:32]}.json"
 
 
-def _call(fn, *args, retries: int = 3, **kwargs):
-    import pubchempy as pcp
+def _write_atomic(path, text: str) -> None:
+    tmp = path.with_suffix(f".{os.getpid()}.tmp")
+    tmp.write_text(text)
+    os.replace(tmp, path)  # a reader in another process never sees half a file
 
-    for attempt in range(retries + 1):
-        _throttle()
-        STATS["requests"] += 1
-        try:
-            return fn(*args, **kwargs)
-        except pcp.NotFoundError:
+
+def _ask(client, path: str, form: dict[str, Any]) -> Any | None:
+    """POST one PUG REST question; the decoded JSON, or None when PubChem says 'not found'."""
+    from ..tools.http import HttpError
+
+    STATS["requests"] += 1
+    try:
+        return client.post_form(path, form).json()
+    except HttpError as exc:
+        if exc.status == 404:
             return None
-        except (pcp.ServerError, pcp.TimeoutError, OSError) as exc:  # 503, time-outs, connection errors
-            if attempt == retries or _unreachable(exc):
-                raise
-            time.sleep(min(4.0, 0.25 * 2 ** attempt))
-        except pcp.PubChemHTTPError as exc:
-            if "503" in str(exc) or "Busy" in str(exc) or "429" in str(exc):
-                if attempt == retries:
-                    raise
-                time.sleep(min(4.0, 0.25 * 2 ** attempt))
-            else:
-                raise
+        raise
 
 
 def summarise(cid: int, props: dict[str, Any], synonyms: list[str]) -> dict[str, Any]:
@@ -90,8 +79,24 @@ def offline_info(name: str | None, smiles: str | None = None) -> dict[str, Any]:
             "drugbank_id": hit.identifier if hit.namespace == "DrugBank" else None, "source": "offline vocabulary"}
 
 
+def _lookup(client, *, smiles: str | None, name: str | None) -> dict[str, Any]:
+    kind, value = ("smiles", smiles) if smiles else ("name", name)
+    found = _ask(client, f"compound/{kind}/cids/JSON", {kind: value}) or {}
+    cids = [c for c in found.get("IdentifierList", {}).get("CID", []) if c]
+    if not cids:
+        return {"error": f"PubChem has no compound for {'SMILES ' + smiles if smiles else name!r}", "source": "pubchem"}
+    cid = cids[0]
+    props = (_ask(client, f"compound/cid/property/{PROPERTIES}/JSON", {"cid": cid}) or {})
+    prop_rows = props.get("PropertyTable", {}).get("Properties") or [{}]
+    syn = (_ask(client, "compound/cid/synonyms/JSON", {"cid": cid}) or {})
+    info_rows = syn.get("InformationList", {}).get("Information") or [{}]
+    return summarise(cid, prop_rows[0], info_rows[0].get("Synonym", []))
+
+
 def compound_info(*, smiles: str | None = None, name: str | None = None, timeout: float = 20.0) -> dict[str, Any]:
     """PubChem info for a SMILES (preferred) or a name; every answer cached on disk."""
+    from ..tools.http import HttpError, NetworkUnavailable
+
     if not smiles and not name:
         return {"error": "neither a SMILES nor a name to look up"}
     key = f"smiles:{smiles}" if smiles else f"name:{name.lower()}"
@@ -100,28 +105,14 @@ def compound_info(*, smiles: str | None = None, name: str | None = None, timeout
         return json.loads(path.read_text())
     if get_settings().offline:
         return offline_info(name, smiles)
-    if time.monotonic() < _DOWN["until"]:
-        return {**offline_info(name, smiles), "pubchem_error": _DOWN["why"]}
-    import pubchempy as pcp
-    import socket
-    old = socket.getdefaulttimeout()
-    socket.setdefaulttimeout(timeout)
+    client = _client(timeout)
     try:
-        cids = _call(pcp.get_cids, smiles, "smiles") if smiles else _call(pcp.get_cids, name, "name")
-        cids = [c for c in (cids or []) if c]
-        if not cids:
-            info = {"error": f"PubChem has no compound for {'SMILES ' + smiles if smiles else name!r}", "source": "pubchem"}
-        else:
-            props = (_call(pcp.get_properties, ["IUPACName", "CanonicalSMILES", "InChIKey"], cids[0], "cid") or [{}])[0]
-            syn = _call(pcp.get_synonyms, cids[0], "cid") or [{}]
-            info = summarise(cids[0], props, syn[0].get("Synonym", []) if syn else [])
-    except Exception as exc:  # noqa: BLE001 - unreachable or failing PubChem: fall back, say why
+        info = _lookup(client, smiles=smiles, name=name)
+    except (NetworkUnavailable, HttpError, ValueError) as exc:  # unreachable, failing or garbled: fall back, say why
         info = offline_info(name, smiles)
-        info["pubchem_error"] = f"{type(exc).__name__}: {exc}"
-        if _unreachable(exc):
-            _DOWN.update(until=time.monotonic() + DOWN_FOR_S, why=f"PubChem unreachable ({exc}); asked again after {DOWN_FOR_S:.0f} s")
+        info["pubchem_error"] = str(exc) if isinstance(exc, (NetworkUnavailable, HttpError)) else f"PubChem answered non-JSON: {exc}"
         return info  # not cached: PubChem may answer next time
     finally:
-        socket.setdefaulttimeout(old)
-    path.write_text(json.dumps(info))
+        client.close()
+    _write_atomic(path, json.dumps(info))
     return info

@@ -23,12 +23,16 @@ class ToolStatus:
     detail: str | None = None  # e.g. which graph or backend is in use
 
 
+# The original generate script's default, used by the CLI, the app and the tools alike.
+DEFAULT_KG_NUM_NEIGHBOR = 1
+
+
 @dataclass
 class ToolOptions:
     """Options of the original generate script that tools read."""
 
     kg_with_rel: bool = False
-    kg_num_neighbor: int = 5
+    kg_num_neighbor: int = DEFAULT_KG_NUM_NEIGHBOR
     pubmed_num_papers: int = 30
     extra: dict[str, Any] = field(default_factory=dict)
 

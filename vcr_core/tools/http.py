@@ -160,9 +160,7 @@ def probe(url: str, timeout_s: float = 2.0) -> str | None:
 
     Cached for a minute per host so a status page does not wait on every render.
     """
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    port = parts.port or (443 if parts.scheme == "https" else 80)
+    host, port = _host_port(url)
     if not is_loopback(url) and _offline():
         return "unavailable: no network (OFFLINE=true)"
     cached = _PROBES.get((host, port))
@@ -175,6 +173,24 @@ def probe(url: str, timeout_s: float = 2.0) -> str | None:
         reason = f"unavailable: no network (cannot reach {host}:{port}: {exc.strerror or exc})"
     _PROBES[(host, port)] = (time.monotonic(), reason)
     return reason
+
+
+def _host_port(url: str) -> tuple[str, int]:
+    parts = urlsplit(url)
+    return parts.hostname or "", parts.port or (443 if parts.scheme == "https" else 80)
+
+
+def _mark_down(url: str, reason: str) -> None:
+    """Remember that ``url``'s host could not be reached (shared with :func:`probe`)."""
+    _PROBES[_host_port(url)] = (time.monotonic(), reason)
+
+
+def _known_down(url: str) -> str | None:
+    """The reason ``url``'s host was found unreachable within the last minute, else None."""
+    cached = _PROBES.get(_host_port(url))
+    if cached and cached[1] and time.monotonic() - cached[0] < _PROBE_TTL_S:
+        return f"{cached[1]}; not asked again for {_PROBE_TTL_S:.0f} s"
+    return None
 
 
 def clear_probes() -> None:
@@ -227,21 +243,31 @@ class HttpClient:
         """POST a JSON body; a 2xx answer (or raises)."""
         return self.request("POST", path, json_body=payload, cache=cache)
 
+    def post_form(self, path: str, form: dict[str, Any], *, cache: bool = False) -> HttpAnswer:
+        """POST a form-encoded body (services such as PubChem's PUG REST take identifiers this way)."""
+        return self.request("POST", path, form=form, cache=cache)
+
     def request(self, method: str, path: str = "", *, params: dict[str, Any] | None = None,
-                json_body: Any = None, cache: bool = True) -> HttpAnswer:
-        """One logical request: cache, offline check, rate limit, retries with backoff."""
+                json_body: Any = None, form: dict[str, Any] | None = None, cache: bool = True) -> HttpAnswer:
+        """One logical request: cache, offline check, rate limit, retries with backoff.
+
+        A host found unreachable (no DNS, connection refused) is not retried, and is not asked again
+        for a minute: a batch without network falls back at once instead of waiting record by record.
+        """
         url = self._url(path)
         if not is_loopback(url) and _offline():
             raise NetworkUnavailable(f"unavailable: no network (OFFLINE=true; {self.name} not asked)")
-        store = self._cache() if cache and method == "GET" else None
-        key = cache_key(method, url, params, json_body) if store else ""
+        if (down := _known_down(url)) is not None:
+            raise NetworkUnavailable(down)
+        store = self._cache() if cache and method in ("GET", "POST") and json_body is None else None
+        key = cache_key(method, url, params, form) if store else ""
         shown = url + ("?" + urlencode(_public(params)) if params else "")
         if store and (hit := store.get(key)):
             if hit.status >= 400:
                 raise HttpError(_error_message(self.name, hit.status, hit.text, 0), hit.status, hit.text)
             return hit
         try:
-            answer = self._with_retries(method, url, params, json_body)
+            answer = self._with_retries(method, url, params, json_body, form)
         except HttpError as exc:
             if store and exc.status in self.cache_not_found:
                 store.put(key, shown, HttpAnswer(exc.status, exc.body))
@@ -268,17 +294,18 @@ class HttpClient:
 
         return DiskCache(get_settings().cache_dir / "http" / self.cache_namespace, self.cache_ttl_s)
 
-    def _with_retries(self, method: str, url: str, params: dict[str, Any] | None, json_body: Any) -> HttpAnswer:
+    def _with_retries(self, method: str, url: str, params: dict[str, Any] | None, json_body: Any,
+                      form: dict[str, Any] | None = None) -> HttpAnswer:
         last_error = ""
         for attempt in range(self.retries + 1):
             if self.limiter:
                 self.limiter.wait()
             try:
-                resp = self._client.request(method, url, params=params, json=json_body)
-            except httpx.ConnectError as exc:
-                last_error = f"unavailable: no network (cannot reach {self.host}: {exc})"
-                if attempt == self.retries:
-                    raise NetworkUnavailable(last_error) from exc
+                resp = self._client.request(method, url, params=params, json=json_body, data=form)
+            except httpx.ConnectError as exc:  # no DNS, refused: a retry a moment later will not help
+                reason = f"unavailable: no network (cannot reach {self.host}: {exc})"
+                _mark_down(url, reason)
+                raise NetworkUnavailable(reason) from exc
             except httpx.TimeoutException as exc:
                 last_error = f"{self.name} did not answer within {self.timeout_s:g} s"
                 if attempt == self.retries:
