@@ -18,15 +18,18 @@ from ..store.traces import record_model
 from .base import ClaimContext, ClaimVerdict
 from .policy import evaluate_trace
 
-CLAIM_VERIFIERS = ("entity", "kg", "literature", "expression", "phenotype")
+CLAIM_VERIFIERS = ("entity", "kg", "literature", "expression", "phenotype", "go", "record", "indra", "chembl")
 ALL_VERIFIERS = ("structural",) + CLAIM_VERIFIERS + ("falsification",)
+# Network verifiers: in the default set only when their service answers (never with OFFLINE=true).
+NETWORK_VERIFIERS = ("indra", "chembl")
 # Verdicts that depend on data attached to a batch are only reused within that batch.
 BATCH_SCOPED = frozenset({"expression"})
 
 
 def default_verifier_names() -> list[str]:
     """Every verifier; the falsification agent only when a real (not the tiny local) model is set up."""
-    names = list(ALL_VERIFIERS[:-1])
+    names = [n for n in ALL_VERIFIERS[:-1] if n not in NETWORK_VERIFIERS]
+    names += [n for n in NETWORK_VERIFIERS if _reachable(n)]
     try:
         from ..llm import model_available
         choice = model_available()
@@ -35,6 +38,13 @@ def default_verifier_names() -> list[str]:
     except ImportError:
         pass
     return names
+
+
+def _reachable(name: str) -> bool:
+    from ..settings import get_settings
+    from ..tools.http import probe
+    s = get_settings()
+    return not s.offline and probe(s.indra_url if name == "indra" else s.chembl_url) is None
 
 
 def build_verifiers(engine: Engine, names: list[str]) -> dict[str, Any]:
@@ -59,6 +69,18 @@ def build_verifiers(engine: Engine, names: list[str]) -> dict[str, Any]:
         elif name == "phenotype":
             from .phenotype import PhenotypeVerifier
             out[name] = PhenotypeVerifier()
+        elif name == "go":
+            from .go import GoVerifier
+            out[name] = GoVerifier()
+        elif name == "record":
+            from .record import RecordVerifier
+            out[name] = RecordVerifier()
+        elif name == "indra":
+            from .indra import IndraVerifier
+            out[name] = IndraVerifier()
+        elif name == "chembl":
+            from .chembl import ChemblVerifier
+            out[name] = ChemblVerifier()
     return out
 
 
