@@ -42,7 +42,7 @@ _UP = re.compile(r"(?<!inverse )\bagonist|\bactivat|\binducer|\bopener|\bpotenti
                  r"\bup-?regulat|\bstabili[sz]er", re.IGNORECASE)
 _GENETIC_DOWN = re.compile(r"knock-?out|knock-?down|\bko\b|sirna|shrna|crispri|crispr(?![\s-]*a)|deletion|loss|silenc|null", re.IGNORECASE)
 _GENETIC_UP = re.compile(r"overexpress|crispra|activation|gain", re.IGNORECASE)
-_SALTS = re.compile(r"\b(mesylate|mesilate|hydrochloride|dihydrochloride|hcl|sodium|potassium|maleate|tosylate|citrate|"
+_SALTS = re.compile(r"\b(mesylate|mesilate|esylate|hydrochloride|dihydrochloride|hcl|sodium|potassium|maleate|tosylate|citrate|"
                     r"sulfate|sulphate|phosphate|acetate|tartrate|fumarate|succinate|besylate|hydrobromide|"
                     r"dimaleate|monohydrate|hydrate|free base)\b", re.IGNORECASE)
 
