@@ -118,3 +118,18 @@ def test_real_file_when_present():
     assert "HDAC1" in db.genes_annotated_to("GO:0000118")
     assert len(db.all_aliases()) > 100_000
     reset_orgdb()
+
+
+@pytest.mark.slow  # the status report also probes every tool and the local model
+def test_status_page_names_go_annotations(tmp_path, monkeypatch, db_url):
+    from vcr_core.settings import get_settings
+    from vcr_core.status import status_report
+    monkeypatch.setenv("ORGDB_PATH", str(tmp_path / "none.sqlite"))
+    get_settings.cache_clear()
+    reset_orgdb()
+    part = next(p for p in status_report() if p.name == "GO annotations")
+    assert not part.ok and part.detail.startswith("GO annotations unavailable") and "bootstrap" in part.todo
+    use_test_orgdb(monkeypatch, tmp_path)
+    part = next(p for p in status_report() if p.name == "GO annotations")
+    assert part.ok and "org.Hs.eg.db" in part.detail
+    reset_orgdb()
