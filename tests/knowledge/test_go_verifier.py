@@ -94,3 +94,34 @@ def test_real_file_when_present():
     assert v.verify(ctx("localises_to", entity="RELA", from_loc="cytoplasm", to_loc="nucleus")).verdict == "supported"
     assert v.verify(ctx("localises_to", entity="HDAC1", from_loc="cytoplasm", to_loc="GO:0000118")).verdict == "supported"
     reset_orgdb()
+
+
+def test_runner_registers_go_and_record(engine, tmp_path, monkeypatch):
+    import json as _json
+
+    from vcr_core.ingest import ingest_file
+    from vcr_core.knowledge.testing import use_test_orgdb
+    from vcr_core.verify import verify_traces
+    from vcr_core.verify.testing import add_trace
+    use_test_orgdb(monkeypatch, tmp_path)
+    path = tmp_path / "records.json"
+    path.write_text(_json.dumps([{"index": 1, "context": {"cell_type": "K562"},
+                                  "perturbation": {"type": "small molecule", "name": "imatinib", "target": ["ABL1"],
+                                                   "moa_type": "tyrosine kinase inhibitor"}}]))
+    batch = ingest_file(engine, path).batch_id
+    text = '''<answer>x</answer>
+<explain>
+set_context(cell_type="K562")
+binds_to(id="n1", actor="imatinib", target="c-ABL")
+modulates_molecule_activity(id="n2", target="ABL1", direction="up", via="n1")
+participates_in(id="n3", entity="TP53", ontology_id="GO:0006915")
+</explain>
+<dag>
+edge("n1", "n2", relation="causal")
+edge("n2", "n3", relation="causal")
+</dag>'''
+    trace = add_trace(engine, batch, text)
+    summary = verify_traces(engine, [trace], ["go", "record"])
+    assert summary["by_verifier"]["record"] == {"supported": 1, "contradicted": 1}
+    assert summary["by_verifier"]["go"] == {"supported": 1}
+    reset_orgdb()
