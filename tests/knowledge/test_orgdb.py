@@ -40,6 +40,9 @@ def test_genes_annotated_to_includes_descendants_and_skips_nd(db):
     assert db.genes_annotated_to("GO:0006915") == {"TP53"}
     assert db.genes_annotated_to("GO:0005634") == {"TP53", "RELA", "ABL1", "HDAC1"}  # HDAC1 via HDAC complex
     assert db.genes_annotated_to("go_0000118") == {"HDAC1"}
+    assert db.genes_annotated_to("GO:0005634", include_descendants=False) == {"TP53", "RELA", "ABL1"}
+    assert db.term("GO:0000118").name == "histone deacetylase complex" and db.term("GO:0000118").ontology == "CC"
+    assert db.find_terms("HDAC complex") == ["GO:0000118"] and db.term("nucleus") is None
     assert db.genes_annotated_to("GO:0008150") == set()  # only an ND annotation
     assert db.genes_annotated_to("apoptosis") == set()  # not an id
     under = db.annotations_under("HDAC1", "GO:0005634")

@@ -264,22 +264,33 @@ class OrgDb:
                 out.append(self._annotation(go_id, aspect, ev))
         return tuple(sorted(out, key=lambda a: (ASPECTS.index(a.ontology), a.go_id, a.evidence)))
 
-    def genes_annotated_to(self, go_id: str) -> set[str]:
-        """Symbols of the genes annotated to ``go_id`` or to any of its descendant terms (the file's
-        propagated ``go_*_all`` tables); ``ND`` annotations excluded."""
+    def genes_annotated_to(self, go_id: str, include_descendants: bool = True) -> set[str]:
+        """Symbols of the genes annotated to ``go_id`` or (by default) to any of its descendant terms
+        (the file's propagated ``go_*_all`` tables); ``ND`` annotations excluded."""
         gid = normalise_go_id(go_id)
         if gid is None:
             return set()
         self._index()
-        return {self._symbols[i] for i in self._annotated_ids(gid) if i in self._symbols}  # type: ignore[index, operator]
+        ids = self._annotated_ids(gid, include_descendants)
+        return {self._symbols[i] for i in ids if i in self._symbols}  # type: ignore[index, operator]
 
     @lru_cache(maxsize=1024)
-    def _annotated_ids(self, go_id: str) -> frozenset[int]:
+    def _annotated_ids(self, go_id: str, include_descendants: bool = True) -> frozenset[int]:
         ids: set[int] = set()
+        suffix = "_all" if include_descendants else ""
         for table in _ASPECT_TABLE.values():
             ids.update(r[0] for r in self._conn().execute(
-                f"SELECT DISTINCT _id FROM {table}_all WHERE go_id = ? AND evidence != 'ND'", (go_id,)))
+                f"SELECT DISTINCT _id FROM {table}{suffix} WHERE go_id = ? AND evidence != 'ND'", (go_id,)))
         return frozenset(ids)
+
+    def term(self, go_id: str) -> GoTerm | None:
+        """The GO term (name, aspect, synonyms, parents) of an id, or None when the names file does not know it."""
+        gid = normalise_go_id(go_id)
+        return self.terms.terms.get(gid) if gid else None
+
+    def find_terms(self, name: str, aspects: tuple[str, ...] = ASPECTS) -> list[str]:
+        """GO ids whose name (else an exact synonym) is ``name``, case-insensitively."""
+        return self.terms.find(name, aspects)
 
     def annotations_under(self, symbol: str, go_id: str) -> list[GoAnnotation]:
         """The gene's annotations that place it under ``go_id``: the term itself or a descendant
