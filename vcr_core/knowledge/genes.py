@@ -17,6 +17,7 @@ from __future__ import annotations
 import csv
 import re
 import threading
+from functools import lru_cache
 from dataclasses import dataclass, field
 
 from .orgdb import get_orgdb
@@ -96,6 +97,7 @@ def _load() -> _Tables:
         return t
 
 
+@lru_cache(maxsize=8192)
 def family_members(fplx: str) -> frozenset[str]:
     """HGNC symbols of a FamPlex family or complex, through nested families."""
     t = _load()
@@ -114,6 +116,7 @@ def family_members(fplx: str) -> frozenset[str]:
     return frozenset(out)
 
 
+@lru_cache(maxsize=65536)
 def families_of(symbol: str) -> frozenset[str]:
     """The FamPlex families and complexes a gene belongs to (directly or through nesting)."""
     t = _load()
@@ -168,6 +171,11 @@ def resolve(name: str) -> Resolved | None:
     """The gene or family a name stands for, or None (see the module docstring for the order)."""
     if not isinstance(name, str) or not name.strip():
         return None
+    return _resolve(name, id(get_orgdb()))
+
+
+@lru_cache(maxsize=65536)
+def _resolve(name: str, _orgdb_key: int) -> Resolved | None:  # cached per opened org db
     r = _direct(name)
     if r is None:
         cleaned = " ".join(_NOISE.sub(" ", name).split())

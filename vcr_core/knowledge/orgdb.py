@@ -301,12 +301,16 @@ class OrgDb:
         _id = self._gene_id(symbol)
         if gid is None or _id is None:
             return []
+        return list(self._under(_id, gid))
+
+    @lru_cache(maxsize=65536)
+    def _under(self, _id: int, gid: str) -> tuple[GoAnnotation, ...]:
         out = []
         for aspect, table in _ASPECT_TABLE.items():
             for (ev,) in self._conn().execute(f"SELECT DISTINCT evidence FROM {table}_all WHERE _id = ? AND go_id = ? "
                                               "AND evidence != 'ND'", (_id, gid)):
                 out.append(self._annotation(gid, aspect, ev))
-        return out
+        return tuple(out)
 
     def has_go_id(self, go_id: str) -> bool:
         """True when any gene is annotated (directly or through a descendant) to ``go_id``."""
