@@ -77,6 +77,16 @@ def test_direction_from_moa():
     assert check(TAHOE_ODD, "modulates_molecule_activity", target="ABL1", direction="up").verdict == "unverifiable"  # 'unclear'
 
 
+def test_direction_only_for_the_records_own_actor():
+    vegf = Node(id="n0", action="binds_to", args={"actor": "VEGF-A", "target": "KDR"})
+    node = Node(id="n1", action="modulates_molecule_activity", args={"target": "KDR", "direction": "up"}, via="n0")
+    v = RecordVerifier().verify(ClaimContext(node=node, explanation=Explanation(nodes=[vegf, node]), record=rec(TAHOE)))
+    assert v.verdict == "unverifiable" and "VEGF-A" in v.message
+    drug = Node(id="n0", action="binds_to", args={"actor": "nintedanib", "target": "KDR"})
+    v = RecordVerifier().verify(ClaimContext(node=node, explanation=Explanation(nodes=[drug, node]), record=rec(TAHOE)))
+    assert v.verdict == "contradicted"
+
+
 def test_direction_of_a_knockout():
     assert check(KNOCKOUT, "modulates_molecule_activity", target="p53", direction="down").verdict == "supported"
     assert check(KNOCKOUT, "modulates_molecule_activity", target="TP53", direction="up").verdict == "contradicted"

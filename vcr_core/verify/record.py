@@ -22,6 +22,8 @@ families, see :mod:`vcr_core.knowledge.genes`: "VEGFR2" is KDR, "ERK1/2" is MAPK
   knockdown, siRNA, CRISPRi -> down; overexpression, CRISPRa -> up). An MoA that says neither, or
   both, decides nothing. Known limit: paradoxical activation (a RAF inhibitor activating CRAF in
   wild-type cells) would be contradicted if the paradoxically activated protein were itself listed.
+  When the claim's ``via`` names a node whose actor is another molecule (VEGF acting on KDR in a
+  nintedanib record), the record says nothing: unverifiable.
 """
 from __future__ import annotations
 
@@ -175,6 +177,13 @@ class RecordVerifier:
             return unverifiable("the record names no perturbation")
         if ctx.node.action == "binds_to":
             return self._binds(ctx.node, record)
+        # The claim's actor is the node named in `via` when it has one (another ligand may be acting,
+        # e.g. VEGF on KDR in a nintedanib record): only the record's own perturbation's MoA applies.
+        from .indra import claim_subject
+        subject = claim_subject(ctx.node, ctx.explanation, record)
+        if subject and not any(_is_actor(p, subject) for p in record.perturbations):
+            return unverifiable(f"the claim's actor is {subject!r} (through via), not the record's perturbation, so the "
+                                "record's MoA says nothing about it")
         return self._activity(ctx.node, record)
 
     # -- binds_to
