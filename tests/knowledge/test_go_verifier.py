@@ -30,6 +30,7 @@ def test_participates_by_go_id_with_evidence_code(verifier):
     assert (ev["go_id"], ev["term"], ev["aspect"], ev["evidence_code"]) == ("GO:0006915", "apoptotic process", "BP", "IDA")
     assert "org.Hs.eg.db" in ev["source"] and "GO 2022-07-01" in ev["source"]
     assert "[BP, IDA]" in v.message
+    assert verifier.verify(ctx("participates_in", entity="TP53", ontology_id="GO:0006915 (apoptosis)")).verdict == "supported"
 
 
 def test_participates_by_name_synonym_alias_and_family(verifier):

@@ -80,10 +80,10 @@ class GoVerifier:
 
     def _term_ids(self, text: str, aspects: tuple[str, ...]) -> tuple[list[str], str]:
         """GO ids for an argument: an id itself, else terms named so (exact name or synonym)."""
-        gid = normalise_go_id(text)
-        if gid:
-            return [gid], "GO id"
-        key = fold(text).replace("signalling", "signaling")
+        m = re.search(r"\bGO[:_]?\d{7}\b", text, re.IGNORECASE)  # also "GO:0006915 (apoptotic process)"
+        if m:
+            return [normalise_go_id(m.group(0))], "GO id"
+        key = re.sub(r"^(the|a|an) ", "", fold(text).replace("signalling", "signaling"))
         key = LOCATION_WORDS.get(key, key)
         ids = self.db.terms.find(key, aspects)
         return ids, ("term name or synonym" if ids else "")
