@@ -6,6 +6,7 @@ import streamlit as st
 from pages.common import VERDICT_ICON, batch_options, curator, engine, through_app
 from vcr_core import curation as cur
 from vcr_core.formalism import Explanation
+from vcr_core.verify.runner import ALL_VERIFIERS
 
 through_app()
 st.title("Review")
@@ -21,7 +22,7 @@ with st.expander("Filters", expanded=False):
                               format_func=lambda v: v or "any"),
     )
     c2 = st.columns(3)
-    f.verifier = c2[0].selectbox("Has verdicts from", [None, "structural", "entity", "kg", "literature", "expression", "phenotype", "falsification"],
+    f.verifier = c2[0].selectbox("Has verdicts from", [None, *ALL_VERIFIERS],
                                  format_func=lambda v: v or "any")
     f.model = c2[1].text_input("Model (exact)") or None
     f.curator = c2[2].text_input("Judged by curator") or None
@@ -130,6 +131,19 @@ with tabs[1]:
                             st.text(f"expression: {ev.get('gene')} log2FC={ev.get('log2fc')} padj={ev.get('padj')} → {ev.get('call')}")
                         elif kind in ("ontology_term", "hpo_gene_phenotype", "hpo_disease_phenotype"):
                             st.text(f"HPO: {ev.get('id')} {ev.get('name') or ''} {ev.get('gene') or ev.get('disease') or ''} {ev.get('qualifier') or ''}")
+                        elif kind == "go_annotation":
+                            st.text(f"GO: {ev.get('gene')} {ev.get('go_id')} {ev.get('term')} [{ev.get('aspect')}, evidence "
+                                    f"{ev.get('evidence_code')}] ({ev.get('how')}; {ev.get('source')})")
+                        elif kind == "record_field":
+                            st.text(f"record {ev.get('record')}: {ev.get('field')} = {ev.get('value')}"
+                                    + (f" · moa_type: {ev['moa_type']}" if ev.get("moa_type") else ""))
+                        elif kind == "indra_statement":
+                            links = ", ".join(f"[{p}](https://pubmed.ncbi.nlm.nih.gov/{p}/)" for p in ev.get("pmids") or [] if str(p).isdigit())
+                            st.markdown(f"INDRA: {ev.get('type')}({ev.get('subject')}, {ev.get('object')}) · "
+                                        f"{ev.get('evidence_count')} evidence · belief {ev.get('belief')} {links}")
+                        elif kind == "chembl_mechanism":
+                            st.text(f"ChEMBL: {ev.get('action_type')} · {ev.get('mechanism_of_action')} · {ev.get('target_chembl_id')} "
+                                    f"{ev.get('target_name')} ({', '.join(ev.get('genes') or [])})")
                         elif kind != "kg_pairs_checked":  # other evidence (falsification, rejected citations): shown as text
                             st.text(f"{kind or 'evidence'}: " + "; ".join(f"{k}={str(val)[:200]}" for k, val in ev.items() if k != "kind"))
             else:

@@ -6,6 +6,7 @@ fails when one is not.
 """
 from __future__ import annotations
 
+import sys
 from functools import lru_cache
 from pathlib import Path
 
@@ -50,6 +51,12 @@ class Settings(BaseSettings):
     offline: bool = Field(default=False, description="Never touch the network (PubChem, E-utilities, Harmonizome, Wikipedia).")
     tool_timeout_s: float = Field(default=60.0, description="Per-tool time-out for one record.")
 
+    # -- knowledge sources (issue 11a): the offline Gene Ontology file and two network services
+    orgdb_path: Path | None = Field(default=None, description="org.Hs.eg.sqlite (Entrez gene2go, aliases, UniProt); default: <venv>/share/vcr/org.Hs.eg.sqlite.")
+    indra_url: str = Field(default="https://db.indra.bio", description="INDRA statement REST service (indra verifier).")
+    chembl_url: str = Field(default="https://www.ebi.ac.uk/chembl/api/data", description="ChEMBL web services (chembl verifier).")
+    indra_api_key: SecretStr | None = Field(default=None, description="Optional INDRA DB REST key.")
+
     # -- models
     default_model: str | None = Field(default=None, description="litellm model used when none is chosen.")
     llm_timeout_s: float = Field(default=120.0, description="Per-call time-out for model calls.")
@@ -78,6 +85,13 @@ class Settings(BaseSettings):
         path = self.vcr_home / "cache"
         path.mkdir(parents=True, exist_ok=True)
         return path
+
+    @property
+    def resolved_orgdb_path(self) -> Path:
+        """``ORGDB_PATH``, else the file the set-up command extracts beside the virtual environment."""
+        if self.orgdb_path:
+            return Path(self.orgdb_path).expanduser()
+        return Path(sys.prefix) / "share" / "vcr" / "org.Hs.eg.sqlite"
 
     def provider_keys(self) -> dict[str, bool]:
         """Which provider keys are present (never the keys themselves)."""

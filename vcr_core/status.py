@@ -48,6 +48,14 @@ def status_report() -> list[Part]:
                               "" if st.available else TOOL_TODO.get(name, st.reason or "")))
     except Exception as exc:  # noqa: BLE001
         parts.append(Part("Tools", False, f"could not list tools: {exc}"))
+    try:
+        from .knowledge.orgdb import orgdb_status
+        ok, message = orgdb_status()
+        parts.append(Part("GO annotations", ok, message, "" if ok else
+                          "run `bash .ci/bootstrap setup` (extracts org.Hs.eg.sqlite from Debian's r-bioc-org.hs.eg.db) "
+                          "or set ORGDB_PATH; the go verifier says 'unavailable' until then"))
+    except Exception as exc:  # noqa: BLE001
+        parts.append(Part("GO annotations", False, f"GO annotations unavailable: {exc}"))
     parts.append(Part("NER backend", True, s.ner_backend,
                       "" if s.ner_backend == "dictionary" else f"needs the flair model {s.hunflair2_model} (HUNFLAIR2_MODEL)"))
     keys = s.provider_keys()

@@ -40,6 +40,14 @@ def cmd_verify(args: argparse.Namespace) -> int:
         print("nothing to verify: no traces match", file=sys.stderr)
         return 1
     names = [n.strip() for n in args.verifiers.split(",")] if args.verifiers else None
+    choice = None
+    if args.model_type or args.model or args.api_base:  # the falsification agent's model; else each run's own
+        from ..llm import resolve_model
+        try:
+            choice = resolve_model(args.model_type, args.model, args.api_base)
+        except ValueError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
     try:
         from tqdm import tqdm
         bar = tqdm(total=len(ids), desc="verifying", unit="trace", disable=args.json)
@@ -47,7 +55,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
         def progress(done: int, total: int) -> None:
             bar.update(done - bar.n)
 
-        summary = verify_traces(engine, ids, names, progress=progress)
+        summary = verify_traces(engine, ids, names, progress=progress, model_choice=choice)
         bar.close()
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -84,7 +92,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("verify", help="check every claim with the verifiers and apply the filter policy", formatter_class=fmt,
                        description="Run the verifiers over traces: each claim gets supported / contradicted / unverifiable with "
                                    "evidence. Verdicts are cached by claim hash and verifier version, so nothing is verified "
-                                   f"twice. Verifiers: {', '.join(ALL_VERIFIERS)} (falsification needs a model).",
+                                   f"twice. Verifiers: {', '.join(ALL_VERIFIERS)} (falsification needs a model: the one "
+                                   "each trace's run used, or --model/--api_base; indra and chembl need the network).",
                        epilog="examples:\n  vcr verify --run 3\n  vcr verify --batch 1 --verifiers kg,expression\n  vcr verify --all --json")
     g = p.add_mutually_exclusive_group()
     g.add_argument("--run", type=int, help="every trace of a run")
@@ -93,6 +102,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     g.add_argument("--all", action="store_true", help="every trace in the database")
     p.add_argument("--verifiers", help="comma-separated subset (default: all that can run)")
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
+    p.add_argument("--model_type", choices=("anthropic", "openai", "gemini", "local"),
+                   help="the falsification agent's provider (default: the model each trace's run was generated with)")
+    p.add_argument("--model", help="the falsification agent's litellm model name")
+    p.add_argument("--api_base", help="base URL of an OpenAI-compatible server for the falsification agent")
     p.set_defaults(func=cmd_verify)
 
     p = sub.add_parser("expression", help="attach differential-expression results to a batch", formatter_class=fmt,

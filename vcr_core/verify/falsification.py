@@ -79,3 +79,58 @@ class FalsificationAgent:
         if any(v.verdict == CONTRADICTED for v in verdicts.values()):
             overall = "falsified"
         return verdicts, overall if overall in ("falsified", "consistent", "inconclusive") else "inconclusive", transcript
+
+
+def run_model_choice(session, trace) -> Any:
+    """The model (with its ``api_base``) the trace's run was generated with, or None for imported
+    traces and runs without a model (then the configured model is used)."""
+    from ..store import Run
+    run = session.get(Run, trace.run_id) if getattr(trace, "run_id", None) else None
+    if run is None or run.mode == "import" or not run.model:
+        return None
+    from ..jobs.runs import choice_for_run
+    return choice_for_run(run)
+
+
+def default_falsifier(engine, record, batch_id, model_choice=None):
+    """A falsification agent with the KG, literature and expression tools, on ``model_choice`` (the run's
+    model and ``api_base``, or the one asked for) or else the configured model; None when there is none."""
+    from sqlmodel import Session, select
+
+    from ..llm import complete, model_available
+    choice = model_choice or model_available()
+    if choice is None:
+        return None
+    kg_holder: list = []
+
+    def kg_edges(entity_a: str, entity_b: str) -> Any:
+        if not kg_holder:  # the graph loads only when the model asks for it
+            from .kg import KgVerifier
+            kg_holder.append(KgVerifier())
+        kg = kg_holder[0]
+        if kg.problem:
+            return {"error": kg.problem}
+        out = []
+        for a in kg._match(entity_a)[:2]:
+            for b in kg._match(entity_b)[:2]:
+                out += kg._edges(getattr(a, "index", None), getattr(b, "index", None)) or []
+        return out[:20]
+
+    def search_literature(query: str) -> Any:
+        from ..tools.pubmed import search_papers
+        return [{"pmid": p.pmid, "title": p.title, "abstract": (p.abstract or "")[:600]} for p in search_papers(query, 5)]
+
+    def expression(gene: str) -> Any:
+        from ..store import ExpressionRow
+        names = [p.label for p in record.perturbations]
+        with Session(engine) as s:
+            rows = s.exec(select(ExpressionRow).where(ExpressionRow.batch_id == batch_id, ExpressionRow.gene == gene,
+                                                      ExpressionRow.perturbation.in_(names))).all()
+        return [{"perturbation": r.perturbation, "context": r.context, "log2fc": r.log2fc, "padj": r.padj} for r in rows]
+
+    def chat(messages, tools):
+        return complete(messages, model_choice=choice, purpose="falsify", tools=tools, max_tokens=800)
+
+    agent = FalsificationAgent(chat, {"kg_edges": kg_edges, "search_literature": search_literature, "expression": expression})
+    agent.model_label = choice.label
+    return agent

@@ -18,15 +18,21 @@ from ..store.traces import record_model
 from .base import ClaimContext, ClaimVerdict
 from .policy import evaluate_trace
 
-CLAIM_VERIFIERS = ("entity", "kg", "literature", "expression", "phenotype")
+CLAIM_VERIFIERS = ("entity", "kg", "literature", "expression", "phenotype", "go", "record", "indra", "chembl")
 ALL_VERIFIERS = ("structural",) + CLAIM_VERIFIERS + ("falsification",)
+# Network verifiers: in the default set only when their service answers (never with OFFLINE=true).
+NETWORK_VERIFIERS = ("indra", "chembl")
 # Verdicts that depend on data attached to a batch are only reused within that batch.
 BATCH_SCOPED = frozenset({"expression"})
 
 
-def default_verifier_names() -> list[str]:
-    """Every verifier; the falsification agent only when a real (not the tiny local) model is set up."""
-    names = list(ALL_VERIFIERS[:-1])
+def default_verifier_names(model_choice: Any = None) -> list[str]:
+    """Every offline verifier, the network ones that answer, and the falsification agent when a real
+    (not the tiny local) model is set up or given."""
+    names = [n for n in ALL_VERIFIERS[:-1] if n not in NETWORK_VERIFIERS]
+    names += [n for n in NETWORK_VERIFIERS if _reachable(n)]
+    if model_choice is not None and not getattr(model_choice, "is_local", False):
+        return names + ["falsification"]
     try:
         from ..llm import model_available
         choice = model_available()
@@ -35,6 +41,13 @@ def default_verifier_names() -> list[str]:
     except ImportError:
         pass
     return names
+
+
+def _reachable(name: str) -> bool:
+    from ..settings import get_settings
+    from ..tools.http import probe
+    s = get_settings()
+    return not s.offline and probe(s.indra_url if name == "indra" else s.chembl_url) is None
 
 
 def build_verifiers(engine: Engine, names: list[str]) -> dict[str, Any]:
@@ -59,6 +72,18 @@ def build_verifiers(engine: Engine, names: list[str]) -> dict[str, Any]:
         elif name == "phenotype":
             from .phenotype import PhenotypeVerifier
             out[name] = PhenotypeVerifier()
+        elif name == "go":
+            from .go import GoVerifier
+            out[name] = GoVerifier()
+        elif name == "record":
+            from .record import RecordVerifier
+            out[name] = RecordVerifier()
+        elif name == "indra":
+            from .indra import IndraVerifier
+            out[name] = IndraVerifier()
+        elif name == "chembl":
+            from .chembl import ChemblVerifier
+            out[name] = ChemblVerifier()
     return out
 
 
@@ -92,7 +117,7 @@ def _cached(session: Session, claim: Claim, name: str, version: str, batch_id: i
 
 def verify_trace(session: Session, trace: Trace, verifiers: dict[str, Any], names: list[str], stats: Counter,
                  by_verifier: dict[str, Counter], falsifier_factory: Callable | None = None,
-                 pending: list[Verdict] | None = None) -> dict | None:
+                 pending: list[Verdict] | None = None, model_choice: Any = None) -> dict | None:
     """Verify one trace's claims, reading through ``session`` and queueing new rows in ``pending``
     (see the module docstring for the caching rules). Returns a new ``meta`` for the trace, if any.
 
@@ -135,20 +160,29 @@ def verify_trace(session: Session, trace: Trace, verifiers: dict[str, Any], name
             _add(pending, trace.id, claim, name, verifier.version, cv)
             by_verifier[name][cv.verdict] += 1
     if "falsification" in names and claims:
-        return _falsify(session, trace, expl, claims, record, rec_row.batch_id, stats, by_verifier, falsifier_factory, pending)
+        return _falsify(session, trace, expl, claims, record, rec_row.batch_id, stats, by_verifier, falsifier_factory, pending,
+                        model_choice)
     return None
 
 
-def _falsify(session, trace, expl, claims, record, batch_id, stats, by_verifier, factory, pending) -> dict | None:
-    from .falsification import NAME, VERSION
+def _falsify(session, trace, expl, claims, record, batch_id, stats, by_verifier, factory, pending,
+             model_choice=None) -> dict | None:
+    from .falsification import NAME, VERSION, run_model_choice
     todo = [c for c in claims if not _cached(session, c, NAME, VERSION, batch_id)[0]]
     if not todo:
         stats["cached"] += len(claims)
         return None
-    agent = (factory or default_falsifier)(session.get_bind(), record, batch_id)
+    if factory is not None:
+        agent = factory(session.get_bind(), record, batch_id)
+    else:  # the model asked for, else the model (and api_base) the trace's run was generated with
+        agent = default_falsifier(session.get_bind(), record, batch_id, model_choice or run_model_choice(session, trace))
     if agent is None:
         return None
-    verdicts, overall, transcript = agent.run(expl)
+    try:
+        verdicts, overall, transcript = agent.run(expl)
+    except Exception as exc:  # noqa: BLE001 - a failed model call leaves no verdict, so a later run tries again
+        stats["falsification_failed"] += 1
+        return dict(trace.meta or {}) | {"falsification": {"error": f"{type(exc).__name__}: {exc}"}}
     by_node = {c.node_id: c for c in todo}
     for node_id, cv in verdicts.items():
         if node_id in by_node:
@@ -157,53 +191,24 @@ def _falsify(session, trace, expl, claims, record, batch_id, stats, by_verifier,
             by_verifier[NAME][cv.verdict] += 1
             stats["computed"] += 1
     meta = dict(trace.meta or {})
-    meta["falsification"] = {"overall": overall, "transcript": transcript}
+    meta["falsification"] = {"overall": overall, "transcript": transcript, "model": getattr(agent, "model_label", None)}
     return meta
 
 
-def default_falsifier(engine, record, batch_id):
-    """A falsification agent on the configured model with the KG, literature and expression tools."""
-    from ..llm import complete, model_available
-    from .falsification import FalsificationAgent
-    from .kg import KgVerifier
-    choice = model_available()
-    if choice is None:
-        return None
-    kg = KgVerifier()
-
-    def kg_edges(entity_a: str, entity_b: str) -> Any:
-        if kg.problem:
-            return {"error": kg.problem}
-        out = []
-        for a in kg._match(entity_a)[:2]:
-            for b in kg._match(entity_b)[:2]:
-                out += kg._edges(getattr(a, "index", None), getattr(b, "index", None)) or []
-        return out[:20]
-
-    def search_literature(query: str) -> Any:
-        from ..tools.pubmed import search_papers
-        return [{"pmid": p.pmid, "title": p.title, "abstract": (p.abstract or "")[:600]} for p in search_papers(query, 5)]
-
-    def expression(gene: str) -> Any:
-        from sqlmodel import Session as S
-        from ..store import ExpressionRow
-        names = [p.label for p in record.perturbations]
-        with S(engine) as s:
-            rows = s.exec(select(ExpressionRow).where(ExpressionRow.batch_id == batch_id, ExpressionRow.gene == gene,
-                                                      ExpressionRow.perturbation.in_(names))).all()
-        return [{"perturbation": r.perturbation, "context": r.context, "log2fc": r.log2fc, "padj": r.padj} for r in rows]
-
-    def chat(messages, tools):
-        return complete(messages, model_choice=choice, purpose="falsify", tools=tools, max_tokens=800)
-
-    return FalsificationAgent(chat, {"kg_edges": kg_edges, "search_literature": search_literature, "expression": expression})
+def default_falsifier(engine, record, batch_id, model_choice=None):
+    """A falsification agent on the run's model (see :func:`.falsification.default_falsifier`)."""
+    from .falsification import default_falsifier as make
+    return make(engine, record, batch_id, model_choice=model_choice)
 
 
 def verify_traces(engine: Engine, trace_ids: list[int], verifiers: list[str] | None = None, *,
                   progress: Callable[[int, int], bool | None] | None = None, instances: dict[str, Any] | None = None,
-                  falsifier_factory: Callable | None = None) -> dict[str, Any]:
-    """Verify traces; ``progress(done, total)`` may return True to stop early. Returns a summary."""
-    names = list(verifiers) if verifiers else default_verifier_names()
+                  falsifier_factory: Callable | None = None, model_choice: Any = None) -> dict[str, Any]:
+    """Verify traces; ``progress(done, total)`` may return True to stop early. Returns a summary.
+
+    ``model_choice`` (a :class:`~vcr_core.llm.ModelChoice`) is the falsification agent's model; without
+    it each trace is falsified with the model and ``api_base`` its run was generated with."""
+    names = list(verifiers) if verifiers else default_verifier_names(model_choice)
     claim_verifiers = instances if instances is not None else build_verifiers(engine, [n for n in names if n in CLAIM_VERIFIERS])
     stats: Counter = Counter()
     by_verifier: dict[str, Counter] = defaultdict(Counter)
@@ -214,7 +219,8 @@ def verify_traces(engine: Engine, trace_ids: list[int], verifiers: list[str] | N
             trace = reader.get(Trace, trace_id)
             if trace is None:
                 continue
-            meta = verify_trace(reader, trace, claim_verifiers, names, stats, by_verifier, falsifier_factory, pending)
+            meta = verify_trace(reader, trace, claim_verifiers, names, stats, by_verifier, falsifier_factory, pending,
+                                model_choice)
         with session_scope(engine) as session:  # one short write
             session.add_all(pending)
             trace = session.get(Trace, trace_id)

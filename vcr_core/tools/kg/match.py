@@ -1,6 +1,7 @@
 """Entity -> node matching, as the original did, recording how each match was made.
 
-Routes, in order: exact case-folded name; disease labels and synonyms from MONDO
+Routes, in order: exact case-folded name; an ontology id ("GO:0000118", "HP:0001250", "MONDO:...")
+against the node's own id (PrimeKG's bare digits included); disease labels and synonyms from MONDO
 (``DATA_DIR/mondo.json`` when given, else the synonyms stored on disease nodes); chemicals by
 DrugBank id (from an optional DrugBank XML, streamed once and cached, or ``DB...`` synonyms) and by
 synonyms; genes by aliases; then approximate string similarity (rapidfuzz) for what is left.
@@ -45,8 +46,12 @@ class Matcher:
         self.synonym: dict[str, list[int]] = {}
         self.alias: dict[str, list[int]] = {}
         self.drugbank: dict[str, list[int]] = {}
+        self.curie: dict[str, list[int]] = {}  # "GO:0000118", "HP:0001250", "MONDO:0005148" -> nodes
         for i, name in enumerate(graph.names):
             self.exact.setdefault(_fold(name), []).append(i)
+            cid = node_curie(graph.sources[i], graph.ids[i])
+            if cid:
+                self.curie.setdefault(cid, []).append(i)
             det = graph.details[i] or {}
             if not isinstance(det, dict):
                 continue
@@ -93,6 +98,8 @@ class Matcher:
             return []
         types = set(types) if types else None
         found = self._mk(self.exact.get(key, []), "exact", 1.0, types)
+        if not found and (cid := _curie_key(name)):
+            found = self._mk(self.curie.get(cid, []), "ontology_id", 1.0, types)
         if not found and key in self.mondo_names:
             found = self._mk(self.exact.get(_fold(self.mondo_names[key]), []), "mondo_synonym", 0.98, types)
         if not found and re.fullmatch(r"db\d{5}", key):
@@ -107,6 +114,34 @@ class Matcher:
             hits = process.extract(key, self._choices, scorer=fuzz.ratio, limit=k * 3, score_cutoff=85)
             found = [m for h in hits for m in self._mk([h[2]], "approximate", round(h[1] / 100 * 0.9, 3), types)]
         return found[:k]
+
+
+# Ontology sources whose ids the graphs store as "PREFIX:digits" (starter) or bare digits (PrimeKG).
+_ONTOLOGY_PREFIX = {"GO": "GO", "HPO": "HP", "HP": "HP", "MONDO": "MONDO", "UBERON": "UBERON"}
+_CURIE = re.compile(r"^([A-Za-z]+)[:_](\d+)$")
+
+
+def node_curie(source: str, ident: str) -> str | None:
+    """'GO:0000118' for a GO node stored as 'GO:0000118' or as PrimeKG's bare '118'; None for other nodes."""
+    prefix = _ONTOLOGY_PREFIX.get(str(source or "").upper())
+    if not prefix:
+        return None
+    ident = str(ident or "").strip()
+    m = _CURIE.match(ident)
+    digits = m.group(2) if m else (ident if ident.isdigit() else None)
+    if digits is None:
+        return None
+    width = 8 if prefix == "UBERON" else 7
+    return f"{prefix}:{digits.zfill(width)}"
+
+
+def _curie_key(name: str) -> str | None:
+    """The normalised ontology id in a query ('go:0000118', 'GO_0000118' -> 'GO:0000118'), or None."""
+    m = _CURIE.match(name.strip())
+    if not m:
+        return None
+    prefix = _ONTOLOGY_PREFIX.get(m.group(1).upper())
+    return f"{prefix}:{m.group(2).zfill(8 if prefix == 'UBERON' else 7)}" if prefix else None
 
 
 def load_drugbank_names(xml_path: Path) -> dict[str, str]:

@@ -1,0 +1,99 @@
+"""The record verifier: targets and MoA in the record itself, closed world only for Tahoe's known targets."""
+from __future__ import annotations
+
+import pytest
+
+from vcr_core.formalism import Explanation, Node
+from vcr_core.records import parse_records
+from vcr_core.verify.base import ClaimContext
+from vcr_core.verify.record import RecordVerifier, genetic_direction, moa_direction
+
+TAHOE = {"index": "t1", "perturbation": {"context": [{"cell type": "HUVEC"}], "perturbations": [
+    {"perturbation type": "chemical", "name": "Nintedanib esylate", "known targets": ["VEGFR2", "FLT1", "FGFR1", "PDGFRB"],
+     "moa_type": "inhibitor/antagonist"}]}}
+TAHOE_MEK = {"index": "t2", "perturbation": {"context": [{"cell type": "A375"}], "perturbations": [
+    {"perturbation type": "chemical", "name": "trametinib", "known targets": ["MAP2K1", "MAP2K2"], "moa_type": "inhibitor"}]}}
+TAHOE_ODD = {"index": "t3", "perturbation": {"context": [{"cell type": "A549"}], "perturbations": [
+    {"perturbation type": "chemical", "name": "oddamycin", "known targets": ["DNA", "ABL1"], "moa_type": "unclear"}]}}
+SINGLE = {"index": 2, "context": {"cell_type": "A549"},
+          "perturbation": {"type": "small molecule", "name": "dexamethasone", "target": "NR3C1", "moa_type": "glucocorticoid receptor agonist"}}
+KNOCKOUT = {"index": 5, "context": {"perturbation_type": "genetic", "cell_type": "MCF7"},
+            "perturbation": {"type": "CRISPR knockout", "name": "TP53 knockout", "target": "TP53"}}
+
+
+def rec(raw):
+    records, problems = parse_records([raw])
+    assert not problems
+    return records[0]
+
+
+def check(raw, action, **args):
+    node = Node(id="n1", action=action, args=args)
+    return RecordVerifier().verify(ClaimContext(node=node, explanation=Explanation(nodes=[node]), record=rec(raw)))
+
+
+def test_binds_listed_target_through_alias_and_salt():
+    v = check(TAHOE, "binds_to", actor="nintedanib", target="KDR")  # VEGFR2 == KDR; esylate ignored
+    assert v.verdict == "supported" and v.score == pytest.approx(0.9)
+    ev = v.evidence[0]
+    assert ev["field"] == "known targets" and ev["matched"] == "VEGFR2" and "FLT1" in ev["value"]
+    assert check(TAHOE, "binds_to", actor="Nintedanib", target="vegfr-2").verdict == "supported"
+    assert check(SINGLE, "binds_to", actor="dexamethasone", target="glucocorticoid receptor").verdict != "contradicted"
+    assert check(SINGLE, "binds_to", actor="dexamethasone", target="nr3c1").verdict == "supported"
+
+
+def test_binds_family_relations_are_support():
+    fam = check(TAHOE_MEK, "binds_to", actor="trametinib", target="MEK1/2")
+    assert fam.verdict == "supported" and fam.score == pytest.approx(0.75) and "member" in fam.evidence[0]["how"]
+
+
+def test_binds_outside_a_complete_list_is_contradicted():
+    v = check(TAHOE, "binds_to", actor="nintedanib", target="ESR1")
+    assert v.verdict == "contradicted" and v.score >= 0.5
+    assert v.message.startswith("closed world: the record lists 4 known target(s)") and v.evidence[0]["closed_world"]
+
+
+def test_binds_outside_the_list_stays_unverifiable_when_the_world_is_open():
+    sibling = check(TAHOE_MEK, "binds_to", actor="trametinib", target="MAP2K4")  # same FamPlex MAP2K family
+    assert sibling.verdict == "unverifiable" and "family" in sibling.message
+    single = check(SINGLE, "binds_to", actor="dexamethasone", target="ESR1")  # 'target' is not a complete list
+    assert single.verdict == "unverifiable" and "open world" in single.message
+    unresolved = check(TAHOE_ODD, "binds_to", actor="oddamycin", target="ESR1")  # 'DNA' cannot be compared by alias
+    assert unresolved.verdict == "unverifiable" and "DNA" in unresolved.message
+    made_up = check(TAHOE, "binds_to", actor="nintedanib", target="FOOBAR7")  # not a gene: that is the entity verifier's job
+    assert made_up.verdict == "unverifiable"
+    other_actor = check(TAHOE, "binds_to", actor="imatinib", target="ESR1")
+    assert other_actor.verdict == "unverifiable" and "not the record's perturbation" in other_actor.message
+
+
+def test_direction_from_moa():
+    assert check(TAHOE, "modulates_molecule_activity", target="KDR", direction="down").verdict == "supported"
+    flipped = check(TAHOE, "modulates_molecule_activity", target="KDR", direction="up")
+    assert flipped.verdict == "contradicted" and flipped.score >= 0.5 and flipped.evidence[0]["moa_type"] == "inhibitor/antagonist"
+    agonist = check(SINGLE, "modulates_molecule_activity", target="NR3C1", direction="down")
+    assert agonist.verdict == "contradicted" and "agonist" in agonist.message
+    assert check(SINGLE, "modulates_molecule_activity", target="NR3C1", direction="up").verdict == "supported"
+    assert check(TAHOE, "modulates_molecule_activity", target="MYC", direction="up").verdict == "unverifiable"
+    assert check(TAHOE_ODD, "modulates_molecule_activity", target="ABL1", direction="up").verdict == "unverifiable"  # 'unclear'
+
+
+def test_direction_only_for_the_records_own_actor():
+    vegf = Node(id="n0", action="binds_to", args={"actor": "VEGF-A", "target": "KDR"})
+    node = Node(id="n1", action="modulates_molecule_activity", args={"target": "KDR", "direction": "up"}, via="n0")
+    v = RecordVerifier().verify(ClaimContext(node=node, explanation=Explanation(nodes=[vegf, node]), record=rec(TAHOE)))
+    assert v.verdict == "unverifiable" and "VEGF-A" in v.message
+    drug = Node(id="n0", action="binds_to", args={"actor": "nintedanib", "target": "KDR"})
+    v = RecordVerifier().verify(ClaimContext(node=node, explanation=Explanation(nodes=[drug, node]), record=rec(TAHOE)))
+    assert v.verdict == "contradicted"
+
+
+def test_direction_of_a_knockout():
+    assert check(KNOCKOUT, "modulates_molecule_activity", target="p53", direction="down").verdict == "supported"
+    assert check(KNOCKOUT, "modulates_molecule_activity", target="TP53", direction="up").verdict == "contradicted"
+
+
+def test_moa_words():
+    assert moa_direction("tyrosine kinase inhibitor") == "down" and moa_direction("inverse agonist") == "down"
+    assert moa_direction("partial agonist") == "up" and moa_direction("antagonist") == "down"
+    assert moa_direction("unclear") is None and moa_direction("agonist/antagonist") is None
+    assert genetic_direction("CRISPRi") == "down" and genetic_direction("CRISPR activation") == "up"

@@ -1,0 +1,272 @@
+"""The record verifier: the perturbation record itself is evidence.
+
+A Tahoe record lists ``known targets`` and a ``moa_type``; a single-shape record has ``target`` and
+``moa_type``. Rules (names compared case-insensitively through HGNC/Entrez aliases and FamPlex
+families, see :mod:`vcr_core.knowledge.genes`: "VEGFR2" is KDR, "ERK1/2" is MAPK1 and MAPK3):
+
+* ``binds_to(actor, target)`` where the actor is the record's perturbation and the target is a
+  listed target -> **supported** (0.9 the same gene, 0.75 a family relation: the claim names a
+  family with a listed member or a member of a listed family); evidence: the record's field and value.
+* ``binds_to`` to a target outside the list -> **contradicted (0.6) only in a closed world**: the
+  record is a Tahoe record whose ``known targets`` list is curated as complete, the actor is that
+  record's chemical perturbation, the claimed target is a real gene or FamPlex family, every listed
+  target resolves to genes too (so an alias cannot hide a match), and the claimed target is neither
+  a listed gene, an alias of one, a member of a listed family nor in the same FamPlex family as a
+  listed target (paralogues often share inhibitors). The evidence says "closed world: the record
+  lists N known targets". Anywhere else (single-shape ``target``, unresolved names, siblings) it is
+  unverifiable, with the reason.
+* ``modulates_molecule_activity(target, direction)`` of a listed target: the direction follows from
+  the MoA (inhibitor / antagonist / blocker / degrader / inverse agonist -> down; agonist /
+  activator / inducer / opener / potentiator -> up) -> supported (0.8) when it agrees, contradicted
+  (0.6) when flipped. A genetic perturbation of the gene itself works the same way (knockout,
+  knockdown, siRNA, CRISPRi -> down; overexpression, CRISPRa -> up). An MoA that says neither, or
+  both, decides nothing. Known limit: paradoxical activation (a RAF inhibitor activating CRAF in
+  wild-type cells) would be contradicted if the paradoxically activated protein were itself listed.
+  When the claim's ``via`` names a node whose actor is another molecule (VEGF acting on KDR in a
+  nintedanib record), the record says nothing: unverifiable.
+"""
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from ..formalism import Node
+from ..knowledge.genes import Resolved, families_of, resolve
+from ..records import Perturbation, Record
+from .base import CONTRADICTED, SUPPORTED, ClaimContext, ClaimVerdict, unverifiable
+
+NAME, VERSION = "record", "1"
+APPLIES_TO = ("binds_to", "modulates_molecule_activity")
+
+_DOWN = re.compile(r"inverse agonist|inactivat|negative allosteric|inhibit|antagonist|blocker|degrad|suppress|down-?regulat|"
+                   r"destabili[sz]|disrupt", re.IGNORECASE)
+_UP = re.compile(r"(?<!inverse )\bagonist|\bactivat|\binducer|\bopener|\bpotentiat|positive allosteric|\bstimulat|"
+                 r"\bup-?regulat|\bstabili[sz]er", re.IGNORECASE)
+_GENETIC_DOWN = re.compile(r"knock-?out|knock-?down|\bko\b|sirna|shrna|crispri|crispr(?![\s-]*a)|deletion|loss|silenc|null", re.IGNORECASE)
+_GENETIC_UP = re.compile(r"overexpress|crispra|activation|gain", re.IGNORECASE)
+_SALTS = re.compile(r"\b(mesylate|mesilate|esylate|hydrochloride|dihydrochloride|hcl|sodium|potassium|maleate|tosylate|citrate|"
+                    r"sulfate|sulphate|phosphate|acetate|tartrate|fumarate|succinate|besylate|hydrobromide|"
+                    r"dimaleate|monohydrate|hydrate|free base)\b", re.IGNORECASE)
+
+
+def moa_direction(moa: str | None) -> str | None:
+    """'down' / 'up' for an MoA text, None when it says neither or both."""
+    if not moa:
+        return None
+    down, up = bool(_DOWN.search(moa)), bool(_UP.search(moa))
+    return "down" if down and not up else "up" if up and not down else None
+
+
+def genetic_direction(ptype: str | None, name: str | None = None) -> str | None:
+    """'down' for a knockout-like genetic perturbation, 'up' for overexpression-like, else None."""
+    text = " ".join(t for t in (ptype, name) if t)
+    down, up = bool(_GENETIC_DOWN.search(text)), bool(_GENETIC_UP.search(text))
+    return "down" if down and not up else "up" if up and not down else None
+
+
+def _fold_drug(name: str) -> str:
+    return " ".join(_SALTS.sub(" ", str(name).casefold()).replace("-", " ").split())
+
+
+def _is_chemical(p: Perturbation) -> bool:
+    t = (p.type or "").lower()
+    return bool(p.smiles) or any(w in t for w in ("chemical", "small molecule", "compound", "drug")) or (not t and not p.gene_symbol)
+
+
+def _is_genetic(p: Perturbation) -> bool:
+    t = (p.type or "").lower()
+    return any(w in t for w in ("genetic", "knock", "crispr", "sirna", "shrna", "overexpress")) or (bool(p.gene_symbol) and not p.smiles)
+
+
+def _names_of(p: Perturbation) -> set[str]:
+    names = {p.name, p.gene_symbol}
+    info = p.pubchem_info or {}
+    for key in ("synonyms", "Synonym"):
+        vals = info.get(key)
+        if isinstance(vals, list):
+            names.update(v for v in vals[:50] if isinstance(v, str))
+    return {_fold_drug(n) for n in names if n}
+
+
+def _is_actor(p: Perturbation, actor: str) -> bool:
+    a = _fold_drug(actor)
+    if not a:
+        return False
+    for n in _names_of(p):
+        if not n:
+            continue
+        if a == n or n.startswith(a + " ") or a.startswith(n + " "):
+            return True
+    return False
+
+
+def _raw_perturbations(record: Record) -> list[dict]:
+    raw = record.raw or {}
+    part = raw.get("perturbation")
+    if record.shape == "tahoe" and isinstance(part, dict):
+        perts = part.get("perturbations")
+        perts = perts if isinstance(perts, list) else [perts]
+        return [p if isinstance(p, dict) else {} for p in perts]
+    return [part if isinstance(part, dict) else {}]
+
+
+def _target_field(record: Record, i: int) -> str:
+    """The record's own key for the targets ('known targets', 'target', ...)."""
+    raws = _raw_perturbations(record)
+    raw = raws[i] if i < len(raws) else {}
+    for key in raw:
+        if str(key).strip().lower().replace(" ", "_").replace("-", "_") in ("target", "targets", "known_targets"):
+            return str(key)
+    return "target"
+
+
+def _moa(p: Perturbation) -> str | None:
+    if p.moa_type:
+        return p.moa_type
+    for k, v in p.extras.items():  # Tahoe's "moa-fine" / "moa-broad"
+        if str(k).lower().startswith("moa") and isinstance(v, str) and v.strip():
+            return v
+    return None
+
+
+def _closed_world(record: Record, i: int) -> bool:
+    """Tahoe ``known targets`` lists are curated as the drug's complete target list."""
+    return record.shape == "tahoe" and _target_field(record, i).strip().lower().replace("_", " ") == "known targets"
+
+
+def _relation(claimed: str, rc: Resolved | None, listed: str, rl: Resolved | None) -> tuple[str, float] | None:
+    """How a claimed target matches one listed target: (explanation, score) or None."""
+    if " ".join(claimed.casefold().split()) == " ".join(listed.casefold().split()):
+        return f"{claimed} is listed as written", 0.9
+    if rc is None or rl is None:
+        return None
+    if rc.kind == "gene" and rl.kind == "gene" and rc.symbols == rl.symbols:
+        return f"{claimed} is {next(iter(rl.symbols))} ({rc.via}), listed as {listed}", 0.9
+    if rc.kind == "gene" and rl.kind == "family" and rc.symbols <= rl.symbols:
+        return f"{claimed} is a member of the listed family {listed} ({rl.family})", 0.75
+    if rc.kind == "family" and rl.kind == "gene" and rl.symbols <= rc.symbols:
+        return f"the listed {listed} is a member of {claimed} ({rc.family})", 0.75
+    if rc.kind == "family" and rl.kind == "family" and (rc.family == rl.family):
+        return f"{claimed} and {listed} are the same family ({rc.family})", 0.9
+    return None
+
+
+def _siblings(rc: Resolved, listed: list[tuple[str, Resolved | None]]) -> list[str]:
+    fams_c = set().union(*(families_of(s) for s in rc.symbols)) | ({rc.family} if rc.family else set())
+    out = []
+    for name, rl in listed:
+        if rl is None:
+            continue
+        fams_l = set().union(*(families_of(s) for s in rl.symbols)) | ({rl.family} if rl.family else set())
+        if fams_c & fams_l or (rc.symbols & rl.symbols):
+            out.append(f"{name} ({', '.join(sorted(fams_c & fams_l)) or 'shared genes'})")
+    return out
+
+
+class RecordVerifier:
+    """Checks target and direction claims against the record's own target list and MoA."""
+
+    name, version = NAME, VERSION
+
+    def applies(self, node: Node) -> bool:
+        return node.action in APPLIES_TO
+
+    def verify(self, ctx: ClaimContext) -> ClaimVerdict:
+        record = ctx.record
+        if not record.perturbations:
+            return unverifiable("the record names no perturbation")
+        if ctx.node.action == "binds_to":
+            return self._binds(ctx.node, record)
+        # The claim's actor is the node named in `via` when it has one (another ligand may be acting,
+        # e.g. VEGF on KDR in a nintedanib record): only the record's own perturbation's MoA applies.
+        from .indra import claim_subject
+        subject = claim_subject(ctx.node, ctx.explanation, record)
+        if subject and not any(_is_actor(p, subject) for p in record.perturbations):
+            return unverifiable(f"the claim's actor is {subject!r} (through via), not the record's perturbation, so the "
+                                "record's MoA says nothing about it")
+        return self._activity(ctx.node, record)
+
+    # -- binds_to
+    def _binds(self, node: Node, record: Record) -> ClaimVerdict:
+        actor, target = node.args.get("actor"), node.args.get("target")
+        if not isinstance(actor, str) or not isinstance(target, str):
+            return unverifiable("binds_to needs a text actor and target")
+        hits = [(i, p) for i, p in enumerate(record.perturbations) if _is_actor(p, actor)]
+        if not hits:
+            labels = ", ".join(p.label for p in record.perturbations)
+            return unverifiable(f"the actor {actor!r} is not the record's perturbation ({labels}); the record says "
+                                f"nothing about its targets")
+        i, pert = hits[0]
+        field = _target_field(record, i)
+        if not pert.targets:
+            return unverifiable(f"the record lists no targets for {pert.label}")
+        rc = resolve(target)
+        listed = [(t, resolve(t)) for t in pert.targets]
+        ev_base = {"kind": "record_field", "record": record.index, "perturbation": pert.label, "field": field,
+                   "value": list(pert.targets)}
+        best = None
+        for name, rl in listed:
+            rel = _relation(target, rc, name, rl)
+            if rel and (best is None or rel[1] > best[1]):
+                best = (rel[0], rel[1], name)
+        if best:
+            return ClaimVerdict(SUPPORTED, best[1], [{**ev_base, "matched": best[2], "how": best[0]}],
+                                f"the record's {field!r} lists {best[2]}: {best[0]}")
+        n = len(pert.targets)
+        shown = ", ".join(pert.targets[:12]) + (" ..." if n > 12 else "")
+        if rc is None:
+            return unverifiable(f"{target!r} is not among the record's {field!r} ({shown}), and it is not a gene or family "
+                                "name the offline sources know, so the record cannot rule it out", [ev_base])
+        sibs = _siblings(rc, listed)
+        if sibs:
+            return unverifiable(f"{target!r} is not listed but shares a family with listed {', '.join(sibs)}; paralogues "
+                                "often share binders, so this is not a contradiction", [ev_base])
+        unresolved = [name for name, rl in listed if rl is None]
+        if not _closed_world(record, i) or not _is_chemical(pert) or unresolved:
+            why = (f"listed target(s) {', '.join(unresolved)} are not gene names the offline sources know" if unresolved
+                   else f"the record's {field!r} is not curated as a complete list" if not _closed_world(record, i)
+                   else "the perturbation is not a chemical")
+            return unverifiable(f"{target!r} is not among the record's {field!r} ({shown}); open world: {why}", [ev_base])
+        ev = {**ev_base, "closed_world": True, "claimed": target, "claimed_as": sorted(rc.symbols)[:10], "resolved_via": rc.via}
+        return ClaimVerdict(CONTRADICTED, 0.6, [ev],
+                            f"closed world: the record lists {n} known target(s) of {pert.label} ({shown}); {target!r} "
+                            f"({rc.kind} {', '.join(sorted(rc.symbols)[:5])}) is none of them, nor an alias, member or "
+                            "family relative of one")
+
+    # -- modulates_molecule_activity
+    def _activity(self, node: Node, record: Record) -> ClaimVerdict:
+        target, direction = node.args.get("target"), str(node.args.get("direction") or "").strip().lower()
+        if not isinstance(target, str) or direction not in ("up", "down"):
+            return unverifiable("needs a text target and a direction up or down")
+        rc = resolve(target)
+        for i, pert in enumerate(record.perturbations):
+            field = _target_field(record, i)
+            matched = None
+            for name in pert.targets:
+                rel = _relation(target, rc, name, resolve(name))
+                if rel:
+                    matched = (name, rel[0])
+                    break
+            if _is_genetic(pert) and matched is None and pert.gene_symbol:
+                rel = _relation(target, rc, pert.gene_symbol, resolve(pert.gene_symbol))
+                matched = (pert.gene_symbol, rel[0]) if rel else None
+                field = "gene symbol" if rel else field
+            if matched is None:
+                continue
+            if _is_genetic(pert):
+                expected, basis, source = genetic_direction(pert.type, pert.name), "perturbation type", pert.type or pert.name
+            else:
+                moa = _moa(pert)
+                expected, basis, source = moa_direction(moa), "moa_type", moa
+            ev: dict[str, Any] = {"kind": "record_field", "record": record.index, "perturbation": pert.label,
+                                  "field": field, "value": list(pert.targets) or pert.gene_symbol, "matched": matched[0],
+                                  "how": matched[1], basis: source, "expected_direction": expected}
+            if expected is None:
+                return unverifiable(f"{target!r} is a listed target of {pert.label}, but its {basis} "
+                                    f"({source or 'none given'}) gives no direction", [ev])
+            if expected == direction:
+                return ClaimVerdict(SUPPORTED, 0.8, [ev], f"{pert.label}'s {basis} {source!r} means {matched[0]} activity "
+                                    f"goes {expected}, as claimed")
+            return ClaimVerdict(CONTRADICTED, 0.6, [ev], f"{pert.label}'s {basis} {source!r} means {matched[0]} activity "
+                                f"goes {expected}; the claim says {direction}")
+        return unverifiable(f"{target!r} is not a target the record lists, so its MoA says nothing about it")
