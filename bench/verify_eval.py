@@ -26,10 +26,27 @@ Metrics (``None`` when the denominator is 0):
   complete target list, a made-up gene symbol in none of the gene vocabularies) passes (b) when its
   evidence names what it consulted with identifiers (e.g. the nearest real symbols).
 
+``closed_world_contradictions`` (with their precision) counts, for information, contradictions that
+rest only on a closed-world reading of a list (evidence ``closed_world: true``): allowed by issue 11
+where the list is meant to be complete, but a true target missing from a record's list shows up here.
+
 Per verifier the same figures use only that verifier's own rows (its raw verdict per claim; a
 contradiction needs score >= 0.5 as in the policy); verifier names are read from the verdict rows,
 so new verifiers are measured without changing this script. Per kind of falsehood (and for the
 true claims, and per primitive) the figures are restricted to those claims.
+
+Claim-set format (``--claims``; see ``bench/verify_claims.json``)::
+
+    {"explanations": [{"id": "imatinib_K562",
+                       "record": {...one perturbation record, Tahoe or single shape, with a unique "index"...},
+                       "answer": "...", "explain": ["set_context(...)", "binds_to(id=\"n1\", ...)", ...],
+                       "dag": ["edge(\"n1\", \"n2\", relation=\"causal\")", ...],
+                       "labels": {"n1": {"truth": true, "kind": null, "why": "one-line justification"},
+                                  "n4": {"truth": false, "kind": "swapped_target", "why": "..."}}}]}
+
+``explain``/``dag`` may also be single strings. Every claim node needs a label and every label a node;
+a false claim's ``kind`` is one of swapped_target, flipped_direction, made_up_symbol, wrong_type,
+wrong_phenotype. A set with structural errors is refused (exit code 2) with the problems listed.
 
 Output: a per-claim table of mistakes on stderr (WRONG = true claim contradicted or false claim
 supported; MISS = claim left unverifiable), then one JSON line on stdout (the last line).
@@ -186,17 +203,45 @@ def import_claim_set(engine, doc: dict[str, Any], work: Path) -> dict[int, dict[
     return out
 
 
+TRACE_LEVEL = ("structural", "falsification")  # run by verify_traces itself, not built as claim verifiers
+
+
 def verifier_names(requested: list[str] | None) -> list[str]:
-    """The verifiers to run: those asked for, else the project's defaults (falsification only with a model)."""
+    """The verifiers to run: those asked for, else the project's defaults without the falsification
+    agent (it calls a model; this measure is offline). Ask for it with ``--verifiers`` to include it."""
     from vcr_core.verify import runner
-    return list(requested) if requested else runner.default_verifier_names()
+    if requested:
+        return list(requested)
+    return [n for n in runner.default_verifier_names() if n != "falsification"]
 
 
 def build_instances(engine, names: list[str]) -> dict[str, Any]:
     """The claim verifier objects for ``names`` (kept for the warm pass)."""
     from vcr_core.verify import runner
-    claim_level = set(getattr(runner, "CLAIM_VERIFIERS", ()))
-    return runner.build_verifiers(engine, [n for n in names if n in claim_level])
+    claim_level = getattr(runner, "CLAIM_VERIFIERS", None)
+    wanted = [n for n in names if n in claim_level] if claim_level else [n for n in names if n not in TRACE_LEVEL]
+    return runner.build_verifiers(engine, wanted)
+
+
+def contradiction_min_score() -> float:
+    """The policy's contradiction threshold (0.5 unless the policy in force says otherwise)."""
+    try:
+        from vcr_core.verify.policy import current_policy
+        return float(current_policy().get("contradiction_min_score", CONTRA_MIN))
+    except Exception:  # noqa: BLE001 - an older or newer policy module without this setting
+        return CONTRA_MIN
+
+
+def machine_verdict(rows: list[dict[str, Any]]) -> tuple[str, float]:
+    """The claim's machine verdict by the project's own rule (``aggregate_claim_verdict``); no rows
+    or no verdict count as unverifiable."""
+    from vcr_core.verify import aggregate_claim_verdict
+    out = aggregate_claim_verdict(rows)
+    if isinstance(out, tuple):
+        verdict, score = out[0], (out[1] if len(out) > 1 else 0.0)
+    else:  # a richer result object
+        verdict, score = getattr(out, "verdict", None), getattr(out, "score", 0.0)
+    return (verdict or "unverifiable"), float(score or 0.0)
 
 
 def trace_ids_of(engine, claims: dict[int, dict[str, Any]]) -> list[int]:
@@ -290,38 +335,52 @@ def is_absence_item(item: Any) -> bool:
     return bool(_ABSENCE.search(text)) and not _IDENTIFIER.search(text)
 
 
-def absence_only(rows: list[dict[str, Any]]) -> bool:
-    """True when no contradicting row (score >= 0.5) carries positive evidence."""
-    contra = [r for r in rows if r["verdict"] == "contradicted" and float(r["score"] or 0) >= CONTRA_MIN]
+def absence_only(rows: list[dict[str, Any]], threshold: float = CONTRA_MIN) -> bool:
+    """True when no contradicting row (score >= threshold) carries positive evidence."""
+    contra = [r for r in rows if r["verdict"] == "contradicted" and float(r["score"] or 0) >= threshold]
     return bool(contra) and all(not r["evidence"] or all(is_absence_item(e) for e in r["evidence"]) for r in contra)
+
+
+def closed_world_only(rows: list[dict[str, Any]], threshold: float = CONTRA_MIN) -> bool:
+    """True when every contradicting row rests on a closed-world reading of a list (an evidence item
+    with ``closed_world: true`` or saying "closed world"): counted apart, since such a list can be
+    incomplete (a true target missing from a record's list is then contradicted)."""
+    contra = [r for r in rows if r["verdict"] == "contradicted" and float(r["score"] or 0) >= threshold]
+
+    def closed(r: dict[str, Any]) -> bool:
+        text = (r.get("message") or "") + json.dumps(r["evidence"], ensure_ascii=False)
+        return any(isinstance(e, dict) and e.get("closed_world") is True for e in r["evidence"]) or "closed world" in text.lower()
+    return bool(contra) and all(closed(r) for r in contra)
 
 
 def judge(claims: dict[int, dict[str, Any]], rows: dict[int, list[dict[str, Any]]]) -> list[dict[str, Any]]:
     """One item per labelled claim: its label, the machine verdict and the rows behind it."""
-    from vcr_core.verify import aggregate_claim_verdict
-
+    threshold = contradiction_min_score()
     items = []
     for cid, c in sorted(claims.items(), key=lambda kv: (kv[1]["explanation"], kv[1]["node"])):
         rs = rows.get(cid, [])
-        verdict, score = aggregate_claim_verdict(rs)
-        verdict = verdict or "unverifiable"
+        verdict, score = machine_verdict(rs)
         absence = None
         if verdict == "contradicted":
             if c["truth"]:
                 absence = "true_claim"
-            elif absence_only(rs):
+            elif absence_only(rs, threshold):
                 absence = "no_positive_evidence"
         per_verifier = {}
         for r in rs:
             v = r["verdict"]
-            if v == "contradicted" and float(r["score"] or 0) < CONTRA_MIN:
+            if v not in ("supported", "contradicted"):
+                v = "unverifiable"
+            if v == "contradicted" and float(r["score"] or 0) < threshold:
                 v = "unverifiable"
             # Several rows of one verifier (should not happen): a contradiction wins, then support.
             prev = per_verifier.get(r["verifier"])
             rank = {"contradicted": 2, "supported": 1, "unverifiable": 0}
             if prev is None or rank[v] > rank[prev]:
                 per_verifier[r["verifier"]] = v
+        closed_world = verdict == "contradicted" and closed_world_only(rs, threshold)
         items.append({**c, "claim_id": cid, "verdict": verdict, "score": score, "absence": absence,
+                      "closed_world": closed_world,
                       "per_verifier": per_verifier, "rows": rs})
     return items
 
@@ -355,7 +414,7 @@ def compute_metrics(items: list[dict[str, Any]]) -> dict[str, Any]:
         f["applied"] = sum(1 for i in items if v in i["per_verifier"])
         f["absence_contradictions"] = sum(
             1 for i in items if i["per_verifier"].get(v) == "contradicted"
-            and (i["truth"] or absence_only([r for r in i["rows"] if r["verifier"] == v])))
+            and (i["truth"] or absence_only([r for r in i["rows"] if r["verifier"] == v], contradiction_min_score())))
         per_verifier[v] = f
     per_kind = {}
     for k in KINDS + ("true",):
@@ -368,8 +427,11 @@ def compute_metrics(items: list[dict[str, Any]]) -> dict[str, Any]:
     for p in sorted({i["action"] for i in items}):
         sel = [i for i in items if i["action"] == p]
         per_primitive[p] = figures([(i["truth"], i["verdict"]) for i in sel])
+    closed = [i for i in items if i.get("closed_world")]
     return {**{k: overall[k] for k in ("coverage", "precision_supported", "precision_contradicted", "falsehood_recall")},
             "absence_contradictions": sum(absence.values()), "absence_detail": dict(absence),
+            "closed_world_contradictions": len(closed),
+            "closed_world_precision": _ratio(sum(1 for i in closed if not i["truth"]), len(closed)),
             "claims": len(items), "true": sum(1 for i in items if i["truth"]),
             "false": sum(1 for i in items if not i["truth"]),
             "supported": overall["supported"], "contradicted": overall["contradicted"],
@@ -408,6 +470,7 @@ def mistakes_table(items: list[dict[str, Any]], which: str = "mistakes") -> str:
             continue
         label = "TRUE" if i["truth"] else f"FALSE/{i['kind']}"
         absence = f" [absence: {i['absence']}]" if i["absence"] else ""
+        absence += " [closed world]" if i.get("closed_world") else ""
         lines.append(f"{status:5} {i['explanation']}/{i['node']}  {label} -> {i['verdict']}{absence}  {_short(i['text'], 100)}")
         for r in i["rows"]:
             lines.append(f"        {r['verifier']:>13}: {r['verdict']:<12} {float(r['score'] or 0):.2f}  {_short(r['message'])}")
@@ -436,7 +499,8 @@ def evaluate(doc: dict[str, Any], names: list[str] | None = None, *, work: Path 
     items = judge(claims, verdict_rows(engine, trace_ids))
     metrics = compute_metrics(items)
     result = {**{k: metrics[k] for k in ("coverage", "precision_supported", "precision_contradicted", "falsehood_recall",
-                                         "absence_contradictions", "absence_detail", "claims", "true", "false",
+                                         "absence_contradictions", "absence_detail", "closed_world_contradictions",
+                                         "closed_world_precision", "claims", "true", "false",
                                          "supported", "contradicted", "primitives")},
               "traces": len(trace_ids), "explanations": len(doc["explanations"]),
               "cold_s": passes["cold_s"], "warm_s": passes["warm_s"], "traces_per_s": passes["traces_per_s"],
@@ -475,7 +539,12 @@ def main(argv: list[str] | None = None) -> int:
     from vcr_core.store import get_engine
     from vcr_core.settings import get_settings
     engine = get_engine(get_settings().resolved_database_url)
-    result, items = evaluate(doc, names, engine=engine)
+    try:
+        result, items = evaluate(doc, names, engine=engine)
+    except ValueError as exc:  # e.g. an unknown verifier name
+        print(f"verify_eval: {exc}", file=sys.stderr)
+        print(json.dumps({"error": str(exc)}))
+        return 2
     if not args.json_only:
         print(f"claim set {args.claims}: {summary['explanations']} explanations, {summary['claims']} claims "
               f"({summary['true']} true, {summary['false']} false: {summary['kinds']}), "

@@ -102,6 +102,7 @@ def test_metrics_on_a_three_claim_subset(engine, tmp_path):
     assert m["per_kind"]["flipped_direction"]["claims"] == 0 and m["per_kind"]["flipped_direction"]["coverage"] is None
     assert m["per_kind"]["true"]["supported_recall"] == 0.5
     assert m["primitives"] == 2
+    assert m["closed_world_contradictions"] == 0 and m["closed_world_precision"] is None
     targets = ve.check_targets({**m, "traces_per_s": 12.0})
     assert targets["precision_contradicted"]["pass"] is False and targets["traces_per_s"]["pass"] is True
     assert targets["absence_contradictions"]["pass"] is False
@@ -126,3 +127,13 @@ def test_figures_arithmetic_and_empty_denominators():
 ])
 def test_absence_markers(item, absent):
     assert ve.is_absence_item(item) is absent
+
+
+def test_closed_world_contradictions_are_counted_apart():
+    closed = {"verifier": "record", "verdict": "contradicted", "score": 0.9, "message": "closed world: not listed",
+              "evidence": [{"kind": "record_field", "value": ["EGFR"], "closed_world": True}]}
+    other = {"verifier": "literature", "verdict": "contradicted", "score": 0.9, "message": "",
+             "evidence": [{"pmid": "8616716"}]}
+    assert ve.closed_world_only([closed]) is True
+    assert ve.closed_world_only([closed, other]) is False
+    assert ve.closed_world_only([dict(closed, score=0.2)]) is False  # below the policy's threshold
