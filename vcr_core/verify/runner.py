@@ -74,7 +74,9 @@ def _add(pending: list[Verdict], trace_id: int, claim: Claim | None, verifier: s
 
 
 def _cached(session: Session, claim: Claim, name: str, version: str, batch_id: int | None) -> tuple[bool, Verdict | None]:
-    """(already verified for this claim, a verdict of an equal claim to copy)."""
+    """(already verified for this claim, a verdict of an equal claim to copy), for one claim.
+
+    ``verify_trace`` reads the same answer for all of a trace's claims at once (:func:`_cache_index`)."""
     rows = session.exec(select(Verdict).where(Verdict.claim_hash == claim.hash, Verdict.verifier == name,
                                               Verdict.version == version)).all()
     if any(r.claim_id == claim.id for r in rows):
@@ -88,6 +90,43 @@ def _cached(session: Session, claim: Claim, name: str, version: str, batch_id: i
                 same_batch.append(r)
         rows = same_batch
     return False, (rows[0] if rows else None)
+
+
+# SQLite allows at least 999 bound parameters per statement; hashes are looked up in chunks of this size.
+_IN_CHUNK = 500
+
+CacheIndex = dict[tuple[str, str], list[tuple[Verdict, bool, Any]]]
+
+
+def _cache_index(session: Session, claims: list[Claim], versions: dict[str, str]) -> CacheIndex:
+    """Every stored verdict, by any of ``versions``' verifiers at its version, on a claim hash among
+    ``claims``, in one query per chunk of hashes (one for a trace) instead of one per claim and verifier.
+
+    Returns ``(claim_hash, verifier) -> [(row, its record exists, its record's batch id)]`` in row id
+    order, the order the per-claim query returned them in (it walked the (hash, verifier, version) index)."""
+    hashes = sorted({c.hash for c in claims if c.hash is not None})
+    out: CacheIndex = defaultdict(list)
+    if not hashes or not versions:
+        return out
+    for i in range(0, len(hashes), _IN_CHUNK):
+        q = (select(Verdict, Record.id, Record.batch_id)
+             .outerjoin(Trace, Trace.id == Verdict.trace_id).outerjoin(Record, Record.id == Trace.record_id)
+             .where(Verdict.claim_hash.in_(hashes[i:i + _IN_CHUNK]), Verdict.verifier.in_(sorted(versions)))
+             .order_by(Verdict.id))
+        for row, rec_id, batch in session.exec(q).all():
+            if versions.get(row.verifier) == row.version:
+                out[(row.claim_hash, row.verifier)].append((row, rec_id is not None, batch))
+    return out
+
+
+def _cached_in(index: CacheIndex, claim: Claim, name: str, batch_id: int | None) -> tuple[bool, Verdict | None]:
+    """:func:`_cached`'s answer for one claim, read from a :func:`_cache_index` (no query)."""
+    rows = index.get((claim.hash, name), []) if claim.hash is not None else []
+    if any(r.claim_id == claim.id for r, _, _ in rows):
+        return True, None
+    if name in BATCH_SCOPED:
+        rows = [x for x in rows if x[1] and x[2] == batch_id]
+    return False, (rows[0][0] if rows else None)
 
 
 def verify_trace(session: Session, trace: Trace, verifiers: dict[str, Any], names: list[str], stats: Counter,
@@ -116,13 +155,14 @@ def verify_trace(session: Session, trace: Trace, verifiers: dict[str, Any], name
             stats["cached"] += 1
     if expl is None:
         return None
+    index = _cache_index(session, list(claims), {name: v.version for name, v in verifiers.items()})
     for claim in claims:
         node = _node(claim)
         ctx = ClaimContext(node=node, explanation=expl, record=record, batch_id=rec_row.batch_id, trace_id=trace.id)
         for name, verifier in verifiers.items():
             if not verifier.applies(node):
                 continue
-            done, reuse = _cached(session, claim, name, verifier.version, rec_row.batch_id)
+            done, reuse = _cached_in(index, claim, name, rec_row.batch_id)
             if done:
                 stats["cached"] += 1
                 continue
