@@ -152,3 +152,34 @@ def test_bulk_cache_decides_exactly_as_the_per_claim_query(engine, tmp_path):
 def test_no_claims_no_query(engine, tmp_path, n):
     with Session(engine) as s:
         assert runner._cache_index(s, [], {"kg": "1"}) == {}
+
+
+def test_queued_rows_are_stored_as_orm_rows_would_be(engine, tmp_path):
+    """The bulk insert of queued rows stores what adding ``Verdict`` objects stored (JSON, None, tz)."""
+    batch = _batch(engine, tmp_path, "b")
+    t = add_trace(engine, batch, _explanation(2), run_name="w")
+    with Session(engine) as s:
+        claim = s.exec(select(Claim).where(Claim.trace_id == t)).first()
+    pending: list[dict] = []
+    cvs = [ClaimVerdict("supported", 0.9, [{"kind": "x", "ids": ["HGNC:76"], "n": 1.5}], "m"),
+           ClaimVerdict("unverifiable", 0.0, [], None)]
+    for cv in cvs:
+        runner._add(pending, t, claim, "kg", "1", cv)
+    runner._add(pending, t, None, "structural", "1", cvs[0])
+    from vcr_core.store import session_scope
+    with session_scope(engine) as s:
+        runner._write_verdicts(s, pending)
+        for cv in cvs:  # the same rows the ORM way, for comparison
+            s.add(Verdict(trace_id=t, claim_id=claim.id, claim_hash=claim.hash, verifier="orm", version="1", verdict=cv.verdict,
+                          score=cv.score, evidence=cv.evidence, message=cv.message))
+        runner._write_verdicts(s, [])  # nothing queued: nothing written
+    with Session(engine) as s:
+        rows = s.exec(select(Verdict).where(Verdict.trace_id == t).order_by(Verdict.id)).all()
+    cols = ("trace_id", "claim_id", "claim_hash", "version", "verdict", "score", "evidence", "message")
+    bulk = [r for r in rows if r.verifier == "kg"]
+    orm = [r for r in rows if r.verifier == "orm"]
+    assert [tuple(getattr(r, c) for c in cols) for r in bulk] == [tuple(getattr(r, c) for c in cols) for r in orm]
+    assert bulk[0].id < bulk[1].id and bulk[0].created_at is not None
+    assert type(bulk[0].created_at) is type(orm[0].created_at)
+    trace_level = [r for r in rows if r.verifier == "structural"]
+    assert len(trace_level) == 1 and trace_level[0].claim_id is None and trace_level[0].claim_hash is None

@@ -14,6 +14,7 @@ from sqlmodel import Session, select
 
 from ..formalism import Explanation, Node
 from ..store import Claim, Record, Trace, Verdict, session_scope
+from ..store.models import utcnow
 from ..store.traces import record_model
 from .base import ClaimContext, ClaimVerdict
 from .policy import evaluate_trace
@@ -66,11 +67,20 @@ def _node(claim: Claim) -> Node:
     return Node(id=claim.node_id, action=claim.action, args=claim.args or {}, via=claim.via, confidence=claim.confidence)
 
 
-def _add(pending: list[Verdict], trace_id: int, claim: Claim | None, verifier: str, version: str, cv: ClaimVerdict) -> None:
-    """Queue a verdict row; rows are written in one short transaction after the verifiers ran."""
-    pending.append(Verdict(trace_id=trace_id, claim_id=claim.id if claim else None, claim_hash=claim.hash if claim else None,
-                           verifier=verifier, version=version, verdict=cv.verdict, score=cv.score, evidence=cv.evidence,
-                           message=cv.message))
+def _add(pending: list[dict], trace_id: int, claim: Claim | None, verifier: str, version: str, cv: ClaimVerdict) -> None:
+    """Queue a verdict row; rows are written in one short transaction after the verifiers ran.
+
+    Rows are queued as plain column values and inserted in one statement (:func:`_write_verdicts`):
+    building a SQLModel ``Verdict`` object costs about 1 ms, half the warm time of a trace."""
+    pending.append({"trace_id": trace_id, "claim_id": claim.id if claim else None, "claim_hash": claim.hash if claim else None,
+                    "verifier": verifier, "version": version, "verdict": cv.verdict, "score": cv.score,
+                    "evidence": cv.evidence, "message": cv.message, "created_at": utcnow()})
+
+
+def _write_verdicts(session: Session, pending: list[dict]) -> None:
+    """Insert queued verdict rows (from :func:`_add`) in ``session``'s transaction, in queue order."""
+    if pending:
+        session.connection().execute(Verdict.__table__.insert(), pending)
 
 
 def _cached(session: Session, claim: Claim, name: str, version: str, batch_id: int | None) -> tuple[bool, Verdict | None]:
@@ -131,7 +141,7 @@ def _cached_in(index: CacheIndex, claim: Claim, name: str, batch_id: int | None)
 
 def verify_trace(session: Session, trace: Trace, verifiers: dict[str, Any], names: list[str], stats: Counter,
                  by_verifier: dict[str, Counter], falsifier_factory: Callable | None = None,
-                 pending: list[Verdict] | None = None) -> dict | None:
+                 pending: list[dict] | None = None) -> dict | None:
     """Verify one trace's claims, reading through ``session`` and queueing new rows in ``pending``
     (see the module docstring for the caching rules). Returns a new ``meta`` for the trace, if any.
 
@@ -249,14 +259,14 @@ def verify_traces(engine: Engine, trace_ids: list[int], verifiers: list[str] | N
     by_verifier: dict[str, Counter] = defaultdict(Counter)
     verdicts: Counter = Counter()
     for i, trace_id in enumerate(trace_ids):
-        pending: list[Verdict] = []
+        pending: list[dict] = []
         with Session(engine) as reader:  # read and compute; no write lock is held meanwhile
             trace = reader.get(Trace, trace_id)
             if trace is None:
                 continue
             meta = verify_trace(reader, trace, claim_verifiers, names, stats, by_verifier, falsifier_factory, pending)
         with session_scope(engine) as session:  # one short write
-            session.add_all(pending)
+            _write_verdicts(session, pending)
             trace = session.get(Trace, trace_id)
             if meta is not None:
                 trace.meta = meta
