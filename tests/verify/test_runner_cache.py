@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 
-import pytest
 from sqlalchemy import event
 from sqlmodel import Session, select
 
@@ -148,10 +147,10 @@ def test_bulk_cache_decides_exactly_as_the_per_claim_query(engine, tmp_path):
     assert bulk == single and all(d for _, _, d, _ in bulk)
 
 
-@pytest.mark.parametrize("n", [0])
-def test_no_claims_no_query(engine, tmp_path, n):
-    with Session(engine) as s:
+def test_no_claims_no_query(engine):
+    with SelectCounter(engine) as c, Session(engine) as s:
         assert runner._cache_index(s, [], {"kg": "1"}) == {}
+    assert c.selects == 0
 
 
 def test_queued_rows_are_stored_as_orm_rows_would_be(engine, tmp_path):
