@@ -9,6 +9,7 @@ not count as support in the filter policy (see ``policy.SUPPORT_VERIFIERS``).
 """
 from __future__ import annotations
 
+import threading
 from typing import Any, Callable
 
 from .base import CONTRADICTED, SUPPORTED, UNVERIFIABLE, ClaimContext, ClaimVerdict, entity_names
@@ -47,6 +48,9 @@ class EntityVerifier:
     def __init__(self, grounder: Callable | None = None, kg_lookup: Callable | None = None) -> None:
         self.grounder = grounder if grounder is not None else _default_grounder()
         self.kg_lookup = kg_lookup if kg_lookup is not None else _default_lookup()
+        self._trace_memo: dict[str, tuple[dict | None, list[dict]]] = {}
+        self._memo_trace: int | None = None
+        self._memo_lock = threading.Lock()  # verifier objects may be shared by worker threads
 
     def applies(self, node) -> bool:
         return bool(entity_names(node))
@@ -74,12 +78,30 @@ class EntityVerifier:
         confident = [h for h in hits if (h["method"] in CONFIDENT or h["score"] >= 0.97)]
         return (confident[0] if confident else None), [h for h in hits if h not in confident]
 
+    # --- one grounding per name per trace (issue 11 speed; kept apart from the grounding rules above) ---
+    def _ground_once(self, trace_id: int | None, name: str) -> tuple[dict | None, list[dict]]:
+        """:meth:`_ground`, computed once per name within a trace (a trace names the same entities in
+        many claims); the memo holds one trace at a time. Copies are handed out, as evidence rows."""
+        if trace_id is None:
+            return self._ground(name)
+        with self._memo_lock:
+            hit = self._trace_memo.get(name) if self._memo_trace == trace_id else None
+        if hit is None:
+            hit = self._ground(name)
+            with self._memo_lock:
+                if self._memo_trace != trace_id:  # a new trace: forget the previous one
+                    self._trace_memo, self._memo_trace = {}, trace_id
+                self._trace_memo[name] = hit
+        best, candidates = hit
+        return (dict(best) if best is not None else None), [dict(c) for c in candidates]
+    # --- end of the per-trace memo ---
+
     def verify(self, ctx: ClaimContext) -> ClaimVerdict:
         if self.grounder is None and self.kg_lookup is None:
             return ClaimVerdict(UNVERIFIABLE, 0.0, [], "no vocabulary or knowledge graph is available to ground names")
         evidence, unknown, wrong_type = [], [], []
         for arg, name in entity_names(ctx.node):
-            best, candidates = self._ground(name)
+            best, candidates = self._ground_once(ctx.trace_id, name)
             row = {"argument": arg, "name": name, "grounding": best, "candidates": candidates[:3]}
             evidence.append(row)
             if best is None:

@@ -27,6 +27,7 @@ def get_graph() -> CompactGraph:
                 from .starter import load_starter
                 graph = load_starter()
             mondo = s.data_dir / "mondo.json" if s.data_dir and (s.data_dir / "mondo.json").exists() else None
+            _forget_lookups()
             _STATE.update(key=key, graph=graph, matcher=Matcher(graph, mondo, s.drugbank_xml_path))
         return _STATE["graph"]
 
@@ -35,7 +36,17 @@ def set_graph(graph: CompactGraph, matcher: Matcher | None = None) -> None:
     """Use ``graph`` until settings change (tests and benchmarks)."""
     s = get_settings()
     with _LOCK:
+        _forget_lookups()
+        if matcher is not None:
+            matcher.clear_cache()  # it may have answered for an earlier graph
         _STATE.update(key=f"{s.stark_primekg_dir}|{s.primekg_csv}|{s.vcr_home}", graph=graph, matcher=matcher or Matcher(graph))
+
+
+def _forget_lookups() -> None:
+    """Empty the memo of the matcher being replaced (a reloaded graph gets a new, empty one)."""
+    old = _STATE.get("matcher")
+    if old is not None:
+        old.clear_cache()
 
 
 def _matcher() -> Matcher:

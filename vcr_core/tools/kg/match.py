@@ -5,13 +5,20 @@ against the node's own id (PrimeKG's bare digits included); disease labels and s
 (``DATA_DIR/mondo.json`` when given, else the synonyms stored on disease nodes); chemicals by
 DrugBank id (from an optional DrugBank XML, streamed once and cached, or ``DB...`` synonyms) and by
 synonyms; genes by aliases; then approximate string similarity (rapidfuzz) for what is left.
+
+Lookups are memoised per matcher (a bounded LRU keyed by the folded name, the type filter and ``k``):
+the approximate route scans every node name (~15 ms on PrimeKG) and the verifiers ask for the same
+names again and again. A matcher belongs to one loaded graph, so a reload (a new matcher) starts an
+empty memo; :meth:`Matcher.clear_cache` empties it explicitly.
 """
 from __future__ import annotations
 
 import json
 import pickle
 import re
-from dataclasses import dataclass
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Iterable
 
@@ -37,11 +44,19 @@ def _fold(s: str) -> str:
     return " ".join(str(s).casefold().split())
 
 
-class Matcher:
-    """Name indexes over one graph (built once per graph, in memory)."""
+MEMO_SIZE = 50_000  # lookups remembered per matcher (a few MB); the least recently used go first
 
-    def __init__(self, graph: CompactGraph, mondo_json: Path | None = None, drugbank_xml: Path | None = None) -> None:
+
+class Matcher:
+    """Name indexes over one graph (built once per graph, in memory), with a memo of recent lookups."""
+
+    def __init__(self, graph: CompactGraph, mondo_json: Path | None = None, drugbank_xml: Path | None = None,
+                 memo_size: int = MEMO_SIZE) -> None:
         self.g = graph
+        self.memo_size = memo_size
+        self._memo: OrderedDict[tuple, tuple[NodeMatch, ...]] = OrderedDict()
+        self._memo_lock = threading.Lock()  # the Streamlit app looks names up from several threads
+        self.memo_hits = self.memo_misses = 0
         self.exact: dict[str, list[int]] = {}
         self.synonym: dict[str, list[int]] = {}
         self.alias: dict[str, list[int]] = {}
@@ -91,12 +106,37 @@ class Matcher:
             out.append(NodeMatch(i, self.g.names[i], t, self.g.sources[i], method, score))
         return out
 
+    def clear_cache(self) -> None:
+        """Forget every memoised lookup (call when the graph behind this matcher changes)."""
+        with self._memo_lock:
+            self._memo.clear()
+
     def lookup(self, name: str, types: Iterable[str] | None = None, k: int = 5) -> list[NodeMatch]:
-        """Up to ``k`` matches for ``name``, best route first."""
+        """Up to ``k`` matches for ``name``, best route first (memoised; see the module docstring)."""
         key = _fold(name)
         if not key:
             return []
         types = set(types) if types else None
+        memo_key = (key, frozenset(types) if types else None, k)
+        with self._memo_lock:
+            hit = self._memo.get(memo_key)
+            if hit is not None:
+                self._memo.move_to_end(memo_key)
+                self.memo_hits += 1
+        if hit is None:
+            hit = tuple(self._lookup(key, types, k))  # computed outside the lock: lookups may run in parallel
+            with self._memo_lock:
+                self.memo_misses += 1
+                if self.memo_size > 0:
+                    self._memo[memo_key] = hit
+                    self._memo.move_to_end(memo_key)
+                    while len(self._memo) > self.memo_size:
+                        self._memo.popitem(last=False)
+        # fresh objects each time: a caller that edits a match must not change what others get
+        return [replace(m) for m in hit]
+
+    def _lookup(self, key: str, types: set[str] | None, k: int) -> list[NodeMatch]:
+        """The uncached lookup of a folded name (the routes of the module docstring)."""
         found = self._mk(self.exact.get(key, []), "exact", 1.0, types)
         if not found and (cid := _curie_key(name)):
             found = self._mk(self.curie.get(cid, []), "ontology_id", 1.0, types)
