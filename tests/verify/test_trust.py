@@ -156,7 +156,7 @@ def test_structural_findings_are_counted_once_and_have_lines():
     assert sorted(f["code"] for f in errors) == sorted(f["code"] for f in stored if f["severity"] == "error")
     assert out.message == f"{len(errors)} structural error(s)"
     cycle = next(f for f in out.evidence if f["code"] == "cycle")
-    assert cycle["line"] == 9  # the first edge of the cycle
+    assert cycle["line"] == 8  # the first edge of the cycle
     assert all(f["line"] for f in out.evidence)
 
 

@@ -106,6 +106,7 @@ class EntityVerifier:
     def __init__(self, grounder: Callable | None = None, kg_lookup: Callable | None = None, genes: Any = _MISSING,
                  aliases: Any = _MISSING) -> None:
         self.grounder = grounder if grounder is not None else _default_grounder()
+        self._own_graph = kg_lookup is None  # the configured graph: node identifiers can be read from it
         self.kg_lookup = kg_lookup if kg_lookup is not None else _default_lookup()
         self._genes, self._aliases = genes, aliases
 
@@ -187,11 +188,26 @@ class EntityVerifier:
             try:
                 for m in self.kg_lookup(name, None, 3) or []:
                     hits.append({"source": "knowledge graph", "name": _attr(m, "name"), "type": _attr(m, "type"),
-                                 "namespace": _attr(m, "source"), "identifier": _attr(m, "source"), "method": _attr(m, "method"),
-                                 "score": float(_attr(m, "score") or 0)})
+                                 "namespace": _attr(m, "source"), "identifier": self._kg_identifier(m),
+                                 "method": _attr(m, "method"), "score": float(_attr(m, "score") or 0)})
             except Exception:  # noqa: BLE001
                 pass
         return hits
+
+    def _kg_identifier(self, m: Any) -> str | None:
+        """``SOURCE:id`` of a graph node (``HPO:HP:0012174``, ``MONDO:0005070``), or None when unknown."""
+        ident = _attr(m, "identifier")
+        if ident:
+            return str(ident)
+        if not self._own_graph or _attr(m, "index") is None:
+            return None
+        try:
+            from ..tools.kg.api import get_graph
+            g = get_graph()
+            raw = g.ids[int(_attr(m, "index"))]
+            return f"{g.sources[int(_attr(m, 'index'))]}:{raw}" if raw else None
+        except Exception:  # noqa: BLE001
+            return None
 
     @staticmethod
     def _confident(h: dict) -> bool:
@@ -236,17 +252,18 @@ class EntityVerifier:
         if confident:
             row["status"] = "other kind"  # e.g. a gene named where a chemical is expected: not decided here
             return row
-        if kinds == ("gene",) and self._made_up(name, ctx, readings):
+        if kinds == ("gene",) and self._made_up(name, ctx):
             row["status"] = "made up"
             row["nearest"] = self.genes.nearest(name)
             return row
         row["status"] = "not grounded"
         return row
 
-    def _made_up(self, name: str, ctx: ClaimContext, readings: list[dict]) -> bool:
-        """A gene-symbol-shaped token that no source knows (see the module docstring)."""
+    def _made_up(self, name: str, ctx: ClaimContext) -> bool:
+        """A gene-symbol-shaped token that no source knows confidently (see the module docstring); only
+        called when no reading was confident (fuzzy graph candidates do not make a symbol real)."""
         from .genes import symbol_shaped
-        if self.genes is None or readings or not symbol_shaped(name) or self.genes.known_token(name):
+        if self.genes is None or not symbol_shaped(name) or self.genes.known_token(name):
             return False
         if self.aliases is not None:
             if name in self.aliases or name.upper() in self.aliases:

@@ -42,7 +42,10 @@ _COMPOUND_CODE = re.compile(r"^[A-Z]{1,5}-?\d{3,}[A-Z]?$")  # AZ960, LY294002, G
 NOT_GENES = frozenset({"DNA", "RNA", "MRNA", "ATP", "ADP", "AMP", "GTP", "GDP", "NAD", "NADH", "NADPH", "ROS", "RNS", "EMT",
                        "ECM", "UPR", "ER", "DSB", "SSB", "HR", "NHEJ", "MMR", "BER", "NER", "PPI", "TF", "TFS", "LNCRNA",
                        "MIRNA", "SIRNA", "SHRNA", "CRISPR", "WT", "KO", "KD", "OE", "NA", "NO", "CO", "H2O2", "ZN", "CA",
-                       "FE", "MG", "CU", "ATM", "RTK", "RTKS", "GPCR", "GPCRS", "MAPK", "TKI", "TKIS"})
+                       "FE", "MG", "CU", "ATM", "RTK", "RTKS", "GPCR", "GPCRS", "MAPK", "TKI", "TKIS",
+                       # reporters and tools, viral and yeast proteins that appear in cell experiments
+                       "CAS9", "DCAS9", "GFP", "EGFP", "YFP", "RFP", "CFP", "LUC", "GAL4", "CRE", "LACZ", "TETR", "RTTA",
+                       "VP16", "E6", "E7", "HBX", "NS1", "NS3", "TAX", "LMP1", "EBNA1", "HIV", "SV40"})
 
 
 def norm_key(name: str) -> str:
@@ -112,8 +115,13 @@ class GeneIndex:
         return GeneHit(name, symbol, ns, ident, method, "Family" if ns == "FPLX" else "Gene")
 
     def known_token(self, token: str) -> bool:
-        """Whether ``token`` is any HGNC symbol, previous symbol or alias, or a FamPlex name."""
-        return token.strip().upper() in self.tokens
+        """Whether ``token`` is any HGNC symbol, previous symbol or alias, a FamPlex name, a mouse or rat
+        symbol, or a fusion of known symbols ("BCR-ABL1", "EML4-ALK")."""
+        token = token.strip().upper()
+        if token in self.tokens:
+            return True
+        parts = [p for p in re.split(r"[-/:]", token) if p]
+        return len(parts) > 1 and all(p in self.tokens for p in parts)
 
     def nearest(self, token: str, n: int = 3) -> list[str]:
         """The ``n`` approved symbols closest to ``token`` (edit distance, via rapidfuzz)."""
@@ -196,6 +204,16 @@ def build_index(root: Path | None = None) -> GeneIndex:
             _put(keys, norm_key(text), val)
             if _SYMBOL.match(text):
                 tokens.add(text.upper())
+    for rel in ("mgi_entries.tsv", "rgd_entries.tsv"):  # mouse and rat symbols are not made up either
+        try:
+            with open(res(rel), encoding="utf-8") as fh:
+                next(fh)
+                for line in fh:
+                    c = line.split("\t")
+                    if len(c) > 1 and c[1]:
+                        tokens.add(c[1].upper())
+        except Exception:  # noqa: BLE001 - optional files: without them mouse symbols are simply not known
+            continue
     extra: set[str] = set()
     for entry in json.loads(res("lincs_proteins.json").read_text(encoding="utf-8")).values():
         sym = hgnc_by_up.get(entry.get("UniProt ID") or "") or (entry.get("Gene Symbol") if entry.get("Gene Symbol") in hgnc_ids else None)
