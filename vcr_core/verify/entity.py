@@ -14,9 +14,10 @@ name, in this order:
 Verdicts (precise rather than aggressive; absence of a name never contradicts):
 
 * **contradicted, wrong type** - the name grounds confidently to a disease, cell line, drug or
-  phenotype that the argument does not take, and has no gene, protein or family reading and no
-  reading of a kind the argument takes. MeSH supplementary concepts (many are proteins) do not
-  count as a confident drug.
+  phenotype that the argument does not take, and has no gene, protein or family reading (nor is it
+  worded like a protein: "... receptor", "... kinase") and no reading of a kind the argument takes.
+  MeSH supplementary concepts (many are proteins) and names without an identifier do not count as
+  a confident drug.
 * **contradicted, made-up symbol** - in an argument that takes only genes, a token written like
   a gene symbol that is in none of HGNC (symbols, aliases, previous symbols), Entrez aliases
   (``vcr_core.knowledge.orgdb`` when present) or FamPlex, nor any protein name, vocabulary, graph
@@ -204,8 +205,9 @@ class EntityVerifier:
         try:
             from ..tools.kg.api import get_graph
             g = get_graph()
-            raw = g.ids[int(_attr(m, "index"))]
-            return f"{g.sources[int(_attr(m, 'index'))]}:{raw}" if raw else None
+            i = int(_attr(m, "index"))
+            raw = str(g.ids[i] or "")
+            return (raw if ":" in raw else f"{g.sources[i]}:{raw}") if raw else None
         except Exception:  # noqa: BLE001
             return None
 
@@ -219,8 +221,8 @@ class EntityVerifier:
         kind = _kind(h.get("type"))
         if kind == "chemical" and h["source"] == "vocabulary":
             ns, ident = h.get("namespace") or "", str(h.get("identifier") or "")
-            if not (ns in DRUG_NAMESPACES or (ns == "MESH" and ident.startswith("D"))):
-                return None  # MeSH supplementary concepts: often proteins
+            if not ident or not (ns in DRUG_NAMESPACES or (ns == "MESH" and ident.startswith("D"))):
+                return None  # MeSH supplementary concepts (often proteins), names without an identifier
         return kind
 
     # ----------------------------------------------------------------- one name
@@ -236,7 +238,8 @@ class EntityVerifier:
         confident = [h for h in readings if self._confident(h)]
         row["candidates"] = [h for h in readings if h not in confident][:3]
         accepted = [h for h in confident if _kind(h.get("type")) in kinds]
-        has_gene = gene is not None or any(_kind(h.get("type")) == "gene" for h in confident)
+        from .genes import protein_like
+        has_gene = gene is not None or protein_like(name) or any(_kind(h.get("type")) == "gene" for h in confident)
         if accepted:
             with_id = [h for h in accepted if h.get("identifier")]
             row["grounding"] = (with_id or accepted)[0]

@@ -56,6 +56,20 @@ def norm_key(name: str) -> str:
     return re.sub(r"[^0-9a-z]", "", text.casefold())
 
 
+_PROTEIN_WORDS = re.compile(r"\b(?:receptors?|kinases?|phosphatases?|ligases?|proteases?|peptidases?|synthases?|"
+                            r"transferases?|reductases?|oxidases?|dehydrogenases?|channels?|transporters?|exchangers?|"
+                            r"factors?|proteins?|enzymes?|cadherins?|catenins?|integrins?|cyclins?|caspases?|"
+                            r"interleukins?|chemokines?|hormones? receptors?|subunits?|complex(?:es)?|"
+                            r"polymerases?|helicases?|deacetylases?|acetyltransferases?|methyltransferases?|"
+                            r"demethylases?|ubiquitin ligases?|antigens?)\b", re.IGNORECASE)
+
+
+def protein_like(name: str) -> bool:
+    """Whether a name is worded like a protein ("glucocorticoid receptor", "Rho kinase"): such a name
+    has a protein reading even when no vocabulary grounds it, so it is never a wrong-type contradiction."""
+    return bool(_PROTEIN_WORDS.search(name or ""))
+
+
 def symbol_shaped(token: str) -> bool:
     """Whether a token is written like an HGNC symbol (upper case letters and digits, 2-10 long,
     at least one digit or at least three letters), and not like a compound code or a common acronym."""
