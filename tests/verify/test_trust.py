@@ -238,3 +238,18 @@ def test_policy_pass_fail_insufficient(engine, batch_id):
     assert verdict == "insufficient" and policy["min_supported_share"] == 0.5 and "insufficient evidence" in summary["reasons"][0]
     assert policy["contradiction_min_score"] == 0.5 and policy["outcomes"] == ["pass", "fail", "insufficient"]
     assert judge(["supported", "contradicted", "supported"])[0] == "fail"
+
+
+# ------------------------------------------------------------------ item 7: the curator sees why
+def test_every_unverifiable_verdict_names_its_sources():
+    from vcr_core.verify.base import ClaimVerdict
+    from vcr_core.verify.runner import note_sources
+
+    class Quiet:
+        name, version, source = "quiet", "3", "a test source"
+
+    out = note_sources(ClaimVerdict("unverifiable", 0.0, [], "nothing found"), Quiet())
+    assert out.evidence == [{"kind": "sources_consulted", "verifier": "quiet", "version": "3", "sources": ["a test source"]}]
+    kept = note_sources(ClaimVerdict("unverifiable", 0.0, [{"kind": "sources_consulted", "sources": ["HGNC"]}], "x"), Quiet())
+    assert len(kept.evidence) == 1  # a verifier's own list is kept
+    assert note_sources(ClaimVerdict("supported", 0.9, [], "y"), Quiet()).evidence == []

@@ -102,6 +102,7 @@ class EntityVerifier:
     """Grounds each typed argument, checks it against its kinds, flags made-up gene symbols."""
 
     name, version = NAME, VERSION
+    source = "HGNC, FamPlex, the record, dictionary vocabularies and the knowledge graph"
     _MISSING = object()
 
     def __init__(self, grounder: Callable | None = None, kg_lookup: Callable | None = None, genes: Any = _MISSING,

