@@ -120,8 +120,12 @@ class EntityVerifier:
 
     @property
     def aliases(self) -> frozenset[str] | None:
+        """Entrez aliases, upper-cased (symbols are compared case-insensitively), or None without org.Hs.eg.db."""
         if self._aliases is self._MISSING:
             self._aliases = _default_aliases()
+        if self._aliases is not None and not getattr(self, "_upper", False):
+            self._aliases = frozenset(a.upper() for a in self._aliases)
+            self._upper = True
         return self._aliases
 
     def sources(self) -> list[str]:
@@ -275,7 +279,7 @@ class EntityVerifier:
         if self.genes is None or not symbol_shaped(name) or self.genes.known_token(name):
             return False
         if self.aliases is not None:
-            if name in self.aliases or name.upper() in self.aliases:
+            if name.upper() in self.aliases:
                 return False
         elif name.upper() in self.genes.extra_names:  # without Entrez aliases: also spare any protein name
             return False

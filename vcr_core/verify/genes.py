@@ -130,12 +130,14 @@ class GeneIndex:
 
     def known_token(self, token: str) -> bool:
         """Whether ``token`` is any HGNC symbol, previous symbol or alias, a FamPlex name, a mouse or rat
-        symbol, or a fusion of known symbols ("BCR-ABL1", "EML4-ALK")."""
+        symbol, or joins a known one with a hyphen or slash ("BCR-ABL1", "LC3-II")."""
         token = token.strip().upper()
         if token in self.tokens:
             return True
+        # Fusions ("BCR-ABL1") and written forms of a known gene ("LC3-II", "ERK1/2"): one known part
+        # is enough; a made-up token must be unknown throughout.
         parts = [p for p in re.split(r"[-/:]", token) if p]
-        return len(parts) > 1 and all(p in self.tokens for p in parts)
+        return len(parts) > 1 and any(p in self.tokens and len(p) >= 2 for p in parts)
 
     def nearest(self, token: str, n: int = 3) -> list[str]:
         """The ``n`` approved symbols closest to ``token`` (edit distance, via rapidfuzz)."""
