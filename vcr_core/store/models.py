@@ -154,7 +154,7 @@ class TraceVerdict(SQLModel, table=True):
 
     id: Optional[int] = Field(default=None, primary_key=True)
     trace_id: int = Field(foreign_key="trace.id", index=True)
-    verdict: str = Field(description="pass or fail")
+    verdict: str = Field(description="pass, fail or insufficient (evidence)")
     policy: Optional[dict] = _json()
     summary: Optional[dict] = _json()
     created_at: datetime = Field(default_factory=utcnow)

@@ -7,15 +7,15 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from ..formalism import Explanation, Node
+from ..formalism.catalogue import entity_args
 from ..records import Record
 
 SUPPORTED, CONTRADICTED, UNVERIFIABLE = "supported", "contradicted", "unverifiable"
 VERDICTS = (SUPPORTED, CONTRADICTED, UNVERIFIABLE)
 
-# Arguments that name entities (not free text such as mechanism or evidence_type).
-ENTITY_ARGS = ("actor", "target", "regulator", "gene_list", "members", "complex", "protein", "entity", "enzyme",
-               "substrate", "product", "variant", "source", "phenotype", "entity_a", "entity_b", "pathway",
-               "rna_id", "sender", "receiver", "ligand", "receptor", "locus", "ontology_id")
+# Arguments that name entities (not free text such as mechanism or evidence_type), derived from the
+# argument types in primitives.json: the catalogue is the one source of truth.
+ENTITY_ARGS = entity_args()
 
 
 @dataclass

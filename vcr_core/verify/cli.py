@@ -71,7 +71,8 @@ def cmd_verify(args: argparse.Namespace) -> int:
     for verifier in sorted(table):
         print(f"{verifier:<14}" + "".join(f"{table[verifier].get(c, 0):>14}" for c in cols))
     tv = summary["trace_verdicts"]
-    print(f"filter policy: {tv.get('pass', 0)} trace(s) pass, {tv.get('fail', 0)} fail")
+    print(f"filter policy: {tv.get('pass', 0)} trace(s) pass, {tv.get('fail', 0)} fail, "
+          f"{tv.get('insufficient', 0)} insufficient evidence")
     return 0
 
 

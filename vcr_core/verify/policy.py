@@ -5,9 +5,16 @@ least 0.5 (contradiction is rare and worth a curator's look), else ``supported``
 verifier supports it (the entity and structural verifiers never count as support), else
 ``unverifiable``. The score is the strongest score behind that verdict.
 
-A trace **passes** when no claim is contradicted, the structural checks found no errors, and at
-least ``POLICY_MIN_SUPPORTED`` of its claims are supported. The policy and its thresholds are stored
-with every trace verdict, so an old verdict can always be explained.
+Three outcomes for a trace:
+
+* **fail** - a credible contradiction (a claim contradicted with a score of at least
+  ``contradiction_min_score``), a structural error, or no explanation at all;
+* **insufficient** - nothing is wrong, but too few claims could be decided: fewer than
+  ``POLICY_MIN_SUPPORTED`` of its claims are supported (absence of evidence never fails a trace);
+* **pass** - neither: no contradiction, no structural error and enough support.
+
+The policy and its thresholds are stored with every trace verdict, so an old verdict can always be
+explained; ``vcr export --verified-only`` exports the traces that pass.
 """
 from __future__ import annotations
 
@@ -19,7 +26,9 @@ from ..settings import get_settings
 from ..store import Claim, Trace, TraceVerdict, Verdict
 from .base import CONTRADICTED, SUPPORTED, UNVERIFIABLE
 
-POLICY_NAME = "default-v1"
+POLICY_NAME = "default-v2"
+PASS, FAIL, INSUFFICIENT = "pass", "fail", "insufficient"
+TRACE_VERDICTS = (PASS, FAIL, INSUFFICIENT)
 # Verifiers whose "supported" says a claim is well formed or its names exist, not that it is true:
 # they can contradict a claim but never count as its support.
 NON_SUPPORTING = frozenset({"entity", "structural"})
@@ -36,13 +45,13 @@ def _verifier(row: Any) -> str | None:
         return None
 
 
-def aggregate_claim_verdict(verdict_rows: Iterable[Any]) -> tuple[str | None, float]:
+def aggregate_claim_verdict(verdict_rows: Iterable[Any], min_contradiction: float = 0.5) -> tuple[str | None, float]:
     """The machine verdict of one claim from its Verdict rows (objects or dicts); (None, 0) when none."""
     rows = [r for r in verdict_rows if _get(r, "verdict")]
     if not rows:
         return None, 0.0
     contra = [float(_get(r, "score") or 0) for r in rows if _get(r, "verdict") == CONTRADICTED]
-    if contra and max(contra) >= 0.5:
+    if contra and max(contra) >= min_contradiction:
         return CONTRADICTED, max(contra)
     support = [float(_get(r, "score") or 0) for r in rows
                if _get(r, "verdict") == SUPPORTED and _verifier(r) not in NON_SUPPORTING]
@@ -52,9 +61,10 @@ def aggregate_claim_verdict(verdict_rows: Iterable[Any]) -> tuple[str | None, fl
 
 
 def current_policy() -> dict[str, Any]:
-    """The filter policy in force, as stored with each trace verdict."""
-    return {"name": POLICY_NAME, "min_supported_share": get_settings().policy_min_supported,
-            "contradiction_min_score": 0.5, "structural_errors_allowed": 0}
+    """The filter policy in force, as stored with each trace verdict (thresholds from the settings)."""
+    s = get_settings()
+    return {"name": POLICY_NAME, "outcomes": list(TRACE_VERDICTS), "min_supported_share": s.policy_min_supported,
+            "contradiction_min_score": s.policy_contradiction_min_score, "structural_errors_allowed": 0}
 
 
 def evaluate_trace(session: Session, trace: Trace, policy: dict[str, Any] | None = None) -> TraceVerdict:
@@ -72,7 +82,7 @@ def evaluate_trace(session: Session, trace: Trace, policy: dict[str, Any] | None
         by_claim.setdefault(v.claim_id, []).append(v)
     counts = {SUPPORTED: 0, CONTRADICTED: 0, UNVERIFIABLE: 0, "none": 0}
     for c in claims:
-        verdict, _ = aggregate_claim_verdict(by_claim.get(c.id, []))
+        verdict, _ = aggregate_claim_verdict(by_claim.get(c.id, []), policy.get("contradiction_min_score", 0.5))
         counts[verdict or "none"] += 1
     n = len(claims)
     share = counts[SUPPORTED] / n if n else 0.0
@@ -81,11 +91,14 @@ def evaluate_trace(session: Session, trace: Trace, policy: dict[str, Any] | None
         reasons.append("no explanation")
     if counts[CONTRADICTED]:
         reasons.append(f"{counts[CONTRADICTED]} claim(s) contradicted")
-    if structural_errors > policy["structural_errors_allowed"]:
+    if structural_errors > policy.get("structural_errors_allowed", 0):
         reasons.append(f"{structural_errors} structural error(s)")
-    if share < policy["min_supported_share"]:
-        reasons.append(f"{share:.0%} of claims supported, below {policy['min_supported_share']:.0%}")
-    tv = TraceVerdict(trace_id=trace.id, verdict="fail" if reasons else "pass", policy=policy,
+    outcome = FAIL if reasons else PASS
+    if outcome == PASS and share < policy["min_supported_share"]:
+        outcome = INSUFFICIENT
+        reasons.append(f"insufficient evidence: {counts[SUPPORTED]} of {n} claim(s) supported ({share:.0%}), "
+                       f"below {policy['min_supported_share']:.0%}; {counts[UNVERIFIABLE] + counts['none']} undecided")
+    tv = TraceVerdict(trace_id=trace.id, verdict=outcome, policy=policy,
                       summary={"claims": n, **counts, "supported_share": round(share, 4),
                                "structural_errors": structural_errors, "reasons": reasons})
     session.add(tv)

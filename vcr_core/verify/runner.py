@@ -205,7 +205,7 @@ def verify_trace(session: Session, trace: Trace, verifiers: dict[str, Any], name
                 cv = ClaimVerdict(reuse.verdict, reuse.score, reuse.evidence or [], (reuse.message or "") + f" (same claim verified in trace {reuse.trace_id})")
                 stats["cached"] += 1
             else:
-                cv = verifier.verify(ctx)
+                cv = note_sources(verifier.verify(ctx), verifier)
                 stats["computed"] += 1
             _add(pending, trace.id, claim, name, verifier.version, cv)
             by_verifier[name][cv.verdict] += 1
@@ -213,6 +213,16 @@ def verify_trace(session: Session, trace: Trace, verifiers: dict[str, Any], name
         return _falsify(session, trace, expl, claims, record, rec_row.batch_id, stats, by_verifier, falsifier_factory, pending,
                         model_choice)
     return None
+
+
+def note_sources(cv: ClaimVerdict, verifier: Any) -> ClaimVerdict:
+    """An unverifiable verdict always says which source was consulted (the verifier's own
+    ``sources_consulted`` evidence when it gives one, else its name, version and data source)."""
+    if cv.verdict == "unverifiable" and not any(isinstance(e, dict) and e.get("kind") == "sources_consulted" for e in cv.evidence):
+        source = getattr(verifier, "source", None) or getattr(verifier, "graph_label", None) or getattr(verifier, "name", "?")
+        cv.evidence.append({"kind": "sources_consulted", "verifier": getattr(verifier, "name", None),
+                            "version": getattr(verifier, "version", None), "sources": [str(source)]})
+    return cv
 
 
 def _falsify(session, trace, expl, claims, record, batch_id, stats, by_verifier, factory, pending,

@@ -138,7 +138,7 @@ class Matcher:
     def _lookup(self, key: str, types: set[str] | None, k: int) -> list[NodeMatch]:
         """The uncached lookup of a folded name (the routes of the module docstring)."""
         found = self._mk(self.exact.get(key, []), "exact", 1.0, types)
-        if not found and (cid := _curie_key(name)):
+        if not found and (cid := _curie_key(key)):
             found = self._mk(self.curie.get(cid, []), "ontology_id", 1.0, types)
         if not found and key in self.mondo_names:
             found = self._mk(self.exact.get(_fold(self.mondo_names[key]), []), "mondo_synonym", 0.98, types)
