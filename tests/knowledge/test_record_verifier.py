@@ -47,7 +47,22 @@ def test_binds_family_relations_are_support():
     assert fam.verdict == "supported" and fam.score == pytest.approx(0.75) and "member" in fam.evidence[0]["how"]
 
 
-def test_binds_outside_a_complete_list_is_contradicted():
+@pytest.fixture
+def tiny_orgdb(monkeypatch, tmp_path):
+    """The tiny org.Hs.eg.db, with KDR a kinase too (ABL1 already is): GO classes for the closed world."""
+    from vcr_core.knowledge.orgdb import reset_orgdb
+    from vcr_core.knowledge.testing import make_test_orgdb
+    from vcr_core.settings import get_settings
+
+    path = make_test_orgdb(tmp_path / "org.Hs.eg.sqlite", extra_annotations=[("3791", "MF", "GO:0004713", "IDA")])
+    monkeypatch.setenv("ORGDB_PATH", str(path))
+    get_settings.cache_clear()
+    reset_orgdb()
+    yield path
+    reset_orgdb()
+
+
+def test_binds_outside_a_complete_list_is_contradicted(tiny_orgdb):
     v = check(TAHOE, "binds_to", actor="nintedanib", target="ESR1")
     assert v.verdict == "contradicted" and v.score >= 0.5
     assert v.message.startswith("closed world: the record lists 4 known target(s)") and v.evidence[0]["closed_world"]
@@ -97,3 +112,27 @@ def test_moa_words():
     assert moa_direction("partial agonist") == "up" and moa_direction("antagonist") == "down"
     assert moa_direction("unclear") is None and moa_direction("agonist/antagonist") is None
     assert genetic_direction("CRISPRi") == "down" and genetic_direction("CRISPR activation") == "up"
+
+
+def test_closed_world_spares_a_target_of_the_listed_targets_class(tiny_orgdb):
+    # ABL1 and the listed KDR are both kinases (GO:0016301 through protein tyrosine kinase activity):
+    # kinase inhibitors often bind other kinases, so the list does not rule ABL1 out.
+    v = check(TAHOE, "binds_to", actor="nintedanib", target="ABL1")
+    assert v.verdict == "unverifiable" and "kinase (GO:0016301)" in v.message
+    assert v.evidence[0]["class_check"].startswith("kinase")
+    other = check(TAHOE, "binds_to", actor="nintedanib", target="TP53")  # no class in common: closed world holds
+    assert other.verdict == "contradicted" and "molecular-function class" in other.evidence[0]["class_check"]
+
+
+def test_closed_world_needs_go_classes(monkeypatch, tmp_path):
+    from vcr_core.knowledge.orgdb import reset_orgdb
+    from vcr_core.settings import get_settings
+
+    monkeypatch.setenv("ORGDB_PATH", str(tmp_path / "absent.sqlite"))
+    get_settings.cache_clear()
+    reset_orgdb()
+    try:
+        v = check(TAHOE, "binds_to", actor="nintedanib", target="ESR1")
+        assert v.verdict == "unverifiable" and "target classes unknown" in v.message
+    finally:
+        reset_orgdb()

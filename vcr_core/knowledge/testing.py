@@ -46,7 +46,7 @@ ANNOTATIONS = [
     ("1499", "CC", "GO:0005886", "IEA"),
     ("5594", "BP", "GO:0000165", "IDA"),   # MAPK cascade
 ]
-PARENTS = {"GO:0006977": ["GO:0006915"], "GO:0000118": ["GO:0005634"]}  # descendant -> ancestors (test only)
+PARENTS = {"GO:0006977": ["GO:0006915"], "GO:0000118": ["GO:0005634"], "GO:0004713": ["GO:0016301"]}  # descendant -> ancestors (test only)
 
 TEST_GO_TERMS = [
     {"id": "GO:0006915", "name": "apoptotic process", "namespace": "biological_process", "synonyms": ["apoptosis"]},

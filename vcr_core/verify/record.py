@@ -35,7 +35,18 @@ from ..knowledge.genes import Resolved, families_of, resolve
 from ..records import Perturbation, Record
 from .base import CONTRADICTED, SUPPORTED, ClaimContext, ClaimVerdict, unverifiable
 
-NAME, VERSION = "record", "1"
+NAME, VERSION = "record", "2"
+
+# Broad target classes (GO molecular function, with descendants). A drug's off-targets are mostly of its
+# known targets' class (kinase inhibitors bind other kinases, proteasome inhibitors other peptidases), so
+# the closed world never rules out a target that shares one of these classes with a listed target.
+TARGET_CLASSES = {
+    "GO:0016301": "kinase", "GO:0008233": "peptidase", "GO:0004879": "nuclear receptor",
+    "GO:0004930": "G protein-coupled receptor", "GO:0005216": "ion channel", "GO:0005215": "transporter",
+    "GO:0004407": "histone deacetylase", "GO:0003916": "DNA topoisomerase", "GO:0003950": "ADP-ribosyltransferase",
+    "GO:0005200": "structural constituent of cytoskeleton", "GO:0004721": "phosphoprotein phosphatase",
+    "GO:0008168": "methyltransferase", "GO:0016491": "oxidoreductase", "GO:0004888": "transmembrane signaling receptor",
+}
 APPLIES_TO = ("binds_to", "modulates_molecule_activity")
 
 _DOWN = re.compile(r"inverse agonist|inactivat|negative allosteric|inhibit|antagonist|blocker|degrad|suppress|down-?regulat|"
@@ -163,6 +174,20 @@ def _siblings(rc: Resolved, listed: list[tuple[str, Resolved | None]]) -> list[s
     return out
 
 
+def _shared_class(claimed: set[str], listed: set[str]) -> tuple[str | None, str | None]:
+    """(a target class the claimed and listed genes share, or None; a reason the check cannot be made, or None)."""
+    from ..knowledge.orgdb import get_orgdb, orgdb_status
+
+    db = get_orgdb()
+    if db is None:
+        return None, f"target classes unknown ({orgdb_status()[1]})"
+    for go_id, label in TARGET_CLASSES.items():
+        members = db.genes_annotated_to(go_id)
+        if claimed & members and listed & members:
+            return f"{label} ({go_id})", None
+    return None, None
+
+
 class RecordVerifier:
     """Checks target and direction claims against the record's own target list and MoA."""
 
@@ -227,11 +252,18 @@ class RecordVerifier:
                    else f"the record's {field!r} is not curated as a complete list" if not _closed_world(record, i)
                    else "the perturbation is not a chemical")
             return unverifiable(f"{target!r} is not among the record's {field!r} ({shown}); open world: {why}", [ev_base])
-        ev = {**ev_base, "closed_world": True, "claimed": target, "claimed_as": sorted(rc.symbols)[:10], "resolved_via": rc.via}
+        shared, why_not = _shared_class(rc.symbols, set().union(*(rl.symbols for _, rl in listed)))
+        if shared or why_not:
+            reason = (f"it shares the target class {shared} with a listed target, and drugs often bind other members of "
+                      f"their targets' class" if shared else why_not)
+            return unverifiable(f"{target!r} is not among the record's {field!r} ({shown}); not ruled out: {reason}",
+                                [{**ev_base, "class_check": shared or why_not}])
+        ev = {**ev_base, "closed_world": True, "claimed": target, "claimed_as": sorted(rc.symbols)[:10], "resolved_via": rc.via,
+              "class_check": "no GO molecular-function class in common with the listed targets (org.Hs.eg.db)"}
         return ClaimVerdict(CONTRADICTED, 0.6, [ev],
                             f"closed world: the record lists {n} known target(s) of {pert.label} ({shown}); {target!r} "
                             f"({rc.kind} {', '.join(sorted(rc.symbols)[:5])}) is none of them, nor an alias, member or "
-                            "family relative of one")
+                            "family relative of one, nor of a listed target's class (GO molecular function)")
 
     # -- modulates_molecule_activity
     def _activity(self, node: Node, record: Record) -> ClaimVerdict:
