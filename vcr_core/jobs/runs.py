@@ -14,7 +14,7 @@ from sqlmodel import select
 
 from ..llm import LOCAL_MODEL_SHORT, ModelChoice, resolve_model
 from ..store import Batch, Job, Record, Run, Trace, session_scope, utcnow
-from .queue import ACTIVE, STALE_AFTER_S, enqueue, is_stale
+from .queue import ACTIVE, STALE_AFTER_S, Lease, enqueue, fence, is_stale
 
 MODES = ("report-explain", "explain-only")
 DEFAULT_OPTIONS: dict[str, Any] = {
@@ -98,8 +98,9 @@ def refresh_counts(engine: Engine, run_id: int) -> None:
 
 
 def set_run_status(engine: Engine, run_id: int, status: str, *, error: str | None = None,
-                   only_from: tuple[str, ...] | None = None) -> bool:
-    """Set a run's status (and finish time for final states); ``only_from`` guards the transition."""
+                   only_from: tuple[str, ...] | None = None, lease: Lease | None = None) -> bool:
+    """Set a run's status (and finish time for final states); ``only_from`` guards the transition.
+    With ``lease`` (the generate job's ownership) nothing changes once the lease is lost."""
     values: dict[str, Any] = {"status": status, "error": error}
     if status in ("done", "failed", "cancelled"):
         values["finished_at"] = utcnow()
@@ -109,6 +110,8 @@ def set_run_status(engine: Engine, run_id: int, status: str, *, error: str | Non
     if only_from:
         cond.append(Run.status.in_(only_from))
     with session_scope(engine) as session:
+        if not fence(session, lease):
+            return False
         if status == "running":
             run = session.get(Run, run_id)
             if run is not None and run.started_at is None:
