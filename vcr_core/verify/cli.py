@@ -47,7 +47,17 @@ def cmd_verify(args: argparse.Namespace) -> int:
         def progress(done: int, total: int) -> None:
             bar.update(done - bar.n)
 
-        summary = verify_traces(engine, ids, names, progress=progress)
+        if getattr(args, "executor", "threads") == "ray":
+            from ..jobs.ray_executor import RayUnavailable, shutdown_ray, verify_with_ray
+            try:
+                summary = verify_with_ray(engine, ids, names, progress=progress)
+            except RayUnavailable as exc:
+                print(f"error: {exc}", file=sys.stderr)
+                return 2
+            finally:
+                shutdown_ray()
+        else:
+            summary = verify_traces(engine, ids, names, progress=progress)
         bar.close()
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -93,6 +103,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     g.add_argument("--all", action="store_true", help="every trace in the database")
     p.add_argument("--verifiers", help="comma-separated subset (default: all that can run)")
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
+    p.add_argument("--executor", choices=["threads", "ray"], default="threads",
+                   help="verify here, or as Ray tasks on the cluster at RAY_ADDRESS (a local one when unset)")
     p.set_defaults(func=cmd_verify)
 
     p = sub.add_parser("expression", help="attach differential-expression results to a batch", formatter_class=fmt,
