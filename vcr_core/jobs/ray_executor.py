@@ -77,6 +77,7 @@ def record_task(database_url: str, run_id: int, record_id: int, lease: tuple | N
     from ..store import Run, Trace, get_engine, session_scope
     from .generate import config_for_run, process_record
 
+    _use_database(database_url)
     engine = get_engine(database_url, upgrade=False)
     with session_scope(engine) as session:
         done = session.exec(select(Trace.status).where(Trace.run_id == run_id, Trace.record_id == record_id)).first()
@@ -87,6 +88,15 @@ def record_task(database_url: str, run_id: int, record_id: int, lease: tuple | N
     if cluster_max:
         limiter_for(cfg.choice.provider, cluster_max=cluster_max)
     return process_record(engine, run_id, record_id, cfg, Lease(*lease) if lease else None)
+
+
+def _use_database(database_url: str) -> None:
+    """In a Ray worker: the run's database is the one whose shared rate limits the task keeps."""
+    if os.environ.get("DATABASE_URL") != database_url:
+        from ..settings import get_settings
+
+        os.environ["DATABASE_URL"] = database_url
+        get_settings.cache_clear()
 
 
 def run_pool_ray(engine: Engine, run_id: int, todo: list[int], control, workers: int,
@@ -148,6 +158,7 @@ def verify_task(database_url: str, trace_ids: list[int], verifiers: list[str] | 
     from ..store import TraceVerdict, get_engine, session_scope
     from ..verify.runner import verify_traces
 
+    _use_database(database_url)
     engine = get_engine(database_url, upgrade=False)
     since = datetime.fromtimestamp(since_ts, timezone.utc)
     with session_scope(engine) as session:
