@@ -88,6 +88,13 @@ class Worker:
         finally:
             control.finished.set()
             beat.join(timeout=5)
+        if status != "lost" and progress["n_total"]:
+            # The last progress may be newer than the last heartbeat: write it before finishing (fenced).
+            try:
+                heartbeat(self.engine, lease.job_id, self.worker_id, lease=lease, n_done=progress["n_done"],
+                          n_total=progress["n_total"])
+            except Exception:  # noqa: BLE001 - progress display only
+                log.exception("final progress not written")
         if status == "lost":
             log.warning("job %s was taken over by another worker while this one was away; left to it", job.id)
         else:
