@@ -3,8 +3,15 @@ nothing when it wakes; the new owner finishes the run and queues its verificatio
 stored once. Time is injected (a claim clock past the timeout), never slept."""
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
 import threading
+import time
 from datetime import timedelta
+
+import pytest
 
 from sqlmodel import select
 
@@ -121,3 +128,48 @@ def test_frozen_worker_wakes_after_takeover_run_done_and_verified_once(engine, b
     assert run_progress(engine, run_id)["status"] == "done"
     # Each trace is linked to exactly the calls of its owner (one explain call per record).
     assert len(linked) == 6 and len({c.record_id for c in linked}) == 6
+
+
+@pytest.mark.slow
+def test_real_sigstop_past_the_heartbeat_timeout(engine, db_url, batch, isolated_settings):
+    """A `vcr worker` process is frozen with SIGSTOP mid-run (its call in flight), another worker takes
+    the job after the heartbeat timeout (2 s here) and finishes it; then the frozen one is woken with
+    SIGCONT: no trace is overwritten or added, the run stays done with one verification job."""
+    with ScriptedServer(smart_responder, default_delay_s=0.4) as srv:
+        run_id = create_run(engine, batch_id=batch, tools=[], model="scripted", mode="explain-only",
+                            options={"api_base": srv.base_url, "concurrency": 1}, created_by="tester")
+        env = {**os.environ, "DATABASE_URL": db_url, "VCR_HOME": str(isolated_settings), "OFFLINE": "true"}
+        proc = subprocess.Popen([sys.executable, "-m", "vcr_core.cli", "worker", "--kinds", "generate",
+                                 "--stale-after", "2", "--poll", "0.2"], env=env,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            _wait(lambda: len(stored(engine, run_id)) >= 2 and len(srv.requests) > 2, 120)
+            proc.send_signal(signal.SIGSTOP)
+            n_frozen = len(stored(engine, run_id))
+            other = Worker(engine, exit_when_idle=True, stale_after_s=2, kinds=("generate",), poll_s=0.2)
+            _wait(lambda: other.run_one(), 60)  # claimable once the heartbeat is 2 s old
+            p = run_progress(engine, run_id)
+            assert (p["status"], p["n_done"]) == ("done", 6) and n_frozen < 6
+            before = {t.record_id: (t.id, t.created_at) for t in stored(engine, run_id)}
+            proc.send_signal(signal.SIGCONT)
+            time.sleep(3)  # let it wake, get its late answer and be fenced out (no timing is asserted)
+        finally:
+            proc.send_signal(signal.SIGCONT)
+            proc.terminate()
+            proc.wait(30)
+    assert {t.record_id: (t.id, t.created_at) for t in stored(engine, run_id)} == before
+    with session_scope(engine) as s:
+        jobs = s.exec(select(Job).where(Job.run_id == run_id)).all()
+    assert [j.kind for j in jobs].count("verify") == 1
+    gen = next(j for j in jobs if j.kind == "generate")
+    assert gen.status == "done" and gen.worker_id == other.worker_id
+    assert run_progress(engine, run_id)["status"] == "done"
+
+
+def _wait(cond, timeout):
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if cond():
+            return
+        time.sleep(0.1)
+    raise AssertionError("condition not reached in time")

@@ -56,6 +56,8 @@ def register(subparsers: Any) -> None:
     w.add_argument("--poll", type=float, default=1.0, help="seconds between looks at an empty queue")
     w.add_argument("--executor", choices=["threads", "ray"], default="threads",
                    help="run each generate job's records here (threads) or as Ray tasks at RAY_ADDRESS")
+    w.add_argument("--kinds", default="generate,verify,preprocess",
+                   help="comma-separated job kinds this worker takes (e.g. 'generate' on GPU-less hosts)")
     w.set_defaults(func=cmd_worker)
 
     r = subparsers.add_parser("runs", help="list generation runs with their progress, cancel or resume one",
@@ -246,9 +248,11 @@ def _run_foreground(engine, run_id: int, concurrency: int | None, executor: str 
         from .queue import finish
         from .runs import set_run_status
 
+        lease = worker.control.lease if worker.control is not None else None
         worker.stop()
-        finish(engine, job.id, worker.worker_id, "queued", message="interrupted; waiting for a worker")
-        set_run_status(engine, run_id, "queued", only_from=("running",))
+        # Fenced: if another worker took the job over meanwhile, leave the job and the run to it.
+        set_run_status(engine, run_id, "queued", only_from=("running",), lease=lease)
+        finish(engine, job.id, worker.worker_id, "queued", message="interrupted; waiting for a worker", lease=lease)
         print(f"\ninterrupted: finished records are stored; resume with `vcr generate --run {run_id}`",
               file=sys.stderr)
         return "queued"
@@ -323,7 +327,8 @@ def cmd_worker(args: argparse.Namespace) -> int:
     from .worker import run_worker
 
     n = run_worker(_engine(), concurrency=args.concurrency, exit_when_idle=args.exit_when_idle,
-                   stale_after_s=args.stale_after, poll_s=args.poll, executor=args.executor)
+                   stale_after_s=args.stale_after, poll_s=args.poll, executor=args.executor,
+                   kinds=tuple(k.strip() for k in args.kinds.split(",") if k.strip()))
     print(f"worker stopped after {n} job(s)")
     return 0
 
