@@ -46,6 +46,18 @@ def _ray_task_pids(name: bytes = b"ray::record_task") -> list[int]:
 
 
 def test_ray_generation_survives_driver_and_worker_failure_each_record_once(engine, tmp_path, ray_cluster):
+    _ray_run_with_failures(engine, tmp_path, 50)
+
+
+def test_ray_generation_on_postgresql(pg_url, tmp_path, ray_cluster):
+    """The same on the team's store: tasks write to PostgreSQL, the driver claims with SKIP LOCKED."""
+    from vcr_core.store import dispose_engines, get_engine
+
+    _ray_run_with_failures(get_engine(pg_url), tmp_path, 30)
+    dispose_engines()
+
+
+def _ray_run_with_failures(engine, tmp_path, n_records: int):
     from vcr_core.ingest import ingest_file
     from vcr_core.jobs import Worker, create_run, run_progress
     from vcr_core.jobs.generate import config_for_run, process_record
@@ -53,7 +65,7 @@ def test_ray_generation_survives_driver_and_worker_failure_each_record_once(engi
     from vcr_core.store import Job, Run, Trace, TraceVerdict, session_scope, utcnow
 
     path = tmp_path / "r.json"
-    path.write_text(json.dumps(make_records(50)))
+    path.write_text(json.dumps(make_records(n_records)))
     batch = ingest_file(engine, path, name="fifty").batch_id
     with ScriptedServer(smart_responder, default_delay_s=0.15) as srv:
         run_id = create_run(engine, batch_id=batch, model="scripted", mode="explain-only",
@@ -83,12 +95,12 @@ def test_ray_generation_survives_driver_and_worker_failure_each_record_once(engi
         assert not thread.is_alive()
     assert killed is not None, "no Ray worker was seen running a record"
     p = run_progress(engine, run_id)
-    assert (p["status"], p["n_total"], p["n_done"], p["n_ok"]) == ("done", 50, 50, 50)
+    assert (p["status"], p["n_total"], p["n_done"], p["n_ok"]) == ("done", n_records, n_records, n_records)
     with session_scope(engine) as s:
         per = s.exec(select(Trace.record_id, func.count()).where(Trace.run_id == run_id).group_by(Trace.record_id)).all()
         job = s.exec(select(Job).where(Job.run_id == run_id, Job.kind == "generate")).one()
-    assert len(per) == 50 and all(n == 1 for _, n in per)
-    assert job.status == "done" and job.worker_id == driver.worker_id and job.n_done == job.n_total == 45
+    assert len(per) == n_records and all(n == 1 for _, n in per)
+    assert job.status == "done" and job.worker_id == driver.worker_id and job.n_done == job.n_total == n_records - 5
     assert p["verify_job"]["status"] == "queued"
     # The queued verification job runs (here, through a worker; the quick structural verifier only)
     # and every trace gets a verdict.
