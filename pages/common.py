@@ -38,16 +38,17 @@ def engine():
 
 
 def start_worker() -> None:
-    """Start the background worker once per process (generation and verification run there)."""
+    """Start the supervised `vcr worker` process once per app (generation and verification run there,
+    never in the web process); restarted by vcr_core when it dies. APP_WORKER=false: external workers."""
     from vcr_core.settings import get_settings
 
-    if not get_settings().app_worker:
+    settings = get_settings()
+    if not settings.app_worker:
         return
-    try:
-        from vcr_core.jobs import ensure_worker
-    except ImportError:
-        return
-    ensure_worker(engine())
+    engine()  # migrated before the worker starts
+    from vcr_core.jobs.supervisor import ensure_worker_process
+
+    ensure_worker_process(settings.resolved_database_url)
 
 
 def _auth_configured() -> bool:

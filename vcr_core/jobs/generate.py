@@ -17,19 +17,25 @@ from sqlmodel import select
 
 from ..agents import CallOptions, GenerationConfig, generate_for_record
 from ..llm import CallInfo, LocalModelError, ensure_local_model, missing_key_message
-from ..store import Job, LlmCall, Record, Run, Trace, session_scope
+from ..store import Job, LlmCall, Record, Run, Trace, session_scope, utcnow
 from ..store.traces import record_model, save_trace
 from ..verify.genes import claim_grounder
-from .queue import enqueue
+from .queue import ACTIVE, Lease, fence, owns
 from .runs import choice_for_run, refresh_counts, set_run_status
 
 log = logging.getLogger(__name__)
 
 
-class JobControl:
-    """What a running job listens to: cancel (stop new work) and shutdown (release the job)."""
+class LeaseLost(RuntimeError):
+    """The job was taken over by another worker: this one must not write for it any more."""
 
-    def __init__(self) -> None:
+
+class JobControl:
+    """What a running job listens to: cancel (stop new work) and shutdown (release the job).
+    ``lease`` is the job's ownership; every write the job makes is fenced by it."""
+
+    def __init__(self, lease: Lease | None = None) -> None:
+        self.lease = lease
         self.cancel = threading.Event()
         self.shutdown = threading.Event()
         self.lost = threading.Event()  # another worker took the job over
@@ -68,8 +74,15 @@ def _recorder(engine: Engine, run_id: int, record_id: int) -> Callable[[CallInfo
     return record
 
 
-def process_record(engine: Engine, run_id: int, record_id: int, cfg: GenerationConfig) -> str:
-    """Generate and store the trace of one record; returns its status."""
+def process_record(engine: Engine, run_id: int, record_id: int, cfg: GenerationConfig,
+                   lease: Lease | None = None) -> str:
+    """Generate and store the trace of one record; returns its status.
+
+    With ``lease``, the record is not started once the lease is lost, and its trace is stored only if
+    the lease is still current in the storing transaction (else :class:`LeaseLost`): a worker that
+    woke up after being replaced never overwrites the new owner's trace."""
+    if not owns(engine, lease):
+        raise LeaseLost(f"job {lease.job_id} was taken over by another worker; record {record_id} not started")
     with session_scope(engine) as session:
         row = session.get(Record, record_id)
         record = record_model(row)
@@ -77,6 +90,9 @@ def process_record(engine: Engine, run_id: int, record_id: int, cfg: GenerationC
     outcome = generate_for_record(record, GenerationConfig(**{**cfg.__dict__, "call": call}))
     try:
         with session_scope(engine) as session:
+            if not fence(session, lease):
+                raise LeaseLost(f"job {lease.job_id} was taken over by another worker; "
+                                f"record {record_id} not stored")
             trace = save_trace(session, run_id=run_id, record=session.get(Record, record_id),
                                explanation=outcome.explanation, findings=outcome.findings, grounder=claim_grounder(),
                                **outcome.fields)
@@ -106,9 +122,11 @@ def _preflight(engine: Engine, run: Run, cfg: GenerationConfig) -> str | None:
 
 
 def run_generate_job(engine: Engine, run_id: int, control: JobControl, concurrency: int | None = None,
-                     on_progress: Callable[[int, int], None] | None = None) -> str:
+                     on_progress: Callable[[int, int], None] | None = None, *, executor: str = "threads",
+                     max_concurrent_calls: int | None = None) -> str:
     """Process a run's pending records. Returns the job's final status: 'done', 'failed',
-    'cancelled', or 'queued' (released on shutdown, to be resumed by the next worker)."""
+    'cancelled', 'queued' (released on shutdown, to be resumed by the next worker), or 'lost' (another
+    worker took the job over while this one was frozen: it wrote nothing after that)."""
     with session_scope(engine) as session:
         run = session.get(Run, run_id)
     if run is None:
@@ -118,14 +136,23 @@ def run_generate_job(engine: Engine, run_id: int, control: JobControl, concurren
     cfg = config_for_run(run)
     problem = _preflight(engine, run, cfg)
     if problem:
-        set_run_status(engine, run_id, "failed", error=problem)
+        set_run_status(engine, run_id, "failed", error=problem, lease=control.lease)
         raise RuntimeError(problem)
-    if not set_run_status(engine, run_id, "running", error=None, only_from=("queued", "running")):
+    lease = control.lease
+    if not set_run_status(engine, run_id, "running", error=None, only_from=("queued", "running"), lease=lease):
+        if not owns(engine, lease):
+            control.lost.set()
+            return "lost"
         return "cancelled"  # cancelled (or finished) between the claim and now
     todo = pending_record_ids(engine, run)
     _preprocess_first(engine, run, todo, control)
     workers = max(1, int(concurrency or (run.options or {}).get("concurrency") or 4))
-    errors = _run_pool(engine, run_id, todo, cfg, control, workers, on_progress)
+    if executor == "ray":  # records as Ray tasks on a cluster; ownership, progress and status stay here
+        from .ray_executor import run_pool_ray
+        errors = run_pool_ray(engine, run_id, todo, control, workers, on_progress,
+                              max_concurrent_calls=max_concurrent_calls)
+    else:
+        errors = _run_pool(engine, run_id, todo, cfg, control, workers, on_progress)
     refresh_counts(engine, run_id)
     return _finish_run(engine, run_id, control, errors)
 
@@ -143,20 +170,23 @@ def _preprocess_first(engine: Engine, run: Run, todo: list[int], control: JobCon
         return
 
     def progress(done: int, total: int) -> bool:
-        _job_message(engine, run.id, f"finding entities first: {done}/{total} record(s)")
+        _job_message(engine, run.id, f"finding entities first: {done}/{total} record(s)", control.lease)
         return control.stop
 
-    _job_message(engine, run.id, f"finding entities first: 0/{len(pending)} record(s)")
+    _job_message(engine, run.id, f"finding entities first: 0/{len(pending)} record(s)", control.lease)
     counts = preprocess_records(engine, pending, mode, progress=progress)
     _job_message(engine, run.id, f"entities found for {counts['done']} record(s)"
-                 + (f"; {counts['failed']} failed and use their own fields" if counts["failed"] else ""))
+                 + (f"; {counts['failed']} failed and use their own fields" if counts["failed"] else ""),
+                 control.lease)
 
 
-def _job_message(engine: Engine, run_id: int, text: str) -> None:
-    """Show ``text`` as the message of the run's running generate job (the progress views display it)."""
+def _job_message(engine: Engine, run_id: int, text: str, lease: Lease | None = None) -> None:
+    """Show ``text`` as the message of the run's running generate job (the progress views display it);
+    with ``lease``, only the owner's message is written."""
+    cond = lease.conditions() if lease is not None else [Job.run_id == run_id, Job.kind == "generate",
+                                                          Job.status == "running"]
     with session_scope(engine) as session:
-        session.execute(update(Job).where(Job.run_id == run_id, Job.kind == "generate", Job.status == "running")
-                        .values(message=text))
+        session.execute(update(Job).where(*cond).values(message=text))
 
 
 def _run_pool(engine: Engine, run_id: int, todo: list[int], cfg: GenerationConfig, control: JobControl,
@@ -169,7 +199,7 @@ def _run_pool(engine: Engine, run_id: int, todo: list[int], cfg: GenerationConfi
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix=f"run{run_id}") as pool:
         while queue or pending:
             while queue and len(pending) < workers and not control.stop:
-                pending.add(pool.submit(process_record, engine, run_id, queue.pop(0), cfg))
+                pending.add(pool.submit(process_record, engine, run_id, queue.pop(0), cfg, control.lease))
             if not pending:
                 break
             finished, pending = wait(pending, timeout=1.0, return_when=FIRST_COMPLETED)
@@ -177,6 +207,11 @@ def _run_pool(engine: Engine, run_id: int, todo: list[int], cfg: GenerationConfi
                 done += 1
                 try:
                     fut.result()
+                except LeaseLost as exc:
+                    log.warning("run %s: %s", run_id, exc)
+                    control.lost.set()  # stop submitting at once; the new owner does the rest
+                    done -= 1
+                    continue
                 except Exception as exc:  # noqa: BLE001 - a record's crash is reported, the run goes on
                     log.exception("record failed in run %s", run_id)
                     errors.append(f"{type(exc).__name__}: {exc}")
@@ -186,23 +221,52 @@ def _run_pool(engine: Engine, run_id: int, todo: list[int], cfg: GenerationConfi
 
 
 def _finish_run(engine: Engine, run_id: int, control: JobControl, errors: list[str]) -> str:
+    """The run's final status, written only by the job's owner. Returns 'lost' when another worker
+    took the job over (then this worker writes nothing more: the new owner finishes and verifies)."""
+    lease = control.lease
+    if control.lost.is_set() or not owns(engine, lease):
+        control.lost.set()
+        return "lost"
     if control.cancel.is_set():
         return "cancelled"
-    if control.shutdown.is_set() or control.lost.is_set():
-        set_run_status(engine, run_id, "queued", only_from=("running",))
+    if control.shutdown.is_set():
+        set_run_status(engine, run_id, "queued", only_from=("running",), lease=lease)
         return "queued"
+    # The owner may find the run 'queued' (a replaced worker released it before fencing existed, or a
+    # resume raced the claim); the owner's word is final, only a user's cancel stands.
+    own_from = ("queued", "running")
     with session_scope(engine) as session:
         run = session.get(Run, run_id)
         first_error = session.exec(select(Trace.errors).where(Trace.run_id == run_id, Trace.status == "failed")).first()
     if run.n_done < run.n_total:
         msg = f"{run.n_total - run.n_done} record(s) could not be processed: {errors[0] if errors else 'unknown error'}"
-        set_run_status(engine, run_id, "failed", error=msg, only_from=("running",))
+        set_run_status(engine, run_id, "failed", error=msg, only_from=own_from, lease=lease)
         return "failed"
     if run.n_total and run.n_failed == run.n_total:
         detail = (first_error or ["unknown error"])[0]
         set_run_status(engine, run_id, "failed", error=f"no record got an explanation; first error: {detail}",
-                       only_from=("running",))
+                       only_from=own_from, lease=lease)
         return "failed"
-    if set_run_status(engine, run_id, "done", only_from=("running",)):
-        enqueue(engine, "verify", {"run_id": run_id}, run_id=run_id)
+    if _complete_and_queue_verify(engine, run_id, lease):
+        return "done"
+    if not owns(engine, lease):
+        control.lost.set()
+        return "lost"
     return "done"
+
+
+def _complete_and_queue_verify(engine: Engine, run_id: int, lease: Lease | None) -> bool:
+    """Mark the run done and queue its verification in ONE fenced transaction: either both happen
+    (by the owner) or neither, so a run is never 'done' without its verification job."""
+    with session_scope(engine) as session:
+        if not fence(session, lease):
+            return False
+        changed = session.execute(update(Run).where(Run.id == run_id, Run.status.in_(("queued", "running")))
+                                  .values(status="done", error=None, finished_at=utcnow())).rowcount == 1
+        if not changed:
+            return False
+        existing = session.exec(select(Job).where(Job.kind == "verify", Job.run_id == run_id,
+                                                  Job.status.in_(ACTIVE))).first()
+        if existing is None:
+            session.add(Job(kind="verify", run_id=run_id, payload={"run_id": run_id}, status="queued"))
+    return True

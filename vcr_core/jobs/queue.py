@@ -3,16 +3,29 @@
 A job is claimed with a conditional UPDATE, so two workers never run the same job. A running job
 whose worker stopped sending heartbeats (or whose process on this host is gone) is *stale* and
 may be claimed again; the work it did is kept because each (run, record) is stored once.
+
+Ownership is fenced: every claim raises the job's ``lease`` (an epoch), and every write a worker
+makes for a job (progress, a trace, the run's status, queueing verification, finishing) first
+touches the job row *with its lease* in the same transaction (:func:`fence`). A worker that froze
+(SIGSTOP, a paused VM) past the heartbeat timeout and was replaced finds its lease gone when it
+wakes, and its writes change nothing. Because the fence is an UPDATE of the job row, a concurrent
+claim waits for the fenced transaction to commit (SQLite's write lock, PostgreSQL's row lock).
+
+On PostgreSQL the queue claims with ``SELECT ... FOR UPDATE SKIP LOCKED`` so many workers on many
+hosts never queue behind each other; SQLite keeps the conditional UPDATE.
 """
 from __future__ import annotations
 
 import os
 import socket
 import uuid
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
+from typing import Callable
 
 from sqlalchemy import update
 from sqlalchemy.engine import Engine
+from sqlmodel import Session
 from sqlmodel import select
 
 from ..store import Job, session_scope, utcnow
@@ -21,6 +34,48 @@ KINDS = ("generate", "verify", "preprocess")
 ACTIVE = ("queued", "running")
 STALE_AFTER_S = 60.0
 HEARTBEAT_S = 2.0
+Clock = Callable[[], datetime]
+
+
+@dataclass(frozen=True)
+class Lease:
+    """A worker's ownership of one job: the job, the worker and the epoch it claimed."""
+
+    job_id: int
+    worker_id: str
+    epoch: int
+
+    def conditions(self) -> list:
+        """SQL conditions that hold only while this lease is the job's current one."""
+        return [Job.id == self.job_id, Job.worker_id == self.worker_id, Job.lease == self.epoch,
+                Job.status == "running"]
+
+
+def lease_of(job: Job) -> Lease:
+    """The lease a claimed job row carries."""
+    return Lease(job.id, job.worker_id or "", int(job.lease or 0))
+
+
+def fence(session: Session, lease: Lease | None, clock: Clock | None = None) -> bool:
+    """Make ``session``'s transaction conditional on ``lease``: True while it is still current.
+
+    The check is an UPDATE of the job row (it also refreshes the heartbeat, a write proves life), so
+    the transaction holds the row until it commits and a claim by another worker waits for it. Call
+    it first in the transaction; when it returns False, write nothing. ``lease=None`` (user actions,
+    single-process tools) always passes.
+    """
+    if lease is None:
+        return True
+    res = session.execute(update(Job).where(*lease.conditions()).values(heartbeat_at=(clock or utcnow)()))
+    return res.rowcount == 1
+
+
+def owns(engine: Engine, lease: Lease | None) -> bool:
+    """True while ``lease`` is still the job's current one (a read, for deciding to start work)."""
+    if lease is None:
+        return True
+    with session_scope(engine) as session:
+        return session.exec(select(Job.id).where(*lease.conditions())).first() is not None
 
 
 def new_worker_id() -> str:
@@ -62,25 +117,29 @@ def _aware(dt: datetime | None) -> datetime | None:
     return dt if dt.tzinfo else dt.replace(tzinfo=timezone.utc)
 
 
-def is_stale(job: Job, stale_after_s: float = STALE_AFTER_S) -> bool:
+def is_stale(job: Job, stale_after_s: float = STALE_AFTER_S, clock: Clock | None = None) -> bool:
     """A running job whose heartbeat is older than ``stale_after_s`` or whose owner process is gone."""
     if job.status != "running":
         return False
     beat = _aware(job.heartbeat_at)
-    if beat is None or beat < utcnow() - timedelta(seconds=stale_after_s):
+    if beat is None or beat < (clock or utcnow)() - timedelta(seconds=stale_after_s):
         return True
     return _owner_dead(job.worker_id)
 
 
-def enqueue(engine: Engine, kind: str, payload: dict | None = None, run_id: int | None = None) -> int:
+def enqueue(engine: Engine, kind: str, payload: dict | None = None, run_id: int | None = None,
+            *, lease: Lease | None = None) -> int | None:
     """Queue a job; returns its id. A generate job for a run that already has an active one is not
-    queued twice (the existing job's id is returned)."""
+    queued twice (the existing job's id is returned). With ``lease`` (a job queueing its follow-up,
+    e.g. verification after generation) nothing is queued and None returned once the lease is lost."""
     if kind not in KINDS:
         raise ValueError(f"unknown job kind {kind!r}; known kinds: {', '.join(KINDS)}")
     payload = dict(payload or {})
     if run_id is None and isinstance(payload.get("run_id"), int):
         run_id = payload["run_id"]
     with session_scope(engine) as session:
+        if not fence(session, lease):
+            return None
         if run_id is not None and kind in ("generate", "verify"):
             existing = session.exec(select(Job).where(Job.kind == kind, Job.run_id == run_id,
                                                       Job.status.in_(ACTIVE))).first()
@@ -93,41 +152,75 @@ def enqueue(engine: Engine, kind: str, payload: dict | None = None, run_id: int 
 
 
 def claim(engine: Engine, worker_id: str, *, job_id: int | None = None, kinds: tuple[str, ...] = KINDS,
-          stale_after_s: float = STALE_AFTER_S) -> Job | None:
-    """Atomically take the oldest queued (or stale) job, or ``job_id`` if given; None if none."""
+          stale_after_s: float = STALE_AFTER_S, clock: Clock | None = None) -> Job | None:
+    """Atomically take the oldest queued (or stale) job, or ``job_id`` if given; None if none.
+
+    The claimed row carries a new ``lease`` (see :func:`lease_of`); the previous owner's lease is void.
+    ``clock`` (default: now, UTC) decides staleness, so tests can jump past the heartbeat timeout.
+    """
+    clock = clock or utcnow
+    if engine.dialect.name == "postgresql":
+        return _claim_skip_locked(engine, worker_id, job_id, kinds, stale_after_s, clock)
     with session_scope(engine) as session:
         query = select(Job).where(Job.status.in_(ACTIVE), Job.kind.in_(kinds)).order_by(Job.id)
         if job_id is not None:
             query = query.where(Job.id == job_id)
         candidates = session.exec(query).all()
-    now = utcnow()
+    now = clock()
     for job in candidates:
-        if job.status == "running" and not is_stale(job, stale_after_s):
+        if job.status == "running" and not is_stale(job, stale_after_s, clock):
             continue
-        cond = [Job.id == job.id, Job.status == job.status]
+        cond = [Job.id == job.id, Job.status == job.status, Job.lease == job.lease]
         cond.append(Job.worker_id == job.worker_id if job.worker_id is not None else Job.worker_id.is_(None))
         with session_scope(engine) as session:
-            res = session.execute(update(Job).where(*cond).values(
-                status="running", worker_id=worker_id, heartbeat_at=now,
-                started_at=job.started_at or now, message=("picked up again after its worker stopped"
-                                                            if job.status == "running" else None)))
+            res = session.execute(update(Job).where(*cond).values(**_claim_values(job, worker_id, now)))
             if res.rowcount == 1:
                 return session.get(Job, job.id)
     return None
 
 
-def heartbeat(engine: Engine, job_id: int, worker_id: str, **values) -> tuple[bool, bool]:
-    """Refresh the heartbeat (and progress ``values``); returns (still ours, cancel requested)."""
+def _claim_values(job: Job, worker_id: str, now: datetime) -> dict:
+    return dict(status="running", worker_id=worker_id, heartbeat_at=now, lease=int(job.lease or 0) + 1,
+                started_at=job.started_at or now,
+                message=("picked up again after its worker stopped" if job.status == "running" else None))
+
+
+def _claim_skip_locked(engine: Engine, worker_id: str, job_id: int | None, kinds: tuple[str, ...],
+                       stale_after_s: float, clock: Clock) -> Job | None:
+    """PostgreSQL: lock the first claimable row, skipping rows other workers hold (no waiting)."""
+    now = clock()
     with session_scope(engine) as session:
-        res = session.execute(update(Job).where(Job.id == job_id, Job.worker_id == worker_id,
-                                                Job.status == "running").values(heartbeat_at=utcnow(), **values))
+        query = (select(Job).where(Job.status.in_(ACTIVE), Job.kind.in_(kinds)).order_by(Job.id)
+                 .with_for_update(skip_locked=True))
+        if job_id is not None:
+            query = query.where(Job.id == job_id)
+        # Fetch a few at a time: running rows that are alive are skipped in Python (owner liveness
+        # needs /proc), and the lock is held only on the rows read.
+        for job in session.exec(query.limit(50)).all():
+            if job.status == "running" and not is_stale(job, stale_after_s, clock):
+                continue
+            session.execute(update(Job).where(Job.id == job.id).values(**_claim_values(job, worker_id, now)))
+            session.flush()
+            session.refresh(job)
+            return job
+    return None
+
+
+def heartbeat(engine: Engine, job_id: int, worker_id: str, *, lease: Lease | None = None,
+              **values) -> tuple[bool, bool]:
+    """Refresh the heartbeat (and progress ``values``); returns (still ours, cancel requested)."""
+    cond = lease.conditions() if lease is not None else [Job.id == job_id, Job.worker_id == worker_id,
+                                                          Job.status == "running"]
+    with session_scope(engine) as session:
+        res = session.execute(update(Job).where(*cond).values(heartbeat_at=utcnow(), **values))
         job = session.get(Job, job_id)
         return res.rowcount == 1, bool(job and job.cancel_requested)
 
 
 def finish(engine: Engine, job_id: int, worker_id: str | None, status: str, *, error: str | None = None,
-           message: str | None = None) -> None:
-    """Mark a job done / failed / cancelled, or back to queued (``status='queued'``) to release it."""
+           message: str | None = None, lease: Lease | None = None) -> bool:
+    """Mark a job done / failed / cancelled, or back to queued (``status='queued'``) to release it.
+    With ``lease``, only while it is current; returns whether the row changed."""
     values: dict = {"status": status, "error": error}
     if message is not None:
         values["message"] = message
@@ -137,8 +230,11 @@ def finish(engine: Engine, job_id: int, worker_id: str | None, status: str, *, e
         values["finished_at"] = utcnow()
         if status == "done":
             values["progress"] = 1.0
-    cond = [Job.id == job_id]
-    if worker_id is not None:
-        cond.append(Job.worker_id == worker_id)
+    if lease is not None:
+        cond = lease.conditions()
+    else:
+        cond = [Job.id == job_id]
+        if worker_id is not None:
+            cond.append(Job.worker_id == worker_id)
     with session_scope(engine) as session:
-        session.execute(update(Job).where(*cond).values(**values))
+        return session.execute(update(Job).where(*cond).values(**values)).rowcount == 1

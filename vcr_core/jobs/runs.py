@@ -16,7 +16,7 @@ from ..agents.pipeline import MODES
 from ..llm import LOCAL_MODEL_SHORT, ModelChoice, resolve_model
 from ..store import Batch, Job, Record, Run, Trace, session_scope, utcnow
 from ..tools.base import DEFAULT_KG_NUM_NEIGHBOR
-from .queue import ACTIVE, STALE_AFTER_S, enqueue, is_stale
+from .queue import ACTIVE, STALE_AFTER_S, Lease, enqueue, fence, is_stale
 
 DEFAULT_OPTIONS: dict[str, Any] = {
     "kg_with_rel": False, "kg_num_neighbor": DEFAULT_KG_NUM_NEIGHBOR, "pubmed_num_papers": 30, "max_items": 0, "order": False,
@@ -99,8 +99,9 @@ def refresh_counts(engine: Engine, run_id: int) -> None:
 
 
 def set_run_status(engine: Engine, run_id: int, status: str, *, error: str | None = None,
-                   only_from: tuple[str, ...] | None = None) -> bool:
-    """Set a run's status (and finish time for final states); ``only_from`` guards the transition."""
+                   only_from: tuple[str, ...] | None = None, lease: Lease | None = None) -> bool:
+    """Set a run's status (and finish time for final states); ``only_from`` guards the transition.
+    With ``lease`` (the generate job's ownership) nothing changes once the lease is lost."""
     values: dict[str, Any] = {"status": status, "error": error}
     if status in ("done", "failed", "cancelled"):
         values["finished_at"] = utcnow()
@@ -110,6 +111,8 @@ def set_run_status(engine: Engine, run_id: int, status: str, *, error: str | Non
     if only_from:
         cond.append(Run.status.in_(only_from))
     with session_scope(engine) as session:
+        if not fence(session, lease):
+            return False
         if status == "running":
             run = session.get(Run, run_id)
             if run is not None and run.started_at is None:

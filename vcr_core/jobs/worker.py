@@ -18,7 +18,7 @@ from sqlalchemy.engine import Engine
 
 from ..store import Job, session_scope
 from .generate import JobControl, run_generate_job
-from .queue import HEARTBEAT_S, STALE_AFTER_S, claim, finish, heartbeat, new_worker_id
+from .queue import HEARTBEAT_S, STALE_AFTER_S, Clock, Lease, claim, finish, heartbeat, lease_of, new_worker_id
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +35,8 @@ class Worker:
     def __init__(self, engine: Engine, *, concurrency: int | None = None, poll_s: float = 1.0,
                  stale_after_s: float = STALE_AFTER_S, heartbeat_s: float = HEARTBEAT_S,
                  exit_when_idle: bool = False, kinds: tuple[str, ...] = ("generate", "verify", "preprocess"),
-                 on_progress: Callable[[Job, int, int], None] | None = None):
+                 on_progress: Callable[[Job, int, int], None] | None = None, clock: Clock | None = None,
+                 executor: str = "threads", max_concurrent_calls: int | None = None):
         self.engine = engine
         self.concurrency = concurrency
         self.poll_s = poll_s
@@ -44,6 +45,9 @@ class Worker:
         self.exit_when_idle = exit_when_idle
         self.kinds = kinds
         self.on_progress = on_progress
+        self.executor = executor  # 'threads' (this process) or 'ray' (records as tasks on a Ray cluster)
+        self.max_concurrent_calls = max_concurrent_calls  # per provider, cluster-wide (Ray executor)
+        self.clock = clock  # decides staleness when claiming (tests jump past the heartbeat timeout)
         self.worker_id = new_worker_id()
         self._stop = threading.Event()
         self.control: JobControl | None = None
@@ -66,15 +70,17 @@ class Worker:
 
     def run_one(self, job_id: int | None = None) -> bool:
         """Claim and run one job (``job_id`` if given); False when there was nothing to claim."""
-        job = claim(self.engine, self.worker_id, job_id=job_id, kinds=self.kinds, stale_after_s=self.stale_after_s)
+        job = claim(self.engine, self.worker_id, job_id=job_id, kinds=self.kinds, stale_after_s=self.stale_after_s,
+                    clock=self.clock)
         if job is None:
             return False
         self.jobs_run += 1
-        self.control = control = JobControl()
+        lease = lease_of(job)
+        self.control = control = JobControl(lease)
         if self._stop.is_set():
             control.shutdown.set()
         progress = {"n_done": 0, "n_total": 0}
-        beat = threading.Thread(target=self._beat, args=(job.id, control, progress), daemon=True,
+        beat = threading.Thread(target=self._beat, args=(lease, control, progress), daemon=True,
                                 name=f"heartbeat-{job.id}")
         beat.start()
         try:
@@ -82,19 +88,30 @@ class Worker:
         finally:
             control.finished.set()
             beat.join(timeout=5)
-        finish(self.engine, job.id, self.worker_id, status, error=error,
-               message="released for the next worker" if status == "queued" else None)
+        if status != "lost" and progress["n_total"]:
+            # The last progress may be newer than the last heartbeat: write it before finishing (fenced).
+            try:
+                heartbeat(self.engine, lease.job_id, self.worker_id, lease=lease, n_done=progress["n_done"],
+                          n_total=progress["n_total"])
+            except Exception:  # noqa: BLE001 - progress display only
+                log.exception("final progress not written")
+        if status == "lost":
+            log.warning("job %s was taken over by another worker while this one was away; left to it", job.id)
+        else:
+            # Fenced: a worker replaced while it ran changes nothing here.
+            finish(self.engine, job.id, self.worker_id, status, error=error, lease=lease,
+                   message="released for the next worker" if status == "queued" else None)
         self.control = None
         return True
 
-    def _beat(self, job_id: int, control: JobControl, progress: dict) -> None:
+    def _beat(self, lease: Lease, control: JobControl, progress: dict) -> None:
         while not control.finished.is_set():
             n_done, n_total = progress["n_done"], progress["n_total"]
             values = {"n_done": n_done, "n_total": n_total}
             if n_total:
                 values["progress"] = n_done / n_total
             try:
-                ours, cancel = heartbeat(self.engine, job_id, self.worker_id, **values)
+                ours, cancel = heartbeat(self.engine, lease.job_id, self.worker_id, lease=lease, **values)
             except Exception:  # noqa: BLE001 - a locked database must not kill the heartbeat
                 log.exception("heartbeat failed")
                 ours, cancel = True, False
@@ -114,7 +131,9 @@ class Worker:
                     if self.on_progress:
                         self.on_progress(job, done, total)
 
-                return run_generate_job(self.engine, int(run_id), control, self.concurrency, on_progress), None
+                return run_generate_job(self.engine, int(run_id), control, self.concurrency, on_progress,
+                                        executor=self.executor,
+                                        max_concurrent_calls=self.max_concurrent_calls), None
             if job.kind in DELEGATED:
                 return self._delegate(job)
             return "failed", f"unknown job kind {job.kind!r}"

@@ -198,6 +198,7 @@ class Job(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
     started_at: Optional[datetime] = None
     finished_at: Optional[datetime] = None
+    lease: int = Field(default=0, description="Raised on every claim; the owner's writes carry it (fencing)")
 
 
 class LlmCall(SQLModel, table=True):
@@ -231,6 +232,25 @@ class ExpressionRow(SQLModel, table=True):
     log2fc: float
     padj: Optional[float] = None
     source: Optional[str] = None
+
+
+class RateBucket(SQLModel, table=True):
+    """The request schedule of one rate-limited key (web host or model provider), shared by all
+    processes: ``next_at`` is the earliest start (epoch seconds) of the next request."""
+
+    key: str = Field(primary_key=True)
+    next_at: float = 0.0
+    paused_until: float = 0.0
+
+
+class RateSlot(SQLModel, table=True):
+    """A call in flight under a key's cluster-wide concurrency cap; expires if its holder dies."""
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    key: str = Field(index=True)
+    holder: str
+    acquired_at: float
+    expires_at: float
 
 
 TABLE_NAMES = {

@@ -4,7 +4,8 @@ One place decides how the tools talk to the outside world:
 
 * time-outs on every request, retries with exponential backoff on connection errors, time-outs,
   HTTP 429 and 5xx (``Retry-After`` is honoured);
-* a per-host rate limit shared by every client in the process (NCBI allows 3 requests/s);
+* a per-host rate limit shared by every client in every worker process through the database
+  (NCBI allows 3 requests/s, however many workers run);
 * a disk cache of successful GET answers under ``settings.cache_dir / "http"``;
 * a clear ``unavailable: no network`` error when ``OFFLINE=true`` or the host cannot be reached.
 
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import random
 import socket
@@ -28,6 +30,8 @@ from urllib.parse import urlencode, urlsplit
 import httpx
 
 from .base import ToolStatus
+
+log = logging.getLogger(__name__)
 
 LOOPBACK = {"127.0.0.1", "localhost", "::1", "[::1]"}
 RETRY_STATUS = {429, 500, 502, 503, 504}
@@ -108,6 +112,31 @@ def rate_limiter(host: str, rate_per_s: float) -> RateLimiter:
         if key not in _LIMITERS:
             _LIMITERS[key] = RateLimiter(rate_per_s)
         return _LIMITERS[key]
+
+
+class HostLimiter:
+    """The rate limit of a remote host, kept by every worker together: the schedule lives in the
+    database (``vcr_core.store.limits``), so N workers still make at most ``rate_per_s`` requests per
+    second to NCBI. Loopback hosts (our own stub and PubMed servers) and set-ups without a usable
+    database keep the per-process limiter."""
+
+    def __init__(self, host: str, rate_per_s: float):
+        self.host, self.rate_per_s = host, rate_per_s
+        self.local = rate_limiter(host, rate_per_s)
+        self.loopback = is_loopback(f"http://{host}")
+
+    def wait(self) -> float:
+        """Block until a request may start; returns the time slept."""
+        if not self.loopback:
+            from ..store.limits import shared_limiter
+
+            try:
+                shared = shared_limiter(f"host:{self.host}", rate_per_s=self.rate_per_s)
+                if shared is not None:
+                    return shared.wait()
+            except Exception as exc:  # noqa: BLE001 - a limiter must never stop a request
+                log.warning("shared rate limit for %s failed (%s); using this process's limit", self.host, exc)
+        return self.local.wait()
 
 
 # -- disk cache ---------------------------------------------------------------------------------
@@ -218,7 +247,7 @@ class HttpClient:
         self.backoff_s = backoff_s
         self.max_wait_s = max_wait_s
         self.host = urlsplit(self.base_url).netloc
-        self.limiter = rate_limiter(self.host, rate_per_s) if rate_per_s else None
+        self.limiter = HostLimiter(self.host, rate_per_s) if rate_per_s else None
         self.cache_ttl_s = cache_ttl_s
         self.cache_namespace = cache_namespace or (urlsplit(self.base_url).hostname or "local")
         self.headers = {"User-Agent": USER_AGENT, **(headers or {})}

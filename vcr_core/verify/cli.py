@@ -55,7 +55,17 @@ def cmd_verify(args: argparse.Namespace) -> int:
         def progress(done: int, total: int) -> None:
             bar.update(done - bar.n)
 
-        summary = verify_traces(engine, ids, names, progress=progress, model_choice=choice)
+        if getattr(args, "executor", "threads") == "ray":
+            from ..jobs.ray_executor import RayUnavailable, shutdown_ray, verify_with_ray
+            try:
+                summary = verify_with_ray(engine, ids, names, progress=progress)
+            except RayUnavailable as exc:
+                print(f"error: {exc}", file=sys.stderr)
+                return 2
+            finally:
+                shutdown_ray()
+        else:
+            summary = verify_traces(engine, ids, names, progress=progress, model_choice=choice)
         bar.close()
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -107,6 +117,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="the falsification agent's provider (default: the model each trace's run was generated with)")
     p.add_argument("--model", help="the falsification agent's litellm model name")
     p.add_argument("--api_base", help="base URL of an OpenAI-compatible server for the falsification agent")
+    p.add_argument("--executor", choices=["threads", "ray"], default="threads",
+                   help="verify here, or as Ray tasks on the cluster at RAY_ADDRESS (a local one when unset)")
     p.set_defaults(func=cmd_verify)
 
     p = sub.add_parser("expression", help="attach differential-expression results to a batch", formatter_class=fmt,
