@@ -60,6 +60,12 @@ def cmd_import(args: argparse.Namespace) -> int:
             print(f"error: {path.name}: {exc}", file=sys.stderr)
             status = 1
             continue
+        if counts.get("archive"):
+            added = counts["added"]
+            print(f"{path.name}: archive of {counts['rows']} trace(s): added " +
+                  ", ".join(f"{n} {k.replace('_', ' ')}" for k, n in added.items()) +
+                  (" (all were already here)" if counts["duplicate"] else ""))
+            continue
         if counts["duplicate"]:
             print(f"{path.name} was imported before (batch {counts['batch_id']}); nothing added.")
         else:
