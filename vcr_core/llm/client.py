@@ -15,7 +15,9 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+from ..redact import redact as _redact
 from ..settings import get_settings
+from ..textsafe import scrub
 from .models import ModelChoice, api_key_for, missing_key_message
 from .ratelimit import limiter_for
 
@@ -109,17 +111,9 @@ def _classify(exc: Exception) -> tuple[bool, int | None, str]:
     return retryable, status if isinstance(status, int) else None, f"{msg}: {detail}" if detail else msg
 
 
-_KEYLIKE = re.compile(r"\b(sk|key|AIza)[-_A-Za-z0-9*]{6,}")
-
-
 def redact(text: str) -> str:
-    """``text`` with every configured provider key, and anything key-shaped, masked."""
-    s = get_settings()
-    for secret in (s.anthropic_api_key, s.openai_api_key, s.gemini_api_key):
-        value = secret.get_secret_value() if secret is not None else ""
-        if value and len(value) >= 6:
-            text = text.replace(value, "***")
-    return _KEYLIKE.sub("***", text)
+    """``text`` with every fragment of a configured key masked (see :mod:`vcr_core.redact`)."""
+    return _redact(text)
 
 
 def _retry_after(exc: Exception) -> float | None:

@@ -20,13 +20,15 @@ import random
 import socket
 import threading
 import time
+from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 from urllib.parse import urlencode, urlsplit
 
 import httpx
 
+from ..redact import redact
 from .base import ToolStatus
 
 LOOPBACK = {"127.0.0.1", "localhost", "::1", "[::1]"}
@@ -76,24 +78,32 @@ def _offline() -> bool:
 # -- rate limiting ------------------------------------------------------------------------------
 
 class RateLimiter:
-    """At most ``rate_per_s`` request starts per second (evenly spaced), safe across threads."""
+    """At most ``rate_per_s`` request starts per second (evenly spaced), safe across threads.
 
-    def __init__(self, rate_per_s: float):
+    ``clock`` and ``sleep`` are injectable (tests check the schedule, never the wall clock);
+    ``granted`` holds the last start times the limiter handed out.
+    """
+
+    def __init__(self, rate_per_s: float, *, clock: Callable[[], float] = time.monotonic,
+                 sleep: Callable[[float], None] = time.sleep):
         self.interval = 1.0 / rate_per_s if rate_per_s > 0 else 0.0
         self._next = 0.0
         self._lock = threading.Lock()
+        self.clock, self.sleep = clock, sleep
+        self.granted: deque[float] = deque(maxlen=1000)
 
     def wait(self) -> float:
         """Block until a request may start; returns the time slept."""
         if not self.interval:
             return 0.0
         with self._lock:
-            now = time.monotonic()
+            now = self.clock()
             start = max(now, self._next)
             self._next = start + self.interval
+            self.granted.append(start)
         delay = start - now
         if delay > 0:
-            time.sleep(delay)
+            self.sleep(delay)
         return max(delay, 0.0)
 
 
@@ -203,6 +213,7 @@ class HttpClient:
         self.max_wait_s = max_wait_s
         self.host = urlsplit(self.base_url).netloc
         self.limiter = rate_limiter(self.host, rate_per_s) if rate_per_s else None
+        self.sleep: Callable[[float], None] = time.sleep  # back-off waits; tests inject a recorder
         self.cache_ttl_s = cache_ttl_s
         self.cache_namespace = cache_namespace or (urlsplit(self.base_url).hostname or "local")
         self.headers = {"User-Agent": USER_AGENT, **(headers or {})}
@@ -276,7 +287,7 @@ class HttpClient:
             try:
                 resp = self._client.request(method, url, params=params, json=json_body)
             except httpx.ConnectError as exc:
-                last_error = f"unavailable: no network (cannot reach {self.host}: {exc})"
+                last_error = redact(f"unavailable: no network (cannot reach {self.host}: {exc})")
                 if attempt == self.retries:
                     raise NetworkUnavailable(last_error) from exc
             except httpx.TimeoutException as exc:
@@ -284,7 +295,7 @@ class HttpClient:
                 if attempt == self.retries:
                     raise HttpError(last_error) from exc
             except httpx.HTTPError as exc:
-                last_error = f"{self.name} request failed: {type(exc).__name__}: {exc}"
+                last_error = redact(f"{self.name} request failed: {type(exc).__name__}: {exc}")
                 if attempt == self.retries:
                     raise HttpError(last_error) from exc
             else:
@@ -292,11 +303,11 @@ class HttpClient:
                 if resp.status_code < 400:
                     return answer
                 if resp.status_code not in RETRY_STATUS or attempt == self.retries:
-                    raise HttpError(_error_message(self.name, resp.status_code, resp.text, attempt),
-                                    resp.status_code, resp.text)
-                time.sleep(self._retry_delay(attempt, resp.headers.get("Retry-After")))
+                    raise HttpError(redact(_error_message(self.name, resp.status_code, resp.text, attempt)),
+                                    resp.status_code, redact(resp.text))
+                self.sleep(self._retry_delay(attempt, resp.headers.get("Retry-After")))
                 continue
-            time.sleep(self._retry_delay(attempt, None))
+            self.sleep(self._retry_delay(attempt, None))
         raise HttpError(last_error or f"{self.name}: request failed")  # pragma: no cover - loop always returns/raises
 
     def _retry_delay(self, attempt: int, retry_after: str | None) -> float:
