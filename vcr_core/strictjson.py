@@ -187,10 +187,9 @@ class StreamReader:
             except json.JSONDecodeError as exc:
                 incomplete = exc.msg.startswith("Unterminated string") or exc.pos >= len(self.buf) - 6
                 if not incomplete or self.eof:
-                    if self.eof and incomplete:
-                        raise JsonFileError(f"not valid JSON: the file ends inside a value ({exc.msg} at "
-                                            f"{self._where(exc.pos)}); is it truncated?", position) from None
-                    raise JsonFileError(f"not valid JSON: {exc.msg} at {self._where(exc.pos)}", position) from None
+                    at_end = exc.msg.startswith("Unterminated string") or exc.pos >= len(self.buf.rstrip())
+                    hint = "; the file ends inside a value: is it truncated?" if self.eof and at_end else ""
+                    raise JsonFileError(f"not valid JSON: {exc.msg} at {self._where(exc.pos)}{hint}", position) from None
                 self._grow(position)
                 continue
             except RecursionError:
@@ -200,6 +199,8 @@ class StreamReader:
             if end >= len(self.buf) and not self.eof:  # a number may continue in the next chunk
                 self._grow(position)
                 continue
+            if end - self.pos > self.max_item_chars:
+                raise JsonFileError(f"one record is larger than {self.max_item_chars / 1024 / 1024:g} MB", position)
             self.pos = end
             return value
 
