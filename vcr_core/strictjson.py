@@ -159,7 +159,7 @@ class StreamReader:
         self.bytes_read += len(data)
         if final:
             self.eof = True
-        if self.pos > CHUNK and self.pos * 2 > len(self.buf):  # drop what is behind us
+        if self.pos > self.chunk and self.pos * 2 > len(self.buf):  # drop what is behind us
             self.lines_dropped += self.buf.count("\n", 0, self.pos)
             self.buf = self.buf[self.pos:]
             self.pos = 0
