@@ -97,14 +97,33 @@ def test_unencodable_text_already_stored_is_replaced_and_reported(engine, tmp_pa
     from vcr_core.store import session_scope
 
     tids = _build(engine, tmp_path)
-    with session_scope(engine) as s:
+    with session_scope(engine) as s:  # JSON columns kept such text (as a \ud800 escape) before strict ingest
         t = s.get(Trace, tids[0])
-        t.report = "bad \ud800 text"
-        s.add(t)
+        rec = s.get(Record, t.record_id)
+        rec.raw = {**rec.raw, "perturbation": {"name": "bad \ud800 text"}}
+        s.add(rec)
     problems: list[str] = []
     for fmt in ("jsonl", "original", "graphml"):
         data = export_traces(engine, select_traces(engine, status="any"), fmt, problems)
         data.decode("utf-8")
-    assert any(f"trace {tids[0]}" in p and "report" in p for p in problems)
+    assert any(f"trace {tids[0]}" in p and "record.perturbation.name" in p for p in problems)
     line = export_traces(engine, [tids[0]], "jsonl").decode()
-    assert "bad \ufffd text" in json.loads(line)["report"]
+    assert json.loads(line)["record"]["perturbation"]["name"] == "bad \ufffd text"
+
+
+def test_original_output_files_replace_unencodable_text(engine, tmp_path):
+    from vcr_core.jobs.outputs import write_original_files
+    from vcr_core.store import session_scope
+
+    tids = _build(engine, tmp_path)
+    with session_scope(engine) as s:
+        t = s.get(Trace, tids[0])
+        run_id = t.run_id
+        rec = s.get(Record, t.record_id)
+        rec.raw = {**rec.raw, "perturbation": {"name": "bad \ud800 text"}}
+        s.add(rec)
+    rep, exp = tmp_path / "out" / "r.json", tmp_path / "out" / "e.json"
+    write_original_files(engine, run_id, rep, exp)
+    rows = json.loads(exp.read_text(encoding="utf-8"))
+    assert rows and rows[0]["input_perturbation"]["perturbation"]["name"] == "bad \ufffd text"
+    assert not list((tmp_path / "out").glob(".*.tmp"))  # written whole, no temporary file left
