@@ -11,7 +11,7 @@ from sqlmodel import select
 
 from vcr_core.jobs import Worker, create_run, run_progress
 from vcr_core.llm import LlmError, complete, resolve_model
-from vcr_core.llm.testing import Reply, ScriptedServer, make_records, smart_responder
+from vcr_core.llm.testing import Reply, ScriptedServer, make_records, prompt_text, smart_responder
 from vcr_core.redact import redact
 from vcr_core.store import LlmCall, Trace, session_scope
 
@@ -75,12 +75,12 @@ def small_batch(engine, tmp_path):
 
 def test_failed_records_keep_their_reason_and_in_flight_rows_are_completed(engine, small_batch, fast_backoff):
     def responder(body):
-        return Reply(text="") if '"name": "drug1"' in json.dumps(body) else smart_responder(body)
+        return Reply(text="") if '"name": "drug1"' in prompt_text(body) else smart_responder(body)
 
     with ScriptedServer(responder) as srv:
         run_id = create_run(engine, batch_id=small_batch, record_ids=None, tools=[], model_type=None, model="scripted",
                             mode="explain-only", options={"api_base": srv.base_url}, created_by="t")
-        Worker(engine, exit_when_idle=True).run()
+        Worker(engine, exit_when_idle=True, kinds=("generate",)).run()
     with session_scope(engine) as s:
         failed = s.exec(select(Trace).where(Trace.run_id == run_id, Trace.status == "failed")).all()
         calls = s.exec(select(LlmCall).where(LlmCall.run_id == run_id)).all()
@@ -96,7 +96,7 @@ def test_vcr_generate_exits_non_zero_and_says_how_many_failed(engine, db_url, tm
     path.write_text(json.dumps(make_records(5)))
 
     def responder(body):
-        text = json.dumps(body)
+        text = prompt_text(body)
         return Reply(status=500) if '"name": "drug2"' in text or '"name": "drug4"' in text else smart_responder(body)
 
     with ScriptedServer(responder) as srv:
@@ -118,7 +118,7 @@ def test_key_fragments_are_redacted_everywhere(engine, db_url, small_batch, monk
     assert redact("nothing secret here") == "nothing secret here"
 
     def responder(body):
-        if '"name": "drug0"' in json.dumps(body):
+        if '"name": "drug0"' in prompt_text(body):
             return Reply(status=400, headers={"X-Echo": fragment})
         return smart_responder(body)
 
@@ -134,7 +134,7 @@ def test_key_fragments_are_redacted_everywhere(engine, db_url, small_batch, monk
             run = s.get(Run, run_id)
             run.error = trace_errors[0]
             s.add(run)
-        Worker(engine, exit_when_idle=True).run()
+        Worker(engine, exit_when_idle=True, kinds=("generate",)).run()
     import sqlite3
 
     con = sqlite3.connect(db_url.removeprefix("sqlite:///"))
