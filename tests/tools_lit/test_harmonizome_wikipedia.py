@@ -96,10 +96,12 @@ def test_harmonizome_slow_and_failing_answers(stub_server):
 def test_run_tools_times_out_a_slow_tool_and_keeps_the_others(stub_server, monkeypatch):
     from vcr_core.tools import base
 
-    slow = stub_server(harmonizome_handler(delay_genes=3.0))
+    slow = stub_server(harmonizome_handler(delay_genes=10.0))
     monkeypatch.setitem(base._INSTANCES, "harmonizome", HarmonizomeTool(HarmonizomeClient(f"{slow.url}/Harmonizome")))
-    out = run_tools(record(), ["harmonizome", "wikipedia"], ToolOptions(), timeout_s=0.5)
-    assert out["harmonizome"].status == "timeout" and "took longer than 0.5 s" in out["harmonizome"].error
+    base.get_tool("wikipedia").run(record(), ToolOptions())  # warm: first-use imports are not what is timed
+    # generous slack on both sides, so a loaded machine cannot flip the outcome
+    out = run_tools(record(), ["harmonizome", "wikipedia"], ToolOptions(), timeout_s=3.0)
+    assert out["harmonizome"].status == "timeout" and "took longer than 3 s" in out["harmonizome"].error
     assert out["wikipedia"].status == "unavailable" and "no network" in out["wikipedia"].error
 
 
