@@ -325,24 +325,32 @@ def sigkill_experiment(work: Path, n_records: int, n_kills: int) -> dict:
     logf = open(work / "worker-sigkill.log", "ab")
     rng = random.Random(7)
     with ScriptedServer(faults, default_delay_s=0.25) as srv:
-        run_id = _new_run(engine, batch, srv.base_url, concurrency=2)
+        run_id = _new_run(engine, batch, srv.base_url, concurrency=2, verifiers=["structural"])
         env = env_for(db_url, home)
         while kills < n_kills:
             done_before = len(_traces(db_path, run_id))
             if done_before >= n_records:
                 break
-            proc = _worker(env, logf, "--concurrency", "2")
-            deadline = time.monotonic() + 60
-            while time.monotonic() < deadline and len(_traces(db_path, run_id)) <= done_before and proc.poll() is None:
-                time.sleep(0.05)
-            time.sleep(rng.uniform(0.0, 0.4))
+            proc = _worker(env, logf, "--concurrency", "2", "--kinds", "generate")
+            deadline = time.monotonic() + 120
+            if kills % 2 == 0:  # mid-work: after this worker stored a record, while others are in flight
+                while time.monotonic() < deadline and len(_traces(db_path, run_id)) <= done_before and proc.poll() is None:
+                    time.sleep(0.05)
+                time.sleep(rng.uniform(0.0, 0.4))
+            else:  # early: once it owns the job (claimed, starting up or sending its first calls)
+                tag = f":{proc.pid}:"
+                while time.monotonic() < deadline and tag not in (_scalar(
+                        db_path, "SELECT worker_id FROM job WHERE run_id=? AND kind='generate'", run_id) or "") \
+                        and proc.poll() is None:
+                    time.sleep(0.05)
+                time.sleep(rng.uniform(0.0, 2.0))
             if proc.poll() is None:
                 proc.send_signal(signal.SIGKILL)
                 kills += 1
             proc.wait(30)
         log(f"sigkill: {kills} kills, {len(_traces(db_path, run_id))} of {n_records} records before the last worker")
-        proc = _worker(env, logf, "--concurrency", "4")
-        proc.wait(600)
+        proc = _worker(env, logf, "--concurrency", "4", "--kinds", "generate")
+        proc.wait(900)
     logf.close()
     rows = _traces(db_path, run_id)
     per_record: dict[int, int] = {}
@@ -370,7 +378,7 @@ def frozen_experiment(work: Path, n_records: int, stale_after: float) -> dict:
     logf = open(work / "worker-frozen.log", "ab")
     out = {}
     with ScriptedServer(faults, default_delay_s=0.3) as srv:
-        run_id = _new_run(engine, batch, srv.base_url, concurrency=2)
+        run_id = _new_run(engine, batch, srv.base_url, concurrency=2, verifiers=["structural"])
         env = env_for(db_url, home)
         a = _worker(env, logf, "--concurrency", "2", "--stale-after", str(stale_after))
         deadline = time.monotonic() + 60
@@ -380,7 +388,16 @@ def frozen_experiment(work: Path, n_records: int, stale_after: float) -> dict:
         frozen_at = time.monotonic()
         b = _worker(env, logf, "--concurrency", "2", "--stale-after", str(stale_after))
         # B takes the job over once A's heartbeat is older than the time-out; then A wakes up.
-        time.sleep(stale_after + 4)
+        tag = f":{b.pid}:"
+        deadline = time.monotonic() + 180
+        while time.monotonic() < deadline and tag not in (_scalar(
+                db_path, "SELECT worker_id FROM job WHERE run_id=? AND kind='generate'", run_id) or ""):
+            if b.poll() is not None:
+                break
+            time.sleep(0.2)
+        out["frozen_taken_over"] = tag in (_scalar(db_path, "SELECT worker_id FROM job WHERE run_id=? AND kind='generate'",
+                                                   run_id) or "")
+        time.sleep(3)
         a.send_signal(signal.SIGCONT)
         out["frozen_s"] = round(time.monotonic() - frozen_at, 1)
         for p in (b, a):
@@ -419,9 +436,9 @@ def model_fault_experiment(work: Path, n_records: int, share: float) -> dict:
     faults = Faults(share, timeout_delay=2.5)
     logf = open(work / "worker-faults.log", "ab")
     with ScriptedServer(faults, default_delay_s=0.05) as srv:
-        run_id = _new_run(engine, batch, srv.base_url, concurrency=4, timeout=1.0)
+        run_id = _new_run(engine, batch, srv.base_url, concurrency=4, timeout=1.0, verifiers=["structural"])
         env = env_for(db_url, home, LLM_MAX_RETRIES="2")
-        proc = _worker(env, logf, "--concurrency", "4")
+        proc = _worker(env, logf, "--concurrency", "4", "--kinds", "generate")
         proc.wait(900)
     logf.close()
     rows = _traces(db_path, run_id)

@@ -54,6 +54,8 @@ def register(subparsers: Any) -> None:
     w.add_argument("--exit-when-idle", action="store_true", help="stop when the queue is empty")
     w.add_argument("--stale-after", type=float, default=60.0, help="seconds without a heartbeat before a job is taken over")
     w.add_argument("--poll", type=float, default=1.0, help="seconds between looks at an empty queue")
+    w.add_argument("--kinds", default="generate,verify,preprocess",
+                   help="comma-separated job kinds this worker takes (e.g. generate)")
     w.set_defaults(func=cmd_worker)
 
     r = subparsers.add_parser("runs", help="list generation runs with their progress, cancel or resume one",
@@ -313,7 +315,8 @@ def cmd_worker(args: argparse.Namespace) -> int:
     from .worker import run_worker
 
     n = run_worker(_engine(), concurrency=args.concurrency, exit_when_idle=args.exit_when_idle,
-                   stale_after_s=args.stale_after, poll_s=args.poll)
+                   stale_after_s=args.stale_after, poll_s=args.poll,
+                   kinds=tuple(k.strip() for k in args.kinds.split(",") if k.strip()))
     print(f"worker stopped after {n} job(s)")
     return 0
 

@@ -219,5 +219,6 @@ def _finish_run(engine: Engine, run_id: int, control: JobControl, errors: list[s
                        only_from=("running",))
         return "failed"
     if set_run_status(engine, run_id, "done", only_from=("running",)):
-        enqueue(engine, "verify", {"run_id": run_id}, run_id=run_id)
+        verifiers = (run.options or {}).get("verifiers")  # a run may name its verifiers (default: all)
+        enqueue(engine, "verify", {"run_id": run_id, **({"verifiers": verifiers} if verifiers else {})}, run_id=run_id)
     return "done"
