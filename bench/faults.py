@@ -674,7 +674,11 @@ def main() -> int:
     ap.add_argument("--big-gb", type=float, default=None, help="size of the big input file (default 2)")
     ap.add_argument("--stale-after", type=float, default=8.0, help="heartbeat time-out of the frozen-worker part (s)")
     ap.add_argument("--skip", default="", help="comma-separated parts to skip: hostile,sigkill,frozen,faults,backup,big")
+    ap.add_argument("--work", default=None, help="scratch directory (default bench/_work; removed at the end)")
     args = ap.parse_args()
+    global WORK
+    if args.work:
+        WORK = Path(args.work).resolve()
     n_records = args.records or (40 if args.quick else 100)
     n_kills = args.kills or (8 if args.quick else 20)
     big_gb = args.big_gb or (0.2 if args.quick else 2.0)
