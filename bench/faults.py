@@ -386,6 +386,8 @@ def frozen_experiment(work: Path, n_records: int, stale_after: float) -> dict:
             time.sleep(0.05)
         a.send_signal(signal.SIGSTOP)
         frozen_at = time.monotonic()
+        # B starts once A's heartbeat is older than the time-out (else B, finding nothing to take, exits idle)
+        time.sleep(stale_after + 2)
         b = _worker(env, logf, "--concurrency", "2", "--stale-after", str(stale_after))
         # B takes the job over once A's heartbeat is older than the time-out; then A wakes up.
         tag = f":{b.pid}:"
