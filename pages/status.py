@@ -19,3 +19,19 @@ for part in status_report():
 s = get_settings()
 with st.expander("All settings (keys hidden)"):
     st.json(settings_for_display())
+
+st.subheader("Backup")
+st.write("A consistent copy of the database, safe while curators and workers write (the same as "
+         "`vcr db backup PATH`). Restore one with `vcr db restore PATH`.")
+if st.button("Make a backup now", key="make_backup"):
+    from vcr_core.store import get_engine
+    from vcr_core.store.backup import BackupError, backup_bytes
+
+    try:
+        st.session_state["backup_file"] = backup_bytes(get_engine(), s.vcr_home / "backups")
+    except BackupError as exc:
+        st.warning(str(exc))
+if st.session_state.get("backup_file"):
+    name, data = st.session_state["backup_file"]
+    st.download_button(f"Download {name} ({len(data) / 1024 / 1024:.1f} MB)", data, file_name=name,
+                       mime="application/vnd.sqlite3", key="download_backup")

@@ -59,6 +59,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``vcr`` console script."""
+    from .redact import install_log_redaction
+
+    install_log_redaction()  # no log line of any command carries a key fragment
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):

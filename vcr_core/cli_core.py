@@ -60,6 +60,12 @@ def cmd_import(args: argparse.Namespace) -> int:
             print(f"error: {path.name}: {exc}", file=sys.stderr)
             status = 1
             continue
+        if counts.get("archive"):
+            added = counts["added"]
+            print(f"{path.name}: archive of {counts['rows']} trace(s): added " +
+                  ", ".join(f"{n} {k.replace('_', ' ')}" for k, n in added.items()) +
+                  (" (all were already here)" if counts["duplicate"] else ""))
+            continue
         if counts["duplicate"]:
             print(f"{path.name} was imported before (batch {counts['batch_id']}); nothing added.")
         else:
@@ -150,6 +156,55 @@ def cmd_db_batches(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_db_backup(args: argparse.Namespace) -> int:
+    from .store.backup import BackupError, backup_database
+
+    try:
+        res = backup_database(_engine(), args.path, overwrite=args.force)
+    except BackupError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(f"backed up to {res.path} ({res.bytes / 1024 / 1024:.1f} MB, schema {res.revision}, "
+          f"{res.traces} trace(s), {res.curations} curation(s)); restore it with `vcr db restore {res.path}`.")
+    return 0
+
+
+def cmd_db_restore(args: argparse.Namespace) -> int:
+    from .store import redact_url
+    from .store.backup import BackupError, inspect_file, restore_database, sqlite_path
+
+    engine = _engine()
+    if sqlite_path(engine) is None:
+        from .store.backup import PG_GUIDANCE
+
+        print(f"error: {PG_GUIDANCE}", file=sys.stderr)
+        return 1
+    try:
+        revision, n_cur, n_tr = inspect_file(Path(args.path))
+    except BackupError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    target = redact_url(str(engine.url))
+    if not args.yes:
+        if not sys.stdin.isatty():
+            print(f"error: restoring replaces {target}; pass --yes to confirm when not at a terminal "
+                  "(nothing was changed)", file=sys.stderr)
+            return 2
+        answer = input(f"Replace {target} with {args.path} ({n_tr} trace(s), {n_cur} curation(s), schema {revision})? "
+                       "The current database is kept as a side copy. [y/N] ")
+        if answer.strip().lower() not in ("y", "yes"):
+            print("restore cancelled; nothing was changed.")
+            return 1
+    try:
+        res = restore_database(engine, args.path)
+    except BackupError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    kept = f"; the previous database is kept as {res.side_copy}" if res.side_copy else ""
+    print(f"restored {args.path} into {target} ({res.traces} trace(s), {res.curations} curation(s)){kept}.")
+    return 0
+
+
 def cmd_status(args: argparse.Namespace) -> int:
     from dataclasses import asdict
 
@@ -209,7 +264,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=cmd_status)
 
     p = sub.add_parser("db", help="database information", formatter_class=_fmt(),
-                       description="Inspect the database (DATABASE_URL).", epilog="examples:\n  vcr db info --json\n  vcr db batches")
+                       description="Inspect the database (DATABASE_URL).", epilog="examples:\n  vcr db info --json\n  vcr db batches\n  vcr db backup backups/vcr-today.db\n  vcr db restore backups/vcr-today.db --yes")
     dsub = p.add_subparsers(dest="db_command", metavar="SUBCOMMAND")
     pi = dsub.add_parser("info", help="row counts per table, URL without credentials, schema revision")
     pi.add_argument("--json", action="store_true", help="print JSON")
@@ -224,4 +279,16 @@ def register(sub: argparse._SubParsersAction) -> None:
     pc.add_argument("--to", required=True, metavar="URL", help="the target database URL (must be empty)")
     pc.add_argument("--from", dest="source", metavar="URL", help="the source database URL (default: DATABASE_URL)")
     pc.set_defaults(func=cmd_db_copy)
+    pk = dsub.add_parser("backup", help="copy the database to PATH, safely while the app and workers write",
+                         description="A consistent copy of the SQLite database (online backup API), checked before it is "
+                                     "kept. For PostgreSQL it prints pg_dump guidance.")
+    pk.add_argument("path", help="the backup file to write (a directory gets a time-stamped file name)")
+    pk.add_argument("--force", action="store_true", help="overwrite PATH if it exists")
+    pk.set_defaults(func=cmd_db_backup)
+    pr = dsub.add_parser("restore", help="replace the database with a backup (asks first; keeps a side copy)",
+                         description="Check that PATH is a VCR database, keep the current database as "
+                                     "<db>.before-restore-<time>, then copy PATH in. Asks for confirmation; scripts pass --yes.")
+    pr.add_argument("path", help="a file written by `vcr db backup`")
+    pr.add_argument("--yes", action="store_true", help="do not ask (needed when stdin is not a terminal)")
+    pr.set_defaults(func=cmd_db_restore)
     p.set_defaults(func=lambda a: (p.print_help(), 0)[1])

@@ -8,6 +8,8 @@ Formats (detected from content, not only the extension):
 * CSV with the columns index, question, thinking, answer, explain, dag, raw_response, success, error,
   input_perturbation, input_report_text (``input_perturbation`` may be a Python dict literal);
 * JSONL with one such object per line;
+* the project's own JSONL export (lines with an ``archive`` section): rebuilt as it was, with its
+  verdicts and every curation (see :mod:`vcr_core.archive`);
 * a plain text file holding one explanation in the text form.
 
 ``vcr import-traces`` stores each row as a record plus a trace (rows that do not parse are stored
@@ -175,6 +177,12 @@ def import_traces(engine: Engine, path: str | Path, *, created_by: str | None = 
     """
     path = Path(path)
     data = path.read_bytes()
+    if path.name.lower().endswith(".jsonl"):
+        from .archive import archive_lines, import_archive
+
+        lines = archive_lines(data)  # the project's own export: rebuilt with verdicts and curations
+        if lines is not None:
+            return import_archive(engine, lines, created_by=created_by)
     rows = read_rows(data, path.name)
     content_hash = hashlib.sha256(b"import:" + data).hexdigest()
     counts = {"rows": len(rows), "ok": 0, "invalid": 0, "report_only": 0, "duplicate": False}

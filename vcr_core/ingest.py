@@ -6,27 +6,32 @@ the field path; the same file (by content hash) ingested twice adds nothing.
 from __future__ import annotations
 
 import hashlib
-import json
+import io
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO, Callable, Iterable, Iterator
 
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
-from .records import Record, RecordProblem, parse_records, preprocessing_output
+from .records import (MAX_PROBLEMS, ProblemList, Record, RecordChecker, RecordProblem, parse_record,
+                      preprocessing_output)
 from .settings import get_settings
 from .store import Batch, session_scope
 from .store import Record as RecordRow
+from .strictjson import JsonFileError, StreamReader, check_value, loads_strict
 
 
 @dataclass
 class IngestReport:
-    """Result of validation: normalised records, every problem, and the file's content hash."""
+    """Result of validation: normalised records (when kept), the first problems and how many there
+    were in all, and the file's content hash."""
 
     records: list[Record] = field(default_factory=list)
     problems: list[RecordProblem] = field(default_factory=list)
     content_hash: str = ""
+    problem_count: int = 0
+    n_records: int = 0
 
     @property
     def ok(self) -> bool:
@@ -41,54 +46,90 @@ class IngestResult:
     added: int
     duplicate: bool
     problems: list[RecordProblem] = field(default_factory=list)
+    problem_count: int = 0
 
     @property
     def ok(self) -> bool:
         return not self.problems
 
 
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not valid JSON (use null for a missing number)")
-
-
 def decode_json(data: bytes) -> tuple[Any, list[RecordProblem]]:
-    """Strict JSON decoding: UTF-8 only, no NaN/Infinity; problems say where decoding failed."""
+    """Strict JSON decoding of a whole document (UTF-8 only, no NaN/Infinity/1e999, no lone
+    surrogate, no repeated key); problems say where."""
     try:
-        text = data.decode("utf-8-sig") if data.startswith(b"\xef\xbb\xbf") else data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        return None, [RecordProblem(message=f"the file is not UTF-8 text (byte {exc.start} cannot be decoded); "
-                                            "save it as UTF-8 and upload again")]
-    if not text.strip():
-        return None, [RecordProblem(message="the file is empty")]
+        value, issues = loads_strict(data)
+    except JsonFileError as exc:
+        return None, [RecordProblem(position=exc.position, message=str(exc))]
+    if issues:
+        return None, [RecordProblem(path=path, message=msg) for path, msg in issues[:MAX_PROBLEMS]]
+    return value, []
+
+
+def _size_problem(size: int, max_mb: float) -> RecordProblem | None:
+    if size > max_mb * 1024 * 1024:
+        return RecordProblem(message=f"the file is {size / 1024 / 1024:.1f} MB, above the {max_mb:g} MB limit "
+                                     "(setting MAX_UPLOAD_MB); nothing was read")
+    return None
+
+
+def _not_json_name(filename: str | None) -> RecordProblem | None:
+    if filename and not filename.lower().endswith(".json"):
+        return RecordProblem(message=f"{filename!r} is not a .json file; records are uploaded as JSON")
+    return None
+
+
+def _iter_checked(stream: BinaryIO, problems: ProblemList, out: dict | None = None) -> Iterator[tuple[int, Any]]:
+    """(position, strictly valid decoded record object) for every element of the file; problems
+    (strictness, syntax, top level) go to ``problems``; ``out['hash']`` is set to the bytes' SHA-256."""
+    reader = StreamReader(stream, max_item_mb=get_settings().max_upload_mb)
     try:
-        return json.loads(text, parse_constant=_reject_constant), []
-    except json.JSONDecodeError as exc:
-        return None, [RecordProblem(message=f"not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}")]
-    except ValueError as exc:
-        return None, [RecordProblem(message=str(exc))]
-    except RecursionError:
-        return None, [RecordProblem(message="the JSON is nested too deeply to read")]
+        for item in reader.items():
+            if item.top_level not in ("list", "object"):
+                problems.add(RecordProblem(message="the top level must be a list of records or one record object, "
+                                                   f"found {item.top_level}"))
+                return
+            issues = check_value(item.value)
+            if issues:
+                for path, msg in issues:
+                    problems.add(RecordProblem(position=item.position, path=path, message=msg))
+                continue
+            yield item.position, item.value
+    except JsonFileError as exc:
+        problems.add(RecordProblem(position=exc.position, message=str(exc)))
+    finally:
+        if out is not None:
+            out["hash"] = reader.sha.hexdigest()
+
+
+def validate_stream(stream: BinaryIO, *, keep_records: bool = True) -> IngestReport:
+    """Check a whole file, reading it once in bounded memory; nothing is stored.
+
+    ``keep_records=False`` keeps only the indices seen (for the duplicate check), so memory does
+    not grow with the file.
+    """
+    checker = RecordChecker()
+    report = IngestReport()
+    out: dict = {}
+    for pos, obj in _iter_checked(stream, checker.problems, out):
+        rec = checker.check(obj, pos)
+        if keep_records and rec is not None:
+            report.records.append(rec)
+    report.content_hash = out.get("hash", "")
+    report.n_records = checker.n_records
+    report.problems, report.problem_count = checker.problems.listed(), checker.problems.count
+    if not report.n_records and not report.problems:
+        report.problems.append(RecordProblem(message="the file holds no records"))
+        report.problem_count = 1
+    return report
 
 
 def validate_bytes(data: bytes, filename: str | None = None, max_mb: float | None = None) -> IngestReport:
     """Check a whole file without storing anything."""
     max_mb = get_settings().max_upload_mb if max_mb is None else max_mb
-    report = IngestReport(content_hash=hashlib.sha256(data).hexdigest())
-    if len(data) > max_mb * 1024 * 1024:
-        report.problems.append(RecordProblem(
-            message=f"the file is {len(data) / 1024 / 1024:.1f} MB, above the {max_mb:g} MB limit (setting MAX_UPLOAD_MB)"))
-        return report
-    if filename and not filename.lower().endswith(".json"):
-        report.problems.append(RecordProblem(message=f"{filename!r} is not a .json file; records are uploaded as JSON"))
-        return report
-    obj, problems = decode_json(data)
-    if problems:
-        report.problems = problems
-        return report
-    report.records, report.problems = parse_records(obj)
-    if not report.records and not report.problems:
-        report.problems.append(RecordProblem(message="the file holds no records"))
-    return report
+    first = _size_problem(len(data), max_mb) or _not_json_name(filename)
+    if first:
+        return IngestReport(problems=[first], problem_count=1, content_hash=hashlib.sha256(data).hexdigest())
+    return validate_stream(io.BytesIO(data))
 
 
 def record_row(batch_id: int, rec: Record, position: int) -> RecordRow:
@@ -102,37 +143,74 @@ def record_row(batch_id: int, rec: Record, position: int) -> RecordRow:
     )
 
 
-def store_records(engine: Engine, records: list[Record], *, name: str, content_hash: str, filename: str | None,
-                  created_by: str | None, kind: str = "upload") -> tuple[int, bool]:
-    """Store a batch and its records in one transaction; returns (batch id, was it already there)."""
+def store_records(engine: Engine, records: Iterable[Record] | list[Record], *, name: str, content_hash: str,
+                  filename: str | None, created_by: str | None, kind: str = "upload", n_records: int | None = None) -> tuple[int, bool]:
+    """Store a batch and its records in one transaction; returns (batch id, was it already there).
+
+    ``records`` may be an iterator: rows are flushed in chunks and released, so memory stays flat.
+    """
     with session_scope(engine) as session:
         existing = session.exec(select(Batch).where(Batch.content_hash == content_hash)).first()
         if existing is not None:
             return existing.id, True
+        if n_records is None:
+            records = list(records)
+            n_records = len(records)
         batch = Batch(name=name, content_hash=content_hash, kind=kind, source_filename=filename,
-                      created_by=created_by, n_records=len(records))
+                      created_by=created_by, n_records=n_records)
         session.add(batch)
         session.flush()
+        batch_id = batch.id
         for pos, rec in enumerate(records):
-            session.add(record_row(batch.id, rec, pos))
-        return batch.id, False
+            session.add(record_row(batch_id, rec, pos))
+            if pos % 500 == 499:
+                session.flush()
+                session.expunge_all()  # flushed rows need not stay in memory until the commit
+        return batch_id, False
+
+
+def _ingest_stream(engine: Engine, open_stream: Callable[[], BinaryIO], *, name: str, filename: str | None,
+                   created_by: str | None) -> IngestResult:
+    """Two passes over the file: check everything (nothing kept but the indices), then store."""
+    with open_stream() as fh:
+        report = validate_stream(fh, keep_records=False)
+    if not report.ok:
+        return IngestResult(batch_id=None, added=0, duplicate=False, problems=report.problems,
+                            problem_count=report.problem_count)
+
+    def records() -> Iterator[Record]:
+        with open_stream() as fh2:
+            problems = ProblemList()
+            for pos, obj in _iter_checked(fh2, problems):
+                rec, _ = parse_record(obj, pos)
+                if rec is not None:
+                    yield rec
+            if problems.count:  # the file changed between the passes: roll the whole batch back
+                raise ValueError(f"{filename or name} changed while it was being stored; nothing was stored")
+
+    batch_id, duplicate = store_records(engine, records(), name=name, content_hash=report.content_hash,
+                                        filename=filename, created_by=created_by, n_records=report.n_records)
+    return IngestResult(batch_id=batch_id, added=0 if duplicate else report.n_records, duplicate=duplicate)
 
 
 def ingest_bytes(engine: Engine, data: bytes, *, name: str, filename: str | None = None,
                  created_by: str | None = None) -> IngestResult:
     """Validate ``data`` and, only if it has no problem at all, store it as a new batch."""
-    report = validate_bytes(data, filename)
-    if not report.ok:
-        return IngestResult(batch_id=None, added=0, duplicate=False, problems=report.problems)
-    batch_id, duplicate = store_records(engine, report.records, name=name, content_hash=report.content_hash,
-                                        filename=filename, created_by=created_by)
-    return IngestResult(batch_id=batch_id, added=0 if duplicate else len(report.records), duplicate=duplicate)
+    first = _size_problem(len(data), get_settings().max_upload_mb) or _not_json_name(filename)
+    if first:
+        return IngestResult(batch_id=None, added=0, duplicate=False, problems=[first], problem_count=1)
+    return _ingest_stream(engine, lambda: io.BytesIO(data), name=name, filename=filename, created_by=created_by)
 
 
 def ingest_file(engine: Engine, path: str | Path, *, name: str | None = None, created_by: str | None = None) -> IngestResult:
-    """Ingest a file from disk (see :func:`ingest_bytes`)."""
+    """Ingest a file from disk (see :func:`ingest_bytes`): its size is checked before a byte is read,
+    and it is read as a stream (memory does not grow with the file)."""
     path = Path(path)
-    return ingest_bytes(engine, path.read_bytes(), name=name or path.stem, filename=path.name, created_by=created_by)
+    first = _size_problem(path.stat().st_size, get_settings().max_upload_mb) or _not_json_name(path.name)
+    if first:
+        return IngestResult(batch_id=None, added=0, duplicate=False, problems=[first], problem_count=1)
+    return _ingest_stream(engine, lambda: open(path, "rb"), name=name or path.stem, filename=path.name,
+                          created_by=created_by)
 
 
 def batch_summaries(engine: Engine) -> list[dict[str, Any]]:

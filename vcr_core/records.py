@@ -13,6 +13,7 @@ The raw record is always kept, so a record can be written back exactly as it cam
 """
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from pydantic import BaseModel, Field
@@ -45,7 +46,11 @@ class RecordProblem(BaseModel):
     message: str
 
     def __str__(self) -> str:
-        where = f"record {self.index}" if self.index is not None else (f"record #{self.position}" if self.position is not None else "file")
+        # The position identifies the record even when its index is repeated or wrong.
+        if self.position is not None:
+            where = f"record #{self.position}" + (f" (index {self.index})" if self.index not in (None, str(self.position)) else "")
+        else:
+            where = f"record {self.index}" if self.index is not None else "file"
         return f"{where}{' ' + self.path if self.path else ''}: {self.message}"
 
 
@@ -198,7 +203,12 @@ def _parse_perturbation(obj: Any, path: str, problems: list[RecordProblem]) -> P
         if key == "pubchem_info":
             pert.pubchem_info = value if isinstance(value, dict) else {"error": str(value)}
         elif field == "targets":
-            pert.targets += [t for t in _text_list(value, sub, problems) if t not in pert.targets]
+            # a set beside the list keeps merging linear (30,000 targets were quadratic)
+            known = set(pert.targets)
+            for t in _text_list(value, sub, problems):
+                if t not in known:
+                    known.add(t)
+                    pert.targets.append(t)
         elif field:
             if getattr(pert, field) is None:
                 setattr(pert, field, _text(value, sub, problems))
@@ -235,16 +245,50 @@ def _parse_context(obj: Any, path: str, problems: list[RecordProblem]) -> list[C
     return out
 
 
+_BAD_INDEX = object()
+_INTEGRAL = re.compile(r"[+-]?\d+(?:\.0*)?(?:[eE]\+?\d+)?")
+
+
+def normalize_index(value: Any) -> Any:
+    """The canonical text of a record index, so 1, 1.0, "1" and " 1" are one index; None for no index.
+
+    ``null``, absent and blank text mean no index (never the text "None"); objects, lists and
+    booleans return a marker the caller reports as a problem.
+    """
+    if value is None:
+        return None
+    if isinstance(value, bool) or isinstance(value, (dict, list)):
+        return _BAD_INDEX
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        if value != value or value in (float("inf"), float("-inf")):
+            return _BAD_INDEX
+        return str(int(value)) if value.is_integer() else repr(value)
+    text = str(value).strip()
+    if not text:
+        return None
+    if _INTEGRAL.fullmatch(text) and len(text) < 40:
+        try:
+            number = float(text)
+            if number.is_integer() and abs(number) < 2**53:
+                return str(int(number))
+        except ValueError:
+            pass
+    return text
+
+
 def parse_record(obj: Any, position: int) -> tuple[Record | None, list[RecordProblem]]:
     """Normalise one record. Returns (record or None, problems); problems carry the index and path."""
     problems: list[RecordProblem] = []
     if not isinstance(obj, dict):
         return None, [RecordProblem(position=position, message=f"a record must be a JSON object, found {type(obj).__name__}")]
-    raw_index = obj.get("index", position)
-    if isinstance(raw_index, (dict, list)) or isinstance(raw_index, bool):
+    index = normalize_index(obj.get("index"))
+    if index is _BAD_INDEX:
         problems.append(RecordProblem(position=position, path="index", message="index must be a number or text"))
-        raw_index = position
-    index = str(raw_index)
+        index = None
+    if index is None:  # no index (absent, null or blank): the record's position stands in
+        index = str(position)
     pert_part = obj.get("perturbation")
     record = Record(index=index, shape="single", raw=obj)
     if isinstance(pert_part, dict) and ("perturbations" in pert_part or "context" in pert_part and "context" not in obj):
@@ -299,6 +343,55 @@ def _stamp(problems: list[RecordProblem], index: str, position: int) -> list[Rec
     return problems
 
 
+MAX_PROBLEMS = 100  # problems listed in full; the rest are only counted
+
+
+class ProblemList:
+    """Problems of one file: the first ``limit`` kept in full, every one counted."""
+
+    def __init__(self, limit: int = MAX_PROBLEMS) -> None:
+        self.limit = limit
+        self.items: list[RecordProblem] = []
+        self.count = 0
+
+    def add(self, problem: RecordProblem) -> None:
+        self.count += 1
+        if len(self.items) < self.limit:
+            self.items.append(problem)
+
+    def extend(self, problems: list[RecordProblem]) -> None:
+        for p in problems:
+            self.add(p)
+
+    def listed(self) -> list[RecordProblem]:
+        """The kept problems, plus one line saying how many more there were."""
+        more = self.count - len(self.items)
+        tail = [RecordProblem(message=f"... and {more} more problem(s) not listed (only the first {self.limit} are shown)")]
+        return self.items + (tail if more > 0 else [])
+
+
+class RecordChecker:
+    """Checks records one at a time (streaming): normalises each, and finds duplicate indices by
+    their normalised form with the position of both records."""
+
+    def __init__(self, problems: ProblemList | None = None) -> None:
+        self.problems = problems or ProblemList()
+        self.seen: dict[str, int] = {}
+        self.n_records = 0
+
+    def check(self, item: Any, pos: int) -> Record | None:
+        rec, probs = parse_record(item, pos)
+        self.problems.extend(probs)
+        if rec is None:
+            return None
+        self.n_records += 1
+        first = self.seen.setdefault(rec.index, pos)
+        if first != pos:
+            self.problems.add(RecordProblem(position=pos, path="index",
+                                            message=f"duplicate index {rec.index!r} (also record #{first})"))
+        return rec
+
+
 def parse_records(data: Any) -> tuple[list[Record], list[RecordProblem]]:
     """Normalise a whole decoded file (a list of records, or one record object)."""
     if isinstance(data, dict):
@@ -307,21 +400,9 @@ def parse_records(data: Any) -> tuple[list[Record], list[RecordProblem]]:
         items = data
     else:
         return [], [RecordProblem(message=f"the top level must be a list of records or one record object, found {type(data).__name__}")]
-    records: list[Record] = []
-    problems: list[RecordProblem] = []
-    seen: dict[str, int] = {}
-    for pos, item in enumerate(items):
-        rec, probs = parse_record(item, pos)
-        problems.extend(probs)
-        if rec is None:
-            continue
-        if rec.index in seen:
-            problems.append(RecordProblem(index=rec.index, position=pos, path="index",
-                                          message=f"duplicate index (also record #{seen[rec.index]})"))
-        else:
-            seen[rec.index] = pos
-        records.append(rec)
-    return records, problems
+    checker = RecordChecker()
+    records = [r for r in (checker.check(item, pos) for pos, item in enumerate(items)) if r is not None]
+    return records, checker.problems.listed()
 
 
 PREPROCESSING_FIELDS = ("perturbation_entity", "context_entity", "pubchem_info", "entities")

@@ -32,7 +32,7 @@ def test_upload_page_lists_problems_and_stores_nothing(engine, tmp_path, monkeyp
     assert not at.exception
     assert any("was not stored" in e.value for e in at.error)
     table = at.dataframe[0].value
-    assert set(table["problem"]) >= {"a perturbation must be an object, found str", "duplicate index (also record #0)"}
+    assert set(table["problem"]) >= {"a perturbation must be an object, found str", "duplicate index '1' (also record #0)"}
     with Session(engine) as s:
         assert s.exec(select(Batch)).all() == []
 

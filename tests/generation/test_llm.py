@@ -94,14 +94,19 @@ def test_json_schema_response_format_reaches_the_server():
 
 
 def test_rate_limiter_caps_requests_per_minute():
-    import time
-
     from vcr_core.llm.ratelimit import ProviderLimiter
 
-    lim = ProviderLimiter(rpm=600)  # 10 per second, bucket starts full (600)
-    lim._tokens = 0.0
-    start = time.monotonic()
+    clock = {"t": 100.0}
+
+    def sleep(s):  # the limiter's own schedule on a clock that moves only when it sleeps
+        clock["t"] += s
+
+    lim = ProviderLimiter(rpm=600, clock=lambda: clock["t"], sleep=sleep)  # 10 per second
+    lim._tokens = 0.0  # an empty bucket
     for _ in range(3):
         with lim.slot():
             pass
-    assert time.monotonic() - start >= 0.25  # three tokens at 10/s from an empty bucket
+    starts = list(lim.granted)
+    assert len(starts) == 3
+    assert starts[-1] - starts[0] >= 0.2 - 1e-9  # three tokens at 10/s from an empty bucket
+    assert min(b - a for a, b in zip(starts, starts[1:])) >= 0.1 - 0.011  # the limiter polls in steps of >= 0.01 s

@@ -81,35 +81,65 @@ def test_search_ands_then_ors_and_fetches_in_relevance_order(stub_server):
     assert p303.abstract is None and not p303.has_abstract
 
 
+class ManualClock:
+    """A clock that only moves when the limiter sleeps: the schedule is checked, not the wall clock."""
+
+    def __init__(self) -> None:
+        self.t = 1000.0
+        self.slept: list[float] = []
+
+    def now(self) -> float:
+        return self.t
+
+    def sleep(self, s: float) -> None:
+        self.slept.append(s)
+        self.t += s
+
+
+def _manual_limiter(client, rate):
+    from vcr_core.tools.http import RateLimiter
+
+    clock = ManualClock()
+    client.http.limiter = RateLimiter(rate, clock=clock.now, sleep=clock.sleep)
+    return client.http.limiter
+
+
 def test_requests_keep_to_three_per_second_without_a_key(stub_server):
     stub = stub_server(ncbi([], ["1", "2"]))
     client = EutilsClient(f"{stub.url}/eutils")
+    assert client.http.limiter.interval == pytest.approx(1 / 3)  # NCBI's keyless limit
+    limiter = _manual_limiter(client, 3.0)
     client.http.cache_ttl_s = None  # every request must reach the server here
     for q in ("a, b", "c, d"):
         client.search(q, 5)  # esearch AND, esearch OR, efetch: 3 requests each
-    starts = [c.time for c in stub.calls]
-    assert len(starts) == 6
-    assert starts[-1] - starts[0] >= 5 / 3 - 0.05
-    assert min(b - a for a, b in zip(starts, starts[1:])) >= 0.3
+    starts = list(limiter.granted)
+    assert len(stub.calls) == 6 and len(starts) == 6  # every request went through the limiter
+    assert starts[-1] - starts[0] == pytest.approx(5 / 3)
+    assert min(b - a for a, b in zip(starts, starts[1:])) == pytest.approx(1 / 3)
 
 
 def test_api_key_is_sent_and_allows_ten_per_second(stub_server):
     stub = stub_server(ncbi(["7"]))
     client = EutilsClient(f"{stub.url}/eutils", api_key="k-123")
+    assert client.http.limiter.interval == pytest.approx(0.1)
+    limiter = _manual_limiter(client, 10.0)
     for i in range(3):
         client.search(f"term{i}", 1)
     assert all(c.query.get("api_key") == "k-123" for c in stub.calls)
-    starts = [c.time for c in stub.calls]
-    assert min(b - a for a, b in zip(starts, starts[1:])) >= 0.09
-    assert starts[-1] - starts[0] < 5 / 3  # faster than the keyless limit
+    starts = list(limiter.granted)
+    assert len(starts) == len(stub.calls)
+    assert min(b - a for a, b in zip(starts, starts[1:])) == pytest.approx(0.1)
     assert "10 requests/s" in client.status().detail
 
 
 def test_rate_limit_answer_is_retried(stub_server):
     stub = stub_server(ncbi(["9"], fail_first_with_429=True))
-    papers = EutilsClient(f"{stub.url}/eutils", backoff_s=0.01).search("imatinib", 1)
+    client = EutilsClient(f"{stub.url}/eutils", backoff_s=0.01)
+    waits: list[float] = []
+    client.http.sleep = waits.append  # the back-off schedule, not the wall clock
+    papers = client.search("imatinib", 1)
     assert [p.pmid for p in papers] == ["9"] and len(stub.calls) == 3
-    assert stub.calls[1].time - stub.calls[0].time >= 0.2
+    assert len(waits) == 1 and waits[0] >= 0.2  # the 429's wait (Retry-After) before the retry
 
 
 def test_errors_are_reported(stub_server, free_port):

@@ -21,7 +21,10 @@ def cmd_export(args: argparse.Namespace) -> int:
         print("nothing to export: no trace matches (by default only approved traces are exported; "
               "use --status any for all)", file=sys.stderr)
         return 1
-    data = export_traces(engine, ids, args.format)
+    problems: list[str] = []
+    data = export_traces(engine, ids, args.format, problems)
+    for line in problems:
+        print(f"warning: {line}", file=sys.stderr)
     if args.output in (None, "-"):
         sys.stdout.buffer.write(data)
     else:

@@ -217,6 +217,12 @@ def cmd_generate(args: argparse.Namespace) -> int:
         wb.log({k: info[k] for k in ("n_done", "n_ok", "n_invalid", "n_failed", "prompt_tokens",
                                      "completion_tokens", "cost_usd")})
         wb.finish()
+    if status == "done" and info.get("n_failed"):
+        # a finished run with failed records is not a success: scripts must see it
+        print(f"error: {info['n_failed']} of {info.get('n_total') or info['n_done']} record(s) failed (no explanation); "
+              f"see `vcr runs --run {run_id}` for each reason, and resume with `vcr generate --run {run_id}`",
+              file=sys.stderr)
+        return 1
     return 0 if status == "done" else (130 if status == "queued" else 1)
 
 

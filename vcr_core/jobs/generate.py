@@ -65,12 +65,29 @@ def pending_record_ids(engine: Engine, run: Run) -> list[int]:
 
 
 def _recorder(engine: Engine, run_id: int, record_id: int) -> Callable[[CallInfo], None]:
+    """Stores each model call as it happens: a row when the call starts (so a worker killed while
+    waiting still leaves the call on record), completed with tokens and cost as soon as the answer
+    arrives, before the answer is used."""
+    started: dict[int, int] = {}  # thread -> id of the in-flight row of its current call
+
     def record(info: CallInfo) -> None:
+        values = dict(purpose=info.purpose, provider=info.provider, model=info.model, prompt_tokens=info.prompt_tokens,
+                      completion_tokens=info.completion_tokens, cost_usd=info.cost_usd,
+                      latency_s=round(info.latency_s, 3), attempts=info.attempts, error=info.error)
+        key = threading.get_ident()
         with session_scope(engine) as session:
-            session.add(LlmCall(run_id=run_id, record_id=record_id, purpose=info.purpose, provider=info.provider,
-                                model=info.model, prompt_tokens=info.prompt_tokens,
-                                completion_tokens=info.completion_tokens, cost_usd=info.cost_usd,
-                                latency_s=round(info.latency_s, 3), attempts=info.attempts, error=info.error))
+            row_id = started.pop(key, None)
+            row = session.get(LlmCall, row_id) if row_id is not None else None
+            if row is None:
+                row = LlmCall(run_id=run_id, record_id=record_id, **values)
+            else:
+                for k, v in values.items():
+                    setattr(row, k, v)
+            session.add(row)
+            session.flush()
+            if info.in_flight:
+                started[key] = row.id
+    record.wants_in_flight = True  # type: ignore[attr-defined]
     return record
 
 
@@ -268,5 +285,8 @@ def _complete_and_queue_verify(engine: Engine, run_id: int, lease: Lease | None)
         existing = session.exec(select(Job).where(Job.kind == "verify", Job.run_id == run_id,
                                                   Job.status.in_(ACTIVE))).first()
         if existing is None:
-            session.add(Job(kind="verify", run_id=run_id, payload={"run_id": run_id}, status="queued"))
+            run = session.get(Run, run_id)
+            verifiers = (run.options or {}).get("verifiers") if run else None  # a run may name its verifiers
+            session.add(Job(kind="verify", run_id=run_id, status="queued",
+                            payload={"run_id": run_id, **({"verifiers": verifiers} if verifiers else {})}))
     return True

@@ -84,9 +84,25 @@ def write_original_files(engine: Engine, run_id: int, report_path: Path, explain
                          tag: str = "") -> tuple[int, int]:
     """Write both files (the report file only in mode report-explain); returns the row counts."""
     reports, explains = rows_for_run(engine, run_id, tag)
-    explain_path.parent.mkdir(parents=True, exist_ok=True)
-    explain_path.write_text(json.dumps(explains, ensure_ascii=False, indent=1, default=str), encoding="utf-8")
+    _write_json(explain_path, explains, run_id)
     if reports:
-        report_path.parent.mkdir(parents=True, exist_ok=True)
-        report_path.write_text(json.dumps(reports, ensure_ascii=False, indent=1, default=str), encoding="utf-8")
+        _write_json(report_path, reports, run_id)
     return len(reports), len(explains)
+
+
+def _write_json(path: Path, rows: list[dict], run_id: int) -> None:
+    """Write ``rows`` whole or not at all (temporary file, then rename); text that cannot be encoded
+    (lone surrogates stored before ingest rejected them) is replaced by U+FFFD and logged."""
+    import logging
+    import os
+
+    from ..textsafe import scrub
+
+    rows, changed = scrub(rows)
+    if changed:
+        logging.getLogger(__name__).warning("run %s: text that cannot be encoded was replaced by U+FFFD in %s "
+                                            "(%d field(s), e.g. %s)", run_id, path.name, len(changed), changed[0])
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(rows, ensure_ascii=False, indent=1, default=str), encoding="utf-8")
+    os.replace(tmp, path)

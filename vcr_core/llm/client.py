@@ -15,7 +15,9 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+from ..redact import redact as _redact
 from ..settings import get_settings
+from ..textsafe import scrub
 from .models import ModelChoice, api_key_for, missing_key_message
 from .ratelimit import limiter_for
 
@@ -74,20 +76,67 @@ class CallInfo:
     latency_s: float = 0.0
     attempts: int = 1
     error: str | None = None
+    in_flight: bool = False  # the call is starting; a later CallInfo of the same call replaces it
 
 
 class LlmError(RuntimeError):
-    """A call that failed for good (after retries, or at once when retrying cannot help)."""
+    """A call that failed for good (after retries, or at once when retrying cannot help).
 
-    def __init__(self, message: str, *, retryable: bool = False, attempts: int = 1, status: int | None = None):
+    ``reason`` names the kind of failure: empty_output, malformed_response, server_error,
+    rate_limited, timeout, auth, connection, missing_key or other.
+    """
+
+    def __init__(self, message: str, *, retryable: bool = False, attempts: int = 1, status: int | None = None,
+                 reason: str = "other"):
         super().__init__(message)
         self.retryable = retryable
         self.attempts = attempts
         self.status = status
+        self.reason = reason
+
+
+class _BadAnswer(Exception):
+    """An HTTP 200 whose content cannot be used: empty, or not a chat completion."""
+
+    def __init__(self, reason: str, message: str):
+        super().__init__(message)
+        self.reason = reason
+
+
+def _malformed_cause(exc: BaseException) -> bool:
+    """Did the provider answer with a body that is not a chat completion (a JSON decode or
+    response-validation error anywhere in the exception chain)?"""
+    import json as _json
+
+    seen = 0
+    cur: BaseException | None = exc
+    while cur is not None and seen < 10:
+        name = type(cur).__name__
+        text = str(cur)
+        if isinstance(cur, (_json.JSONDecodeError, UnicodeDecodeError)) or name in (
+                "APIResponseValidationError", "JSONDecodeError") or "Expecting value" in text \
+                or "Invalid response object" in text or "is not valid JSON" in text:
+            return True
+        cur = cur.__cause__ or cur.__context__
+        seen += 1
+    return False
 
 
 def _classify(exc: Exception) -> tuple[bool, int | None, str]:
     """(retryable?, HTTP status, a short message) for an exception litellm raised."""
+    retryable, status, message, _ = _classify_reason(exc)
+    return retryable, status, message
+
+
+def _classify_reason(exc: Exception) -> tuple[bool, int | None, str, str]:
+    """(retryable?, HTTP status, a short message, reason) for an exception of a call."""
+    if isinstance(exc, _BadAnswer):
+        # retried like a server hiccup, but never reported as one
+        return True, 200, redact(str(exc)), exc.reason
+    if _malformed_cause(exc):
+        return True, 200, ("the provider answered HTTP 200 with a body that is not a chat completion "
+                           f"(malformed response): {redact(str(exc).splitlines()[0][:200]) if str(exc) else ''}"), \
+            "malformed_response"
     lt = litellm_module()
     status = getattr(exc, "status_code", None)
     name = type(exc).__name__
@@ -106,20 +155,16 @@ def _classify(exc: Exception) -> tuple[bool, int | None, str]:
     else:
         msg = f"{name}"
     detail = redact(str(exc).split("\n", 1)[0][:300])
-    return retryable, status if isinstance(status, int) else None, f"{msg}: {detail}" if detail else msg
-
-
-_KEYLIKE = re.compile(r"\b(sk|key|AIza)[-_A-Za-z0-9*]{6,}")
+    reason = ("timeout" if msg.startswith("the model did not answer") else "rate_limited" if status == 429
+              else "server_error" if isinstance(status, int) and status >= 500
+              else "auth" if msg.startswith("the provider rejected") else
+              "connection" if "Connection" in name else "other")
+    return retryable, status if isinstance(status, int) else None, (f"{msg}: {detail}" if detail else msg), reason
 
 
 def redact(text: str) -> str:
-    """``text`` with every configured provider key, and anything key-shaped, masked."""
-    s = get_settings()
-    for secret in (s.anthropic_api_key, s.openai_api_key, s.gemini_api_key):
-        value = secret.get_secret_value() if secret is not None else ""
-        if value and len(value) >= 6:
-            text = text.replace(value, "***")
-    return _KEYLIKE.sub("***", text)
+    """``text`` with every fragment of a configured key masked (see :mod:`vcr_core.redact`)."""
+    return _redact(text)
 
 
 def _retry_after(exc: Exception) -> float | None:
@@ -141,9 +186,22 @@ def _cost(lt: Any, response: Any, choice: ModelChoice) -> float:
         return 0.0
 
 
+def _usage(resp: Any) -> tuple[int, int]:
+    usage = getattr(resp, "usage", None)
+    try:
+        return int(getattr(usage, "prompt_tokens", 0) or 0), int(getattr(usage, "completion_tokens", 0) or 0)
+    except (TypeError, ValueError):
+        return 0, 0
+
+
 def _to_response(lt: Any, resp: Any, choice: ModelChoice, latency: float, attempts: int) -> LlmResponse:
-    msg = resp.choices[0].message
+    choices = getattr(resp, "choices", None)
+    if not choices or getattr(choices[0], "message", None) is None:
+        raise _BadAnswer("malformed_response", "the provider answered HTTP 200 without a message (malformed response)")
+    msg = choices[0].message
     calls = [tc.model_dump() if hasattr(tc, "model_dump") else dict(tc) for tc in (getattr(msg, "tool_calls", None) or [])]
+    if not (msg.content or "").strip() and not calls:
+        raise _BadAnswer("empty_output", "the model returned an empty answer (no text and no tool call)")
     usage = getattr(resp, "usage", None)
     return LlmResponse(
         text=msg.content or "", tool_calls=calls,
@@ -171,8 +229,10 @@ def complete(messages: list[dict[str, Any]], *, model_choice: ModelChoice, purpo
     problem = missing_key_message(model_choice)
     if problem:
         _record(recorder, CallInfo(purpose, model_choice.provider, model_choice.model, attempts=0, error=problem))
-        raise LlmError(problem)
+        raise LlmError(problem, reason="missing_key")
     lt = litellm_module()
+    # Text stored before ingest rejected lone surrogates cannot be sent as JSON: replace, never fail.
+    messages, _ = scrub(messages)
     kwargs: dict[str, Any] = {"model": model_choice.model, "messages": messages, "timeout": timeout,
                               "max_retries": 0}  # retries are ours: back-off and accounting in one place
     if model_choice.api_base:
@@ -184,17 +244,29 @@ def complete(messages: list[dict[str, Any]], *, model_choice: ModelChoice, purpo
     limiter = limiter_for(model_choice.provider, rpm)
     start = time.perf_counter()
     attempt = 0
+    billed = [0, 0, 0.0]  # tokens and cost of answers that came back but could not be used
+    # Written before the call (for recorders that ask for it): a worker killed while waiting still
+    # leaves a row saying the call was made; the final CallInfo of the call then replaces it.
+    if getattr(recorder, "wants_in_flight", False):
+        _record(recorder, CallInfo(purpose, model_choice.provider, model_choice.model, attempts=0, in_flight=True,
+                                   error="in flight: no answer was recorded (the worker stopped during the call)"))
     while True:
         attempt += 1
         try:
             with limiter.slot():
                 resp = lt.completion(api_key=api_key_for(model_choice), **kwargs)
+            pt, ct = _usage(resp)
+            billed[0] += pt
+            billed[1] += ct
+            billed[2] += _cost(lt, resp, model_choice) if pt or ct else 0.0
             out = _to_response(lt, resp, model_choice, time.perf_counter() - start, attempt)
+            out.prompt_tokens, out.completion_tokens, out.cost_usd = billed[0], billed[1], billed[2]
+            # usage is stored before the answer is used (a worker killed after this loses nothing)
             _record(recorder, CallInfo(purpose, model_choice.provider, model_choice.model, out.prompt_tokens,
                                        out.completion_tokens, out.cost_usd, out.latency_s, attempt))
             return out
         except Exception as exc:  # noqa: BLE001 - classified below; nothing escapes unexplained
-            retryable, status, message = _classify(exc)
+            retryable, status, message, reason = _classify_reason(exc)
             if retryable and attempt <= max_retries:
                 wait = _backoff(attempt, _retry_after(exc))
                 if status == 429:
@@ -205,9 +277,11 @@ def complete(messages: list[dict[str, Any]], *, model_choice: ModelChoice, purpo
                 continue
             if retryable:
                 message = f"{message} (gave up after {attempt} attempts)"
-            _record(recorder, CallInfo(purpose, model_choice.provider, model_choice.model,
-                                       latency_s=time.perf_counter() - start, attempts=attempt, error=message))
-            raise LlmError(message, retryable=retryable, attempts=attempt, status=status) from None
+            message = redact(message)
+            _record(recorder, CallInfo(purpose, model_choice.provider, model_choice.model, billed[0], billed[1],
+                                       billed[2], latency_s=time.perf_counter() - start, attempts=attempt,
+                                       error=message))
+            raise LlmError(message, retryable=retryable, attempts=attempt, status=status, reason=reason) from None
 
 
 def _backoff(attempt: int, retry_after: float | None) -> float:

@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import threading
 import time
+from collections import deque
 from contextlib import contextmanager
-from typing import Iterator
+from typing import Callable, Iterator
 
 # Defaults: generous concurrency; no RPM cap unless a run sets one (429s are handled by back-off).
 DEFAULT_MAX_CONCURRENT = 64
@@ -24,15 +25,19 @@ class ProviderLimiter:
     """Concurrency cap + token bucket + a shared pause after a 429."""
 
     def __init__(self, max_concurrent: int = DEFAULT_MAX_CONCURRENT, rpm: float | None = None,
-                 shared_key: str | None = None, cluster_max: int | None = None):
+                 shared_key: str | None = None, cluster_max: int | None = None, *,
+                 clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] = time.sleep):
         self.shared_key = shared_key  # set: the schedule, pauses and cluster cap live in the database
         self.cluster_max = cluster_max
+        # clock and sleep are injectable: tests check the schedule (``granted``), not the wall clock
+        self.clock, self.sleep = clock, sleep
+        self.granted: deque[float] = deque(maxlen=1000)
         self._sem = threading.BoundedSemaphore(max_concurrent)
         self.max_concurrent = max_concurrent
         self.rpm = rpm
         self._lock = threading.Lock()
         self._tokens = float(rpm or 0)
-        self._last = time.monotonic()
+        self._last = clock()
         self._paused_until = 0.0
 
     def configure(self, rpm: float | None) -> None:
@@ -44,7 +49,7 @@ class ProviderLimiter:
         """Hold every call to this provider for ``seconds`` (after a 429 with Retry-After), in every
         process when the limit is shared."""
         with self._lock:
-            self._paused_until = max(self._paused_until, time.monotonic() + seconds)
+            self._paused_until = max(self._paused_until, self.clock() + seconds)
         shared = self._shared()
         if shared is not None:
             try:
@@ -66,18 +71,20 @@ class ProviderLimiter:
     def _wait_for_token(self) -> None:
         while True:
             with self._lock:
-                now = time.monotonic()
+                now = self.clock()
                 wait = self._paused_until - now
                 if wait <= 0 and self.rpm:
                     self._tokens = min(float(self.rpm), self._tokens + (now - self._last) * self.rpm / 60.0)
                     self._last = now
                     if self._tokens >= 1:
                         self._tokens -= 1
+                        self.granted.append(now)
                         return
                     wait = (1 - self._tokens) * 60.0 / self.rpm
                 elif wait <= 0:
+                    self.granted.append(now)
                     return
-            time.sleep(min(max(wait, 0.01), 1.0))
+            self.sleep(min(max(wait, 0.01), 1.0))
 
     @contextmanager
     def slot(self) -> Iterator[None]:

@@ -27,6 +27,7 @@ class Reply:
     prompt_tokens: int = 100
     completion_tokens: int = 50
     tool_calls: list[dict[str, Any]] | None = None  # [{"name": ..., "arguments": {...}}] for function calling
+    error_message: str | None = None  # the error text of a non-200 reply (providers echo keys here)
 
 
 Responder = Callable[[dict[str, Any]], Reply]
@@ -114,7 +115,8 @@ class ScriptedServer:
                 if reply.malformed:
                     self._send(200, b"this is not json {")
                 elif reply.status != 200:
-                    err = {"error": {"message": f"scripted error {reply.status}", "type": "scripted", "code": reply.status}}
+                    err = {"error": {"message": reply.error_message or f"scripted error {reply.status}",
+                                     "type": "scripted", "code": reply.status}}
                     self._send(reply.status, json.dumps(err).encode(), reply.headers)
                 else:
                     self._send(200, json.dumps(_completion(body, reply, server.model_name)).encode(), reply.headers)

@@ -43,7 +43,15 @@ def redact_url(url: str) -> str:
 
 
 def make_engine(url: str) -> Engine:
-    """A new engine for ``url`` with the SQLite settings applied."""
+    """A new engine for ``url`` with the SQLite settings applied and key redaction on every write."""
+    engine = _make_engine(url)
+    from ..redact import redact_db_params
+
+    event.listen(engine, "before_cursor_execute", redact_db_params, retval=True)
+    return engine
+
+
+def _make_engine(url: str) -> Engine:
     u = make_url(url)
     if u.get_backend_name() == "sqlite":
         db = u.database

@@ -22,13 +22,15 @@ import random
 import socket
 import threading
 import time
+from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 from urllib.parse import urlencode, urlsplit
 
 import httpx
 
+from ..redact import redact
 from .base import ToolStatus
 
 log = logging.getLogger(__name__)
@@ -80,24 +82,32 @@ def _offline() -> bool:
 # -- rate limiting ------------------------------------------------------------------------------
 
 class RateLimiter:
-    """At most ``rate_per_s`` request starts per second (evenly spaced), safe across threads."""
+    """At most ``rate_per_s`` request starts per second (evenly spaced), safe across threads.
 
-    def __init__(self, rate_per_s: float):
+    ``clock`` and ``sleep`` are injectable (tests check the schedule, never the wall clock);
+    ``granted`` holds the last start times the limiter handed out.
+    """
+
+    def __init__(self, rate_per_s: float, *, clock: Callable[[], float] = time.monotonic,
+                 sleep: Callable[[float], None] = time.sleep):
         self.interval = 1.0 / rate_per_s if rate_per_s > 0 else 0.0
         self._next = 0.0
         self._lock = threading.Lock()
+        self.clock, self.sleep = clock, sleep
+        self.granted: deque[float] = deque(maxlen=1000)
 
     def wait(self) -> float:
         """Block until a request may start; returns the time slept."""
         if not self.interval:
             return 0.0
         with self._lock:
-            now = time.monotonic()
+            now = self.clock()
             start = max(now, self._next)
             self._next = start + self.interval
+            self.granted.append(start)
         delay = start - now
         if delay > 0:
-            time.sleep(delay)
+            self.sleep(delay)
         return max(delay, 0.0)
 
 
@@ -123,6 +133,7 @@ class HostLimiter:
     def __init__(self, host: str, rate_per_s: float):
         self.host, self.rate_per_s = host, rate_per_s
         self.local = rate_limiter(host, rate_per_s)
+        self.interval = self.local.interval
         self.loopback = is_loopback(f"http://{host}")
 
     def wait(self) -> float:
@@ -248,6 +259,7 @@ class HttpClient:
         self.max_wait_s = max_wait_s
         self.host = urlsplit(self.base_url).netloc
         self.limiter = HostLimiter(self.host, rate_per_s) if rate_per_s else None
+        self.sleep: Callable[[float], None] = time.sleep  # back-off waits; tests inject a recorder
         self.cache_ttl_s = cache_ttl_s
         self.cache_namespace = cache_namespace or (urlsplit(self.base_url).hostname or "local")
         self.headers = {"User-Agent": USER_AGENT, **(headers or {})}
@@ -332,7 +344,7 @@ class HttpClient:
             try:
                 resp = self._client.request(method, url, params=params, json=json_body, data=form)
             except httpx.ConnectError as exc:  # no DNS, refused: a retry a moment later will not help
-                reason = f"unavailable: no network (cannot reach {self.host}: {exc})"
+                reason = redact(f"unavailable: no network (cannot reach {self.host}: {exc})")
                 _mark_down(url, reason)
                 raise NetworkUnavailable(reason) from exc
             except httpx.TimeoutException as exc:
@@ -340,7 +352,7 @@ class HttpClient:
                 if attempt == self.retries:
                     raise HttpError(last_error) from exc
             except httpx.HTTPError as exc:
-                last_error = f"{self.name} request failed: {type(exc).__name__}: {exc}"
+                last_error = redact(f"{self.name} request failed: {type(exc).__name__}: {exc}")
                 if attempt == self.retries:
                     raise HttpError(last_error) from exc
             else:
@@ -348,11 +360,11 @@ class HttpClient:
                 if resp.status_code < 400:
                     return answer
                 if resp.status_code not in RETRY_STATUS or attempt == self.retries:
-                    raise HttpError(_error_message(self.name, resp.status_code, resp.text, attempt),
-                                    resp.status_code, resp.text)
-                time.sleep(self._retry_delay(attempt, resp.headers.get("Retry-After")))
+                    raise HttpError(redact(_error_message(self.name, resp.status_code, resp.text, attempt)),
+                                    resp.status_code, redact(resp.text))
+                self.sleep(self._retry_delay(attempt, resp.headers.get("Retry-After")))
                 continue
-            time.sleep(self._retry_delay(attempt, None))
+            self.sleep(self._retry_delay(attempt, None))
         raise HttpError(last_error or f"{self.name}: request failed")  # pragma: no cover - loop always returns/raises
 
     def _retry_delay(self, attempt: int, retry_after: str | None) -> float:
