@@ -136,3 +136,26 @@ def test_closed_world_needs_go_classes(monkeypatch, tmp_path):
         assert v.verdict == "unverifiable" and "target classes unknown" in v.message
     finally:
         reset_orgdb()
+
+
+def test_variants_and_fusions_read_as_their_gene():
+    braf = {"index": "t9", "perturbation": {"context": [{"cell type": "A375"}], "perturbations": [
+        {"perturbation type": "chemical", "name": "vemurafenib", "known targets": ["BRAF"], "moa_type": "inhibitor"}]}}
+    v = check(braf, "binds_to", actor="vemurafenib", target="BRAF V600E")
+    assert v.verdict == "supported" and "variant of BRAF" in v.evidence[0]["how"]
+    abl = {"index": "t8", "perturbation": {"context": [{"cell type": "K562"}], "perturbations": [
+        {"perturbation type": "chemical", "name": "imatinib", "known targets": ["ABL1", "KIT"], "moa_type": "inhibitor"}]}}
+    fusion = check(abl, "modulates_molecule_activity", target="BCR-ABL1", direction="down")
+    assert fusion.verdict == "supported" and "fusion containing" in fusion.evidence[0]["how"]
+
+
+def test_loss_of_function_of_the_knocked_out_gene():
+    tp53 = {"index": 10, "perturbation": {"context": [{"cell line": "HCT116"}], "perturbations": [
+        {"perturbation type": "genetic", "name": "TP53 knockout", "gene symbol": "TP53", "known targets": ["TP53"]}]}}
+    own = check(tp53, "loss_of_function", variant="TP53 knockout", protein="p53")
+    assert own.verdict == "supported" and own.evidence[0]["gene"] == "TP53"
+    other = check(tp53, "loss_of_function", variant="TP53 knockout", protein="PTPN11")
+    assert other.verdict == "contradicted" and "knocks out TP53, not PTPN11" in other.message
+    assert check(tp53, "loss_of_function", variant="KRAS G12C", protein="KRAS").verdict == "unverifiable"
+    assert check(tp53, "loss_of_function", variant="TP53 knockout", protein="Nutlin-3a").verdict == "unverifiable"
+    assert check(KNOCKOUT, "loss_of_function", variant="TP53 knockout", protein="TP53").verdict == "supported"

@@ -47,7 +47,9 @@ TARGET_CLASSES = {
     "GO:0005200": "structural constituent of cytoskeleton", "GO:0004721": "phosphoprotein phosphatase",
     "GO:0008168": "methyltransferase", "GO:0016491": "oxidoreductase", "GO:0004888": "transmembrane signaling receptor",
 }
-APPLIES_TO = ("binds_to", "modulates_molecule_activity")
+APPLIES_TO = ("binds_to", "modulates_molecule_activity", "loss_of_function")
+# A protein change after a gene name ("BRAF V600E", "EGFR p.L858R"): the claim is about that gene.
+_VARIANT = re.compile(r"\s+(?:p\.)?[A-Z]\d+(?:[A-Z]|\*|del|fs)?$")
 
 _DOWN = re.compile(r"inverse agonist|inactivat|negative allosteric|inhibit|antagonist|blocker|degrad|suppress|down-?regulat|"
                    r"destabili[sz]|disrupt", re.IGNORECASE)
@@ -157,9 +159,30 @@ def _relation(claimed: str, rc: Resolved | None, listed: str, rl: Resolved | Non
         return f"{claimed} is a member of the listed family {listed} ({rl.family})", 0.75
     if rc.kind == "family" and rl.kind == "gene" and rl.symbols <= rc.symbols:
         return f"the listed {listed} is a member of {claimed} ({rc.family})", 0.75
+    if rc.kind == "fusion" and rl.kind == "gene" and rl.symbols <= rc.symbols:
+        return f"{claimed} contains the listed {listed}", 0.7
     if rc.kind == "family" and rl.kind == "family" and (rc.family == rl.family):
         return f"{claimed} and {listed} are the same family ({rc.family})", 0.9
     return None
+
+
+def resolve_claimed(name: str) -> tuple[Resolved | None, str]:
+    """The gene a claimed target stands for, reading through a protein change ("BRAF V600E" -> BRAF)
+    and a fusion ("BCR-ABL1" -> ABL1 when only one part is a gene the sources know); (None, '') if none."""
+    rc = resolve(name)
+    if rc is not None:
+        return rc, ""
+    stripped = _VARIANT.sub("", name.strip())
+    if stripped != name.strip() and (rc := resolve(stripped)) is not None:
+        return rc, f"{name!r} is a variant of {stripped}"
+    parts = [x for x in re.split(r"::|-|/", name) if x.strip()]
+    if len(parts) == 2:
+        found = [(x, r) for x in parts if (r := resolve(x)) is not None and r.kind == "gene"]
+        if found:
+            symbols = frozenset().union(*(r.symbols for _, r in found))
+            return Resolved(name, "fusion", symbols, "fusion of " + " and ".join(x for x, _ in found)), \
+                f"{name!r} is a fusion containing {', '.join(x for x, _ in found)}"
+    return None, ""
 
 
 def _siblings(rc: Resolved, listed: list[tuple[str, Resolved | None]]) -> list[str]:
@@ -202,6 +225,8 @@ class RecordVerifier:
             return unverifiable("the record names no perturbation")
         if ctx.node.action == "binds_to":
             return self._binds(ctx.node, record)
+        if ctx.node.action == "loss_of_function":
+            return self._loss(ctx.node, record)
         # The claim's actor is the node named in `via` when it has one (another ligand may be acting,
         # e.g. VEGF on KDR in a nintedanib record): only the record's own perturbation's MoA applies.
         from .indra import claim_subject
@@ -225,7 +250,7 @@ class RecordVerifier:
         field = _target_field(record, i)
         if not pert.targets:
             return unverifiable(f"the record lists no targets for {pert.label}")
-        rc = resolve(target)
+        rc, read_as = resolve_claimed(target)
         listed = [(t, resolve(t)) for t in pert.targets]
         ev_base = {"kind": "record_field", "record": record.index, "perturbation": pert.label, "field": field,
                    "value": list(pert.targets)}
@@ -235,8 +260,9 @@ class RecordVerifier:
             if rel and (best is None or rel[1] > best[1]):
                 best = (rel[0], rel[1], name)
         if best:
-            return ClaimVerdict(SUPPORTED, best[1], [{**ev_base, "matched": best[2], "how": best[0]}],
-                                f"the record's {field!r} lists {best[2]}: {best[0]}")
+            how = best[0] + (f" ({read_as})" if read_as else "")
+            return ClaimVerdict(SUPPORTED, best[1], [{**ev_base, "matched": best[2], "how": how}],
+                                f"the record's {field!r} lists {best[2]}: {how}")
         n = len(pert.targets)
         shown = ", ".join(pert.targets[:12]) + (" ..." if n > 12 else "")
         if rc is None:
@@ -270,7 +296,7 @@ class RecordVerifier:
         target, direction = node.args.get("target"), str(node.args.get("direction") or "").strip().lower()
         if not isinstance(target, str) or direction not in ("up", "down"):
             return unverifiable("needs a text target and a direction up or down")
-        rc = resolve(target)
+        rc, read_as = resolve_claimed(target)
         for i, pert in enumerate(record.perturbations):
             field = _target_field(record, i)
             matched = None
@@ -285,6 +311,8 @@ class RecordVerifier:
                 field = "gene symbol" if rel else field
             if matched is None:
                 continue
+            if read_as:
+                matched = (matched[0], f"{matched[1]} ({read_as})")
             if _is_genetic(pert):
                 expected, basis, source = genetic_direction(pert.type, pert.name), "perturbation type", pert.type or pert.name
             else:
@@ -302,3 +330,31 @@ class RecordVerifier:
             return ClaimVerdict(CONTRADICTED, 0.6, [ev], f"{pert.label}'s {basis} {source!r} means {matched[0]} activity "
                                 f"goes {expected}; the claim says {direction}")
         return unverifiable(f"{target!r} is not a target the record lists, so its MoA says nothing about it")
+
+    # -- loss_of_function
+    def _loss(self, node: Node, record: Record) -> ClaimVerdict:
+        """A knockout-like perturbation of the record removes its own gene's function: the claimed protein is
+        that gene's product (supported) or another gene's (contradicted: the record names what was knocked out)."""
+        variant, protein = node.args.get("variant"), node.args.get("protein")
+        if not isinstance(variant, str) or not isinstance(protein, str):
+            return unverifiable("loss_of_function needs a text variant and protein")
+        for pert in record.perturbations:
+            gene = pert.gene_symbol or (pert.targets[0] if _is_genetic(pert) and len(pert.targets) == 1 else None)
+            if not gene or genetic_direction(pert.type, pert.name) != "down":
+                continue
+            names = {_fold_drug(x) for x in (pert.name, gene) if x}
+            if not any(n and n in _fold_drug(variant) for n in names):
+                continue  # the claim's variant is not the record's perturbation
+            ev = {"kind": "record_field", "record": record.index, "perturbation": pert.label,
+                  "perturbation_type": pert.type, "gene": gene}
+            rg, rp = resolve(gene), resolve(protein)
+            rel = _relation(protein, rp, gene, rg)
+            if rel:
+                return ClaimVerdict(SUPPORTED, 0.8, [{**ev, "how": rel[0]}],
+                                    f"the record's {pert.type or 'genetic'} perturbation {pert.label!r} removes {gene}: {rel[0]}")
+            if rp is None or rg is None or rp.kind != "gene":
+                return unverifiable(f"{protein!r} is not a gene the offline sources know; the record's knockout is of {gene}", [ev])
+            return ClaimVerdict(CONTRADICTED, 0.6, [{**ev, "claimed": protein, "claimed_as": sorted(rp.symbols)[:5]}],
+                                f"the record's perturbation {pert.label!r} knocks out {gene}, not {protein} "
+                                f"({', '.join(sorted(rp.symbols)[:3])})")
+        return unverifiable("the claim's variant is not the record's own knockout-like perturbation")
