@@ -19,3 +19,23 @@ for part in status_report():
 s = get_settings()
 with st.expander("All settings (keys hidden)"):
     st.json(settings_for_display())
+
+from vcr_core.llm import local_status  # noqa: E402
+from vcr_core.llm.local import install_state, start_install  # noqa: E402
+
+if not local_status().installed:
+    with st.container(border=True):
+        st.markdown("**Optional: the embedded tiny local model**")
+        st.caption("Explanations work without it (assembled from knowledge, or a provider with a key). It exercises "
+                   "the model path offline; installing it compiles llama-cpp-python for several minutes.")
+        state = install_state()
+        if state["running"]:
+            st.info("Installing… (this page can be left; reload it to see the log)")
+        elif st.button("Install the local model runtime", key="install_local"):
+            start_install()
+            st.rerun()
+        if state["returncode"] is not None:
+            (st.success if state["returncode"] == 0 else st.error)(
+                "installed: restart the app to use it" if state["returncode"] == 0 else f"installation failed (exit {state['returncode']})")
+        if state["log_tail"]:
+            st.text(state["log_tail"])

@@ -19,6 +19,7 @@ from ..agents import CallOptions, GenerationConfig, generate_for_record
 from ..llm import CallInfo, LocalModelError, ensure_local_model, missing_key_message
 from ..store import Job, LlmCall, Record, Run, Trace, session_scope
 from ..store.traces import record_model, save_trace
+from .inflight import InFlight
 from .queue import enqueue
 from .runs import choice_for_run, refresh_counts, set_run_status
 
@@ -33,6 +34,7 @@ class JobControl:
         self.shutdown = threading.Event()
         self.lost = threading.Event()  # another worker took the job over
         self.finished = threading.Event()  # the job ended: the heartbeat stops
+        self.in_flight = InFlight()  # what each record in flight is doing (the heartbeat publishes it)
 
     @property
     def stop(self) -> bool:
@@ -67,13 +69,25 @@ def _recorder(engine: Engine, run_id: int, record_id: int) -> Callable[[CallInfo
     return record
 
 
-def process_record(engine: Engine, run_id: int, record_id: int, cfg: GenerationConfig) -> str:
+def process_record(engine: Engine, run_id: int, record_id: int, cfg: GenerationConfig,
+                   in_flight: InFlight | None = None) -> str:
     """Generate and store the trace of one record; returns its status."""
+    in_flight = in_flight or InFlight()
     with session_scope(engine) as session:
         row = session.get(Record, record_id)
         record = record_model(row)
-    call = CallOptions(**{**cfg.call.__dict__, "recorder": _recorder(engine, run_id, record_id)})
-    outcome = generate_for_record(record, GenerationConfig(**{**cfg.__dict__, "call": call}))
+    in_flight.begin(record_id, f"{record.index}: {record.label}")
+    try:
+        call = CallOptions(**{**cfg.call.__dict__, "recorder": _recorder(engine, run_id, record_id),
+                              "progress": in_flight.callback(record_id)})
+        outcome = generate_for_record(record, GenerationConfig(**{**cfg.__dict__, "call": call}))
+        in_flight.event(record_id, {"event": "stage", "stage": "saving"})
+        return _store_outcome(engine, run_id, record_id, outcome)
+    finally:
+        in_flight.end(record_id)
+
+
+def _store_outcome(engine: Engine, run_id: int, record_id: int, outcome) -> str:
     try:
         with session_scope(engine) as session:
             trace = save_trace(session, run_id=run_id, record=session.get(Record, record_id),
@@ -122,6 +136,8 @@ def run_generate_job(engine: Engine, run_id: int, control: JobControl, concurren
         return "cancelled"  # cancelled (or finished) between the claim and now
     todo = pending_record_ids(engine, run)
     _preprocess_first(engine, run, todo, control)
+    if cfg.choice.is_knowledge and todo:
+        _load_knowledge(engine, run_id)
     workers = max(1, int(concurrency or (run.options or {}).get("concurrency") or 4))
     errors = _run_pool(engine, run_id, todo, cfg, control, workers, on_progress)
     refresh_counts(engine, run_id)
@@ -150,6 +166,16 @@ def _preprocess_first(engine: Engine, run: Run, todo: list[int], control: JobCon
                  + (f"; {counts['failed']} failed and use their own fields" if counts["failed"] else ""))
 
 
+def _load_knowledge(engine: Engine, run_id: int) -> None:
+    """Load the graph and GO annotations once, before the records (the first load may build the starter graph)."""
+    from ..agents.assembler import load_knowledge
+
+    _job_message(engine, run_id, "loading the knowledge graph and Gene Ontology annotations (once per process)")
+    kb = load_knowledge()
+    missing = [r for r in (kb.graph_reason, kb.orgdb_reason) if r]
+    _job_message(engine, run_id, f"knowledge loaded in {kb.load_s:.1f} s" + (f"; {'; '.join(missing)}" if missing else ""))
+
+
 def _job_message(engine: Engine, run_id: int, text: str) -> None:
     """Show ``text`` as the message of the run's running generate job (the progress views display it)."""
     with session_scope(engine) as session:
@@ -167,7 +193,7 @@ def _run_pool(engine: Engine, run_id: int, todo: list[int], cfg: GenerationConfi
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix=f"run{run_id}") as pool:
         while queue or pending:
             while queue and len(pending) < workers and not control.stop:
-                pending.add(pool.submit(process_record, engine, run_id, queue.pop(0), cfg))
+                pending.add(pool.submit(process_record, engine, run_id, queue.pop(0), cfg, control.in_flight))
             if not pending:
                 break
             finished, pending = wait(pending, timeout=1.0, return_when=FIRST_COMPLETED)

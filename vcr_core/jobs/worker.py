@@ -74,7 +74,7 @@ class Worker:
         if self._stop.is_set():
             control.shutdown.set()
         progress = {"n_done": 0, "n_total": 0}
-        beat = threading.Thread(target=self._beat, args=(job.id, control, progress), daemon=True,
+        beat = threading.Thread(target=self._beat, args=(job.id, control, progress, dict(job.payload or {})), daemon=True,
                                 name=f"heartbeat-{job.id}")
         beat.start()
         try:
@@ -87,10 +87,12 @@ class Worker:
         self.control = None
         return True
 
-    def _beat(self, job_id: int, control: JobControl, progress: dict) -> None:
+    def _beat(self, job_id: int, control: JobControl, progress: dict, payload: dict) -> None:
         while not control.finished.is_set():
             n_done, n_total = progress["n_done"], progress["n_total"]
             values = {"n_done": n_done, "n_total": n_total}
+            if job_kind_generate(payload):
+                values["payload"] = {**payload, "in_flight": control.in_flight.snapshot()}
             if n_total:
                 values["progress"] = n_done / n_total
             try:
@@ -137,6 +139,11 @@ class Worker:
             status = row.status if row is not None else "done"
         # The delegate may have set its own final status; otherwise it finished without error.
         return (status, row.error) if status in ("done", "failed", "cancelled") else ("done", None)
+
+
+def job_kind_generate(payload: dict) -> bool:
+    """Generate jobs carry a run id in their payload; only they publish records in flight."""
+    return "run_id" in payload
 
 
 _APP_WORKERS: dict[str, tuple[Worker, threading.Thread]] = {}
