@@ -49,7 +49,7 @@ with st.form("new_run"):
     providers = [p for p, ok in keys.items() if ok] + ["knowledge", "local"]
     labels = {"knowledge": "assembled from knowledge (no model, seconds a record)",
               "local": "embedded local model (tiny demo, optional)"}
-    provider = st.selectbox("Model provider", providers, format_func=lambda p: labels.get(p, f"{p} (key present)"),
+    provider = st.selectbox("Model provider", providers, format_func=lambda p: labels.get(p, f"{p} (key present)"), key="provider",
                             help="Without an API key, explanations are assembled from the record, the knowledge graph, "
                                  "Gene Ontology and ChEBI by rules; with a key, a model writes them.")
     if provider == "knowledge":
