@@ -107,6 +107,14 @@ class Knowledge:
     orgdb: GoSource | None = None
     orgdb_reason: str | None = None
     load_s: float = 0.0
+    matcher: Any = None  # name -> node matcher of ``graph`` (built on first use when not given)
+
+    def lookup(self, name: str, types: list[str], k: int = 3) -> list[Any]:
+        """Matches of ``name`` among the graph's nodes of ``types``."""
+        if self.matcher is None:
+            from ..tools.kg.match import Matcher
+            self.matcher = Matcher(self.graph)
+        return self.matcher.lookup(name, types, k)
 
     @property
     def graph_origin(self) -> str:
@@ -127,8 +135,9 @@ def load_knowledge(*, refresh: bool = False) -> Knowledge:
         start = time.perf_counter()
         kb = Knowledge()
         try:
-            from ..tools.kg.api import get_graph
-            kb.graph = get_graph()
+            from ..tools.kg import api
+            kb.graph = api.get_graph()
+            kb.matcher = api._matcher()  # the KG tool's own indexes: built once, shared
         except Exception as exc:  # noqa: BLE001 - the reason goes into every report
             kb.graph_reason = f"no knowledge graph could be loaded ({exc})"
         kb.orgdb, kb.orgdb_reason = _load_orgdb()
@@ -229,8 +238,7 @@ def _graph_node(kb: Knowledge, name: str, types: list[str]) -> Any | None:
     if kb.graph is None or not name:
         return None
     try:
-        from ..tools.kg.api import lookup
-        hits = lookup(name, types, 3)
+        hits = kb.lookup(name, types, 3)
     except Exception:  # noqa: BLE001 - a lookup failure means "not found", said in the report
         return None
     return next((h for h in hits if h.method != "approximate"), None)

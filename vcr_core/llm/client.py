@@ -213,7 +213,7 @@ def complete(messages: list[dict[str, Any]], *, model_choice: ModelChoice, purpo
     if problem:
         _record(recorder, CallInfo(purpose, model_choice.provider, model_choice.model, attempts=0, error=problem))
         raise LlmError(problem)
-    lt = litellm_module()
+    lt = None if model_choice.is_local else litellm_module()  # the local stream needs no litellm (slow to import)
     kwargs: dict[str, Any] = {"model": model_choice.model, "messages": messages, "timeout": timeout,
                               "max_retries": 0}  # retries are ours: back-off and accounting in one place
     if model_choice.api_base:
