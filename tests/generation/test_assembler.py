@@ -33,11 +33,17 @@ GO = {
             ("GO:0030335", "positive regulation of cell migration", "BP", "IMP"),
             ("GO:0043524", "negative regulation of neuron apoptotic process", "BP", "IEA"),  # not a general process
             ("GO:0005886", "plasma membrane", "CC", "IDA")],
-    "FLT1": [("GO:0008284", "positive regulation of cell population proliferation", "BP", "IEA")],
+    "FLT1": [("GO:0008284", "positive regulation of cell population proliferation", "BP", "TAS"),
+             ("GO:0030336", "negative regulation of cell migration", "BP", "IEA")],  # electronic: never a premise
     "TP53": [("GO:0008285", "negative regulation of cell population proliferation", "BP", "IDA"),
              ("GO:0043065", "positive regulation of apoptotic process", "BP", "IDA"),
              ("GO:0043066", "negative regulation of apoptotic process", "BP", "IMP")],  # conflicting: not used
     "MAP2K1": [("GO:0008285", "negative regulation of cell population proliferation", "BP", "IDA")],
+    "CDK4": [("GO:0008284", "positive regulation of cell population proliferation", "BP", "IMP")],
+    "CDK6": [("GO:0008285", "negative regulation of cell population proliferation", "BP", "IDA"),
+             ("GO:0045786", "negative regulation of cell cycle", "BP", "IDA"),
+             ("GO:2000773", "negative regulation of cellular senescence", "BP", "IDA")],
+    "JAK2": [("GO:0070665", "positive regulation of leukocyte proliferation", "BP", "IMP")],
 }
 
 
@@ -202,3 +208,20 @@ def test_run_through_worker_stores_evidence_and_counts(engine, tmp_path, kb):
     assert good.report.startswith("## How this explanation was made") and good.prompt_tokens == 0
     assert bad.status == "invalid" and bad.errors and bad.errors[0].startswith("incomplete:")
     assert n_claims == good.n_claims >= 4
+
+
+def test_targets_pointing_both_ways_on_proliferation_give_no_proliferation_inference(kb):
+    a = assemble(rec({"index": 6, "context": {"cell_type": "MCF7", "disease_model": "breast carcinoma"},
+                      "perturbation": {"name": "abemaciclib", "target": ["CDK4", "CDK6"], "moa_type": "CDK4/6 inhibitor"}}), kb)
+    phen = [n.args["phenotype"] for n in a.explanation.claims if n.action == "induces_phenotype"]
+    assert phen == ["increased cellular senescence"]  # proliferation and cell cycle disagree: dropped
+    assert "point both ways on proliferation" in a.report
+
+
+def test_cell_type_processes_only_in_their_context(kb):
+    pert = {"name": "fedratinib", "target": ["JAK2"], "moa_type": "JAK2 inhibitor"}
+    hel = assemble(rec({"index": 7, "context": {"cell_type": "HEL", "disease_model": "erythroleukemia"}, "perturbation": pert}), kb)
+    a549 = assemble(rec({"index": 8, "context": {"cell_type": "A549", "disease_model": "lung adenocarcinoma"}, "perturbation": pert}), kb)
+    assert [n.args["phenotype"] for n in hel.explanation.claims if n.action == "induces_phenotype"] == ["reduced leukocyte proliferation"]
+    assert not [n for n in a549.explanation.claims if n.action == "induces_phenotype"]
+    assert a549.incomplete  # nothing closes JAK2's path in a lung cell line: said, not invented

@@ -61,12 +61,23 @@ _GO_REG = re.compile(r"^(positive|negative) regulation of (.+)$")
 GO_PROCESSES = ("cell population proliferation", "apoptotic process", "angiogenesis", "cell migration", "cell growth",
                 "autophagy", "epithelial to mesenchymal transition", "G1/S transition of mitotic cell cycle",
                 "cell cycle", "mitotic cell cycle", "inflammatory response", "cell death", "cellular senescence",
-                "epithelial cell proliferation", "DNA replication", "cell differentiation", "sprouting angiogenesis")
-_ENDOTHELIAL = ("endothelial cell proliferation", "endothelial cell migration", "endothelial cell apoptotic process")
+                "epithelial cell proliferation", "DNA replication", "cell differentiation", "sprouting angiogenesis",
+                "anoikis")
+# Processes of one cell type count only where the record's context is that cell type.
+CELL_TYPE_CONTEXT = {"endothelial": r"endotheli|huvec", "T cell": r"\bT[- ]?cell|lymphoblast|jurkat|ccrf",
+                     "leukocyte": r"leuk|lymph|myelo|\bHEL\b|K562|MOLM", "myeloid": r"myel|\bHEL\b|K562|MOLM|\bAML\b",
+                     "B cell": r"\bB[- ]?cell|lymphoma|myeloma", "fibroblast": r"fibroblast",
+                     "epithelial": r"epitheli|carcinoma|adenocarcinoma"}
+_CELL_PROCESS = re.compile(r"^(.+?) (proliferation|apoptotic process|migration|differentiation)$")
+# Processes that all mean "more (or fewer) dividing cells": inferences within the family must agree.
+PROLIFERATION_FAMILY = {"cell population proliferation", "epithelial cell proliferation", "cell cycle", "mitotic cell cycle",
+                        "G1/S transition of mitotic cell cycle", "DNA replication", "cell growth"}
 _EXPERIMENTAL = {"EXP", "IDA", "IPI", "IMP", "IGI", "IEP", "HTP", "HDA", "HMP", "HGI", "HEP", "TAS", "IC"}
 # A drug whose ChEBI role is "antineoplastic agent" is not inferred to make cancer cells grow.
 _AGAINST_ANTINEOPLASTIC = {("cell population proliferation", "up"), ("cell growth", "up"), ("apoptotic process", "down"),
-                           ("epithelial cell proliferation", "up"), ("G1/S transition of mitotic cell cycle", "up")}
+                           ("epithelial cell proliferation", "up"), ("G1/S transition of mitotic cell cycle", "up"),
+                           ("cell cycle", "up"), ("mitotic cell cycle", "up"), ("DNA replication", "up"),
+                           ("cell death", "down"), ("cellular senescence", "down")}
 # ChEBI roles that name what a drug does to cells: role -> (phenotype, known or inferred, needs a cancer context).
 ROLE_PHENOTYPES: dict[str, tuple[str, str, bool]] = {
     "apoptosis inducer": ("apoptosis", KNOWN, False),
@@ -78,6 +89,7 @@ ROLE_PHENOTYPES: dict[str, tuple[str, str, bool]] = {
     "non-steroidal anti-inflammatory drug": ("reduced inflammatory response", INFERRED, False),
     "anti-inflammatory agent": ("reduced inflammatory response", INFERRED, False),
     "immunosuppressive agent": ("reduced immune response", INFERRED, False),
+    "antirheumatic drug": ("reduced inflammatory response", INFERRED, False),
     "antineoplastic agent": ("reduced cancer cell growth", INFERRED, True),
 }
 
@@ -163,6 +175,7 @@ def _load_orgdb() -> tuple[GoSource | None, str | None]:
         if db is None:
             ok, reason = orgdb_status()
             return None, f"Gene Ontology annotations are not available: {reason}"
+        db.go_annotations("TP53")  # builds its term indexes now, at load time, not on the first record
         return db, None
     except Exception as exc:  # noqa: BLE001
         return None, f"Gene Ontology annotations could not be read ({exc})"
@@ -270,7 +283,12 @@ def _go_annotations(kb: Knowledge, symbol: str, gene_index: int | None) -> list[
 def _process_allowed(process: str, context_text: str) -> bool:
     if process in GO_PROCESSES:
         return True
-    return process in _ENDOTHELIAL and bool(re.search(r"endotheli|huvec", context_text, re.I))
+    m = _CELL_PROCESS.match(process)
+    if not m:
+        return False
+    cell = m.group(1).replace(" cell", "") if m.group(1) not in CELL_TYPE_CONTEXT else m.group(1)
+    pattern = CELL_TYPE_CONTEXT.get(m.group(1)) or CELL_TYPE_CONTEXT.get(cell)
+    return bool(pattern and re.search(pattern, context_text, re.I))
 
 
 def _phenotype_label(process: str, direction: str) -> str:
@@ -451,7 +469,9 @@ def _go_phenotypes(kb: Knowledge, b: _Builder, targets: list[_Target], drug: str
         per_process: dict[str, dict[str, list[GoAnn]]] = defaultdict(lambda: defaultdict(list))
         for a in anns:
             m = _GO_REG.match(a.term or "")
-            if not m or not _process_allowed(m.group(2), context_text) or a.evidence == "ND":
+            # Only annotations backed by experiments or an author/curator statement are premises: an
+            # electronic (IEA) or similarity-based one is too weak to infer a phenotype from.
+            if not m or not _process_allowed(m.group(2), context_text) or a.evidence not in _EXPERIMENTAL:
                 continue
             sign = 1 if m.group(1) == "positive" else -1
             effect = "up" if sign * (1 if t.direction == "up" else -1) > 0 else "down"
@@ -465,6 +485,13 @@ def _go_phenotypes(kb: Knowledge, b: _Builder, targets: list[_Target], drug: str
             found[process][effect].append((t, anns_p))
     if targets and not any_go and kb.orgdb is None:
         notes.gaps.append(kb.orgdb_reason or "no Gene Ontology annotations")
+    family = {(p, d) for p, by_dir in found.items() if p in PROLIFERATION_FAMILY or p.endswith(" proliferation")
+              for d in by_dir}
+    if len({d for _, d in family}) > 1:
+        notes.gaps.append("the targets' GO annotations point both ways on proliferation (" +
+                          ", ".join(f"{_phenotype_label(p, d)}" for p, d in sorted(family)) + "); none is inferred")
+        for p, _ in family:
+            found.pop(p, None)
     candidates = []
     for process, by_dir in found.items():
         if len(by_dir) > 1:
@@ -478,7 +505,14 @@ def _go_phenotypes(kb: Knowledge, b: _Builder, targets: list[_Target], drug: str
         rank = GO_PROCESSES.index(process) if process in GO_PROCESSES else len(GO_PROCESSES)
         candidates.append((-len(pairs), rank, process, effect, pairs))
     out: list[str] = []
-    for _, _, process, effect, pairs in sorted(candidates)[:MAX_GO_PHENOTYPES]:
+    # Cover every target first (a target without an outcome leaves its path open), then the best-supported.
+    chosen, covered = [], set()
+    for cand in sorted(candidates):
+        if {t.symbol for t, _ in cand[4]} - covered:
+            chosen.append(cand)
+            covered |= {t.symbol for t, _ in cand[4]}
+    chosen += [c for c in sorted(candidates) if c not in chosen]
+    for _, _, process, effect, pairs in sorted(chosen[:MAX_GO_PHENOTYPES + 1], key=lambda c: (c[0], c[1])):
         premises: list[str] = []
         evidence: list[dict[str, Any]] = []
         for t, anns in pairs[:MAX_PREMISES_PER_PHENOTYPE]:
