@@ -65,3 +65,36 @@ def test_in_flight_state_with_an_injected_clock():
                               "10 s on this record · 42 tokens so far")
     f.end(7)
     assert f.snapshot() == []
+
+
+def test_records_in_flight_reach_run_progress(engine, batch):
+    """The worker's heartbeat publishes each record in flight; run_progress hands it to the pages."""
+    import threading
+    import time
+
+    from vcr_core.jobs import Worker, create_run, run_progress
+    from vcr_core.llm.testing import smart_responder
+
+    def slow(body):
+        r = smart_responder(body)
+        r.delay_s = 1.5
+        return r
+
+    with ScriptedServer(slow) as srv:
+        run_id = create_run(engine, batch_id=batch, tools=[], model="scripted", mode="explain-only",
+                            options={"api_base": srv.base_url, "concurrency": 2, "max_items": 2})
+        w = Worker(engine, exit_when_idle=True, kinds=("generate",), heartbeat_s=0.1)
+        t = threading.Thread(target=w.run)
+        t.start()
+        seen = []
+        end = time.monotonic() + 30
+        while time.monotonic() < end and t.is_alive():
+            seen += run_progress(engine, run_id)["in_flight"]
+            time.sleep(0.1)
+        t.join(30)
+    assert seen, "no record in flight was ever published"
+    calling = [i for i in seen if i["calling_model"]]
+    assert calling and calling[0]["stage"] == "writing the explanation" and calling[0]["attempt"] == 1
+    assert calling[0]["max_attempts"] >= 1 and calling[0]["label"].startswith(("0:", "1:"))
+    p = run_progress(engine, run_id)
+    assert p["status"] == "done" and p["in_flight"] == [] and p["seconds_per_record"] > 0

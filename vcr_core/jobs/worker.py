@@ -74,7 +74,8 @@ class Worker:
         if self._stop.is_set():
             control.shutdown.set()
         progress = {"n_done": 0, "n_total": 0}
-        beat = threading.Thread(target=self._beat, args=(job.id, control, progress, dict(job.payload or {})), daemon=True,
+        beat = threading.Thread(target=self._beat, args=(job.id, control, progress, dict(job.payload or {}) if job.kind == "generate" else None),
+                                daemon=True,
                                 name=f"heartbeat-{job.id}")
         beat.start()
         try:
@@ -87,11 +88,12 @@ class Worker:
         self.control = None
         return True
 
-    def _beat(self, job_id: int, control: JobControl, progress: dict, payload: dict) -> None:
+    def _beat(self, job_id: int, control: JobControl, progress: dict, payload: dict | None) -> None:
+        """Heartbeat; a generate job (``payload`` given) also publishes its records in flight."""
         while not control.finished.is_set():
             n_done, n_total = progress["n_done"], progress["n_total"]
             values = {"n_done": n_done, "n_total": n_total}
-            if job_kind_generate(payload):
+            if payload is not None:
                 values["payload"] = {**payload, "in_flight": control.in_flight.snapshot()}
             if n_total:
                 values["progress"] = n_done / n_total
@@ -139,11 +141,6 @@ class Worker:
             status = row.status if row is not None else "done"
         # The delegate may have set its own final status; otherwise it finished without error.
         return (status, row.error) if status in ("done", "failed", "cancelled") else ("done", None)
-
-
-def job_kind_generate(payload: dict) -> bool:
-    """Generate jobs carry a run id in their payload; only they publish records in flight."""
-    return "run_id" in payload
 
 
 _APP_WORKERS: dict[str, tuple[Worker, threading.Thread]] = {}
