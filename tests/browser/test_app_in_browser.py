@@ -42,6 +42,13 @@ def server(tmp_path):
     (tmp_path / "hostile.json").write_text(json.dumps(rows))
     subprocess.run([sys.executable, "-m", "vcr_core.cli", "import-traces", str(tmp_path / "hostile.json"), "--name", "hostile"],
                    env=env, check=True, capture_output=True, cwd=ROOT)
+    # The starter graph is built once per machine (about a minute, cached in VCR_HOME); reuse this machine's
+    # cache when it has one, so the tests exercise the app rather than that one-time build.
+    from vcr_core.tools.kg.starter import STARTER_VERSION
+    cached = Path.home() / ".local/share/vcr-curation/cache/kg"
+    for f in cached.glob(f"starter-v{STARTER_VERSION}.*"):
+        (tmp_path / "home" / "cache" / "kg").mkdir(parents=True, exist_ok=True)
+        shutil.copy(f, tmp_path / "home" / "cache" / "kg" / f.name)
     port = _free_port()
     log = open(tmp_path / "streamlit.log", "w")
     proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
@@ -176,14 +183,6 @@ def test_demo_path_front_page_one_click_a_graph(server):
     from playwright.sync_api import expect, sync_playwright
 
     url, tmp = server
-    # The starter graph is built once per machine (about a minute, cached in VCR_HOME); reuse this machine's
-    # cache when it has one, so the test measures the demo path rather than that one-time build.
-    from vcr_core.tools.kg.starter import STARTER_VERSION
-    cached = Path.home() / ".local/share/vcr-curation/cache/kg"
-    if (cached / f"starter-v{STARTER_VERSION}.npz").exists():
-        (tmp / "home" / "cache" / "kg").mkdir(parents=True, exist_ok=True)
-        for f in cached.glob(f"starter-v{STARTER_VERSION}.*"):
-            shutil.copy(f, tmp / "home" / "cache" / "kg" / f.name)
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
