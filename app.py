@@ -13,7 +13,8 @@ st.set_page_config(page_title="VCR Curation", page_icon=":material/hub:", layout
 
 PAGES = {
     "Work": [
-        st.Page("pages/upload.py", title="Upload", icon=":material/upload:", default=True),
+        st.Page("pages/home.py", title="Home", icon=":material/home:", default=True),
+        st.Page("pages/upload.py", title="Upload", icon=":material/upload:"),
         st.Page("pages/generate.py", title="Generate", icon=":material/play_circle:"),
         st.Page("pages/review.py", title="Review", icon=":material/rule:"),
         st.Page("pages/compare.py", title="Compare", icon=":material/compare_arrows:"),

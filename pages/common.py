@@ -49,6 +49,19 @@ def start_worker() -> None:
     from vcr_core.jobs.supervisor import ensure_worker_process
 
     ensure_worker_process(settings.resolved_database_url)
+    _warm_knowledge()
+
+
+@st.cache_resource(show_spinner=False)
+def _warm_knowledge() -> bool:
+    """Load the knowledge graph and GO annotations once per process in the background, so the first
+    assembled explanation (the demo) does not wait for them."""
+    import threading
+
+    from vcr_core.agents.assembler import load_knowledge
+
+    threading.Thread(target=load_knowledge, name="vcr-knowledge-warmup", daemon=True).start()
+    return True
 
 
 def _auth_configured() -> bool:

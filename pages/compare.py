@@ -9,6 +9,10 @@ from vcr_core.store import Record, Trace
 
 through_app()
 st.title("Compare two traces of a record")
+from pages.assembled_section import compare_with_model  # noqa: E402
+
+compare_with_model(engine())
+st.divider()
 with Session(engine()) as s:
     multi = s.exec(select(Trace.record_id, func.count(Trace.id)).group_by(Trace.record_id).having(func.count(Trace.id) > 1)).all()
     records = {r.id: r for r in s.exec(select(Record).where(Record.id.in_([m[0] for m in multi]))).all()} if multi else {}

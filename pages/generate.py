@@ -15,7 +15,9 @@ if not batches:
     st.stop()
 
 from vcr_core.jobs import DEFAULT_OPTIONS, cancel_run, create_run, list_runs, resume_run  # noqa: E402
-from vcr_core.llm import LOCAL_MODEL_DESCRIPTION, PROVIDER_DEFAULTS  # noqa: E402
+from vcr_core.jobs.inflight import describe  # noqa: E402
+from vcr_core.jobs.runs import run_failure_reasons  # noqa: E402
+from vcr_core.llm import LOCAL_MODEL_DESCRIPTION, PROVIDER_DEFAULTS, local_status  # noqa: E402
 from vcr_core.settings import get_settings  # noqa: E402
 from vcr_core.tools import tool_statuses  # noqa: E402
 
@@ -26,13 +28,14 @@ with st.form("new_run"):
     chosen = st.multiselect("Records (empty: the whole batch)", [r.id for r in recs],
                             format_func={r.id: f"{r.index}: {r.label}" for r in recs}.get)
     max_items = st.number_input("At most this many records (0 = all)", 0, 100000, 0,
-                                help="Handy for a first look: the local model takes ~20 s per record")
+                                help="Handy for a first look; the Runs panel below shows the measured time per record")
     st.markdown("**Tools**")
     statuses = tool_statuses()
     tools = []
     for name, stt in statuses.items():
         label = f"{name} — {'available' if stt.available else 'unavailable'}"
-        if st.checkbox(label, value=False, disabled=not stt.available, key=f"tool_{name}",
+        # Available tools are ticked: their context is stored with every trace (and given to a model).
+        if st.checkbox(label, value=stt.available, disabled=not stt.available, key=f"tool_{name}",
                        help=stt.detail if stt.available else stt.reason):
             tools.append(name)
         if not stt.available:
@@ -42,12 +45,23 @@ with st.form("new_run"):
                                   "literature; without it they use each record's own fields. Stored with the record, done once. "
                                   "PubChem allows 5 requests per second: online, about half a second per new chemical.")
     keys = get_settings().provider_keys()
-    providers = ["local"] + [p for p, ok in keys.items() if ok]
-    provider = st.selectbox("Model provider", providers,
-                            format_func=lambda p: "embedded local model (tiny demo)" if p == "local" else f"{p} (key present)")
+    # With a key, the LLM agents are the default; without one, assembly from knowledge (no model).
+    providers = [p for p, ok in keys.items() if ok] + ["knowledge", "local"]
+    labels = {"knowledge": "assembled from knowledge (no model, seconds a record)",
+              "local": "embedded local model (tiny demo, optional)"}
+    provider = st.selectbox("Model provider", providers, format_func=lambda p: labels.get(p, f"{p} (key present)"), key="provider",
+                            help="Without an API key, explanations are assembled from the record, the knowledge graph, "
+                                 "Gene Ontology and ChEBI by rules; with a key, a model writes them.")
+    if provider == "knowledge":
+        st.info("Assembled from knowledge bases, not reasoned by a model: it restates known biology about the "
+                "record's targets, every claim names its source, and inferences are labelled as such.")
     if provider == "local":
         st.info(LOCAL_MODEL_DESCRIPTION)
-    model = st.text_input("Model (optional litellm name)", value="" if provider == "local" else PROVIDER_DEFAULTS.get(provider, ""))
+        lst = local_status()
+        if not lst.installed:
+            st.warning(lst.message)
+    model = st.text_input("Model (optional litellm name)", value=PROVIDER_DEFAULTS.get(provider, ""),
+                          disabled=provider in ("local", "knowledge"))
     mode = st.selectbox("Mode", ["explain-only", "report-explain"],
                         help="report-explain writes a report first; explain-only goes straight to the explanation")
     c1, c2, c3 = st.columns(3)
@@ -59,7 +73,7 @@ with st.form("new_run"):
 if started:
     try:
         run_id = create_run(engine(), batch_id=batch_id, record_ids=chosen or None, tools=tools, model_type=provider,
-                            model=model.strip() or None, mode=mode, created_by=curator() or None,
+                            model=(model.strip() or None) if provider not in ("local", "knowledge") else None, mode=mode, created_by=curator() or None,
                             options={"kg_with_rel": kg_with_rel, "kg_num_neighbor": int(kg_num_neighbor),
                                      "concurrency": int(concurrency), "max_items": int(max_items) or None,
                                      "preprocess": "ner-pubchem" if preprocess else None})
@@ -82,10 +96,26 @@ def progress_panel() -> None:
                         f"${r['cost_usd']:.4f}")
             if r["active"] and r["job"] and r["job"]["message"]:
                 st.caption(r["job"]["message"])
+            if r["active"]:
+                # Per record in flight: stage, model call, attempt k of n, seconds, tokens (from the worker's heartbeat).
+                for item in r.get("in_flight") or []:
+                    st.text(f"▶ {item['label']}: {describe(item)}")
+                if r["eta_s"] is not None:
+                    st.caption(f"about {r['eta_s']:.0f} s left (measured: {r['seconds_per_record']:.1f} s per record so far)")
+                elif r["status"] == "running":
+                    st.caption("no time estimate yet: it is measured once the first record is done")
+            elif r.get("seconds_per_record"):
+                st.caption(f"took {r['elapsed_s']:.0f} s ({r['seconds_per_record']:.1f} s per record, measured)")
             if r.get("model_note"):
                 st.caption(r["model_note"])
             if r.get("error"):
-                st.text(f"error: {r['error']}")
+                st.error(f"error: {r['error']}")
+            if r["n_failed"] or r["n_invalid"]:
+                with st.expander(f"Failed or incomplete records ({r['n_failed'] + r['n_invalid']}): full reasons"):
+                    for f in run_failure_reasons(engine(), r["id"]):
+                        st.markdown(f"**{f['record']}** · trace #{f['trace']} · {f['status']}")
+                        for line in f["errors"] + f["findings"]:
+                            st.text(line)
             if r.get("verify_job"):
                 st.caption(f"verification: {r['verify_job']['status']}")
             if r["active"] or r is runs[0]:

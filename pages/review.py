@@ -59,6 +59,9 @@ st.subheader(f"{record.label}")
 st.caption(f"trace #{trace.id} · run #{trace.run_id} · {trace.model or 'imported'} · status {trace.status} · "
            f"curation: {bundle['status']} · filter policy: {tv.verdict if tv else 'not verified'}"
            + (f" ({'; '.join((tv.summary or {}).get('reasons') or [])})" if tv and (tv.summary or {}).get("reasons") else ""))
+from pages.assembled_section import claim_sources, trace_notes  # noqa: E402
+
+trace_notes(trace)
 
 # --- trace-level judgment (keyboard: a approve, x reject, w needs work, j next trace, k accept the next
 # unjudged claim; Streamlit reserves c and r)
@@ -117,6 +120,7 @@ with tabs[1]:
                         f"**{stt.effective or 'not verified'}** (machine: {stt.machine or '—'}"
                         f"{f', {stt.machine_score:.2f}' if stt.machine else ''})" + (" · ⚠️ conflicting" if stt.conflicting else ""))
             st.code(c.text, language=None, wrap_lines=True)
+            claim_sources(trace, c.node_id)
             if stt.verdicts:
                 st.dataframe(pd.DataFrame([{"verifier": v.verifier, "verdict": v.verdict, "score": round(v.score, 2),
                                             "message": v.message or ""} for v in stt.verdicts]), hide_index=True, width="stretch")

@@ -35,3 +35,22 @@ if st.session_state.get("backup_file"):
     name, data = st.session_state["backup_file"]
     st.download_button(f"Download {name} ({len(data) / 1024 / 1024:.1f} MB)", data, file_name=name,
                        mime="application/vnd.sqlite3", key="download_backup")
+from vcr_core.llm import local_status  # noqa: E402
+from vcr_core.llm.local import install_state, start_install  # noqa: E402
+
+if not local_status().installed:
+    with st.container(border=True):
+        st.markdown("**Optional: the embedded tiny local model**")
+        st.caption("Explanations work without it (assembled from knowledge, or a provider with a key). It exercises "
+                   "the model path offline; installing it compiles llama-cpp-python for several minutes.")
+        state = install_state()
+        if state["running"]:
+            st.info("Installing… (this page can be left; reload it to see the log)")
+        elif st.button("Install the local model runtime", key="install_local"):
+            start_install()
+            st.rerun()
+        if state["returncode"] is not None:
+            (st.success if state["returncode"] == 0 else st.error)(
+                "installed: restart the app to use it" if state["returncode"] == 0 else f"installation failed (exit {state['returncode']})")
+        if state["log_tail"]:
+            st.text(state["log_tail"])

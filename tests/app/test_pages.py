@@ -9,6 +9,7 @@ from vcr_core.store import Batch, Curation, Run
 
 
 def test_upload_demo_and_bad_file(app, engine, tmp_path):
+    app.switch_page("pages/upload.py").run()
     demo = next(b for b in app.button if b.label == "Load demo records")
     demo.click().run()
     assert not app.exception
@@ -46,10 +47,14 @@ def _upload_script(data: bytes):
 
 
 def test_generate_page_starts_a_run(app, engine):
+    app.switch_page("pages/upload.py").run()
     next(b for b in app.button if b.label == "Load demo records").click().run()
     app.switch_page("pages/generate.py").run()
     assert not app.exception
-    assert any("tiny model" in i.value for i in app.info)  # the local model is described plainly
+    # No key: the default is assembly from knowledge, and the page says plainly what that is.
+    assert app.selectbox(key="provider").value == "knowledge"
+    assert any("not reasoned by a model" in i.value for i in app.info)
+    assert all(c.value for c in app.checkbox if c.key and c.key.startswith("tool_") and not c.disabled)  # available tools ticked
     app.button(key="FormSubmitter:new_run-Start run").click().run()
     assert not app.exception, app.exception
     assert any("queued" in s.value for s in app.success)
@@ -72,7 +77,7 @@ def test_sidebar_says_what_is_in_use(engine, monkeypatch):
     at = AppTest.from_file(str(root / "app.py"), default_timeout=60)
     at.run()  # AppTest keeps the sidebar of the first run only (with st.navigation), so look there
     text = " ".join(c.value for c in at.sidebar.caption)
-    assert "Database: sqlite:///" in text and "Graph: starter graph" in text and "embedded tiny local model" in text
+    assert "Database: sqlite:///" in text and "Graph: starter graph" in text and "assembled from knowledge" in text
 
 
 def test_review_accept_override_approve_and_history(app, engine, seeded):
@@ -169,3 +174,22 @@ def test_with_auth_configured_the_sidebar_asks_to_log_in(engine, seeded, monkeyp
     assert any("curator name" in e.value or "log in" in e.value.lower() for e in at.error)
     with Session(engine) as s:
         assert not s.exec(select(Curation)).all()
+
+
+def test_home_demo_in_one_click_shows_a_graph(app, engine):
+    """Home: one click stores the demo records and queues a run on the default; once the worker has
+    explained a record, the first graph is on the page."""
+    from vcr_core.jobs import Worker
+
+    assert any(b.label == "Load demo records and explain them" for b in app.button)
+    assert any("assembled from knowledge bases" in i.value for i in app.info)
+    next(b for b in app.button if b.label == "Load demo records and explain them").click().run()
+    assert not app.exception, app.exception
+    with Session(engine) as s:
+        run = s.exec(select(Run)).one()
+    assert run.provider == "knowledge" and run.n_total == 5 and run.mode == "explain-only"
+    Worker(engine, exit_when_idle=True, kinds=("generate",)).run()
+    app.run()
+    assert not app.exception, app.exception
+    assert any(h.value == "First explanation" for h in app.subheader)
+    assert any("Assembled from knowledge bases" in m.value for m in app.markdown)  # the answer says what it is

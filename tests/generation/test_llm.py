@@ -16,7 +16,8 @@ def choice(srv: ScriptedServer) -> ModelChoice:
 def test_resolve_model_defaults(monkeypatch):
     from vcr_core.settings import get_settings
 
-    assert resolve_model().is_local  # no key anywhere: the embedded model
+    assert resolve_model().is_knowledge  # no key anywhere: assembled from knowledge (no model)
+    assert resolve_model("local").is_local
     assert resolve_model("anthropic").model.startswith("anthropic/claude")
     assert resolve_model("gemini").model.startswith("gemini/")
     assert resolve_model(model="claude-sonnet-4-6").provider == "anthropic"

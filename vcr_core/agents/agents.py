@@ -35,6 +35,7 @@ class CallOptions:
     max_tokens: int | None = None
     rpm: float | None = None
     recorder: Recorder | None = None
+    progress: Callable[[dict[str, Any]], None] | None = None  # stage / call / token events (the progress panel)
 
     def use_json(self, choice: ModelChoice) -> bool:
         return self.output_format == "json" or (self.output_format == "auto" and choice.is_local)
@@ -66,7 +67,7 @@ def _messages(user: str) -> list[dict[str, str]]:
 def _call(messages: list[dict], choice: ModelChoice, purpose: str, opts: CallOptions, **kw: Any) -> LlmResponse:
     max_tokens = opts.max_tokens or (LOCAL_MAX_TOKENS.get(purpose) if choice.is_local else None)
     return complete(messages, model_choice=choice, purpose=purpose, timeout=opts.timeout,
-                    max_tokens=max_tokens, recorder=opts.recorder, rpm=opts.rpm, **kw)
+                    max_tokens=max_tokens, recorder=opts.recorder, rpm=opts.rpm, progress=opts.progress, **kw)
 
 
 def generate_report(record: Record, tool_context: str, choice: ModelChoice, opts: CallOptions) -> LlmResponse:

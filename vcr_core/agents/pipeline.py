@@ -39,9 +39,19 @@ class GenerationOutcome:
     sections: dict[str, str]  # think, answer, explain, dag as text
 
 
+def _stage(cfg: GenerationConfig, stage: str) -> None:
+    """Tell the progress panel which stage a record is in (never fails the record)."""
+    if cfg.call.progress is not None:
+        try:
+            cfg.call.progress({"event": "stage", "stage": stage})
+        except Exception:  # noqa: BLE001
+            pass
+
+
 def _tool_context(record: Record, cfg: GenerationConfig) -> tuple[dict[str, Any], str]:
     if not cfg.tools:
         return {}, ""
+    _stage(cfg, "running tools: " + ", ".join(cfg.tools))
     from ..tools import ToolOptions, run_tools
     from ..tools.base import tool_context_text
 
@@ -64,12 +74,15 @@ def generate_for_record(record: Record, cfg: GenerationConfig) -> GenerationOutc
     call yields an outcome with no explanation and the error in ``fields['errors']``."""
     if cfg.mode not in MODES:
         raise ValueError(f"unknown mode {cfg.mode!r}; choose one of {', '.join(MODES)}")
+    if cfg.choice.is_knowledge:
+        return _assembled(record, cfg)
     start = time.perf_counter()
     tool_context, context_text = _tool_context(record, cfg)
     responses: list[LlmResponse] = []
     errors: list[str] = []
     report: str | None = None
     if cfg.mode == "report-explain":
+        _stage(cfg, "writing the report")
         try:
             resp = generate_report(record, context_text, cfg.choice, cfg.call)
             responses.append(resp)
@@ -77,6 +90,7 @@ def generate_for_record(record: Record, cfg: GenerationConfig) -> GenerationOutc
         except LlmError as exc:
             errors.append(f"report: {exc}; the explanation was written from the tool context alone")
     meta: dict[str, Any] = {"mode": cfg.mode, "tools": cfg.tools, "elapsed_s": 0.0}
+    _stage(cfg, "writing the explanation")
     try:
         result = explain(record, context_text, cfg.choice, cfg.call, report=report)
     except LlmError as exc:
@@ -94,3 +108,27 @@ def generate_for_record(record: Record, cfg: GenerationConfig) -> GenerationOutc
                   errors=errors or None, prompt_version=prompt_version(), provider=cfg.choice.provider,
                   model=cfg.choice.model, meta=meta, **_sum(responses))
     return GenerationOutcome(expl, findings, fields, result.sections if result else {})
+
+
+def _assembled(record: Record, cfg: GenerationConfig) -> GenerationOutcome:
+    """Assembly from knowledge (no model): the report is the summary of the sources it used, the
+    evidence of every claim is stored with the trace's tool context. Chosen tools still run, so their
+    context is kept with the trace as it would be for a model."""
+    from ..formalism import to_text
+    from ..formalism.parser import find_sections
+    from .assembler import ASSEMBLER_NAME, ASSEMBLER_VERSION, assemble
+
+    start = time.perf_counter()
+    tool_context, _ = _tool_context(record, cfg)
+    _stage(cfg, "assembling from knowledge")
+    result = assemble(record)
+    text = to_text(result.explanation)
+    meta = {"mode": cfg.mode, "tools": cfg.tools, "elapsed_s": round(time.perf_counter() - start, 3),
+            "output_format": "assembled", "assembler_version": ASSEMBLER_VERSION, "incomplete": result.incomplete}
+    fields = dict(report=result.report, raw_output=text, text_form=text,
+                  tool_context={**(tool_context or {}), ASSEMBLER_NAME: result.tool_entry()},
+                  errors=[f"incomplete: {result.incomplete}"] if result.incomplete else None,
+                  prompt_version=f"assembler-v{ASSEMBLER_VERSION}", provider=cfg.choice.provider,
+                  model=cfg.choice.model, meta=meta, prompt_tokens=0, completion_tokens=0, cost_usd=0.0, latency_s=0.0)
+    sections = {k: v.content.strip() for k, v in find_sections(text).items()}
+    return GenerationOutcome(result.explanation, result.findings, fields, sections)

@@ -15,6 +15,7 @@ FMT = argparse.RawDescriptionHelpFormatter
 GENERATE_EPILOG = """\
 examples:
   vcr generate --pert_path data/tahoe_sample.json --model_type anthropic --tool_list '["kg-ner"]'
+  vcr generate --batch 1                   no key: assembled from knowledge bases (no model), seconds a record
   vcr generate --batch 1 --mode explain-only --model_type local --max_items 5
   vcr generate --batch 1 --model openai/my-model --api_base http://127.0.0.1:8000/v1 --concurrency 16
   vcr generate --run 7                      resume run 7 (done records are kept and skipped)
@@ -24,8 +25,10 @@ Records come from --batch (stored with `vcr ingest`), from --pert_path (ingested
 is stored once), or from --run (resume). Besides the database, the original pipeline's JSON files are
 written to <output_dir>/report/<folder_name>/ and <output_dir>/structure_explain/<folder_name>/.
 Keys (ANTHROPIC_API_KEY, OPENAI_API_KEY, GEMINI_API_KEY) are read from the environment or .env.
---model_type local uses the embedded SmolLM2-135M model: a tiny model that exercises the pipeline,
-not a source of real answers."""
+Without a key the default is --model_type knowledge: the action graph is assembled from the record,
+the knowledge graph, Gene Ontology and ChEBI by rules (every claim with its source, inferences
+labelled), not reasoned by a model. --model_type local uses the embedded SmolLM2-135M model (the
+optional extra 'local'): a tiny model that exercises the LLM path, not a source of real answers."""
 
 
 def _engine():
@@ -73,8 +76,9 @@ def register(subparsers: Any) -> None:
 
     lm = subparsers.add_parser("local-model", help="the embedded local model (SmolLM2-135M, a tiny demo model)",
                                formatter_class=FMT, epilog="examples:\n  vcr local-model status\n"
-                               "  vcr local-model serve          # foreground, Ctrl-C stops it")
-    lm.add_argument("action", choices=["serve", "status"])
+                               "  vcr local-model serve          # foreground, Ctrl-C stops it\n"
+                               "  vcr local-model install        # the optional runtime (compiles for several minutes)")
+    lm.add_argument("action", choices=["serve", "status", "install"])
     lm.set_defaults(func=cmd_local_model)
 
 
@@ -89,8 +93,9 @@ def _register_generate(subparsers: Any) -> None:
     src.add_argument("--run", type=int, help="resume this run instead of starting a new one")
     src.add_argument("--max_items", type=int, default=0, help="only the first N records (0: all)")
     m = g.add_argument_group("model")
-    m.add_argument("--model_type", choices=["anthropic", "openai", "gemini", "local"], default=None,
-                   help="provider (default: DEFAULT_MODEL, else the first provider with a key, else local)")
+    m.add_argument("--model_type", choices=["anthropic", "openai", "gemini", "local", "knowledge"], default=None,
+                   help="provider (default: DEFAULT_MODEL, else the first provider with a key, else knowledge: "
+                        "assembled from knowledge bases, no model)")
     m.add_argument("--model", help="any litellm model name, e.g. anthropic/claude-sonnet-4-6 or openai/my-model")
     m.add_argument("--api_base", help="base URL of an OpenAI-compatible server (vLLM, llama.cpp, Ollama)")
     m.add_argument("--output-format", dest="output_format", choices=["auto", "text", "json"], default="auto",
@@ -387,6 +392,14 @@ def cmd_local_model(args: argparse.Namespace) -> int:
     from ..llm.local import server_command
 
     st = local_status()
+    if args.action == "install":
+        from ..llm.local import install_command
+        if st.installed:
+            print(f"already installed: {st.message}")
+            return 0
+        cmd = install_command()
+        print("installing the local model runtime (llama-cpp-python compiles for several minutes):\n  " + " ".join(cmd))
+        return subprocess.call(cmd)
     if args.action == "status":
         print(st.message)
         print(f"model file: {st.model_path or 'not installed'}")

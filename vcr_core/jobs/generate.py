@@ -21,6 +21,7 @@ from ..store import Job, LlmCall, Record, Run, Trace, session_scope, utcnow
 from ..store.traces import record_model, save_trace
 from ..verify.genes import claim_grounder
 from .queue import ACTIVE, Lease, fence, owns
+from .inflight import InFlight
 from .runs import choice_for_run, refresh_counts, set_run_status
 
 log = logging.getLogger(__name__)
@@ -40,6 +41,7 @@ class JobControl:
         self.shutdown = threading.Event()
         self.lost = threading.Event()  # another worker took the job over
         self.finished = threading.Event()  # the job ended: the heartbeat stops
+        self.in_flight = InFlight()  # what each record in flight is doing (the heartbeat publishes it)
 
     @property
     def stop(self) -> bool:
@@ -92,7 +94,7 @@ def _recorder(engine: Engine, run_id: int, record_id: int) -> Callable[[CallInfo
 
 
 def process_record(engine: Engine, run_id: int, record_id: int, cfg: GenerationConfig,
-                   lease: Lease | None = None) -> str:
+                   lease: Lease | None = None, in_flight: InFlight | None = None) -> str:
     """Generate and store the trace of one record; returns its status.
 
     With ``lease``, the record is not started once the lease is lost, and its trace is stored only if
@@ -100,11 +102,22 @@ def process_record(engine: Engine, run_id: int, record_id: int, cfg: GenerationC
     woke up after being replaced never overwrites the new owner's trace."""
     if not owns(engine, lease):
         raise LeaseLost(f"job {lease.job_id} was taken over by another worker; record {record_id} not started")
+    in_flight = in_flight or InFlight()
     with session_scope(engine) as session:
         row = session.get(Record, record_id)
         record = record_model(row)
-    call = CallOptions(**{**cfg.call.__dict__, "recorder": _recorder(engine, run_id, record_id)})
-    outcome = generate_for_record(record, GenerationConfig(**{**cfg.__dict__, "call": call}))
+    in_flight.begin(record_id, f"{record.index}: {record.label}")
+    try:
+        call = CallOptions(**{**cfg.call.__dict__, "recorder": _recorder(engine, run_id, record_id),
+                              "progress": in_flight.callback(record_id)})
+        outcome = generate_for_record(record, GenerationConfig(**{**cfg.__dict__, "call": call}))
+        in_flight.event(record_id, {"event": "stage", "stage": "saving"})
+        return _store_outcome(engine, run_id, record_id, outcome, lease)
+    finally:
+        in_flight.end(record_id)
+
+
+def _store_outcome(engine: Engine, run_id: int, record_id: int, outcome, lease: Lease | None = None) -> str:
     try:
         with session_scope(engine) as session:
             if not fence(session, lease):
@@ -163,6 +176,8 @@ def run_generate_job(engine: Engine, run_id: int, control: JobControl, concurren
         return "cancelled"  # cancelled (or finished) between the claim and now
     todo = pending_record_ids(engine, run)
     _preprocess_first(engine, run, todo, control)
+    if cfg.choice.is_knowledge and todo:
+        _load_knowledge(engine, run_id, control.lease)
     workers = max(1, int(concurrency or (run.options or {}).get("concurrency") or 4))
     if executor == "ray":  # records as Ray tasks on a cluster; ownership, progress and status stay here
         from .ray_executor import run_pool_ray
@@ -197,6 +212,16 @@ def _preprocess_first(engine: Engine, run: Run, todo: list[int], control: JobCon
                  control.lease)
 
 
+def _load_knowledge(engine: Engine, run_id: int, lease: Lease | None = None) -> None:
+    """Load the graph and GO annotations once, before the records (the first load may build the starter graph)."""
+    from ..agents.assembler import load_knowledge
+
+    _job_message(engine, run_id, "loading the knowledge graph and Gene Ontology annotations (once per process)", lease)
+    kb = load_knowledge()
+    missing = [r for r in (kb.graph_reason, kb.orgdb_reason) if r]
+    _job_message(engine, run_id, f"knowledge loaded in {kb.load_s:.1f} s" + (f"; {'; '.join(missing)}" if missing else ""), lease)
+
+
 def _job_message(engine: Engine, run_id: int, text: str, lease: Lease | None = None) -> None:
     """Show ``text`` as the message of the run's running generate job (the progress views display it);
     with ``lease``, only the owner's message is written."""
@@ -216,7 +241,7 @@ def _run_pool(engine: Engine, run_id: int, todo: list[int], cfg: GenerationConfi
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix=f"run{run_id}") as pool:
         while queue or pending:
             while queue and len(pending) < workers and not control.stop:
-                pending.add(pool.submit(process_record, engine, run_id, queue.pop(0), cfg, control.lease))
+                pending.add(pool.submit(process_record, engine, run_id, queue.pop(0), cfg, control.lease, control.in_flight))
             if not pending:
                 break
             finished, pending = wait(pending, timeout=1.0, return_when=FIRST_COMPLETED)

@@ -18,6 +18,8 @@ from ..store import Batch, Job, Record, Run, Trace, session_scope, utcnow
 from ..tools.base import DEFAULT_KG_NUM_NEIGHBOR
 from .queue import ACTIVE, STALE_AFTER_S, Lease, enqueue, fence, is_stale
 
+KNOWLEDGE_NOTE = ("assembled from knowledge bases by rules, not reasoned by a model: restates known biology, "
+                  "inferences labelled")
 DEFAULT_OPTIONS: dict[str, Any] = {
     "kg_with_rel": False, "kg_num_neighbor": DEFAULT_KG_NUM_NEIGHBOR, "pubmed_num_papers": 30, "max_items": 0, "order": False,
     "concurrency": 4, "output_format": "auto", "rpm": None, "timeout": None, "api_base": None,
@@ -80,6 +82,8 @@ def choice_for_run(run: Run) -> ModelChoice:
     opts = run.options or {}
     if (run.meta or {}).get("is_local") or run.provider == "local":
         return resolve_model("local", run.model)
+    if run.provider == "knowledge":
+        return resolve_model("knowledge")
     return ModelChoice(run.provider or "openai", run.model or "", opts.get("api_base"), False)
 
 
@@ -169,19 +173,22 @@ def run_progress(engine: Engine, run_id: int, stale_after_s: float = STALE_AFTER
         end = end if end.tzinfo else end.replace(tzinfo=timezone.utc)
         elapsed = max(0.0, (end - start).total_seconds())
         if run.status == "running" and run.n_done:
+            # Measured, never assumed: wall-clock time so far per finished record (concurrency included).
             eta = elapsed / run.n_done * max(0, run.n_total - run.n_done)
     is_local = bool((run.meta or {}).get("is_local"))
+    in_flight = ((job.payload or {}).get("in_flight") or []) if job is not None and job.status == "running" else []
     return {
         "id": run.id, "name": run.name, "status": run.status, "mode": run.mode, "batch_id": run.batch_id,
         "provider": run.provider, "model": run.model, "is_local": is_local,
-        "model_note": LOCAL_MODEL_SHORT if is_local else None, "tools": run.tools or [],
+        "model_note": LOCAL_MODEL_SHORT if is_local else (KNOWLEDGE_NOTE if run.provider == "knowledge" else None), "tools": run.tools or [],
         "n_total": run.n_total, "n_done": run.n_done, "n_ok": by_status.get("ok", 0),
         "n_invalid": run.n_invalid, "n_failed": run.n_failed,
         "fraction": (run.n_done / run.n_total) if run.n_total else 0.0,
         "prompt_tokens": run.prompt_tokens, "completion_tokens": run.completion_tokens,
         "cost_usd": round(run.cost_usd or 0.0, 6), "error": run.error,
         "created_at": _iso(run.created_at), "started_at": _iso(run.started_at), "finished_at": _iso(run.finished_at),
-        "elapsed_s": elapsed, "eta_s": eta, "created_by": run.created_by,
+        "elapsed_s": elapsed, "eta_s": eta, "created_by": run.created_by, "in_flight": in_flight,
+        "seconds_per_record": (elapsed / run.n_done) if elapsed is not None and run.n_done else None,
         "job": None if job is None else {
             "id": job.id, "status": job.status, "message": job.message, "error": job.error,
             "heartbeat_at": _iso(job.heartbeat_at), "stale": is_stale(job, stale_after_s)},
@@ -196,3 +203,18 @@ def list_runs(engine: Engine, limit: int = 50) -> list[dict[str, Any]]:
     with session_scope(engine) as session:
         ids = session.exec(select(Run.id).order_by(Run.id.desc()).limit(limit)).all()
     return [run_progress(engine, i) for i in ids]
+
+
+def run_failure_reasons(engine: Engine, run_id: int, limit: int = 50) -> list[dict[str, Any]]:
+    """Records of a run whose trace failed or is incomplete/invalid, with every error in full (never cut)."""
+    with session_scope(engine) as session:
+        rows = session.exec(select(Trace, Record).where(Trace.run_id == run_id, Trace.record_id == Record.id,
+                                                        Trace.status.in_(("failed", "invalid")))
+                            .order_by(Trace.id).limit(limit)).all()
+    out = []
+    for t, r in rows:
+        errors = [str(e) for e in (t.errors or [])]
+        findings = [f"{f.get('message')} ({f.get('code')})" for f in (t.findings or []) if f.get("severity") == "error"]
+        out.append({"record": f"{r.index}: {r.label}", "trace": t.id, "status": t.status,
+                    "errors": errors, "findings": findings})
+    return out

@@ -80,7 +80,8 @@ class Worker:
         if self._stop.is_set():
             control.shutdown.set()
         progress = {"n_done": 0, "n_total": 0}
-        beat = threading.Thread(target=self._beat, args=(lease, control, progress), daemon=True,
+        beat = threading.Thread(target=self._beat, args=(lease, control, progress, dict(job.payload or {}) if job.kind == "generate" else None),
+                                daemon=True,
                                 name=f"heartbeat-{job.id}")
         beat.start()
         try:
@@ -104,10 +105,13 @@ class Worker:
         self.control = None
         return True
 
-    def _beat(self, lease: Lease, control: JobControl, progress: dict) -> None:
+    def _beat(self, lease: Lease, control: JobControl, progress: dict, payload: dict | None) -> None:
+        """Heartbeat (fenced by ``lease``); a generate job (``payload`` given) also publishes its records in flight."""
         while not control.finished.is_set():
             n_done, n_total = progress["n_done"], progress["n_total"]
             values = {"n_done": n_done, "n_total": n_total}
+            if payload is not None:
+                values["payload"] = {**payload, "in_flight": control.in_flight.snapshot()}
             if n_total:
                 values["progress"] = n_done / n_total
             try:

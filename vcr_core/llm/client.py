@@ -1,11 +1,19 @@
 """``complete()``: every model call of the project, through litellm.
 
 Retries with exponential back-off (and jitter) on 429, 5xx, time-outs and connection errors;
-a per-call time-out; tokens, cost and latency measured per call. litellm is imported lazily (it is
+a per-call time-out; tokens, cost and latency measured per call.
+
+The embedded local model is called differently (:func:`_local_attempt`): it runs on a shared CPU, so its
+answer is streamed. A slow model that is still writing is not cut off (the time-out is a *stall*:
+no token for ``LOCAL_STALL_S``; plus a total budget), tokens so far are reported to ``progress``,
+and a time-out is never retried: llama.cpp keeps evaluating a prompt after its client left, so a
+retry would queue the same long prompt again behind the one still running. The stream is closed
+instead, which makes the server stop at its next token. litellm is imported lazily (it is
 slow to import) and configured never to phone home: no telemetry, the bundled cost map.
 """
 from __future__ import annotations
 
+import json
 import logging
 import os
 import random
@@ -14,6 +22,8 @@ import threading
 import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
+
+import httpx
 
 from ..redact import redact as _redact
 from ..settings import get_settings
@@ -30,6 +40,12 @@ _LITELLM = None
 _IMPORT_LOCK = threading.Lock()
 BACKOFF_BASE_S = 1.0
 BACKOFF_MAX_S = 30.0
+# The embedded model on a shared CPU: how long without a new token (the first one comes after the
+# whole prompt is evaluated, which takes longest) before the call counts as stalled.
+LOCAL_STALL_S = 240.0
+LOCAL_MAX_RETRIES = 2  # connection errors and 5xx only (the server starting or restarting)
+
+Progress = Callable[[dict[str, Any]], None]
 
 
 def litellm_module():
@@ -122,14 +138,33 @@ def _malformed_cause(exc: BaseException) -> bool:
     return False
 
 
+class LocalTimeout(RuntimeError):
+    """The local model stalled (no token for a while) or ran past its total budget."""
+
+
+class LocalHttpError(RuntimeError):
+    """The local server answered with an HTTP error."""
+
+    def __init__(self, message: str, status: int):
+        super().__init__(message)
+        self.status_code = status
+
+
 def _classify(exc: Exception) -> tuple[bool, int | None, str]:
-    """(retryable?, HTTP status, a short message) for an exception litellm raised."""
+    """(retryable?, HTTP status, a short message) for an exception litellm (or the local stream) raised."""
     retryable, status, message, _ = _classify_reason(exc)
     return retryable, status, message
 
 
 def _classify_reason(exc: Exception) -> tuple[bool, int | None, str, str]:
     """(retryable?, HTTP status, a short message, reason) for an exception of a call."""
+    if isinstance(exc, LocalTimeout):
+        return False, None, f"the model did not answer within the time-out: {exc}", "timeout"
+    if isinstance(exc, LocalHttpError):
+        return (exc.status_code >= 500, exc.status_code, f"the local model server answered HTTP {exc.status_code}: {exc}",
+                "server_error" if exc.status_code >= 500 else "other")
+    if isinstance(exc, (httpx.ConnectError, httpx.RemoteProtocolError, httpx.ReadError)):
+        return True, None, f"the local model server could not be reached ({type(exc).__name__}: {exc})", "connection"
     if isinstance(exc, _BadAnswer):
         # retried like a server hiccup, but never reported as one
         return True, 200, redact(str(exc)), exc.reason
@@ -215,22 +250,29 @@ def _to_response(lt: Any, resp: Any, choice: ModelChoice, latency: float, attemp
 def complete(messages: list[dict[str, Any]], *, model_choice: ModelChoice, purpose: str,
              timeout: float | None = None, response_format: dict | None = None, tools: list | None = None,
              max_retries: int | None = None, max_tokens: int | None = None, temperature: float | None = None,
-             recorder: Callable[[CallInfo], None] | None = None, rpm: float | None = None) -> LlmResponse:
+             recorder: Callable[[CallInfo], None] | None = None, rpm: float | None = None,
+             progress: Progress | None = None) -> LlmResponse:
     """Call the model of ``model_choice`` with ``messages`` and return its answer.
 
     Retries 429/5xx/time-outs/connection errors with exponential back-off (``max_retries``,
     default the ``LLM_MAX_RETRIES`` setting); ``timeout`` defaults to ``LLM_TIMEOUT_S``.
     ``recorder`` (if given) receives one :class:`CallInfo` per call, also for failed calls.
-    Raises :class:`LlmError` with a plain message when the call fails for good.
+    ``progress`` (if given) receives events: ``{"event": "call", "purpose", "attempt", "max_attempts"}``,
+    ``{"event": "tokens", "tokens"}`` (local model, while it streams) and ``{"event": "retry_wait", "wait_s",
+    "reason"}``. Raises :class:`LlmError` with a plain message when the call fails for good.
     """
     s = get_settings()
+    if model_choice.is_local:
+        # A CPU model: the total budget is larger, time-outs are stalls and are not retried (module docstring).
+        timeout = timeout if timeout is not None else max(s.llm_timeout_s, 900.0)
+        max_retries = LOCAL_MAX_RETRIES if max_retries is None else max_retries
     timeout = timeout if timeout is not None else s.llm_timeout_s
     max_retries = s.llm_max_retries if max_retries is None else max_retries
     problem = missing_key_message(model_choice)
     if problem:
         _record(recorder, CallInfo(purpose, model_choice.provider, model_choice.model, attempts=0, error=problem))
         raise LlmError(problem, reason="missing_key")
-    lt = litellm_module()
+    lt = None if model_choice.is_local else litellm_module()  # the local stream needs no litellm (slow to import)
     # Text stored before ingest rejected lone surrogates cannot be sent as JSON: replace, never fail.
     messages, _ = scrub(messages)
     kwargs: dict[str, Any] = {"model": model_choice.model, "messages": messages, "timeout": timeout,
@@ -252,14 +294,25 @@ def complete(messages: list[dict[str, Any]], *, model_choice: ModelChoice, purpo
                                    error="in flight: no answer was recorded (the worker stopped during the call)"))
     while True:
         attempt += 1
+        _emit(progress, {"event": "call", "purpose": purpose, "attempt": attempt, "max_attempts": max_retries + 1})
         try:
             with limiter.slot():
-                resp = lt.completion(api_key=api_key_for(model_choice), **kwargs)
-            pt, ct = _usage(resp)
-            billed[0] += pt
-            billed[1] += ct
-            billed[2] += _cost(lt, resp, model_choice) if pt or ct else 0.0
-            out = _to_response(lt, resp, model_choice, time.perf_counter() - start, attempt)
+                if model_choice.is_local:
+                    out = _local_attempt(kwargs, model_choice, timeout, progress)
+                else:
+                    resp = lt.completion(api_key=api_key_for(model_choice), **kwargs)
+            if model_choice.is_local:
+                billed[0] += out.prompt_tokens
+                billed[1] += out.completion_tokens
+                if not (out.text or "").strip() and not out.tool_calls:
+                    raise _BadAnswer("empty_output", "the model returned an empty answer (no text and no tool call)")
+                out.latency_s, out.attempts = time.perf_counter() - start, attempt
+            else:
+                pt, ct = _usage(resp)
+                billed[0] += pt
+                billed[1] += ct
+                billed[2] += _cost(lt, resp, model_choice) if pt or ct else 0.0
+                out = _to_response(lt, resp, model_choice, time.perf_counter() - start, attempt)
             out.prompt_tokens, out.completion_tokens, out.cost_usd = billed[0], billed[1], billed[2]
             # usage is stored before the answer is used (a worker killed after this loses nothing)
             _record(recorder, CallInfo(purpose, model_choice.provider, model_choice.model, out.prompt_tokens,
@@ -267,12 +320,16 @@ def complete(messages: list[dict[str, Any]], *, model_choice: ModelChoice, purpo
             return out
         except Exception as exc:  # noqa: BLE001 - classified below; nothing escapes unexplained
             retryable, status, message, reason = _classify_reason(exc)
+            if isinstance(exc, LocalTimeout):
+                retryable = False  # never queue the same prompt again behind the one the server still runs
+                message = f"{message} (not retried: a retry would wait behind the same prompt on the same CPU)"
             if retryable and attempt <= max_retries:
                 wait = _backoff(attempt, _retry_after(exc))
                 if status == 429:
                     limiter.pause(wait)
                 log.info("%s call to %s failed (%s); retry %d/%d in %.1f s", purpose, model_choice.model,
                          message, attempt, max_retries, wait)
+                _emit(progress, {"event": "retry_wait", "wait_s": round(wait, 1), "reason": message})
                 time.sleep(wait)
                 continue
             if retryable:
@@ -290,6 +347,69 @@ def _backoff(attempt: int, retry_after: float | None) -> float:
         return min(max(retry_after, 0.0), BACKOFF_MAX_S)
     base = BACKOFF_BASE_S * (2 ** (attempt - 1))
     return min(base * (0.5 + random.random() / 2), BACKOFF_MAX_S)
+
+
+def _emit(progress: Progress | None, event: dict[str, Any]) -> None:
+    if progress is None:
+        return
+    try:
+        progress(event)
+    except Exception:  # noqa: BLE001 - a progress display must never break a call
+        log.exception("progress callback failed")
+
+
+def _local_attempt(kwargs: dict[str, Any], choice: ModelChoice, total_s: float, progress: Progress | None) -> LlmResponse:
+    """One streamed call to the local OpenAI-compatible server. Raises :class:`LocalTimeout` on a stall
+    (no token for ``LOCAL_STALL_S``) or when ``total_s`` is spent; closing the stream stops the server."""
+    body: dict[str, Any] = {"model": choice.model.split("/", 1)[-1], "messages": kwargs["messages"], "stream": True}
+    for key in ("response_format", "max_tokens", "temperature", "tools"):
+        if kwargs.get(key) is not None:
+            body[key] = kwargs[key]
+    stall = min(LOCAL_STALL_S, total_s)
+    timeout = httpx.Timeout(connect=10.0, read=stall, write=30.0, pool=10.0)
+    start = time.monotonic()
+    parts: list[str] = []
+    tokens = 0
+    usage: dict[str, Any] = {}
+    finish = None
+    last_report = 0.0
+    try:
+        with httpx.Client(timeout=timeout) as client, client.stream(
+                "POST", f"{choice.api_base.rstrip('/')}/chat/completions", json=body,
+                headers={"Authorization": f"Bearer {api_key_for(choice)}"}) as resp:
+            if resp.status_code != 200:
+                raise LocalHttpError(resp.read().decode("utf-8", "replace")[:300], resp.status_code)
+            for line in resp.iter_lines():
+                if time.monotonic() - start > total_s:
+                    raise LocalTimeout(f"still writing after {total_s:.0f} s ({tokens} tokens); stopped")
+                if not line.startswith("data:"):
+                    continue
+                data = line[5:].strip()
+                if data == "[DONE]":
+                    break
+                try:
+                    chunk = json.loads(data)
+                except json.JSONDecodeError:
+                    continue
+                usage = chunk.get("usage") or usage
+                for ch in chunk.get("choices") or []:
+                    piece = (ch.get("delta") or {}).get("content")
+                    if piece:
+                        parts.append(piece)
+                        tokens += 1
+                    finish = ch.get("finish_reason") or finish
+                now = time.monotonic()
+                if now - last_report >= 0.5:
+                    last_report = now
+                    _emit(progress, {"event": "tokens", "tokens": tokens})
+    except httpx.ReadTimeout:
+        what = "no first token" if not tokens else f"no new token after {tokens}"
+        raise LocalTimeout(f"{what} for {stall:.0f} s (after {time.monotonic() - start:.0f} s in all); the stream was "
+                           "closed so the server stops") from None
+    _emit(progress, {"event": "tokens", "tokens": tokens})
+    return LlmResponse(text="".join(parts), prompt_tokens=int(usage.get("prompt_tokens") or 0),
+                       completion_tokens=int(usage.get("completion_tokens") or tokens), cost_usd=0.0,
+                       model=choice.model, finish_reason=finish)
 
 
 def _record(recorder: Callable[[CallInfo], None] | None, info: CallInfo) -> None:

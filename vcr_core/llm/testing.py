@@ -28,6 +28,7 @@ class Reply:
     completion_tokens: int = 50
     tool_calls: list[dict[str, Any]] | None = None  # [{"name": ..., "arguments": {...}}] for function calling
     error_message: str | None = None  # the error text of a non-200 reply (providers echo keys here)
+    token_delay_s: float = 0.0  # streamed requests: pause before each token (a slow CPU model)
 
 
 Responder = Callable[[dict[str, Any]], Reply]
@@ -55,6 +56,9 @@ class ScriptedServer:
         self.default_delay_s = default_delay_s
         self.model_name = model_name
         self.requests: list[SeenRequest] = []
+        self.active = 0          # requests being answered right now
+        self.max_active = 0      # the most answered at once (a retry queued behind a running prompt shows here)
+        self.aborted_streams = 0  # streams the client closed before the end
         self._lock = threading.Lock()
         self._httpd: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -109,10 +113,46 @@ class ScriptedServer:
                 with server._lock:
                     server.requests.append(SeenRequest(self.path, body, dict(self.headers.items())))
                 reply = server.next_reply(body)
+                with server._lock:
+                    server.active += 1
+                    server.max_active = max(server.max_active, server.active)
+                try:
+                    self._answer(body, reply)
+                finally:
+                    with server._lock:
+                        server.active -= 1
+
+            def _stream(self, body: dict[str, Any], reply: Reply) -> None:
+                """Server-sent events, one word per chunk, like llama.cpp's streaming answer."""
+                self.close_connection = True
+                try:
+                    self.send_response(200)
+                    self.send_header("Content-Type", "text/event-stream")
+                    self.send_header("Connection", "close")
+                    self.end_headers()
+                    words = reply.text.split(" ")
+                    for i, w in enumerate(words):
+                        if reply.token_delay_s:
+                            time.sleep(reply.token_delay_s)
+                        delta = {"content": w + (" " if i < len(words) - 1 else "")}
+                        chunk = {"choices": [{"index": 0, "delta": delta, "finish_reason": None}]}
+                        self.wfile.write(f"data: {json.dumps(chunk)}\n\n".encode())
+                        self.wfile.flush()
+                    end = {"choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}],
+                           "usage": {"prompt_tokens": reply.prompt_tokens, "completion_tokens": len(words)}}
+                    self.wfile.write(f"data: {json.dumps(end)}\n\ndata: [DONE]\n\n".encode())
+                    self.wfile.flush()
+                except (BrokenPipeError, ConnectionResetError):
+                    with server._lock:
+                        server.aborted_streams += 1
+
+            def _answer(self, body: dict[str, Any], reply: Reply) -> None:
                 delay = reply.delay_s or server.default_delay_s
                 if delay:
                     time.sleep(delay)
-                if reply.malformed:
+                if body.get("stream") and reply.status == 200 and not reply.malformed:
+                    self._stream(body, reply)
+                elif reply.malformed:
                     self._send(200, b"this is not json {")
                 elif reply.status != 200:
                     err = {"error": {"message": reply.error_message or f"scripted error {reply.status}",

@@ -1,0 +1,666 @@
+"""Explanations assembled from knowledge, without a model (``--model_type knowledge``).
+
+As INDRA assembles mechanisms from statements, this builds the action graph of a record from what
+is known about it, by fixed rules, and keeps the source of every claim:
+
+* the record itself: the perturbation, its listed targets and its mechanism of action (MoA);
+* the loaded knowledge graph: the drug node and its ChEBI roles (starter graph), drug-target edges
+  and gene - process edges (PrimeKG), gene - phenotype and disease - phenotype associations (HPO);
+* Gene Ontology annotations of the targets (``vcr_core.knowledge.orgdb``, when installed).
+
+Rules, in order: a listed target is bound (``binds_to``); the MoA (or a ChEBI inhibitor/antagonist
+role) gives the direction of the target's activity; a knockout is a ``loss_of_function``. Where the
+sources stop before a measurable output, a phenotype is *inferred*, never stated as known: a target
+whose activity goes down and that GO annotates to "positive regulation of P" -> P reduced (the GO
+annotation is a premise node and both premises are the evidence); a ChEBI role that names a process
+("apoptosis inducer", "angiogenesis inhibitor") is a known, context-free claim; "antineoplastic
+agent" in a cancer context -> reduced cancer cell growth, inferred. Inferences that contradict the
+drug's ChEBI role are dropped. A record nothing is known about gets a graph without claims and the
+reason (the trace is stored as incomplete), never invented claims.
+
+Every claim carries its source twice: a short line in ``via`` (visible wherever the claim is) and
+full evidence items in the trace's tool context under ``knowledge-assembly`` (shown in Review).
+Inferred claims carry ``confidence="inferred"``; known ones ``confidence="known"``.
+"""
+from __future__ import annotations
+
+import re
+import threading
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any, Iterable, Protocol
+
+from ..formalism import Edge, Explanation, Finding, Node
+from ..formalism.checks import check_explanation
+from ..formalism.findings import error
+from ..records import Perturbation, Record
+
+ASSEMBLER_NAME = "knowledge-assembly"
+ASSEMBLER_VERSION = "1"
+KNOWN, INFERRED = "known", "inferred"
+DISCLAIMER = ("Assembled from knowledge bases by fixed rules, not reasoned by a language model: it can only "
+              "restate known biology about the perturbation's targets, and every inference is labelled as one.")
+
+MAX_TARGETS = 4
+MAX_GO_PHENOTYPES = 3
+MAX_PREMISES_PER_PHENOTYPE = 2
+MAX_HPO = 2
+
+_DOWN = re.compile(r"inverse agonist|antagonist|inhibit|blocker|degrader|suppress|negative allosteric", re.I)
+_UP = re.compile(r"agonist|activator|potentiator|positive allosteric|opener", re.I)
+_LOSS = re.compile(r"knock-?out|knock-?down|crispr(?!a)|crispri|sirna|shrna|deletion|null|loss", re.I)
+_GAIN = re.compile(r"overexpress|crispra|activation|gain", re.I)
+_CANCER = re.compile(r"cancer|carcinoma|tumou?r|leuka?emia|lymphoma|myeloma|melanoma|sarcoma|glioma|blastoma|"
+                     r"neoplas|adenocarcinoma|malignan", re.I)
+_SALT = re.compile(r"\s*\((?:[^()]*)\)\s*$")
+_GO_REG = re.compile(r"^(positive|negative) regulation of (.+)$")
+
+# Cell-level processes a GO regulation annotation may close a path with (general terms only: a
+# "neuron apoptotic process" annotation says nothing about a carcinoma cell line).
+GO_PROCESSES = ("cell population proliferation", "apoptotic process", "angiogenesis", "cell migration", "cell growth",
+                "autophagy", "epithelial to mesenchymal transition", "G1/S transition of mitotic cell cycle",
+                "cell cycle", "mitotic cell cycle", "inflammatory response", "cell death", "cellular senescence",
+                "epithelial cell proliferation", "DNA replication", "cell differentiation", "sprouting angiogenesis",
+                "anoikis")
+# Processes of one cell type count only where the record's context is that cell type.
+CELL_TYPE_CONTEXT = {"endothelial": r"endotheli|huvec", "T cell": r"\bT[- ]?cell|lymphoblast|jurkat|ccrf",
+                     "leukocyte": r"leuk|lymph|myelo|\bHEL\b|K562|MOLM", "myeloid": r"myel|\bHEL\b|K562|MOLM|\bAML\b",
+                     "B cell": r"\bB[- ]?cell|lymphoma|myeloma", "fibroblast": r"fibroblast",
+                     "epithelial": r"epitheli|carcinoma|adenocarcinoma"}
+_CELL_PROCESS = re.compile(r"^(.+?) (proliferation|apoptotic process|migration|differentiation)$")
+# Processes that all mean "more (or fewer) dividing cells": inferences within the family must agree.
+PROLIFERATION_FAMILY = {"cell population proliferation", "epithelial cell proliferation", "cell cycle", "mitotic cell cycle",
+                        "G1/S transition of mitotic cell cycle", "DNA replication", "cell growth"}
+_EXPERIMENTAL = {"EXP", "IDA", "IPI", "IMP", "IGI", "IEP", "HTP", "HDA", "HMP", "HGI", "HEP", "TAS", "IC"}
+# A drug whose ChEBI role is "antineoplastic agent" is not inferred to make cancer cells grow.
+_AGAINST_ANTINEOPLASTIC = {("cell population proliferation", "up"), ("cell growth", "up"), ("apoptotic process", "down"),
+                           ("epithelial cell proliferation", "up"), ("G1/S transition of mitotic cell cycle", "up"),
+                           ("cell cycle", "up"), ("mitotic cell cycle", "up"), ("DNA replication", "up"),
+                           ("cell death", "down"), ("cellular senescence", "down")}
+# ChEBI roles that name what a drug does to cells: role -> (phenotype, known or inferred, needs a cancer context).
+ROLE_PHENOTYPES: dict[str, tuple[str, str, bool]] = {
+    "apoptosis inducer": ("apoptosis", KNOWN, False),
+    "angiogenesis inhibitor": ("reduced angiogenesis", KNOWN, False),
+    "DNA synthesis inhibitor": ("reduced DNA synthesis", KNOWN, False),
+    "antimitotic": ("mitotic arrest", KNOWN, False),
+    "microtubule-destabilising agent": ("microtubule destabilisation", KNOWN, False),
+    "anti-inflammatory drug": ("reduced inflammatory response", INFERRED, False),
+    "non-steroidal anti-inflammatory drug": ("reduced inflammatory response", INFERRED, False),
+    "anti-inflammatory agent": ("reduced inflammatory response", INFERRED, False),
+    "immunosuppressive agent": ("reduced immune response", INFERRED, False),
+    "antirheumatic drug": ("reduced inflammatory response", INFERRED, False),
+    "antineoplastic agent": ("reduced cancer cell growth", INFERRED, True),
+}
+
+
+class GoSource(Protocol):
+    """What the assembler needs of ``vcr_core.knowledge.orgdb.OrgDb``."""
+
+    def go_annotations(self, symbol: str) -> list[Any]: ...
+
+
+@dataclass
+class GoAnn:
+    """One GO annotation as the assembler uses it (from orgdb, or a gene - process edge of the graph)."""
+
+    go_id: str
+    term: str
+    evidence: str
+    source: str
+
+
+@dataclass
+class Knowledge:
+    """The knowledge sources, loaded once per process and shared by every record (thread-safe reads)."""
+
+    graph: Any = None
+    graph_reason: str | None = None
+    orgdb: GoSource | None = None
+    orgdb_reason: str | None = None
+    load_s: float = 0.0
+    matcher: Any = None  # name -> node matcher of ``graph`` (built on first use when not given)
+
+    def lookup(self, name: str, types: list[str], k: int = 3) -> list[Any]:
+        """Matches of ``name`` among the graph's nodes of ``types``."""
+        if self.matcher is None:
+            from ..tools.kg.match import Matcher
+            self.matcher = Matcher(self.graph)
+        return self.matcher.lookup(name, types, k)
+
+    @property
+    def graph_origin(self) -> str:
+        return getattr(self.graph, "origin", "") or "knowledge graph"
+
+
+_KB: Knowledge | None = None
+_KB_LOCK = threading.Lock()
+
+
+def load_knowledge(*, refresh: bool = False) -> Knowledge:
+    """The graph (``tools.kg.get_graph``) and the GO annotations (``knowledge.orgdb``), loaded once.
+    A missing source is recorded with its reason; assembly carries on without it."""
+    global _KB
+    with _KB_LOCK:
+        if _KB is not None and not refresh:
+            return _KB
+        start = time.perf_counter()
+        kb = Knowledge()
+        try:
+            from ..tools.kg import api
+            kb.graph = api.get_graph()
+            kb.matcher = api._matcher()  # the KG tool's own indexes: built once, shared
+        except Exception as exc:  # noqa: BLE001 - the reason goes into every report
+            kb.graph_reason = f"no knowledge graph could be loaded ({exc})"
+        kb.orgdb, kb.orgdb_reason = _load_orgdb()
+        kb.load_s = round(time.perf_counter() - start, 3)
+        _KB = kb
+        return kb
+
+
+def set_knowledge(kb: Knowledge | None) -> None:
+    """Use ``kb`` for every following assembly (tests and benchmarks); None loads afresh on next use."""
+    global _KB
+    with _KB_LOCK:
+        _KB = kb
+
+
+def _load_orgdb() -> tuple[GoSource | None, str | None]:
+    try:
+        from ..knowledge.orgdb import get_orgdb, orgdb_status  # written on another branch; optional here
+    except ImportError:
+        return None, "Gene Ontology annotations are not installed in this version (vcr_core.knowledge.orgdb is absent)"
+    try:
+        db = get_orgdb()
+        if db is None:
+            ok, reason = orgdb_status()
+            return None, f"Gene Ontology annotations are not available: {reason}"
+        db.go_annotations("TP53")  # builds its term indexes now, at load time, not on the first record
+        return db, None
+    except Exception as exc:  # noqa: BLE001
+        return None, f"Gene Ontology annotations could not be read ({exc})"
+
+
+@dataclass
+class Assembly:
+    """The assembled explanation, its findings, every claim's evidence, and the report."""
+
+    explanation: Explanation
+    findings: list[Finding]
+    evidence: dict[str, list[dict[str, Any]]]
+    report: str
+    incomplete: str | None
+    sources: dict[str, Any]
+    elapsed_s: float = 0.0
+
+    def tool_entry(self) -> dict[str, Any]:
+        """The trace's ``tool_context`` entry (ToolResult-shaped, so every view can show it)."""
+        return {"tool": ASSEMBLER_NAME, "status": "ok" if not self.incomplete else "empty",
+                "prompt_text": self.report, "error": self.incomplete, "elapsed_s": self.elapsed_s,
+                "evidence": {"version": ASSEMBLER_VERSION, "claims": self.evidence, "sources": self.sources}}
+
+
+class _Builder:
+    """Nodes, edges and evidence of one record's graph, de-duplicated by content."""
+
+    def __init__(self) -> None:
+        self.nodes: list[Node] = []
+        self.edges: list[Edge] = []
+        self.evidence: dict[str, list[dict[str, Any]]] = {}
+        self._by_key: dict[tuple, str] = {}
+
+    def add(self, action: str, args: dict[str, Any], via: str, confidence: str,
+            evidence: list[dict[str, Any]]) -> str:
+        key = (action, tuple(sorted((k, str(v)) for k, v in args.items())))
+        if key in self._by_key:
+            nid = self._by_key[key]
+            self.evidence[nid].extend(e for e in evidence if e not in self.evidence[nid])
+            return nid
+        nid = f"n{len(self.nodes) + 1}"
+        self.nodes.append(Node(id=nid, action=action, args=args, via=via, confidence=confidence))
+        self.evidence[nid] = list(evidence)
+        self._by_key[key] = nid
+        return nid
+
+    def edge(self, a: str, b: str, relation: str = "causal") -> None:
+        if a != b and not any(e.source == a and e.target == b for e in self.edges):
+            self.edges.append(Edge(source=a, target=b, relation=relation))
+
+    def has_out(self, nid: str) -> bool:
+        return any(e.source == nid for e in self.edges)
+
+
+def _clean_name(name: str) -> str:
+    """'Crizotinib (hydrochloride)' -> 'Crizotinib' (salts and solvates are not separate drugs here)."""
+    return _SALT.sub("", name).strip() or name
+
+
+def _direction(text: str | None) -> str | None:
+    if not text:
+        return None
+    if _DOWN.search(text):
+        return "down"
+    if _UP.search(text):
+        return "up"
+    return None
+
+
+def _graph_node(kb: Knowledge, name: str, types: list[str]) -> Any | None:
+    """The graph node for ``name`` matched by name, synonym, DrugBank id or alias (never approximately:
+    a near-miss drug name is another drug)."""
+    if kb.graph is None or not name:
+        return None
+    try:
+        hits = kb.lookup(name, types, 3)
+    except Exception:  # noqa: BLE001 - a lookup failure means "not found", said in the report
+        return None
+    return next((h for h in hits if h.method != "approximate"), None)
+
+
+def _neighbours(kb: Knowledge, index: int) -> list[tuple[int, str, str]]:
+    g = kb.graph
+    nb, rl = g.neighbors(index)
+    return [(j, g.relation_names[r], g.type_of(j)) for j, r in zip(nb.tolist(), rl.tolist())]
+
+
+def _go_annotations(kb: Knowledge, symbol: str, gene_index: int | None) -> list[GoAnn]:
+    out: list[GoAnn] = []
+    if kb.orgdb is not None:
+        try:
+            for a in kb.orgdb.go_annotations(symbol):
+                if getattr(a, "ontology", "BP") == "BP":
+                    out.append(GoAnn(a.go_id, a.term, a.evidence or "", "Gene Ontology (org.Hs.eg.db)"))
+        except Exception:  # noqa: BLE001 - one gene's failure is a gap, not a crash
+            pass
+    if not out and kb.graph is not None and gene_index is not None:
+        g = kb.graph
+        for j, rel, t in _neighbours(kb, gene_index):
+            if t == "biological_process":
+                out.append(GoAnn(g.ids[j] or g.names[j], g.names[j], f"graph edge '{rel}'", kb.graph_origin))
+    return out
+
+
+def _process_allowed(process: str, context_text: str) -> bool:
+    if process in GO_PROCESSES:
+        return True
+    m = _CELL_PROCESS.match(process)
+    if not m:
+        return False
+    cell = m.group(1).replace(" cell", "") if m.group(1) not in CELL_TYPE_CONTEXT else m.group(1)
+    pattern = CELL_TYPE_CONTEXT.get(m.group(1)) or CELL_TYPE_CONTEXT.get(cell)
+    return bool(pattern and re.search(pattern, context_text, re.I))
+
+
+def _phenotype_label(process: str, direction: str) -> str:
+    return f"{'increased' if direction == 'up' else 'reduced'} {process}"
+
+
+@dataclass
+class _Target:
+    symbol: str
+    activity_id: str | None = None  # the node whose effect the phenotype rules follow
+    direction: str | None = None     # of the target's activity
+    gene_index: int | None = None
+
+
+@dataclass
+class _Notes:
+    used: list[str] = field(default_factory=list)
+    gaps: list[str] = field(default_factory=list)
+    inferences: list[str] = field(default_factory=list)
+
+
+def assemble(record: Record, kb: Knowledge | None = None) -> Assembly:
+    """Assemble the action graph of ``record`` from the knowledge sources (see the module docstring)."""
+    start = time.perf_counter()
+    kb = kb or load_knowledge()
+    b = _Builder()
+    notes = _Notes()
+    ctx = record.context
+    context = {k: v for k, v in {"cell_type": ctx.cell_line or ctx.cell_type, "disease": ctx.disease,
+                                 "genotype": ctx.genotype}.items() if v}
+    context_text = " ".join(filter(None, [ctx.cell_line, ctx.cell_type, ctx.disease, ctx.description,
+                                          ctx.tissue, record.description or ""]))
+    sources: dict[str, Any] = {"graph": kb.graph_origin if kb.graph is not None else None,
+                               "graph_reason": kb.graph_reason, "gene_ontology": kb.orgdb is not None,
+                               "gene_ontology_reason": kb.orgdb_reason}
+    pert = record.perturbation
+    roles: list[str] = []
+    drug_label = None
+    targets: list[_Target] = []
+    if not record.perturbations:
+        notes.gaps.append("the record names no perturbation")
+    else:
+        drug_label, roles, targets = _perturbation_claims(kb, b, record, pert, notes, sources)
+    cancer = bool(_CANCER.search(context_text))
+    phenos = _go_phenotypes(kb, b, targets, drug_label, roles, context_text, notes)
+    role_ids = _role_phenotypes(b, drug_label, roles, cancer, notes, pert)
+    _hpo_associations(kb, b, targets, ctx.disease, notes)
+    # Every activity node must lead to a measurable output. A target the GO rule reached nothing from
+    # is linked to the drug-level phenotypes with a correlative edge: which target carries them is not known.
+    for t in targets:
+        if t.activity_id and not b.has_out(t.activity_id):
+            for rid in role_ids:
+                b.edge(t.activity_id, rid, "correlative")
+            if not role_ids:
+                notes.gaps.append(f"no source links {t.symbol} to a measurable outcome (no usable GO annotation "
+                                  f"or ChEBI role), so its path stays open")
+    expl = Explanation(context=context, nodes=b.nodes, edges=b.edges, answer=_answer(record, b, phenos + role_ids, notes))
+    findings = check_explanation(expl)
+    incomplete = None
+    if not expl.claims:
+        incomplete = ("nothing is known about this perturbation in the loaded sources "
+                      f"({'; '.join(notes.gaps) or 'no target, mechanism or role found'}); no claim was made")
+        findings.append(error("path_not_measurable", f"incomplete: {incomplete}"))
+    elif any(f.severity == "error" for f in findings):
+        incomplete = "the sources stop before a measurable output on some path: " + "; ".join(notes.gaps or ["see findings"])
+    elapsed = round(time.perf_counter() - start, 4)
+    report = _report(record, kb, b, notes, roles, incomplete)
+    return Assembly(expl, findings, b.evidence, report, incomplete, sources, elapsed)
+
+
+def _perturbation_claims(kb: Knowledge, b: _Builder, record: Record, pert: Perturbation, notes: _Notes,
+                         sources: dict[str, Any]) -> tuple[str, list[str], list[_Target]]:
+    ptype = (pert.type or "").strip()
+    genetic = bool(pert.gene_symbol) or bool(re.search(r"genetic|crispr|knock|sirna|shrna|overexpress", ptype + " " + (pert.name or ""), re.I))
+    if genetic:
+        return _genetic_claims(kb, b, pert, ptype, notes)
+    name = _clean_name(pert.name or pert.label)
+    node = _graph_node(kb, name, ["drug"])
+    roles: list[str] = []
+    if node is not None:
+        det = kb.graph.details[node.index] if isinstance(kb.graph.details[node.index], dict) else {}
+        roles = list(det.get("roles") or [])
+        sources["drug_node"] = {"name": node.name, "id": kb.graph.ids[node.index], "matched_by": node.method,
+                                "chebi": det.get("chebi")}
+        notes.used.append(f"drug node {node.name} ({kb.graph.ids[node.index]}, matched by {node.method})"
+                          + (f"; ChEBI {det.get('chebi')} roles: {', '.join(roles)}" if roles else "; no ChEBI roles"))
+    else:
+        notes.gaps.append(f"{name!r} is not a drug in the loaded graph" if kb.graph is not None else kb.graph_reason or "no graph")
+    listed = list(dict.fromkeys(pert.targets))
+    kg_targets = _kg_targets(kb, node)
+    if not listed and kg_targets:
+        notes.used.append(f"targets from the graph: {', '.join(t for t, _ in kg_targets)}")
+    chosen = listed[:MAX_TARGETS] or [t for t, _ in kg_targets][:MAX_TARGETS]
+    if len(listed) > MAX_TARGETS:
+        notes.gaps.append(f"only the first {MAX_TARGETS} of {len(listed)} listed targets are drawn")
+    if not chosen:
+        notes.gaps.append("the record lists no target and the graph has no drug-target edge for it")
+    moa_dir = _direction(pert.moa_type)
+    role_dir_role = next((r for r in roles if _direction(r) and re.search(r"inhibitor|antagonist|agonist", r)), None)
+    targets: list[_Target] = []
+    for sym in chosen:
+        kg_rel = dict(kg_targets).get(sym)
+        ev = []
+        if sym in listed:
+            ev.append({"source": "record", "field": "targets", "statement": f"the record lists {sym} as a target of {name}"})
+        if kg_rel:
+            ev.append({"source": kb.graph_origin, "relation": kg_rel, "statement": f"graph edge {name} --{kg_rel}--> {sym}"})
+        via = "source: " + "; ".join(["record (known targets)"] * (sym in listed) + [f"graph edge '{kg_rel}'"] * bool(kg_rel))
+        n_bind = b.add("binds_to", {"actor": name, "target": sym}, via, KNOWN, ev)
+        t = _Target(sym, gene_index=(g.index if (g := _graph_node(kb, sym, ["gene/protein"])) else None))
+        direction, dvia, dev = None, None, None
+        if moa_dir:
+            direction, dvia = moa_dir, f"source: record mechanism of action '{pert.moa_type}'"
+            dev = {"source": "record", "field": "moa_type", "statement": f"mechanism of action: {pert.moa_type}"}
+        elif role_dir_role:
+            direction, dvia = _direction(role_dir_role), f"source: ChEBI role '{role_dir_role}' of {name}"
+            dev = {"source": "ChEBI", "id": sources.get("drug_node", {}).get("chebi"), "statement": f"{name} has role {role_dir_role}"}
+        if direction:
+            n_act = b.add("modulates_molecule_activity", {"target": sym, "direction": direction}, dvia, KNOWN, [dev])
+            b.edge(n_bind, n_act)
+            t.activity_id, t.direction = n_act, direction
+        else:
+            t.activity_id = n_bind
+            notes.gaps.append(f"no mechanism of action says whether {name} raises or lowers {sym}'s activity")
+        targets.append(t)
+    return name, roles, targets
+
+
+def _genetic_claims(kb: Knowledge, b: _Builder, pert: Perturbation, ptype: str, notes: _Notes):
+    label = pert.name or pert.gene_symbol or "genetic perturbation"
+    gene = pert.gene_symbol or (pert.targets[0] if pert.targets else None)
+    if not gene and pert.name:
+        m = re.match(r"^([A-Z0-9][A-Z0-9-]{1,15})\b", pert.name)
+        gene = m.group(1) if m else None
+    if not gene:
+        notes.gaps.append("the genetic perturbation names no gene")
+        return label, [], []
+    kind = f"{ptype} {pert.name or ''}"
+    t = _Target(gene, gene_index=(g.index if (g := _graph_node(kb, gene, ["gene/protein"])) else None))
+    ev = [{"source": "record", "field": "type", "statement": f"the record's perturbation: {ptype or 'genetic'} of {gene} ({label})"}]
+    if _GAIN.search(kind) and not _LOSS.search(kind):
+        t.activity_id = b.add("gain_of_function", {"variant": ptype or "overexpression", "protein": gene},
+                              "source: record (perturbation type)", KNOWN, ev)
+        t.direction = "up"
+    elif _LOSS.search(kind):
+        t.activity_id = b.add("loss_of_function", {"variant": ptype or "knockout", "protein": gene},
+                              "source: record (perturbation type)", KNOWN, ev)
+        t.direction = "down"
+    else:
+        notes.gaps.append(f"the record does not say whether {gene} is lost or gained ({ptype!r})")
+        return label, [], []
+    return label, [], [t]
+
+
+def _kg_targets(kb: Knowledge, node: Any) -> list[tuple[str, str]]:
+    """(gene, relation) for drug - gene edges of the graph (PrimeKG's drug_protein; the starter graph has none)."""
+    if node is None or kb.graph is None:
+        return []
+    g = kb.graph
+    out = []
+    for j, rel, t in _neighbours(kb, node.index):
+        if t == "gene/protein" and re.search(r"drug_protein|target|enzyme|carrier|transporter", rel):
+            out.append((g.names[j], rel))
+    return list(dict.fromkeys(out))
+
+
+def _go_phenotypes(kb: Knowledge, b: _Builder, targets: list[_Target], drug: str | None, roles: list[str],
+                   context_text: str, notes: _Notes) -> list[str]:
+    """Inferred phenotypes from GO regulation annotations of targets whose activity direction is known."""
+    # process -> direction -> [(target, annotations)]
+    found: dict[str, dict[str, list[tuple[_Target, list[GoAnn]]]]] = defaultdict(lambda: defaultdict(list))
+    any_go = False
+    for t in targets:
+        if not t.direction:
+            continue
+        anns = _go_annotations(kb, t.symbol, t.gene_index)
+        any_go = any_go or bool(anns)
+        per_process: dict[str, dict[str, list[GoAnn]]] = defaultdict(lambda: defaultdict(list))
+        for a in anns:
+            m = _GO_REG.match(a.term or "")
+            # Only annotations backed by experiments or an author/curator statement are premises: an
+            # electronic (IEA) or similarity-based one is too weak to infer a phenotype from.
+            if not m or not _process_allowed(m.group(2), context_text) or a.evidence not in _EXPERIMENTAL:
+                continue
+            sign = 1 if m.group(1) == "positive" else -1
+            effect = "up" if sign * (1 if t.direction == "up" else -1) > 0 else "down"
+            per_process[m.group(2)][effect].append(a)
+        for process, by_dir in per_process.items():
+            if len(by_dir) > 1:
+                notes.gaps.append(f"GO annotates {t.symbol} to both positive and negative regulation of {process}; "
+                                  "no direction is inferred from it")
+                continue
+            (effect, anns_p), = by_dir.items()
+            found[process][effect].append((t, anns_p))
+    if targets and not any_go and kb.orgdb is None:
+        notes.gaps.append(kb.orgdb_reason or "no Gene Ontology annotations")
+    family = {(p, d) for p, by_dir in found.items() if p in PROLIFERATION_FAMILY or p.endswith(" proliferation")
+              for d in by_dir}
+    if len({d for _, d in family}) > 1:
+        notes.gaps.append("the targets' GO annotations point both ways on proliferation (" +
+                          ", ".join(f"{_phenotype_label(p, d)}" for p, d in sorted(family)) + "); none is inferred")
+        for p, _ in family:
+            found.pop(p, None)
+    candidates = []
+    for process, by_dir in found.items():
+        if len(by_dir) > 1:
+            notes.gaps.append(f"the targets' GO annotations disagree on the direction of {process}; not inferred")
+            continue
+        (effect, pairs), = by_dir.items()
+        if "antineoplastic agent" in roles and (process, effect) in _AGAINST_ANTINEOPLASTIC:
+            notes.gaps.append(f"GO would suggest {_phenotype_label(process, effect)}, which contradicts {drug}'s ChEBI role "
+                              "'antineoplastic agent'; dropped")
+            continue
+        rank = GO_PROCESSES.index(process) if process in GO_PROCESSES else len(GO_PROCESSES)
+        candidates.append((-len(pairs), rank, process, effect, pairs))
+    out: list[str] = []
+    # Cover every target first (a target without an outcome leaves its path open), then the best-supported.
+    chosen, covered = [], set()
+    for cand in sorted(candidates):
+        if {t.symbol for t, _ in cand[4]} - covered:
+            chosen.append(cand)
+            covered |= {t.symbol for t, _ in cand[4]}
+    chosen += [c for c in sorted(candidates) if c not in chosen]
+    for _, _, process, effect, pairs in sorted(chosen[:MAX_GO_PHENOTYPES + 1], key=lambda c: (c[0], c[1])):
+        premises: list[str] = []
+        evidence: list[dict[str, Any]] = []
+        for t, anns in pairs[:MAX_PREMISES_PER_PHENOTYPE]:
+            best = sorted(anns, key=lambda a: (a.evidence not in _EXPERIMENTAL, a.evidence))[0]
+            codes = ", ".join(sorted({a.evidence for a in anns}))
+            pid = b.add("participates_in", {"entity": t.symbol, "ontology_id": best.go_id},
+                        f"source: {best.source}: {t.symbol} annotated to {best.go_id} '{best.term}' ({codes})", KNOWN,
+                        [{"source": best.source, "id": best.go_id, "term": best.term, "evidence_code": codes,
+                          "statement": f"{t.symbol} is annotated to {best.term}"}])
+            premises.append(f"{t.activity_id} ({t.symbol} activity {t.direction})")
+            premises.append(f"{pid} ({best.go_id} {best.term})")
+            evidence.append({"source": "inference", "rule": "GO regulation", "premises": [t.activity_id, pid],
+                             "statement": f"{t.symbol} activity goes {t.direction} and {t.symbol} is annotated to "
+                                          f"'{best.term}' -> {_phenotype_label(process, effect)}"})
+        label = _phenotype_label(process, effect)
+        nid = b.add("induces_phenotype", {"source": drug or pairs[0][0].symbol, "phenotype": label},
+                    "inferred from " + " and ".join(premises), INFERRED, evidence)
+        for t, anns in pairs[:MAX_PREMISES_PER_PHENOTYPE]:
+            b.edge(t.activity_id, nid, "causal")
+        for e in evidence:
+            b.edge(e["premises"][1], nid, "correlative")
+        for t, _ in pairs[MAX_PREMISES_PER_PHENOTYPE:]:
+            b.edge(t.activity_id, nid, "causal")
+        notes.inferences.append(f"{nid}: {label} (from GO annotations of {', '.join(t.symbol for t, _ in pairs)})")
+        out.append(nid)
+    return out
+
+
+def _role_phenotypes(b: _Builder, drug: str | None, roles: list[str], cancer: bool, notes: _Notes,
+                     pert: Perturbation) -> list[str]:
+    out: list[str] = []
+    if not drug:
+        return out
+    for role in roles:
+        spec = ROLE_PHENOTYPES.get(role)
+        if spec is None:
+            continue
+        phenotype, kind, needs_cancer = spec
+        if needs_cancer and not cancer:
+            continue
+        ev = [{"source": "ChEBI", "statement": f"{drug} has the ChEBI role '{role}'"}]
+        if kind == INFERRED:
+            why = " and the context is a cancer" if needs_cancer else ""
+            ev.append({"source": "inference", "rule": "ChEBI role", "statement": f"role '{role}'{why} -> {phenotype}"})
+            via = f"inferred from the ChEBI role '{role}' of {drug}" + (" in a cancer context" if needs_cancer else "")
+        else:
+            via = f"source: ChEBI role '{role}' of {drug} (not specific to this cell context)"
+        nid = b.add("induces_phenotype", {"source": drug, "phenotype": phenotype}, via, kind, ev)
+        if kind == INFERRED:
+            notes.inferences.append(f"{nid}: {phenotype} (from the ChEBI role '{role}')")
+        out.append(nid)
+    return out
+
+
+def _hpo_associations(kb: Knowledge, b: _Builder, targets: list[_Target], disease: str | None, notes: _Notes) -> None:
+    """Gene - phenotype associations (HPO, through the graph) that are also phenotypes of the record's disease."""
+    if kb.graph is None or not disease or not targets:
+        return
+    dnode = _graph_node(kb, disease, ["disease"])
+    if dnode is None:
+        return
+    g = kb.graph
+    disease_ph = {j for j, rel, t in _neighbours(kb, dnode.index) if t == "effect/phenotype" and "absent" not in rel and "negative" not in rel}
+    added = 0
+    for t in targets:
+        if t.gene_index is None or added >= MAX_HPO:
+            continue
+        for j, rel, typ in _neighbours(kb, t.gene_index):
+            if typ != "effect/phenotype" or j not in disease_ph or "parent" in rel:
+                continue
+            nid = b.add("correlates_with", {"entity_a": t.symbol, "entity_b": g.names[j],
+                                            "evidence_type": "gene-phenotype association (HPO)"},
+                        f"source: {kb.graph_origin}: {t.symbol} --{rel}--> {g.names[j]} ({g.ids[j]}), "
+                        f"also a phenotype of {dnode.name}", KNOWN,
+                        [{"source": kb.graph_origin, "id": g.ids[j], "relation": rel,
+                          "statement": f"{t.symbol} is associated with {g.names[j]}"},
+                         {"source": kb.graph_origin, "id": g.ids[dnode.index],
+                          "statement": f"{g.names[j]} is a phenotype of {dnode.name}"}])
+            if t.activity_id:
+                b.edge(t.activity_id, nid, "correlative")
+            notes.used.append(f"HPO association {t.symbol} - {g.names[j]} (a phenotype of {dnode.name})")
+            added += 1
+            if added >= MAX_HPO:
+                break
+
+
+def _answer(record: Record, b: _Builder, outcomes: list[str], notes: _Notes) -> str:
+    claims = len(b.nodes)
+    if not claims:
+        return (f"Nothing is known about {record.perturbation.label} in the loaded knowledge sources, so no mechanism "
+                f"is stated. {DISCLAIMER}")
+    bound = [n.args["target"] for n in b.nodes if n.action == "binds_to"]
+    lost = [n.args["protein"] for n in b.nodes if n.action in ("loss_of_function", "gain_of_function")]
+    outs = [b.nodes[int(o[1:]) - 1] for o in outcomes]
+    known = [n.args["phenotype"] for n in outs if n.confidence == KNOWN]
+    inferred = [n.args["phenotype"] for n in outs if n.confidence == INFERRED]
+    parts = [f"{record.perturbation.label} in {record.context.label}:"]
+    if bound:
+        parts.append(f"acts on {', '.join(bound)} (the record's targets)")
+    if lost:
+        parts.append(f"removes or raises the function of {', '.join(lost)}")
+    if known:
+        parts.append(f"known outcome(s): {', '.join(known)}")
+    if inferred:
+        parts.append(f"inferred outcome(s): {', '.join(inferred)}")
+    return "; ".join(parts) + f". {DISCLAIMER}"
+
+
+def _report(record: Record, kb: Knowledge, b: _Builder, notes: _Notes, roles: list[str], incomplete: str | None) -> str:
+    p = record.perturbation
+    lines = ["## How this explanation was made", DISCLAIMER, "",
+             "## The record", f"- perturbation: {p.label} ({p.type or 'type not given'})",
+             f"- listed targets: {', '.join(p.targets) or 'none'}", f"- mechanism of action: {p.moa_type or 'not given'}",
+             f"- context: {record.context_text() or 'not given'}", "",
+             "## Sources used"]
+    lines += [f"- {u}" for u in notes.used] or ["- none beyond the record"]
+    lines += ["- knowledge graph: " + (kb.graph_origin if kb.graph is not None else kb.graph_reason or "not loaded"),
+              "- Gene Ontology: " + ("annotations of the targets (org.Hs.eg.db)" if kb.orgdb is not None else (kb.orgdb_reason or "not available")),
+              "- ChEBI roles: " + (", ".join(roles) if roles else "none found"), "",
+              "## Claims", f"{len(b.nodes)} claim(s); each names its source in `via`, with full evidence in the trace."]
+    lines += [f"- {n.id} `{n.action}` ({n.confidence}): {n.via}" for n in b.nodes]
+    lines += ["", "## Inferences (labelled, not known facts)"]
+    lines += [f"- {i}" for i in notes.inferences] or ["- none"]
+    lines += ["", "## Gaps"]
+    lines += [f"- {g}" for g in dict.fromkeys(notes.gaps)] or ["- none"]
+    if incomplete:
+        lines += ["", f"**Incomplete:** {incomplete}"]
+    return "\n".join(lines)
+
+
+def claims_with_source(expl: Explanation, evidence: dict[str, list[dict[str, Any]]]) -> int:
+    """How many claims name a source (``via``) and carry at least one evidence item."""
+    return sum(1 for n in expl.claims if (n.via or "").strip() and evidence.get(n.id))
+
+
+def inferred_claims(expl: Explanation) -> int:
+    """How many claims are labelled as inferences."""
+    return sum(1 for n in expl.claims if n.confidence == INFERRED)
+
+
+def evidence_lines(items: Iterable[dict[str, Any]]) -> list[str]:
+    """Evidence items as one line each (Review and the CLI show these)."""
+    out = []
+    for e in items:
+        extra = ", ".join(f"{k} {e[k]}" for k in ("id", "evidence_code", "relation", "field") if e.get(k))
+        out.append(f"{e.get('source', 'source?')}: {e.get('statement', '')}" + (f" ({extra})" if extra else ""))
+    return out
+
+
+__all__ = ["ASSEMBLER_NAME", "ASSEMBLER_VERSION", "Assembly", "DISCLAIMER", "Knowledge", "assemble",
+           "claims_with_source", "evidence_lines", "inferred_claims", "load_knowledge", "set_knowledge"]
