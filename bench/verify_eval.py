@@ -218,7 +218,7 @@ def verifier_names(requested: list[str] | None) -> list[str]:
 def build_instances(engine, names: list[str]) -> dict[str, Any]:
     """The claim verifier objects for ``names`` (kept for the warm pass)."""
     from vcr_core.verify import runner
-    claim_level = getattr(runner, "CLAIM_VERIFIERS", None)
+    claim_level = runner.claim_verifier_names()
     wanted = [n for n in names if n in claim_level] if claim_level else [n for n in names if n not in TRACE_LEVEL]
     return runner.build_verifiers(engine, wanted)
 

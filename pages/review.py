@@ -6,7 +6,7 @@ import streamlit as st
 from pages.common import VERDICT_ICON, batch_options, curator, engine, through_app
 from vcr_core import curation as cur
 from vcr_core.formalism import Explanation
-from vcr_core.verify.runner import ALL_VERIFIERS
+from vcr_core.verify.runner import all_verifier_names
 
 through_app()
 st.title("Review")
@@ -22,7 +22,7 @@ with st.expander("Filters", expanded=False):
                               format_func=lambda v: v or "any"),
     )
     c2 = st.columns(3)
-    f.verifier = c2[0].selectbox("Has verdicts from", [None, *ALL_VERIFIERS],
+    f.verifier = c2[0].selectbox("Has verdicts from", [None, *all_verifier_names()],
                                  format_func=lambda v: v or "any")
     f.model = c2[1].text_input("Model (exact)") or None
     f.curator = c2[2].text_input("Judged by curator") or None

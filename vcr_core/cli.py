@@ -1,25 +1,17 @@
 """The ``vcr`` command.
 
-Each feature area registers its own sub-commands (``register(subparsers)``) in its own module, so
-the command grows without one file everyone edits. A sub-command's handler takes the parsed
+Each feature area registers its own sub-commands (``register(subparsers)``) in its own module, listed as
+an entry point of the group ``vcr.commands`` in pyproject.toml (a plug-in package adds its own the same
+way), so the command grows without one file everyone edits. A sub-command's handler takes the parsed
 arguments and returns the exit code.
 """
 from __future__ import annotations
 
 import argparse
-import importlib
 import sys
 
-# Modules that contribute sub-commands, in --help order.
-COMMAND_MODULES = [
-    "vcr_core.cli_core",          # schema, ingest, import-traces, validate, db
-    "vcr_core.preprocess.cli",    # preprocess
-    "vcr_core.tools.cli",         # tools, kg
-    "vcr_core.tools.pubmed.cli",  # pubmed
-    "vcr_core.jobs.cli",          # generate, worker, runs, local-model
-    "vcr_core.verify.cli",        # verify, expression
-    "vcr_core.export.cli",        # export
-]
+# The built-in command groups (``vcr.commands`` entry points) in --help order; plug-ins follow.
+BUILTIN_ORDER = ("core", "preprocess", "tools", "pubmed", "jobs", "verify", "export")
 
 EPILOG = """\
 examples:
@@ -46,14 +38,16 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=_Formatter,
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name in COMMAND_MODULES:
+    from .registry import COMMANDS, load, names
+
+    found = names(COMMANDS)
+    for name in [n for n in BUILTIN_ORDER if n in found] + [n for n in found if n not in BUILTIN_ORDER]:
         try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name and (name == exc.name or name.startswith(exc.name + ".")):  # area not in this build
-                continue
-            raise
-        module.register(sub)
+            register = load(COMMANDS, name)
+        except ModuleNotFoundError as exc:  # an area not in this build (its optional dependency is absent)
+            print(f"note: `vcr` commands of {name!r} are unavailable: {exc}", file=sys.stderr)
+            continue
+        register(sub)
     return parser
 
 

@@ -136,3 +136,14 @@ def test_status_command_says_what_to_do_about_each_missing_part(engine, monkeypa
     assert main(["status"]) == 0
     out = capsys.readouterr().out
     assert "openai: key present" in out and "SECRET" not in out  # a key is named, never shown
+
+
+def test_vcr_core_never_imports_streamlit():
+    """The library stays free of Streamlit (pages are thin; the CLI and workers run without it)."""
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2] / "vcr_core"
+    offenders = [str(p.relative_to(root)) for p in root.rglob("*.py")
+                 if re.search(r"^\s*(import streamlit|from streamlit)", p.read_text(encoding="utf-8"), re.M)]
+    assert not offenders, f"vcr_core modules importing streamlit: {offenders}"

@@ -30,7 +30,12 @@ from sqlmodel import select
 
 from ..store import Job, session_scope, utcnow
 
-KINDS = ("generate", "verify", "preprocess")
+def job_kinds() -> tuple[str, ...]:
+    """'generate' (run by the worker itself, with its lease and in-flight progress) and every registered
+    job kind (``vcr.jobs`` entry points: a handler ``handler(job_id, engine)``)."""
+    from ..registry import JOBS, names
+
+    return ("generate", *names(JOBS))
 ACTIVE = ("queued", "running")
 STALE_AFTER_S = 60.0
 HEARTBEAT_S = 2.0
@@ -132,8 +137,8 @@ def enqueue(engine: Engine, kind: str, payload: dict | None = None, run_id: int 
     """Queue a job; returns its id. A generate job for a run that already has an active one is not
     queued twice (the existing job's id is returned). With ``lease`` (a job queueing its follow-up,
     e.g. verification after generation) nothing is queued and None returned once the lease is lost."""
-    if kind not in KINDS:
-        raise ValueError(f"unknown job kind {kind!r}; known kinds: {', '.join(KINDS)}")
+    if kind not in job_kinds():
+        raise ValueError(f"unknown job kind {kind!r}; known kinds: {', '.join(job_kinds())}")
     payload = dict(payload or {})
     if run_id is None and isinstance(payload.get("run_id"), int):
         run_id = payload["run_id"]
@@ -151,13 +156,15 @@ def enqueue(engine: Engine, kind: str, payload: dict | None = None, run_id: int 
         return job.id
 
 
-def claim(engine: Engine, worker_id: str, *, job_id: int | None = None, kinds: tuple[str, ...] = KINDS,
+def claim(engine: Engine, worker_id: str, *, job_id: int | None = None, kinds: tuple[str, ...] | None = None,
           stale_after_s: float = STALE_AFTER_S, clock: Clock | None = None) -> Job | None:
     """Atomically take the oldest queued (or stale) job, or ``job_id`` if given; None if none.
 
     The claimed row carries a new ``lease`` (see :func:`lease_of`); the previous owner's lease is void.
     ``clock`` (default: now, UTC) decides staleness, so tests can jump past the heartbeat timeout.
+    ``kinds`` defaults to every known kind.
     """
+    kinds = kinds or job_kinds()
     clock = clock or utcnow
     if engine.dialect.name == "postgresql":
         return _claim_skip_locked(engine, worker_id, job_id, kinds, stale_after_s, clock)

@@ -8,7 +8,6 @@ Run it as ``vcr worker`` (a process) or let the app start one with ``ensure_work
 """
 from __future__ import annotations
 
-import importlib
 import logging
 import signal
 import threading
@@ -23,10 +22,6 @@ from .queue import HEARTBEAT_S, STALE_AFTER_S, Clock, Lease, claim, finish, hear
 log = logging.getLogger(__name__)
 
 # kind -> (module, function) of jobs other areas implement, imported only when such a job runs.
-DELEGATED = {
-    "verify": ("vcr_core.verify.job", "run_verify_job"),
-    "preprocess": ("vcr_core.preprocess.job", "run_preprocess_job"),
-}
 
 
 class Worker:
@@ -34,7 +29,7 @@ class Worker:
 
     def __init__(self, engine: Engine, *, concurrency: int | None = None, poll_s: float = 1.0,
                  stale_after_s: float = STALE_AFTER_S, heartbeat_s: float = HEARTBEAT_S,
-                 exit_when_idle: bool = False, kinds: tuple[str, ...] = ("generate", "verify", "preprocess"),
+                 exit_when_idle: bool = False, kinds: tuple[str, ...] | None = None,
                  on_progress: Callable[[Job, int, int], None] | None = None, clock: Clock | None = None,
                  executor: str = "threads", max_concurrent_calls: int | None = None):
         self.engine = engine
@@ -138,23 +133,22 @@ class Worker:
                 return run_generate_job(self.engine, int(run_id), control, self.concurrency, on_progress,
                                         executor=self.executor,
                                         max_concurrent_calls=self.max_concurrent_calls), None
-            if job.kind in DELEGATED:
-                return self._delegate(job)
-            return "failed", f"unknown job kind {job.kind!r}"
+            return self._delegate(job)
         except Exception as exc:  # noqa: BLE001 - the job fails with its reason, the worker lives on
             log.exception("job %s failed", job.id)
             return "failed", f"{type(exc).__name__}: {exc}" if not isinstance(exc, RuntimeError) else str(exc)
 
     def _delegate(self, job: Job) -> tuple[str, str | None]:
-        module_name, func_name = DELEGATED[job.kind]
+        """Run a registered job kind (``vcr.jobs`` entry point): ``handler(job_id, engine)``."""
+        from ..registry import JOBS, load
+
         try:
-            module = importlib.import_module(module_name)
+            handler = load(JOBS, job.kind)
+        except KeyError as exc:
+            return "failed", str(exc).strip("'\"")
         except ModuleNotFoundError as exc:
-            if exc.name and module_name.startswith(exc.name):
-                return "failed", (f"{job.kind} jobs are not available in this installation "
-                                  f"({module_name} is missing)")
-            raise
-        getattr(module, func_name)(job.id, self.engine)
+            return "failed", f"{job.kind} jobs are not available in this installation ({exc.name} is missing)"
+        handler(job.id, self.engine)
         with session_scope(self.engine) as session:
             row = session.get(Job, job.id)
             status = row.status if row is not None else "done"

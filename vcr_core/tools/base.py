@@ -67,45 +67,22 @@ class Tool(Protocol):
     def run(self, record: Record, options: ToolOptions) -> ToolResult: ...
 
 
-_FACTORIES: dict[str, Callable[[], Tool]] = {}
 _INSTANCES: dict[str, Tool] = {}
 
 
-def register(name: str) -> Callable[[Callable[[], Tool]], Callable[[], Tool]]:
-    """Decorator registering a zero-argument tool factory under ``name``."""
-
-    def deco(factory: Callable[[], Tool]) -> Callable[[], Tool]:
-        _FACTORIES[name] = factory
-        return factory
-
-    return deco
-
-
-def _load_builtin_tools() -> None:
-    """Import the modules that register the built-in tools (kept lazy: they import heavy code)."""
-    import importlib
-
-    for mod in ("vcr_core.tools.kg.tool", "vcr_core.tools.pubmed.tool", "vcr_core.tools.harmonizome", "vcr_core.tools.wikipedia"):
-        try:
-            importlib.import_module(mod)
-        except ModuleNotFoundError as exc:
-            if not exc.name or not (mod == exc.name or mod.startswith(exc.name + ".")):
-                raise
-
-
 def tool_names() -> list[str]:
-    """Registered tool names, in a stable order."""
-    _load_builtin_tools()
-    return sorted(_FACTORIES)
+    """Registered tool names (entry-point group ``vcr.tools``), in a stable order."""
+    from ..registry import TOOLS, names
+
+    return names(TOOLS)
 
 
 def get_tool(name: str) -> Tool:
     """The (cached) tool instance for ``name``; KeyError with the known names when unknown."""
-    _load_builtin_tools()
-    if name not in _FACTORIES:
-        raise KeyError(f"unknown tool {name!r}; known tools: {', '.join(sorted(_FACTORIES))}")
+    from ..registry import TOOLS, load
+
     if name not in _INSTANCES:
-        _INSTANCES[name] = _FACTORIES[name]()
+        _INSTANCES[name] = load(TOOLS, name)()
     return _INSTANCES[name]
 
 

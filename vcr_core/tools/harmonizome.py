@@ -13,7 +13,7 @@ from typing import Any
 from urllib.parse import quote_plus
 
 from ..records import Record
-from .base import ToolOptions, ToolResult, ToolStatus, register
+from .base import ToolOptions, ToolResult, ToolStatus
 from .http import HttpClient, HttpError, NetworkUnavailable
 
 HARMONIZOME_URL = "https://maayanlab.cloud/Harmonizome"
@@ -180,8 +180,3 @@ class HarmonizomeTool:
         except HttpError as exc:
             ev["errors"].append(f"{what}: {exc}")
             return None
-
-
-@register("harmonizome")
-def _factory() -> HarmonizomeTool:
-    return HarmonizomeTool()

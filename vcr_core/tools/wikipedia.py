@@ -11,7 +11,7 @@ from typing import Any
 from urllib.parse import quote
 
 from ..records import Record
-from .base import ToolOptions, ToolResult, ToolStatus, register
+from .base import ToolOptions, ToolResult, ToolStatus
 from .http import HttpClient, HttpError, NetworkUnavailable
 from .pubmed.query import record_entities
 
@@ -105,8 +105,3 @@ class WikipediaTool:
                               error="; ".join(errors) or None)
         body = "".join(f"## {p['entity']}\n{p['extract']}\n\n" for p in pages)
         return ToolResult(self.name, "ok", prompt_text=f"## {HEADING}\n{body}\n\n", evidence=evidence)
-
-
-@register("wikipedia")
-def _factory() -> WikipediaTool:
-    return WikipediaTool()

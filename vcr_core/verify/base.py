@@ -81,3 +81,22 @@ def json_object_in(text: str | None) -> dict[str, Any] | None:
     except json.JSONDecodeError:
         return None
     return obj if isinstance(obj, dict) else None
+
+
+def verifier_class(name: str) -> Any:
+    """The claim verifier class registered as ``name`` (entry-point group ``vcr.verifiers``)."""
+    from ..registry import VERIFIERS, load
+
+    return load(VERIFIERS, name)
+
+
+def counts_as_support(name: str | None) -> bool:
+    """Whether a verifier's "supported" counts as evidence that a claim is true. The structural checks
+    and verifiers declaring ``counts_as_support = False`` (the entity verifier: a name that grounds does
+    not make a claim true) can contradict a claim but never support it."""
+    if not name or name == "structural":
+        return name != "structural"
+    try:
+        return bool(getattr(verifier_class(name), "counts_as_support", True))
+    except KeyError:  # a verdict of a verifier no longer installed: count it as it was stored
+        return True

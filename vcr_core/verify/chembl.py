@@ -45,6 +45,7 @@ class ChemblVerifier:
     """Checks drug-target and direction claims against ChEMBL's curated mechanisms."""
 
     name, version = NAME, VERSION
+    network_url_setting = "chembl_url"  # in the default set only when this service answers
 
     def __init__(self, base_url: str | None = None) -> None:
         from ..settings import get_settings

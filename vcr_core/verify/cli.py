@@ -10,7 +10,7 @@ from sqlalchemy import func
 from sqlmodel import Session, select
 
 from ..store import Verdict, get_engine, missing_selection
-from .runner import ALL_VERIFIERS, select_trace_ids, verify_traces
+from .runner import all_verifier_names, select_trace_ids, verify_traces
 
 
 def verdict_table(engine, trace_ids: list[int]) -> dict[str, dict[str, int]]:
@@ -103,7 +103,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("verify", help="check every claim with the verifiers and apply the filter policy", formatter_class=fmt,
                        description="Run the verifiers over traces: each claim gets supported / contradicted / unverifiable with "
                                    "evidence. Verdicts are cached by claim hash and verifier version, so nothing is verified "
-                                   f"twice. Verifiers: {', '.join(ALL_VERIFIERS)} (falsification needs a model: the one "
+                                   f"twice. Verifiers: {', '.join(all_verifier_names())} (falsification needs a model: the one "
                                    "each trace's run used, or --model/--api_base; indra and chembl need the network).",
                        epilog="examples:\n  vcr verify --run 3\n  vcr verify --batch 1 --verifiers kg,expression\n  vcr verify --all --json")
     g = p.add_mutually_exclusive_group()

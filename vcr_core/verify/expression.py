@@ -82,6 +82,8 @@ class ExpressionVerifier:
     """Gene-by-gene check of claimed expression changes against attached results."""
 
     name, version = NAME, VERSION
+    needs_engine = True  # reads the batch's attached expression rows
+    batch_scoped = True  # its verdicts depend on the batch's attached data
     source = "the batch's attached differential-expression results"  # named in every unverifiable verdict (runner.note_sources)
 
     def __init__(self, engine: Engine, padj: float | None = None, min_abs_log2fc: float | None = None) -> None:

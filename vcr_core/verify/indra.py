@@ -84,6 +84,7 @@ class IndraVerifier:
     """Looks up signed statements between a claim's subject and object."""
 
     name, version = NAME, VERSION
+    network_url_setting = "indra_url"  # in the default set only when this service answers
 
     def __init__(self, base_url: str | None = None) -> None:
         from ..settings import get_settings

@@ -24,14 +24,12 @@ from sqlmodel import Session, select
 
 from ..settings import get_settings
 from ..store import Claim, Trace, TraceVerdict, Verdict
-from .base import CONTRADICTED, SUPPORTED, UNVERIFIABLE
+from .base import CONTRADICTED, SUPPORTED, UNVERIFIABLE, counts_as_support
 
 POLICY_NAME = "default-v2"
 PASS, FAIL, INSUFFICIENT = "pass", "fail", "insufficient"
 TRACE_VERDICTS = (PASS, FAIL, INSUFFICIENT)
-# Verifiers whose "supported" says a claim is well formed or its names exist, not that it is true:
-# they can contradict a claim but never count as its support.
-NON_SUPPORTING = frozenset({"entity", "structural"})
+
 
 
 def _get(row: Any, key: str) -> Any:
@@ -54,7 +52,7 @@ def aggregate_claim_verdict(verdict_rows: Iterable[Any], min_contradiction: floa
     if contra and max(contra) >= min_contradiction:
         return CONTRADICTED, max(contra)
     support = [float(_get(r, "score") or 0) for r in rows
-               if _get(r, "verdict") == SUPPORTED and _verifier(r) not in NON_SUPPORTING]
+               if _get(r, "verdict") == SUPPORTED and counts_as_support(_verifier(r))]
     if support:
         return SUPPORTED, max(support)
     return UNVERIFIABLE, 0.0

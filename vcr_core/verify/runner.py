@@ -16,22 +16,42 @@ from ..formalism import Explanation, Node
 from ..store import Claim, Record, Trace, Verdict, session_scope
 from ..store.models import utcnow
 from ..store.traces import record_model
-from .base import ClaimContext, ClaimVerdict
+from .base import ClaimContext, ClaimVerdict, verifier_class
 from .policy import evaluate_trace
 
-CLAIM_VERIFIERS = ("entity", "kg", "literature", "expression", "phenotype", "go", "record", "indra", "chembl")
-ALL_VERIFIERS = ("structural",) + CLAIM_VERIFIERS + ("falsification",)
-# Network verifiers: in the default set only when their service answers (never with OFFLINE=true).
-NETWORK_VERIFIERS = ("indra", "chembl")
-# Verdicts that depend on data attached to a batch are only reused within that batch.
-BATCH_SCOPED = frozenset({"expression"})
+# Trace-level verifiers run by this module itself; every claim verifier is a plug-in registered in the
+# entry-point group ``vcr.verifiers`` (pyproject.toml), so adding one touches no code here.
+TRACE_VERIFIERS = ("structural", "falsification")
+
+
+def claim_verifier_names() -> list[str]:
+    """The registered claim verifiers (``vcr.verifiers`` entry points)."""
+    from ..registry import VERIFIERS, names
+
+    return names(VERIFIERS)
+
+
+def all_verifier_names() -> list[str]:
+    """Every verifier: structural, the registered claim verifiers, falsification."""
+    return ["structural", *claim_verifier_names(), "falsification"]
+
+
+def _batch_scoped(name: str) -> bool:
+    """Verdicts that depend on data attached to a batch (``batch_scoped``) are only reused within that batch."""
+    return bool(getattr(verifier_class(name), "batch_scoped", False)) if name in claim_verifier_names() else False
 
 
 def default_verifier_names(model_choice: Any = None) -> list[str]:
     """Every offline verifier, the network ones that answer, and the falsification agent when a real
-    (not the tiny local) model is set up or given."""
-    names = [n for n in ALL_VERIFIERS[:-1] if n not in NETWORK_VERIFIERS]
-    names += [n for n in NETWORK_VERIFIERS if _reachable(n)]
+    (not the tiny local) model is set up or given. A verifier with ``default = False`` runs only when named."""
+    names = ["structural"]
+    for name in claim_verifier_names():
+        cls = verifier_class(name)
+        if not getattr(cls, "default", True):
+            continue
+        if getattr(cls, "network_url_setting", None) and not _reachable(cls):
+            continue
+        names.append(name)
     if model_choice is not None and not getattr(model_choice, "is_local", False):
         return names + ["falsification"]
     try:
@@ -44,47 +64,26 @@ def default_verifier_names(model_choice: Any = None) -> list[str]:
     return names
 
 
-def _reachable(name: str) -> bool:
+def _reachable(cls: Any) -> bool:
+    """A network verifier joins the default set only when its service answers (never with OFFLINE=true)."""
     from ..settings import get_settings
     from ..tools.http import probe
     s = get_settings()
-    return not s.offline and probe(s.indra_url if name == "indra" else s.chembl_url) is None
+    return not s.offline and probe(getattr(s, cls.network_url_setting)) is None
 
 
 def build_verifiers(engine: Engine, names: list[str]) -> dict[str, Any]:
     """Instantiate the claim verifiers named (structural and falsification are trace-level)."""
-    unknown = [n for n in names if n not in ALL_VERIFIERS]
+    known = all_verifier_names()
+    unknown = [n for n in names if n not in known]
     if unknown:
-        raise ValueError(f"unknown verifier(s): {', '.join(unknown)}; known: {', '.join(ALL_VERIFIERS)}")
+        raise ValueError(f"unknown verifier(s): {', '.join(unknown)}; known: {', '.join(known)}")
     out: dict[str, Any] = {}
     for name in names:
-        if name == "entity":
-            from .entity import EntityVerifier
-            out[name] = EntityVerifier()
-        elif name == "kg":
-            from .kg import KgVerifier
-            out[name] = KgVerifier()
-        elif name == "literature":
-            from .literature import LiteratureVerifier
-            out[name] = LiteratureVerifier()
-        elif name == "expression":
-            from .expression import ExpressionVerifier
-            out[name] = ExpressionVerifier(engine)
-        elif name == "phenotype":
-            from .phenotype import PhenotypeVerifier
-            out[name] = PhenotypeVerifier()
-        elif name == "go":
-            from .go import GoVerifier
-            out[name] = GoVerifier()
-        elif name == "record":
-            from .record import RecordVerifier
-            out[name] = RecordVerifier()
-        elif name == "indra":
-            from .indra import IndraVerifier
-            out[name] = IndraVerifier()
-        elif name == "chembl":
-            from .chembl import ChemblVerifier
-            out[name] = ChemblVerifier()
+        if name in TRACE_VERIFIERS:
+            continue
+        cls = verifier_class(name)
+        out[name] = cls(engine) if getattr(cls, "needs_engine", False) else cls()
     return out
 
 
@@ -116,7 +115,7 @@ def _cached(session: Session, claim: Claim, name: str, version: str, batch_id: i
                                               Verdict.version == version)).all()
     if any(r.claim_id == claim.id for r in rows):
         return True, None
-    if name in BATCH_SCOPED and rows:
+    if _batch_scoped(name) and rows:
         same_batch = []
         for r in rows:
             t = session.get(Trace, r.trace_id)
@@ -159,7 +158,7 @@ def _cached_in(index: CacheIndex, claim: Claim, name: str, batch_id: int | None)
     rows = index.get((claim.hash, name), []) if claim.hash is not None else []
     if any(r.claim_id == claim.id for r, _, _ in rows):
         return True, None
-    if name in BATCH_SCOPED:
+    if _batch_scoped(name):
         rows = [x for x in rows if x[1] and x[2] == batch_id]
     return False, (rows[0][0] if rows else None)
 
@@ -269,7 +268,7 @@ def verify_traces(engine: Engine, trace_ids: list[int], verifiers: list[str] | N
     ``model_choice`` (a :class:`~vcr_core.llm.ModelChoice`) is the falsification agent's model; without
     it each trace is falsified with the model and ``api_base`` its run was generated with."""
     names = list(verifiers) if verifiers else default_verifier_names(model_choice)
-    claim_verifiers = instances if instances is not None else build_verifiers(engine, [n for n in names if n in CLAIM_VERIFIERS])
+    claim_verifiers = instances if instances is not None else build_verifiers(engine, [n for n in names if n in claim_verifier_names()])
     stats: Counter = Counter()
     by_verifier: dict[str, Counter] = defaultdict(Counter)
     verdicts: Counter = Counter()

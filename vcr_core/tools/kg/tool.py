@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 
 from ...records import Record
-from ..base import ToolOptions, ToolResult, ToolStatus, register
+from ..base import ToolOptions, ToolResult, ToolStatus
 from ..pubmed.query import record_entities
 
 NEIGHBOUR_CAP = 10   # neighbours listed per (relation, neighbour type) group
@@ -90,11 +90,11 @@ class KgTool:
         return ToolResult(self.name, "ok", text, evidence)
 
 
-@register("kg-ner")
-def _kg_ner() -> KgTool:
+def kg_ner() -> KgTool:
+    """The ``kg-ner`` tool (registered in pyproject.toml)."""
     return KgTool("kg-ner", subgraph=False)
 
 
-@register("kg-ner-subgraph")
-def _kg_ner_subgraph() -> KgTool:
+def kg_ner_subgraph() -> KgTool:
+    """The ``kg-ner-subgraph`` tool (registered in pyproject.toml)."""
     return KgTool("kg-ner-subgraph", subgraph=True)

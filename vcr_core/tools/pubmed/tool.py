@@ -8,7 +8,7 @@ list of ``{'title', 'abstract'}`` the original passed on.
 from __future__ import annotations
 
 from ...records import Record
-from ..base import ToolOptions, ToolResult, ToolStatus, register
+from ..base import ToolOptions, ToolResult, ToolStatus
 from .papers import Paper, PubmedError, PubmedUnavailable
 from .query import build_query
 from .search import Backend, get_backend, pubmed_status, search_papers
@@ -57,8 +57,3 @@ class PubmedTool:
         if not papers:
             return ToolResult(self.name, "empty", evidence=evidence)
         return ToolResult(self.name, "ok", prompt_text=format_papers(papers), evidence=evidence)
-
-
-@register("pubmed-fast-ner")
-def _factory() -> PubmedTool:
-    return PubmedTool()

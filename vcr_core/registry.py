@@ -1,0 +1,79 @@
+"""One registry mechanism for everything pluggable: Python entry points.
+
+Tools, verifiers, job kinds and CLI commands are each an entry-point group declared in
+``pyproject.toml`` (``[project.entry-points."vcr.verifiers"]`` ...). Adding one is one module plus one
+line there, and a third-party package adds its own by declaring entry points in the same groups:
+nothing in ``vcr_core`` changes.
+
+=================  ==========================================================================
+group              what the entry point loads
+=================  ==========================================================================
+``vcr.tools``      a zero-argument factory (usually the tool class) returning a tool
+``vcr.verifiers``  a claim verifier class: ``name``, ``version``, ``applies(node)``, ``verify(ctx)``;
+                   optional class attributes ``default`` (run when none are named, default True),
+                   ``counts_as_support`` (default True), ``batch_scoped`` (default False), and
+                   ``needs_engine`` (constructed with the engine, default False)
+``vcr.jobs``       a job handler ``handler(worker, job) -> None``
+``vcr.commands``   ``register(subparsers)`` adding ``vcr`` sub-commands
+=================  ==========================================================================
+"""
+from __future__ import annotations
+
+from functools import lru_cache
+from importlib.metadata import EntryPoint, entry_points
+from typing import Any
+
+TOOLS, VERIFIERS, JOBS, COMMANDS = "vcr.tools", "vcr.verifiers", "vcr.jobs", "vcr.commands"
+GROUPS = (TOOLS, VERIFIERS, JOBS, COMMANDS)
+_WHAT = {TOOLS: "tool", VERIFIERS: "verifier", JOBS: "job kind", COMMANDS: "command group"}
+
+
+@lru_cache(maxsize=None)
+def _entries(group: str) -> dict[str, EntryPoint]:
+    found: dict[str, EntryPoint] = {}
+    for ep in entry_points(group=group):
+        found.setdefault(ep.name, ep)  # the first distribution on the path wins, as imports do
+    return dict(sorted(found.items()))
+
+
+def names(group: str) -> list[str]:
+    """The registered names of ``group``, sorted."""
+    return list(_entries(group))
+
+
+_LOADED: dict[tuple[str, str], Any] = {}
+
+
+def load(group: str, name: str) -> Any:
+    """The object registered as ``name`` in ``group`` (loaded once); KeyError naming the known ones when absent."""
+    key = (group, name)
+    if key not in _LOADED:
+        entries = _entries(group)
+        if name not in entries:
+            raise KeyError(f"unknown {_WHAT.get(group, group)} {name!r}; known: {', '.join(entries) or 'none'}")
+        _LOADED[key] = entries[name].load()
+    return _LOADED[key]
+
+
+def load_all(group: str) -> dict[str, Any]:
+    """Every object of ``group`` by name (a broken plug-in raises, naming itself)."""
+    out = {}
+    for name, ep in _entries(group).items():
+        try:
+            out[name] = load(group, name)
+        except Exception as exc:  # noqa: BLE001 - say which plug-in is broken
+            raise ImportError(f"{_WHAT.get(group, group)} {name!r} ({ep.value}) cannot be loaded: {exc}") from exc
+    return out
+
+
+def source(group: str, name: str) -> str:
+    """Where ``name`` comes from: the distribution that declares it and its module path."""
+    ep = _entries(group)[name]
+    dist = getattr(ep, "dist", None)
+    return f"{dist.name if dist else '?'}: {ep.value}"
+
+
+def refresh() -> None:
+    """Forget what was discovered (after installing a plug-in in the same process; tests)."""
+    _entries.cache_clear()
+    _LOADED.clear()
