@@ -147,3 +147,32 @@ def test_vcr_core_never_imports_streamlit():
     offenders = [str(p.relative_to(root)) for p in root.rglob("*.py")
                  if re.search(r"^\s*(import streamlit|from streamlit)", p.read_text(encoding="utf-8"), re.M)]
     assert not offenders, f"vcr_core modules importing streamlit: {offenders}"
+
+
+def test_statuses_are_defined_once_and_stored_as_plain_strings(engine):
+    """One vocabulary: the enums compare equal to the stored strings, and migration 0004 normalises the
+    judgment values older code wrote ('back_to_review' -> 'needs_review')."""
+    from alembic import command
+    from sqlalchemy import text
+
+    from vcr_core.statuses import LEGACY_JUDGMENTS, JobStatus, PolicyOutcome, TraceJudgment, Verdict
+    from vcr_core.store.engine import _alembic_config, upgrade_database
+    from vcr_core.verify.base import SUPPORTED
+    from vcr_core.verify.policy import PASS
+
+    assert SUPPORTED is Verdict.SUPPORTED and SUPPORTED == "supported" and PASS == PolicyOutcome.PASS == "pass"
+    assert f"{JobStatus.RUNNING}" == "running" and TraceJudgment.NEEDS_REVIEW == LEGACY_JUDGMENTS["back_to_review"]
+    cfg = _alembic_config(engine)
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "0003")
+    with engine.begin() as conn:  # judgments as an older version wrote them (no trace needed: FKs off)
+        conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
+        for i, old in enumerate(["back_to_review", "approved", "accept"], start=1):
+            conn.execute(text("INSERT INTO curation (id, target, trace_id, curator, judgment, created_at) "
+                              "VALUES (:i, 'trace', 1, 'ann', :j, '2026-01-01')"), {"i": i, "j": old})
+    cfg.attributes.pop("connection", None)
+    upgrade_database(engine)
+    with engine.connect() as conn:
+        rows = [r[0] for r in conn.execute(text("SELECT judgment FROM curation ORDER BY id"))]
+    assert rows == ["needs_review", "approve", "accept"]

@@ -169,7 +169,7 @@ def test_structural_findings_are_counted_once_and_have_lines():
 
 # ------------------------------------------------------------------ grounded hashes
 def test_claim_hash_follows_gene_identifiers(gene_index, monkeypatch):
-    monkeypatch.setattr(genes_mod, "_LIGHT", gene_index)
+    monkeypatch.setitem(genes_mod._LOADED, "gene-index-light", gene_index)
     grounder = genes_mod.claim_grounder()
     a = Node(id="n1", action="binds_to", args={"actor": "imatinib", "target": "VEGFR2"})
     b = Node(id="n9", action="binds_to", args={"actor": "imatinib", "target": "KDR"})
@@ -183,7 +183,7 @@ def test_claim_hash_follows_gene_identifiers(gene_index, monkeypatch):
 def test_import_passes_the_grounder(engine, gene_index, monkeypatch, tmp_path):
     from vcr_core.importers import import_traces
     from vcr_core.store import Claim
-    monkeypatch.setattr(genes_mod, "_LIGHT", gene_index)
+    monkeypatch.setitem(genes_mod._LOADED, "gene-index-light", gene_index)
     pert = {"context": {"cell_type": "HUVEC"}, "perturbation": {"name": "VEGFA"}}
     rows = [{"index": i, "input_perturbation": dict(pert, index=i), "answer": "a",
              "explain": f'set_context(cell_type="HUVEC")\nbinds_to(id="n1", actor="VEGFA", target="{t}")', "dag": ""}

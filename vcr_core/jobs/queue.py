@@ -36,7 +36,7 @@ def job_kinds() -> tuple[str, ...]:
     from ..registry import JOBS, names
 
     return ("generate", *names(JOBS))
-ACTIVE = ("queued", "running")
+from ..statuses import ACTIVE  # noqa: E402 - one definition of "not finished"
 STALE_AFTER_S = 60.0
 HEARTBEAT_S = 2.0
 Clock = Callable[[], datetime]

@@ -1,7 +1,8 @@
 """SQLModel tables. The database is the state: every page, worker and command reads and writes here.
 
 Machine verdicts (``Verdict``) and human judgments (``Curation``) are separate, append-only rows;
-the current state of a claim or trace is derived from them (see ``vcr_core.store.queries``).
+the current state of a claim or trace is derived from them (see ``vcr_core.curation``). Status and
+verdict values are the enums of ``vcr_core.statuses``.
 Columns marked JSON hold lists or objects; ``meta`` columns leave room for additions without a
 migration.
 """
@@ -25,6 +26,17 @@ def _json(**kw: Any) -> Any:
 
 def _text(**kw: Any) -> Any:
     return Field(default=None, sa_column=Column(Text, nullable=True), **kw)
+
+
+class ModelUsage(SQLModel):
+    """What a model cost: shared by a trace (summed over its calls) and each model call."""
+
+    provider: Optional[str] = None
+    model: Optional[str] = None
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cost_usd: float = 0.0
+    latency_s: float = 0.0
 
 
 class Batch(SQLModel, table=True):
@@ -72,7 +84,7 @@ class Run(SQLModel, table=True):
     model: Optional[str] = None
     mode: str = "report-explain"
     options: Optional[dict] = _json()
-    status: str = Field(default="queued", index=True, description="queued, running, done, failed, cancelled")
+    status: str = Field(default="queued", index=True, description="statuses.JobStatus: queued, running, done, failed, cancelled")
     n_total: int = 0
     n_done: int = 0
     n_failed: int = 0
@@ -88,14 +100,14 @@ class Run(SQLModel, table=True):
     meta: Optional[dict] = _json()
 
 
-class Trace(SQLModel, table=True):
+class Trace(ModelUsage, table=True):
     """The output for one record in one run: report, explanation, raw model output, tool context."""
 
     __table_args__ = (UniqueConstraint("run_id", "record_id", name="uq_trace_run_record"),)
     id: Optional[int] = Field(default=None, primary_key=True)
     run_id: int = Field(foreign_key="run.id", index=True)
     record_id: int = Field(foreign_key="record.id", index=True)
-    status: str = Field(default="ok", index=True, description="ok, invalid (failed validation), failed (no output)")
+    status: str = Field(default="ok", index=True, description="statuses.TraceStatus: ok, invalid, failed, report_only")
     source: str = Field(default="generated", description="'generated' or 'imported'")
     report: Optional[str] = _text()
     explanation: Optional[dict] = _json(description="Canonical JSON form")
@@ -105,12 +117,6 @@ class Trace(SQLModel, table=True):
     findings: Optional[list] = _json()
     errors: Optional[list] = _json()
     prompt_version: Optional[str] = None
-    provider: Optional[str] = None
-    model: Optional[str] = None
-    prompt_tokens: int = 0
-    completion_tokens: int = 0
-    cost_usd: float = 0.0
-    latency_s: float = 0.0
     n_claims: int = 0
     created_at: datetime = Field(default_factory=utcnow)
     meta: Optional[dict] = _json()
@@ -142,7 +148,7 @@ class Verdict(SQLModel, table=True):
     claim_hash: Optional[str] = None
     verifier: str
     version: str = "1"
-    verdict: str = Field(description="supported, contradicted, unverifiable")
+    verdict: str = Field(description="statuses.Verdict: supported, contradicted, unverifiable")
     score: float = 0.0
     evidence: Optional[list] = _json()
     message: Optional[str] = _text()
@@ -154,7 +160,7 @@ class TraceVerdict(SQLModel, table=True):
 
     id: Optional[int] = Field(default=None, primary_key=True)
     trace_id: int = Field(foreign_key="trace.id", index=True)
-    verdict: str = Field(description="pass, fail or insufficient (evidence)")
+    verdict: str = Field(description="statuses.PolicyOutcome: pass, fail or insufficient (evidence)")
     policy: Optional[dict] = _json()
     summary: Optional[dict] = _json()
     created_at: datetime = Field(default_factory=utcnow)
@@ -162,7 +168,7 @@ class TraceVerdict(SQLModel, table=True):
 
 class Curation(SQLModel, table=True):
     """A curator's judgment, append-only. Claim level: accept / override; trace level: approve /
-    reject / needs_work / back_to_review."""
+    reject / needs_work / needs_review (``statuses.ClaimJudgment``, ``statuses.TraceJudgment``)."""
 
     id: Optional[int] = Field(default=None, primary_key=True)
     target: str = Field(default="claim", description="'claim' or 'trace'")
@@ -186,7 +192,7 @@ class Job(SQLModel, table=True):
     kind: str = Field(index=True)
     run_id: Optional[int] = Field(default=None, foreign_key="run.id", index=True)
     payload: Optional[dict] = _json()
-    status: str = Field(default="queued", index=True, description="queued, running, done, failed, cancelled")
+    status: str = Field(default="queued", index=True, description="statuses.JobStatus: queued, running, done, failed, cancelled")
     progress: float = 0.0
     n_done: int = 0
     n_total: int = 0
@@ -201,7 +207,7 @@ class Job(SQLModel, table=True):
     lease: int = Field(default=0, description="Raised on every claim; the owner's writes carry it (fencing)")
 
 
-class LlmCall(SQLModel, table=True):
+class LlmCall(ModelUsage, table=True):
     """One model call: purpose, model, tokens, cost, latency, error. Never holds keys."""
 
     id: Optional[int] = Field(default=None, primary_key=True)
@@ -209,12 +215,6 @@ class LlmCall(SQLModel, table=True):
     trace_id: Optional[int] = Field(default=None, foreign_key="trace.id", index=True)
     record_id: Optional[int] = Field(default=None, foreign_key="record.id")
     purpose: str = Field(description="report, explain, repair, judge, falsify")
-    provider: Optional[str] = None
-    model: Optional[str] = None
-    prompt_tokens: int = 0
-    completion_tokens: int = 0
-    cost_usd: float = 0.0
-    latency_s: float = 0.0
     attempts: int = 1
     error: Optional[str] = _text()
     created_at: datetime = Field(default_factory=utcnow)

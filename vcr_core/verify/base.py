@@ -10,8 +10,10 @@ from ..formalism import Explanation, Node
 from ..formalism.catalogue import entity_args
 from ..records import Record
 
-SUPPORTED, CONTRADICTED, UNVERIFIABLE = "supported", "contradicted", "unverifiable"
-VERDICTS = (SUPPORTED, CONTRADICTED, UNVERIFIABLE)
+from ..statuses import Verdict
+
+SUPPORTED, CONTRADICTED, UNVERIFIABLE = Verdict.SUPPORTED, Verdict.CONTRADICTED, Verdict.UNVERIFIABLE
+VERDICTS = tuple(Verdict)
 
 # Arguments that name entities (not free text such as mechanism or evidence_type), derived from the
 # argument types in primitives.json: the catalogue is the one source of truth.

@@ -270,8 +270,6 @@ def build_index(root: Path | None = None, full: bool = True) -> GeneIndex:
 
 
 _LOCK = threading.Lock()
-_INDEX: GeneIndex | None = None
-_LIGHT: GeneIndex | None = None
 
 
 def _cached_index(name: str, full: bool) -> GeneIndex:
@@ -290,22 +288,24 @@ def _cached_index(name: str, full: bool) -> GeneIndex:
     return index
 
 
+_LOADED: dict[str, GeneIndex] = {}
+
+
+def _loaded(name: str, full: bool) -> GeneIndex:
+    with _LOCK:
+        if name not in _LOADED:
+            _LOADED[name] = _cached_index(name, full)
+        return _LOADED[name]
+
+
 def get_gene_index() -> GeneIndex:
     """The full gene index (verification), loaded from the on-disk cache or built and cached the first time."""
-    global _INDEX
-    with _LOCK:
-        if _INDEX is None:
-            _INDEX = _cached_index("gene-index", True)
-        return _INDEX
+    return _loaded("gene-index", True)
 
 
 def get_hash_index() -> GeneIndex:
     """The HGNC + FamPlex index claim hashes use: quick to build, so saving the first trace stays quick."""
-    global _LIGHT
-    with _LOCK:
-        if _LIGHT is None:
-            _LIGHT = _cached_index("gene-index-light", False)
-        return _LIGHT
+    return _loaded("gene-index-light", False)
 
 
 def claim_grounder():

@@ -23,12 +23,13 @@ from typing import Any, Iterable
 from sqlmodel import Session, select
 
 from ..settings import get_settings
+from ..statuses import PolicyOutcome
 from ..store import Claim, Trace, TraceVerdict, Verdict
 from .base import CONTRADICTED, SUPPORTED, UNVERIFIABLE, counts_as_support
 
 POLICY_NAME = "default-v2"
-PASS, FAIL, INSUFFICIENT = "pass", "fail", "insufficient"
-TRACE_VERDICTS = (PASS, FAIL, INSUFFICIENT)
+PASS, FAIL, INSUFFICIENT = PolicyOutcome.PASS, PolicyOutcome.FAIL, PolicyOutcome.INSUFFICIENT
+TRACE_VERDICTS = tuple(PolicyOutcome)
 
 
 
