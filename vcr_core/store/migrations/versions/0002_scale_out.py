@@ -1,6 +1,6 @@
 """scale-out: job leases (fencing) and rate limits shared across processes
 
-Revision ID: 0006_h15
+Revision ID: 0002
 Revises: 0001
 """
 from typing import Sequence, Union
@@ -8,7 +8,7 @@ from typing import Sequence, Union
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = '0006_h15'
+revision: str = '0002'
 down_revision: Union[str, None] = '0001'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
