@@ -135,6 +135,17 @@ def cmd_db_batches(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_db_rebuild_state(args: argparse.Namespace) -> int:
+    from .curation import rebuild_state
+
+    counts = rebuild_state(_engine(), args.consensus)
+    if args.json:
+        print(json.dumps(counts))
+    else:
+        print(f"state rebuilt from the judgment log: {counts['traces']} trace(s), {counts['claims']} claim(s) judged")
+    return 0
+
+
 def cmd_status(args: argparse.Namespace) -> int:
     from dataclasses import asdict
 
@@ -202,4 +213,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     pb = dsub.add_parser("batches", help="every batch: id, name, records, how many are preprocessed")
     pb.add_argument("--json", action="store_true", help="print JSON")
     pb.set_defaults(func=cmd_db_batches)
+    pr = dsub.add_parser("rebuild-state", help="recompute the kept claim and trace curation state from the judgment log")
+    pr.add_argument("--consensus", choices=("one", "two_agree"), help="consensus rule (default: the CONSENSUS setting)")
+    pr.add_argument("--json", action="store_true", help="print JSON")
+    pr.set_defaults(func=cmd_db_rebuild_state)
     p.set_defaults(func=lambda a: (p.print_help(), 0)[1])
