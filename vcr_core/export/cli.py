@@ -3,9 +3,8 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
-from .exporters import FORMATS, export_traces, select_traces
+from .exporters import FORMATS, select_traces, write_export
 
 
 def cmd_export(args: argparse.Namespace) -> int:
@@ -21,11 +20,11 @@ def cmd_export(args: argparse.Namespace) -> int:
         print("nothing to export: no trace matches (by default only approved traces are exported; "
               "use --status any for all)", file=sys.stderr)
         return 1
-    data = export_traces(engine, ids, args.format)
     if args.output in (None, "-"):
-        sys.stdout.buffer.write(data)
+        write_export(engine, ids, args.format, sys.stdout.buffer)
     else:
-        Path(args.output).write_bytes(data)
+        with open(args.output, "wb") as out:  # streamed: memory stays bounded by one batch of traces
+            write_export(engine, ids, args.format, out)
         print(f"exported {len(ids)} trace(s) as {args.format} to {args.output}", file=sys.stderr)
     return 0
 
