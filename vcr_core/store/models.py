@@ -275,6 +275,5 @@ class ExpressionRow(SQLModel, table=True):
 
 TABLE_NAMES = {
     "batches": Batch, "records": Record, "runs": Run, "traces": Trace, "claims": Claim,
-    "verdicts": Verdict, "curations": Curation, "jobs": Job, "claim_state": ClaimStateRow,
-    "trace_state": TraceStateRow, "trace_lease": TraceLease,
+    "verdicts": Verdict, "curations": Curation, "jobs": Job,
 }
