@@ -202,6 +202,7 @@ def main() -> int:
     ap.add_argument("--curators", type=int, default=8)
     ap.add_argument("--judgments", type=int, default=16_000)
     args = ap.parse_args()
+    this = sys.modules["__main__"]
     tmp = Path(tempfile.mkdtemp(prefix="vcr_app_bench_"))
     url = f"sqlite:///{tmp / 'bench.db'}"
     os.environ.update({"VCR_HOME": str(tmp), "DATABASE_URL": url, "APP_WORKER": "false", "OFFLINE": "true"})
@@ -250,6 +251,7 @@ def main() -> int:
     html = action_graph_html(expl)
     graph_ms = (time.perf_counter() - t0) * 1000
     print(f"graph HTML of {len(expl.nodes)} nodes: {graph_ms:.1f} ms ({len(html)} bytes)")
+    sys.modules["__main__"] = this  # AppTest replaced __main__; spawned processes find their functions here
     team = team_bench(url, engine, args.traces, args.curators, args.judgments)
 
     import multiprocessing as mp
