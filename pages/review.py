@@ -64,7 +64,7 @@ else:
         st.stop()
     held = st.session_state.get(f"held_{mode}")
     if held is None or st.session_state.pop("advance_queue", False):
-        held = cur.next_trace(engine(), me, mode)
+        held = cur.next_trace(engine(), me, mode, skip=st.session_state.get("skipped", set()))
         st.session_state[f"held_{mode}"] = held
     if held is None:
         st.info({"mine": "Nothing left for you to judge: every trace is judged or someone else is on it.",
@@ -148,7 +148,9 @@ def _next_trace() -> None:
     if mode == "table":
         st.session_state["trace_pick"] = ids[(ids.index(trace_id) + 1) % len(ids)]
     else:
-        cur.release_lease(engine(), trace_id, curator()) if curator() else None
+        if curator():
+            cur.release_lease(engine(), trace_id, curator())
+        st.session_state.setdefault("skipped", set()).add(trace_id)  # skipped: not handed back this session
         st.session_state["advance_queue"] = True
 
 
