@@ -1,9 +1,13 @@
 """Curation app benchmark: 10,000 traces / 200,000 claims in an SQLite database.
 
 Times the review queue's first page, one trace's detail view (AppTest of the Review page), one claim
-judgment stored, and the graph HTML of a 60-node explanation. Last output line: one JSON object.
+judgment stored, and the graph HTML of a 60-node explanation. Then a team: ``--curators`` processes
+judge concurrently through the app's own functions (each takes the next trace of its own queue under
+a lease, reads the trace's claim states, accepts a claim and approves the trace, each judgment
+carrying the state version it saw) while a verification job writes verdicts; and the export of every
+trace to JSONL, in a process of its own (peak RSS). Last output line: one JSON object.
 
-    .venv/bin/python bench/app_bench.py [--traces 10000] [--claims-per-trace 20]
+    .venv/bin/python bench/app_bench.py [--traces 10000] [--claims-per-trace 20] [--curators 8] [--judgments 16000]
 """
 from __future__ import annotations
 
@@ -85,11 +89,121 @@ def sixty_node_explanation():
     return chain_explanation(60)
 
 
+def curator_worker(url: str, name: str, target: int, stop, out) -> None:
+    """One curator: next trace from my queue, claim states as the Review page reads them, accept the
+    first claim and approve the trace (both with the version seen), until ``target`` judgments."""
+    import time as _t
+
+    from vcr_core import curation as cur
+    from vcr_core.store import get_engine
+
+    engine = get_engine(url, upgrade=False)
+    lat, made, traces, refused = [], 0, [], 0
+    while made < target and not stop.is_set():
+        tid = cur.next_trace(engine, name, "mine")
+        if tid is None:
+            break
+        states = cur.claim_states(engine, tid)
+        tstate = cur.trace_state(engine, tid)
+        try:
+            t0 = _t.perf_counter()
+            cur.judge_claim(engine, states[0].claim.id, name, "accept", seen_version=states[0].version)
+            lat.append(_t.perf_counter() - t0)
+            made += 1
+            t0 = _t.perf_counter()
+            cur.judge_trace(engine, tid, name, "approve", seen_version=tstate["version"])
+            lat.append(_t.perf_counter() - t0)
+            made += 1
+        except cur.StaleJudgment:
+            refused += 1
+        traces.append(tid)
+    out.put({"curator": name, "made": made, "latencies": lat, "traces": traces, "refused": refused})
+
+
+def verification_writer(url: str, first: int, last: int, stop, out) -> None:
+    """A verification job writing structural verdicts (one short transaction per trace) meanwhile."""
+    from vcr_core.store import get_engine
+    from vcr_core.verify import verify_traces
+
+    engine = get_engine(url, upgrade=False)
+    done = 0
+    tid = last
+    while not stop.is_set() and tid >= first:
+        verify_traces(engine, [tid], ["structural"])
+        done += 1
+        tid -= 1
+    out.put({"verified": done})
+
+
+def export_worker(url: str, out) -> None:
+    """Export every trace to JSONL in this process; report seconds and peak RSS."""
+    import resource
+    import time as _t
+
+    from vcr_core.export import select_traces, write_export
+    from vcr_core.store import get_engine
+
+    engine = get_engine(url, upgrade=False)
+    path = Path(url.removeprefix("sqlite:///")).with_suffix(".jsonl")
+    t0 = _t.perf_counter()
+    ids = select_traces(engine, status="any")
+    with open(path, "wb") as fh:
+        n = write_export(engine, ids, "jsonl", fh)
+    out.put({"export_s": _t.perf_counter() - t0, "traces": n, "bytes": path.stat().st_size,
+             "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024})
+
+
+def team_bench(url: str, engine, n_traces: int, curators: int, judgments: int) -> dict:
+    """Curators judging concurrently while verification writes; lost and duplicated work counted."""
+    import multiprocessing as mp
+
+    from sqlalchemy import func
+    from sqlmodel import Session, select
+
+    from vcr_core.store.models import Curation
+
+    ctx = mp.get_context("spawn")
+    stop, out, vout = ctx.Event(), ctx.Queue(), ctx.Queue()
+    names = [f"curator{i}" for i in range(curators)]
+    per = -(-judgments // curators)
+    procs = [ctx.Process(target=curator_worker, args=(url, n, per, stop, out)) for n in names]
+    writer = ctx.Process(target=verification_writer, args=(url, 1, n_traces, stop, vout))
+    t0 = time.perf_counter()
+    writer.start()
+    for p in procs:
+        p.start()
+    results = [out.get() for _ in procs]
+    wall = time.perf_counter() - t0
+    stop.set()
+    for p in procs:
+        p.join()
+    verified = vout.get()["verified"]
+    writer.join()
+    lat = sorted(x for r in results for x in r["latencies"])
+    made = sum(r["made"] for r in results)
+    with Session(engine) as s:
+        stored = s.exec(select(func.count(Curation.id)).where(Curation.curator.in_(names))).one()
+        per_trace = s.exec(select(Curation.trace_id, func.count(func.distinct(Curation.curator)))
+                           .where(Curation.curator.in_(names)).group_by(Curation.trace_id)).all()
+    duplicated = sum(1 for _t, n in per_trace if n > 1)  # rule 'one': a trace needs one curator
+    p95 = lat[int(0.95 * (len(lat) - 1))] * 1000 if lat else None
+    print(f"{curators} curators: {made} judgments in {wall:.1f} s ({made / wall:.0f}/s), p50 "
+          f"{lat[len(lat) // 2] * 1000:.1f} ms, p95 {p95:.1f} ms, p99 {lat[int(0.99 * (len(lat) - 1))] * 1000:.1f} ms, "
+          f"max {lat[-1] * 1000:.1f} ms; stored {stored}; traces judged by two curators: {duplicated}; "
+          f"refused as stale: {sum(r['refused'] for r in results)}; verification wrote {verified} traces meanwhile")
+    return {"curators": curators, "judgments": made, "lost": made - stored, "duplicated_work": duplicated,
+            "judgment_p95_ms": round(p95, 1), "verified_meanwhile": verified}
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--traces", type=int, default=10_000)
     ap.add_argument("--claims-per-trace", type=int, default=20)
+    ap.add_argument("--curators", type=int, default=8)
+    ap.add_argument("--judgments", type=int, default=16_000)
+    ap.add_argument("--export-only", action="store_true", help="seed, then time the JSONL export only")
     args = ap.parse_args()
+    this = sys.modules["__main__"]
     tmp = Path(tempfile.mkdtemp(prefix="vcr_app_bench_"))
     url = f"sqlite:///{tmp / 'bench.db'}"
     os.environ.update({"VCR_HOME": str(tmp), "DATABASE_URL": url, "APP_WORKER": "false", "OFFLINE": "true"})
@@ -101,7 +215,14 @@ def main() -> int:
     t0 = time.perf_counter()
     seed(engine, args.traces, args.claims_per_trace)
     print(f"seeded {args.traces} traces / {args.traces * args.claims_per_trace} claims in {time.perf_counter() - t0:.1f} s")
+    t0 = time.perf_counter()
+    rebuilt = cur.rebuild_state(engine)  # the seeded approvals are log rows: their state comes from the log
+    print(f"rebuild-state: {rebuilt} in {time.perf_counter() - t0:.2f} s")
 
+    if args.export_only:
+        exp = run_export(url)
+        print(json.dumps({"export_s": round(exp["export_s"], 1), "export_peak_mb": round(exp["peak_mb"], 0)}))
+        return 0
     cur.review_queue(engine, page=0)  # warm the connection pool and SQLite page cache once
     t0 = time.perf_counter()
     rows, total = cur.review_queue(engine, page=0)
@@ -135,9 +256,28 @@ def main() -> int:
     html = action_graph_html(expl)
     graph_ms = (time.perf_counter() - t0) * 1000
     print(f"graph HTML of {len(expl.nodes)} nodes: {graph_ms:.1f} ms ({len(html)} bytes)")
+    sys.modules["__main__"] = this  # AppTest replaced __main__; spawned processes find their functions here
+    team = team_bench(url, engine, args.traces, args.curators, args.judgments)
+
+    exp = run_export(url)
     print(json.dumps({"queue_page_s": round(queue_s, 3), "trace_view_s": round(trace_view_s, 3),
-                      "judgment_ms": round(judgment_ms, 1), "graph_html_ms": round(graph_ms, 1)}))
+                      "judgment_ms": round(judgment_ms, 1), "graph_html_ms": round(graph_ms, 1), **team,
+                      "export_s": round(exp["export_s"], 1), "export_peak_mb": round(exp["peak_mb"], 0)}))
     return 0
+
+
+def run_export(url: str) -> dict:
+    """The JSONL export of every trace in a process of its own (so its peak RSS is the export's)."""
+    import multiprocessing as mp
+    ctx = mp.get_context("spawn")
+    eout = ctx.Queue()
+    p = ctx.Process(target=export_worker, args=(url, eout))
+    p.start()
+    exp = eout.get()
+    p.join()
+    print(f"export of {exp['traces']} traces to JSONL: {exp['export_s']:.1f} s, {exp['bytes'] / 1e6:.0f} MB written, "
+          f"peak RSS {exp['peak_mb']:.0f} MB")
+    return exp
 
 
 if __name__ == "__main__":

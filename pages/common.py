@@ -84,10 +84,16 @@ def curator_sidebar() -> None:
                 st.text(f"signed in as {st.session_state['curator']}")
                 st.button("Log out", on_click=st.logout)
         else:
-            # The name lives under a key of its own, so it survives page changes (widget state does not).
+            # The name lives under a key of its own, so it survives page changes (widget state does not), and
+            # in the URL (?curator=), so it survives a refresh and opens with a copied link in a new tab.
+            remembered = (st.query_params.get("curator") or "").strip()[:80]
+            if not st.session_state.get("curator") and remembered:
+                st.session_state["curator"] = remembered
             st.text_input("Your name", value=st.session_state.get("curator", ""), key="curator_name",
-                          placeholder="e.g. ana.lopez", help="Stored with every judgment you make.",
-                          on_change=lambda: st.session_state.update(curator=st.session_state["curator_name"].strip()))
+                          placeholder="e.g. ana.lopez", help="Stored with every judgment you make (and kept in the "
+                          "page address, so a refresh or a new tab keeps it).", on_change=_name_changed)
+            if st.session_state.get("curator") and st.query_params.get("curator") != st.session_state["curator"]:
+                st.query_params["curator"] = st.session_state["curator"]
         if not st.session_state.get("curator"):
             st.caption("Log in before judging claims or traces." if _auth_configured()
                        else "Enter your name before judging claims or traces.")
@@ -95,8 +101,30 @@ def curator_sidebar() -> None:
         st.caption("\n\n".join(f"{k}: {v}" for k, v in in_use().items()))
 
 
+def _name_changed() -> None:
+    name = st.session_state["curator_name"].strip()
+    st.session_state["curator"] = name
+    if name:
+        st.query_params["curator"] = name
+    else:
+        st.query_params.pop("curator", None)
+
+
 def curator() -> str:
+    """The curator's name (signed-in identity, or the name entered / remembered in the page address)."""
     return st.session_state.get("curator", "")
+
+
+_MD_SPECIAL = "\\`*_{}[]()#+-.!|<>~$:"
+
+
+def plain_md(text: object) -> str:
+    """Text a model or an upload wrote, escaped so Markdown shows it as typed: no links, no emphasis,
+    no headings, no HTML (for places that render Markdown, such as headings and captions)."""
+    out = []
+    for ch in str(text if text is not None else ""):
+        out.append("\\" + ch if ch in _MD_SPECIAL else ch)
+    return "".join(out).replace("\n", " ")
 
 
 def batch_options() -> dict[int, str]:

@@ -1,11 +1,10 @@
 """Compare: two traces of the same record side by side, claims matched by hash."""
 import pandas as pd
 import streamlit as st
-from sqlmodel import Session, func, select
 
 from pages.common import engine, through_app
+from vcr_core.compare import comparison_groups, trace_labels
 from vcr_core.curation import claim_states
-from vcr_core.store import Record, Trace
 
 through_app()
 st.title("Compare two traces of a record")
@@ -13,16 +12,24 @@ from pages.assembled_section import compare_with_model  # noqa: E402
 
 compare_with_model(engine())
 st.divider()
-with Session(engine()) as s:
-    multi = s.exec(select(Trace.record_id, func.count(Trace.id)).group_by(Trace.record_id).having(func.count(Trace.id) > 1)).all()
-    records = {r.id: r for r in s.exec(select(Record).where(Record.id.in_([m[0] for m in multi]))).all()} if multi else {}
-if not records:
-    st.info("No record has two traces yet. Generate the same batch with another model or run to compare.")
+# Records naming the same perturbation in the same context are one group, whichever file or run they
+# came from (e.g. the original pipeline's Claude and Gemini outputs imported as two files).
+groups = comparison_groups(engine())
+if not groups:
+    st.info("No record has two traces yet. Generate the same batch with another model or run, or import a second "
+            "model's outputs for the same records, to compare.")
     st.stop()
-rid = st.selectbox("Record", list(records), format_func=lambda r: f"{records[r].index}: {records[r].label}")
-with Session(engine()) as s:
-    traces = s.exec(select(Trace).where(Trace.record_id == rid).order_by(Trace.id)).all()
-labels = {t.id: f"#{t.id} · run {t.run_id} · {t.model or 'imported'}" for t in traces}
+by_key = {g["key"]: g for g in groups}
+
+
+def _group_label(k: str) -> str:
+    g = by_key[k]
+    where = f" across {len(g['record_ids'])} records (files or batches)" if len(g["record_ids"]) > 1 else ""
+    return f"{g['label']} · {len(g['trace_ids'])} traces{where}"
+
+
+key = st.selectbox("Perturbation and context", list(by_key), format_func=_group_label)
+labels = trace_labels(engine(), by_key[key]["trace_ids"])
 c1, c2 = st.columns(2)
 left = c1.selectbox("Left", list(labels), format_func=labels.get, index=0)
 right = c2.selectbox("Right", list(labels), format_func=labels.get, index=1)

@@ -82,8 +82,21 @@ if started:
         st.error(str(exc))
 
 
-@st.fragment(run_every=2)
+def _runs_active() -> bool:
+    """Is any run queued or running? One small query: the panel polls only then."""
+    from vcr_core.jobs.queue import ACTIVE
+    from vcr_core.store import Run
+    with Session(engine()) as s:
+        return s.exec(select(Run.id).where(Run.status.in_(ACTIVE)).limit(1)).first() is not None
+
+
+POLLING = _runs_active()
+
+
+@st.fragment(run_every=2 if POLLING else None)  # poll only while a run is active (a new run's rerun starts it)
 def progress_panel() -> None:
+    if POLLING and not _runs_active():
+        st.rerun()  # the last run ended: draw the page again, without polling
     runs = list_runs(engine(), limit=15)
     if not runs:
         st.caption("No runs yet.")

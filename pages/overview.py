@@ -5,7 +5,7 @@ import streamlit as st
 from sqlmodel import Session, func, select
 
 from pages.common import engine, through_app
-from vcr_core.curation import progress_by_curator
+from vcr_core.curation import curator_vs_machine, inter_curator_agreement, progress_by_curator
 from vcr_core.store import Claim, Run, Trace, TraceVerdict, Verdict
 from vcr_core.viz.graph import VERDICT_COLORS
 
@@ -57,6 +57,20 @@ if prog:
     st.bar_chart(pd.DataFrame(prog).set_index("curator"))
 else:
     st.caption("No judgments yet.")
+st.markdown("**Agreement between curators** (Cohen's kappa on claim verdicts, over the claims both judged)")
+agreement = inter_curator_agreement(engine())
+if agreement["pairs"]:
+    st.dataframe(pd.DataFrame(agreement["pairs"]), hide_index=True, width="stretch")
+    with st.expander("Per primitive"):
+        st.dataframe(pd.DataFrame(agreement["by_primitive"]), hide_index=True, width="stretch")
+else:
+    st.caption("No claim judged by two curators yet.")
+st.markdown("**Curators vs verifiers** (the verifiers curators overrule most are the ones to improve)")
+vs_machine = curator_vs_machine(engine())
+if vs_machine:
+    st.dataframe(pd.DataFrame(vs_machine), hide_index=True, width="stretch")
+else:
+    st.caption("No judged claim with a verifier verdict yet.")
 if not runs.empty:
     st.markdown("**Runs: duration and cost**")
     st.dataframe(runs, hide_index=True, width="stretch")

@@ -1,53 +1,87 @@
-"""Review: the queue (uncurated and conflicting first) and one trace at a time — graph, claims with
-every verifier's verdict and evidence, per-claim accept/override, per-trace approve/reject/needs work."""
+"""Review: queues (my queue, second opinions, conflicts, or the filtered table) and one trace at a time —
+graph, claims with every verifier's verdict and evidence, per-claim accept/override, per-trace
+approve/reject/needs work. Judgments run in fragments (a click reruns the claim, not the page and its
+graph) and carry the state version the curator saw, so a judgment on a stale state is refused."""
 import pandas as pd
 import streamlit as st
 
-from pages.common import VERDICT_ICON, batch_options, curator, engine, through_app
+from pages.common import VERDICT_ICON, batch_options, curator, engine, plain_md, through_app
 from vcr_core import curation as cur
 from vcr_core.formalism import Explanation
+from vcr_core.verify.policy import TRACE_VERDICTS
 from vcr_core.verify.runner import all_verifier_names
 
 through_app()
 st.title("Review")
+PAGE_SIZE = 25
+MODES = {"table": "Queue table (filters)", "mine": "My queue", "second": "Needs a second opinion", "conflicts": "Conflicts"}
 
-with st.expander("Filters", expanded=False):
-    c = st.columns(4)
-    batches = batch_options()
-    f = cur.QueueFilters(
-        batch_id=c[0].selectbox("Batch", [None] + list(batches), format_func=lambda b: "any" if b is None else batches[b]),
-        run_id=c[1].number_input("Run id (0 = any)", 0, step=1) or None,
-        trace_verdict=c[2].selectbox("Trace verdict", [None, "pass", "fail", "insufficient", "none"], format_func=lambda v: v or "any"),
-        status=c[3].selectbox("Curation status", [None, "uncurated", "approve", "reject", "needs_work", "needs_review"],
-                              format_func=lambda v: v or "any"),
-    )
-    c2 = st.columns(3)
-    f.verifier = c2[0].selectbox("Has verdicts from", [None, *all_verifier_names()],
-                                 format_func=lambda v: v or "any")
-    f.model = c2[1].text_input("Model (exact)") or None
-    f.curator = c2[2].text_input("Judged by curator") or None
+me = curator()
+counts = cur.queue_counts(engine(), me) if me else {}
+mode = st.segmented_control("Work from", list(MODES), default="table", key="queue_mode",
+                            format_func=lambda m: MODES[m] + (f" ({counts[m]})" if m in counts else "")) or "table"
 
-page = st.session_state.get("queue_page", 0)
-rows, total = cur.review_queue(engine(), f, page=page, page_size=25)
-if not total:
-    st.info("Nothing to review yet. Generate explanations (or import the original pipeline's outputs with "
-            "`vcr import-traces`), then come back.")
-    st.stop()
-st.caption(f"{total} trace(s) in the queue · page {page + 1} of {(total - 1) // 25 + 1} · uncurated first, then conflicting")
-queue = pd.DataFrame(rows)[["trace_id", "queue", "record", "model", "claims", "trace_verdict", "curation", "status"]]
-st.dataframe(queue, hide_index=True, width="stretch", height=min(300, 40 + 35 * len(rows)))
-pc = st.columns([1, 1, 6])
-if pc[0].button("◀ Prev", disabled=page == 0):
-    st.session_state["queue_page"] = page - 1
-    st.rerun()
-if pc[1].button("Next ▶", disabled=(page + 1) * 25 >= total):
-    st.session_state["queue_page"] = page + 1
-    st.rerun()
+if mode == "table":
+    # Filters in a form: nothing reruns until Apply, and applying starts again at the first page.
+    with st.expander("Filters", expanded=False), st.form("filters"):
+        c = st.columns(4)
+        batches = batch_options()
+        batch_id = c[0].selectbox("Batch", [None] + list(batches), format_func=lambda b: "any" if b is None else batches[b])
+        run_id = c[1].number_input("Run id (0 = any)", 0, step=1) or None
+        trace_verdict = c[2].selectbox("Trace verdict", [None, *TRACE_VERDICTS, "none"], format_func=lambda v: v or "any")
+        status = c[3].selectbox("Curation status", [None] + list(cur.TRACE_STATUSES), format_func=lambda v: v or "any")
+        c2 = st.columns(3)
+        verifier = c2[0].selectbox("Has verdicts from", [None, *all_verifier_names()], format_func=lambda v: v or "any")
+        model = c2[1].text_input("Model (exact)") or None
+        judged_by = c2[2].text_input("Judged by curator") or None
+        if st.form_submit_button("Apply filters"):
+            st.session_state["queue_filters"] = cur.QueueFilters(batch_id=batch_id, run_id=run_id, trace_verdict=trace_verdict,
+                                                                 status=status, verifier=verifier, model=model, curator=judged_by)
+            st.session_state["queue_page"] = 0
+    f = st.session_state.get("queue_filters") or cur.QueueFilters()
+    page = st.session_state.get("queue_page", 0)
+    rows, total = cur.review_queue(engine(), f, page=page, page_size=PAGE_SIZE)
+    if not total:
+        st.info("Nothing to review with these filters. Generate explanations (or import the original pipeline's outputs "
+                "with `vcr import-traces`), or change the filters.")
+        st.stop()
+    page = min(page, (total - 1) // PAGE_SIZE)  # the filters may have shrunk the queue below this page
+    st.session_state["queue_page"] = page
+    st.caption(f"{total} trace(s) in the queue · page {page + 1} of {(total - 1) // PAGE_SIZE + 1} · uncurated first, then conflicting")
+    queue = pd.DataFrame(rows).reindex(columns=["trace_id", "queue", "record", "model", "claims", "trace_verdict", "curation", "status"])
+    st.dataframe(queue, hide_index=True, width="stretch", height=min(300, 40 + 35 * len(rows)))
+    pc = st.columns([1, 1, 6])
+    if pc[0].button("◀ Prev", disabled=page == 0):
+        st.session_state["queue_page"] = page - 1
+        st.rerun()
+    if pc[1].button("Next ▶", disabled=(page + 1) * PAGE_SIZE >= total):
+        st.session_state["queue_page"] = page + 1
+        st.rerun()
+    ids = [r["trace_id"] for r in rows]
+    labels = {r["trace_id"]: f"#{r['trace_id']} · {r['record']} · {r['queue']}" for r in rows}
+else:
+    if not me:
+        st.error("Enter your curator name (sidebar) to get your own queue.")
+        st.stop()
+    held = st.session_state.get(f"held_{mode}")
+    if held is None or st.session_state.pop("advance_queue", False):
+        held = cur.next_trace(engine(), me, mode, skip=st.session_state.get("skipped", set()))
+        st.session_state[f"held_{mode}"] = held
+    if held is None:
+        st.info({"mine": "Nothing left for you to judge: every trace is judged or someone else is on it.",
+                 "second": "No trace waits for a second opinion from you.",
+                 "conflicts": "No conflicts."}[mode])
+        st.stop()
+    st.caption(f"{MODES[mode]} · {counts.get(mode, 0)} trace(s) waiting · this trace is leased to you: nobody else is handed it "
+               "while you work on it")
+    ids = [held]
+    labels = {held: f"#{held}"}
 
-ids = [r["trace_id"] for r in rows]
-default = st.session_state.get("trace_id") if st.session_state.get("trace_id") in ids else ids[0]
-trace_id = st.selectbox("Trace", ids, index=ids.index(default), key="trace_pick",
-                        format_func=lambda i: next(f"#{r['trace_id']} · {r['record']} · {r['queue']}" for r in rows if r["trace_id"] == i))
+if st.session_state.get("trace_pick") not in ids:
+    st.session_state["trace_pick"] = st.session_state.get("trace_id") if st.session_state.get("trace_id") in ids else ids[0]
+# No index=: the selection lives only in session state (a default plus a session-state value warns).
+trace_id = st.selectbox("Trace", ids, key="trace_pick", format_func=lambda i: labels.get(i, f"#{i}"),
+                        disabled=mode != "table")
 st.session_state["trace_id"] = trace_id
 
 bundle = cur.trace_bundle(engine(), trace_id)
@@ -55,36 +89,91 @@ trace, record = bundle["trace"], bundle["record"]
 states = cur.claim_states(engine(), trace_id)
 expl = Explanation.model_validate(trace.explanation) if trace.explanation else None
 tv = bundle["trace_verdict"]
-st.subheader(f"{record.label}")
-st.caption(f"trace #{trace.id} · run #{trace.run_id} · {trace.model or 'imported'} · status {trace.status} · "
-           f"curation: {bundle['status']} · filter policy: {tv.verdict if tv else 'not verified'}"
+tstate = cur.trace_state(engine(), trace_id)
+st.subheader(plain_md(record.label))  # an upload wrote the label: shown as typed, never as Markdown
+st.caption(f"trace #{trace.id} · run #{trace.run_id} · {plain_md(trace.model or 'imported')} · status {trace.status} · "
+           f"curation: {tstate['status']} · filter policy: {tv.verdict if tv else 'not verified'}"
            + (f" ({'; '.join((tv.summary or {}).get('reasons') or [])})" if tv and (tv.summary or {}).get("reasons") else ""))
+holder = cur.lease_holder(engine(), trace_id)
+if holder and holder != me:
+    st.info(f"{holder} is working on this trace (taken from their queue).")
+if trace.status != "ok":
+    why = "; ".join(str(e) for e in (trace.errors or [])) or "; ".join(
+        str(f.get("message", f)) for f in (trace.findings or []) if isinstance(f, dict)) or "no reason was recorded"
+    st.error(f"This trace {'failed' if trace.status == 'failed' else 'did not pass validation'}. Why:")
+    st.text(why)
+if tstate["status"] in ("conflict", "needs_second"):
+    view = cur.conflict_view(engine(), trace_id)
+    st.warning("Curators disagree on this trace: their judgments side by side with the machine's." if tstate["status"] == "conflict"
+               else "One curator judged this trace; the consensus rule needs a second who agrees.")
+    if view["trace_opinions"]:
+        st.dataframe(pd.DataFrame([{"curator": k, "trace judgment": o.get("judgment"), "note": o.get("note") or ""}
+                                   for k, o in view["trace_opinions"].items()]), hide_index=True)
+    if view["claims"]:
+        st.dataframe(pd.DataFrame(view["claims"]), hide_index=True, width="stretch")
+
 from pages.assembled_section import claim_sources, trace_notes  # noqa: E402
 
 trace_notes(trace)
 
 # --- trace-level judgment (keyboard: a approve, x reject, w needs work, j next trace, k accept the next
 # unjudged claim; Streamlit reserves c and r)
-tc = st.columns([1.1, 1, 1.4, 1, 2.5])  # wide enough that "Needs work (w)" is not cut off
+def _judge_trace(judgment: str, seen: int, confirmed: bool = False) -> None:
+    """A callback: it runs before the page is drawn again, so the page shows the new state."""
+    st.session_state.pop("trace_msg", None)
+    if not curator():
+        st.session_state["trace_msg"] = ("error", "enter your curator name (or log in) before judging")
+        return
+    if judgment == "approve" and not confirmed:
+        live = cur.claim_states(engine(), trace_id)
+        reasons = []
+        if tv is not None and tv.verdict == "fail":
+            reasons.append("it fails the filter policy")
+        contradicted = [s.claim.node_id for s in live if s.effective == "contradicted"]
+        if contradicted:
+            reasons.append(f"claim(s) {', '.join(contradicted)} are contradicted")
+        if reasons:
+            st.session_state["confirm_approve"] = (trace_id, seen, " and ".join(reasons))
+            return
+    st.session_state.pop("confirm_approve", None)
+    try:
+        cur.judge_trace(engine(), trace_id, curator(), judgment, st.session_state.get(f"tnote_{trace_id}") or None,
+                        seen_version=seen)
+        st.session_state["trace_msg"] = ("success", f"trace #{trace_id}: {judgment}")
+        if mode != "table":
+            st.session_state["advance_queue"] = True
+    except cur.StaleJudgment as exc:
+        st.session_state["trace_msg"] = ("warning", f"{exc} (now: {exc.current.get('status')})")
+    except cur.CurationError as exc:
+        st.session_state["trace_msg"] = ("error", str(exc))
 
 
 def _next_trace() -> None:
-    """Select the trace after this one in the queue (a callback: it runs before the selectbox is drawn)."""
-    st.session_state["trace_pick"] = ids[(ids.index(trace_id) + 1) % len(ids)]
+    """Select the trace after this one (a callback: it runs before the selectbox is drawn)."""
+    if mode == "table":
+        st.session_state["trace_pick"] = ids[(ids.index(trace_id) + 1) % len(ids)]
+    else:
+        if curator():
+            cur.release_lease(engine(), trace_id, curator())
+        st.session_state.setdefault("skipped", set()).add(trace_id)  # skipped: not handed back this session
+        st.session_state["advance_queue"] = True
 
 
-tc[3].button("Next (j)", key="next_trace", shortcut="j", on_click=_next_trace, disabled=len(ids) < 2,
+tc = st.columns([1.1, 1, 1.4, 1, 2.5])  # wide enough that "Needs work (w)" is not cut off
+tc[3].button("Next (j)", key="next_trace", shortcut="j", on_click=_next_trace, disabled=mode == "table" and len(ids) < 2,
              help="the next trace in the queue")
-note = tc[4].text_input("Note for the trace judgment", key=f"tnote_{trace_id}", label_visibility="collapsed",
-                        placeholder="optional note for approve / reject / needs work")
+tc[4].text_input("Note for the trace judgment", key=f"tnote_{trace_id}", label_visibility="collapsed",
+                 placeholder="optional note for approve / reject / needs work")
 for col, (label, judgment, key) in zip(tc[:3], [("Approve", "approve", "a"), ("Reject", "reject", "x"), ("Needs work", "needs_work", "w")]):
-    if col.button(f"{label} ({key})", key=f"{judgment}_{trace_id}", shortcut=key, type="primary" if judgment == "approve" else "secondary"):
-        try:
-            cur.judge_trace(engine(), trace_id, curator(), judgment, note)
-            st.toast(f"trace #{trace_id}: {judgment}")
-            st.rerun()
-        except cur.CurationError as exc:
-            st.error(str(exc))
+    col.button(f"{label} ({key})", key=f"{judgment}_{trace_id}", shortcut=key, on_click=_judge_trace,
+               args=(judgment, tstate["version"]), type="primary" if judgment == "approve" else "secondary")
+pending = st.session_state.get("confirm_approve")
+if pending and pending[0] == trace_id:
+    st.warning(f"Approve anyway? {pending[2]}.")
+    st.button("Approve anyway", key=f"approve_confirm_{trace_id}", on_click=_judge_trace, args=("approve", pending[1], True))
+msg = st.session_state.pop("trace_msg", None)
+if msg:
+    getattr(st, msg[0])(msg[1])
 
 tabs = st.tabs(["Graph", "Claims", "Record", "Report & answer", "History"])
 verdict_lines = {}
@@ -103,74 +192,90 @@ with tabs[0]:
         st.caption("🟢 supported · 🔴 contradicted · ⚪ unverifiable · grey: not verified · dark border: curated · "
                    "dashed purple edges: correlative. Hover a node for its claim, verdicts and evidence.")
 
+
+def _judge_claim(claim_id: int, judgment: str, seen: int, **kw) -> None:
+    st.session_state.pop(f"claim_msg_{claim_id}", None)
+    try:
+        if judgment == "override":
+            kw = {"verdict": st.session_state.get(f"ov_v_{claim_id}"), "tag": st.session_state.get(f"ov_t_{claim_id}"),
+                  "note": st.session_state.get(f"ov_n_{claim_id}")}
+        cur.judge_claim(engine(), claim_id, curator(), judgment, seen_version=seen, **kw)
+    except cur.StaleJudgment as exc:
+        now = "; ".join(f"{k}: {o.get('judgment')} {o.get('verdict') or ''}" for k, o in (exc.current.get("opinions") or {}).items())
+        st.session_state[f"claim_msg_{claim_id}"] = ("warning", f"{exc}. Now: {now}")
+    except cur.CurationError as exc:
+        st.session_state[f"claim_msg_{claim_id}"] = ("error", str(exc))
+
+
+@st.fragment
+def claim_card(claim_id: int) -> None:
+    """One claim: its verdicts and evidence, who judged it, and accept / override (reruns alone)."""
+    stt = next((s for s in cur.claim_states(engine(), trace_id) if s.claim.id == claim_id), None)
+    if stt is None:
+        return
+    c = stt.claim
+    with st.container(border=True):
+        st.markdown(f"{VERDICT_ICON.get(stt.effective, '·')} **{plain_md(c.node_id)}** · `{plain_md(c.action)}` · effective: "
+                    f"**{stt.effective or 'not verified'}** (machine: {stt.machine or '—'}"
+                    f"{f', {stt.machine_score:.2f}' if stt.machine else ''})" + (" · ⚠️ conflicting" if stt.conflicting else ""))
+        st.code(c.text, language=None, wrap_lines=True)
+        claim_sources(trace, c.node_id)
+        if stt.opinions:
+            st.caption(plain_md(stt.who()) + (f" · {stt.state_status.replace('_', ' ')}" if stt.state_status != "decided" else ""))
+        if stt.verdicts:
+            st.dataframe(pd.DataFrame([{"verifier": v.verifier, "verdict": v.verdict, "score": round(v.score, 2),
+                                        "message": v.message or ""} for v in stt.verdicts]), hide_index=True, width="stretch")
+            for v in stt.verdicts:
+                for ev in (v.evidence or [])[:6]:
+                    kind = ev.get("kind")
+                    if kind == "pmid_sentence" and str(ev.get("pmid", "")).isdigit():
+                        st.markdown(f"[PMID {ev['pmid']}](https://pubmed.ncbi.nlm.nih.gov/{ev['pmid']}/)")
+                        st.text(ev.get("sentence", ""))
+                    elif kind == "kg_edge":
+                        st.text(f"graph edge: {ev.get('source')} —{ev.get('relation')}→ {ev.get('target')} ({ev.get('graph') or ''})")
+                    elif kind == "expression":
+                        st.text(f"expression: {ev.get('gene')} log2FC={ev.get('log2fc')} padj={ev.get('padj')} → {ev.get('call')}")
+                    elif kind in ("ontology_term", "hpo_gene_phenotype", "hpo_disease_phenotype"):
+                        st.text(f"HPO: {ev.get('id')} {ev.get('name') or ''} {ev.get('gene') or ev.get('disease') or ''} {ev.get('qualifier') or ''}")
+                    elif kind == "go_annotation":
+                        st.text(f"GO: {ev.get('gene')} {ev.get('go_id')} {ev.get('term')} [{ev.get('aspect')}, evidence "
+                                f"{ev.get('evidence_code')}] ({ev.get('how')}; {ev.get('source')})")
+                    elif kind == "record_field":
+                        st.text(f"record {ev.get('record')}: {ev.get('field')} = {ev.get('value')}"
+                                + (f" · moa_type: {ev['moa_type']}" if ev.get("moa_type") else ""))
+                    elif kind == "indra_statement":
+                        links = ", ".join(f"[{p}](https://pubmed.ncbi.nlm.nih.gov/{p}/)" for p in ev.get("pmids") or [] if str(p).isdigit())
+                        st.markdown(f"INDRA: {plain_md(ev.get('type'))}({plain_md(ev.get('subject'))}, {plain_md(ev.get('object'))}) · "
+                                    f"{ev.get('evidence_count')} evidence · belief {ev.get('belief')} {links}")
+                    elif kind == "chembl_mechanism":
+                        st.text(f"ChEMBL: {ev.get('action_type')} · {ev.get('mechanism_of_action')} · {ev.get('target_chembl_id')} "
+                                f"{ev.get('target_name')} ({', '.join(ev.get('genes') or [])})")
+                    elif kind != "kg_pairs_checked":  # other evidence (falsification, rejected citations): shown as text
+                        st.text(f"{kind or 'evidence'}: " + "; ".join(f"{k}={str(val)[:200]}" for k, val in ev.items() if k != "kind"))
+        else:
+            st.caption("No verifier has looked at this claim yet (run `vcr verify` or wait for the run's verification).")
+        a, o = st.columns([1, 4])
+        a.button("Accept", key=f"accept_{c.id}", on_click=_judge_claim, args=(c.id, "accept", stt.version))
+        with o.popover("Override…"):
+            with st.form(f"override_{c.id}"):
+                st.selectbox("Verdict", cur.VERDICTS, key=f"ov_v_{c.id}")
+                st.selectbox("Reason", cur.REASON_TAGS, key=f"ov_t_{c.id}")
+                st.text_input("Note", key=f"ov_n_{c.id}")
+                st.form_submit_button("Save override", on_click=_judge_claim, args=(c.id, "override", stt.version))
+        msg = st.session_state.pop(f"claim_msg_{c.id}", None)
+        if msg:
+            getattr(st, msg[0])(msg[1])
+
+
 with tabs[1]:
     if not states:
         st.info("No claims in this trace.")
-    unjudged = [s for s in states if not any(c.curator == curator() for c in s.curations)]
-    if unjudged and st.button(f"Accept next unjudged claim ({unjudged[0].claim.node_id}) (k)", shortcut="k"):
-        try:
-            cur.judge_claim(engine(), unjudged[0].claim.id, curator(), "accept")
-            st.rerun()
-        except cur.CurationError as exc:
-            st.error(str(exc))
+    unjudged = [s for s in states if me not in s.opinions]
+    if unjudged:
+        st.button(f"Accept next unjudged claim ({unjudged[0].claim.node_id}) (k)", shortcut="k", on_click=_judge_claim,
+                  args=(unjudged[0].claim.id, "accept", unjudged[0].version))
     for stt in states:
-        c = stt.claim
-        with st.container(border=True):
-            st.markdown(f"{VERDICT_ICON.get(stt.effective, '·')} **{c.node_id}** · `{c.action}` · effective: "
-                        f"**{stt.effective or 'not verified'}** (machine: {stt.machine or '—'}"
-                        f"{f', {stt.machine_score:.2f}' if stt.machine else ''})" + (" · ⚠️ conflicting" if stt.conflicting else ""))
-            st.code(c.text, language=None, wrap_lines=True)
-            claim_sources(trace, c.node_id)
-            if stt.verdicts:
-                st.dataframe(pd.DataFrame([{"verifier": v.verifier, "verdict": v.verdict, "score": round(v.score, 2),
-                                            "message": v.message or ""} for v in stt.verdicts]), hide_index=True, width="stretch")
-                for v in stt.verdicts:
-                    for ev in (v.evidence or [])[:6]:
-                        kind = ev.get("kind")
-                        if kind == "pmid_sentence" and str(ev.get("pmid", "")).isdigit():
-                            st.markdown(f"[PMID {ev['pmid']}](https://pubmed.ncbi.nlm.nih.gov/{ev['pmid']}/)")
-                            st.text(ev.get("sentence", ""))
-                        elif kind == "kg_edge":
-                            st.text(f"graph edge: {ev.get('source')} —{ev.get('relation')}→ {ev.get('target')} ({ev.get('graph') or ''})")
-                        elif kind == "expression":
-                            st.text(f"expression: {ev.get('gene')} log2FC={ev.get('log2fc')} padj={ev.get('padj')} → {ev.get('call')}")
-                        elif kind in ("ontology_term", "hpo_gene_phenotype", "hpo_disease_phenotype"):
-                            st.text(f"HPO: {ev.get('id')} {ev.get('name') or ''} {ev.get('gene') or ev.get('disease') or ''} {ev.get('qualifier') or ''}")
-                        elif kind == "go_annotation":
-                            st.text(f"GO: {ev.get('gene')} {ev.get('go_id')} {ev.get('term')} [{ev.get('aspect')}, evidence "
-                                    f"{ev.get('evidence_code')}] ({ev.get('how')}; {ev.get('source')})")
-                        elif kind == "record_field":
-                            st.text(f"record {ev.get('record')}: {ev.get('field')} = {ev.get('value')}"
-                                    + (f" · moa_type: {ev['moa_type']}" if ev.get("moa_type") else ""))
-                        elif kind == "indra_statement":
-                            links = ", ".join(f"[{p}](https://pubmed.ncbi.nlm.nih.gov/{p}/)" for p in ev.get("pmids") or [] if str(p).isdigit())
-                            st.markdown(f"INDRA: {ev.get('type')}({ev.get('subject')}, {ev.get('object')}) · "
-                                        f"{ev.get('evidence_count')} evidence · belief {ev.get('belief')} {links}")
-                        elif kind == "chembl_mechanism":
-                            st.text(f"ChEMBL: {ev.get('action_type')} · {ev.get('mechanism_of_action')} · {ev.get('target_chembl_id')} "
-                                    f"{ev.get('target_name')} ({', '.join(ev.get('genes') or [])})")
-                        elif kind != "kg_pairs_checked":  # other evidence (falsification, rejected citations): shown as text
-                            st.text(f"{kind or 'evidence'}: " + "; ".join(f"{k}={str(val)[:200]}" for k, val in ev.items() if k != "kind"))
-            else:
-                st.caption("No verifier has looked at this claim yet (run `vcr verify` or wait for the run's verification).")
-            a, o = st.columns([1, 4])
-            if a.button("Accept", key=f"accept_{c.id}"):
-                try:
-                    cur.judge_claim(engine(), c.id, curator(), "accept")
-                    st.rerun()
-                except cur.CurationError as exc:
-                    st.error(str(exc))
-            with o.popover("Override…"):
-                with st.form(f"override_{c.id}"):
-                    verdict = st.selectbox("Verdict", cur.VERDICTS, key=f"ov_v_{c.id}")
-                    tag = st.selectbox("Reason", cur.REASON_TAGS, key=f"ov_t_{c.id}")
-                    onote = st.text_input("Note", key=f"ov_n_{c.id}")
-                    if st.form_submit_button("Save override"):
-                        try:
-                            cur.judge_claim(engine(), c.id, curator(), "override", verdict=verdict, tag=tag, note=onote)
-                            st.rerun()
-                        except cur.CurationError as exc:
-                            st.error(str(exc))
+        claim_card(stt.claim.id)
 
 with tabs[2]:
     st.json(record.raw or {})
@@ -179,12 +284,13 @@ with tabs[2]:
         st.json(record.preprocessed)
 
 with tabs[3]:
+    # Model-written text: shown as plain text (a link or heading a model wrote stays text).
     if expl is not None and expl.answer:
         st.markdown("**Answer**")
         st.text(expl.answer)
     if trace.report:
         st.markdown("**Report**")
-        st.markdown(trace.report)
+        st.text(trace.report)
     if expl is not None and expl.think:
         with st.expander("Model reasoning (think)"):
             st.text(expl.think)

@@ -4,7 +4,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from pages.common import curator, engine, through_app
+from pages.common import curator, engine, plain_md, through_app
 from vcr_core.ingest import batch_summaries, ingest_bytes, validate_bytes
 
 DEMO = Path(__file__).resolve().parents[1] / "data" / "demo_records.json"
@@ -18,9 +18,9 @@ st.write("Upload one or more JSON files in either input shape of the original pi
 
 def _store(name: str, data: bytes) -> None:
     report = validate_bytes(data, name)
-    st.subheader(name)
+    st.subheader(plain_md(name))  # an upload named it: shown as typed
     if report.problems:
-        st.error(f"{name} was not stored: {len(report.problems)} problem(s). Fix them and upload again.")
+        st.error(f"{plain_md(name)} was not stored: {len(report.problems)} problem(s). Fix them and upload again.")
         st.dataframe(pd.DataFrame([{"record": p.index if p.index is not None else (p.position if p.position is not None else "file"),
                                     "field": p.path, "problem": p.message} for p in report.problems]),
                      hide_index=True, width="stretch")

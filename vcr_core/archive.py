@@ -188,6 +188,9 @@ def import_archive(engine: Engine, lines: Iterable[dict[str, Any]], *, created_b
             run.n_invalid = sum(st == "invalid" for st in statuses)
             run.n_failed = sum(st == "failed" for st in statuses)
             s.add(run)
+    if added["curations"]:  # the kept claim and trace curation state follows the imported judgment log
+        from .curation import rebuild_state
+        rebuild_state(engine)
     counts["duplicate"] = not any(added.values())
     counts["added"] = added
     counts["batch_id"] = min(batch_ids) if batch_ids else None

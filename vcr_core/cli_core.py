@@ -202,6 +202,16 @@ def cmd_db_restore(args: argparse.Namespace) -> int:
         return 1
     kept = f"; the previous database is kept as {res.side_copy}" if res.side_copy else ""
     print(f"restored {args.path} into {target} ({res.traces} trace(s), {res.curations} curation(s)){kept}.")
+
+
+def cmd_db_rebuild_state(args: argparse.Namespace) -> int:
+    from .curation import rebuild_state
+
+    counts = rebuild_state(_engine(), args.consensus)
+    if args.json:
+        print(json.dumps(counts))
+    else:
+        print(f"state rebuilt from the judgment log: {counts['traces']} trace(s), {counts['claims']} claim(s) judged")
     return 0
 
 
@@ -291,4 +301,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     pr.add_argument("path", help="a file written by `vcr db backup`")
     pr.add_argument("--yes", action="store_true", help="do not ask (needed when stdin is not a terminal)")
     pr.set_defaults(func=cmd_db_restore)
+    pr = dsub.add_parser("rebuild-state", help="recompute the kept claim and trace curation state from the judgment log")
+    pr.add_argument("--consensus", choices=("one", "two_agree"), help="consensus rule (default: the CONSENSUS setting)")
+    pr.add_argument("--json", action="store_true", help="print JSON")
+    pr.set_defaults(func=cmd_db_rebuild_state)
     p.set_defaults(func=lambda a: (p.print_help(), 0)[1])

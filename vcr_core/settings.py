@@ -70,6 +70,9 @@ class Settings(BaseSettings):
     # -- app
     app_worker: bool = Field(default=True, description="The app supervises a separate `vcr worker` process.")
 
+    consensus: str = Field(default="one", description="'one' curator's judgment decides, or 'two_agree': two curators who agree.")
+    lease_s: float = Field(default=600.0, description="Seconds a trace handed to a curator from a queue stays theirs.")
+
     # -- ingest
     max_upload_mb: float = Field(default=50.0, description="Largest accepted upload, in MB.")
 

@@ -96,6 +96,9 @@ def test_review_accept_override_approve_and_history(app, engine, seeded):
     app.button(key=f"FormSubmitter:override_{_claim_id(engine, 'n2')}-Save override").click().run()
     assert not app.exception, app.exception
     app.button(key=f"approve_{seeded['trace_id']}").click().run()
+    # n2 is now contradicted: approving asks first
+    assert any("Approve anyway?" in w.value and "n2" in w.value for w in app.warning)
+    app.button(key=f"approve_confirm_{seeded['trace_id']}").click().run()
     with Session(engine) as s:
         rows = s.exec(select(Curation).order_by(Curation.id)).all()
     assert [(r.target, r.judgment, r.verdict, r.curator) for r in rows] == [

@@ -27,18 +27,32 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+LINK = "[link](https://example.org)"
+
+
 @pytest.fixture
 def server(tmp_path):
+    yield from _serve(tmp_path, {})
+
+
+@pytest.fixture
+def team_server(tmp_path):
+    """The app with the 'two curators who agree' consensus rule."""
+    yield from _serve(tmp_path, {"CONSENSUS": "two_agree"})
+
+
+def _serve(tmp_path, extra_env):
     if not Path(CHROMIUM).exists():
         pytest.skip("Debian's chromium is not installed (the README's test command installs it)")
     pytest.importorskip("playwright.sync_api")
     env = dict(os.environ, VCR_HOME=str(tmp_path / "home"), DATABASE_URL=f"sqlite:///{tmp_path / 'app.db'}",
-               LOCAL_MODEL_PORT=str(_free_port()), OFFLINE="true", APP_WORKER="true")
+               LOCAL_MODEL_PORT=str(_free_port()), OFFLINE="true", APP_WORKER="true", **extra_env)
     # A trace imported before the app starts, whose claim names a hostile entity.
     rows = [{"index": 9, "input_perturbation": {"context": {"cell_type": "K562"}, "perturbation": {"name": HOSTILE}},
              "explain": f'set_context(cell_type="K562")\nbinds_to(id="n1", actor="{HOSTILE}", target="ABL1")\n'
                         'induces_phenotype(id="n2", source="ABL1", phenotype="apoptosis")',
-             "dag": 'edge("n1", "n2", relation="causal")', "answer": HOSTILE}]
+             "dag": 'edge("n1", "n2", relation="causal")', "answer": HOSTILE,
+             "input_report_text": f"A model-written link: {LINK}"}]
     (tmp_path / "hostile.json").write_text(json.dumps(rows))
     subprocess.run([sys.executable, "-m", "vcr_core.cli", "import-traces", str(tmp_path / "hostile.json"), "--name", "hostile"],
                    env=env, check=True, capture_output=True, cwd=ROOT)
@@ -81,6 +95,22 @@ def _wait_for_curations(db: Path, n: int, timeout_s: float = 90) -> None:
                 return
         time.sleep(0.5)
     raise AssertionError(f"the app did not store {n} judgment(s) within {timeout_s} s")
+
+
+def _approve_anyway_if_asked(page) -> None:
+    """Approving a trace that fails the policy or has contradicted claims asks first."""
+    anyway = page.get_by_role("button", name="Approve anyway")
+    try:
+        anyway.wait_for(timeout=5_000)
+    except Exception:  # noqa: BLE001 - no warning: the approval went through
+        return
+    anyway.click()
+
+
+def _launch(pw):
+    return pw.chromium.launch(executable_path=CHROMIUM, args=[
+        "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+        "--disable-sync", "--no-first-run", "--disable-quic"])
 
 
 def test_full_curation_flow_in_chromium(server):
@@ -142,6 +172,7 @@ def test_full_curation_flow_in_chromium(server):
         page.get_by_role("button", name="Save override").click()
         _wait_for_curations(tmp / "app.db", 2)
         page.get_by_role("button", name="Approve (a)").click()
+        _approve_anyway_if_asked(page)
         _wait_for_curations(tmp / "app.db", 3)
         expect(page.get_by_text("curation: approve").first).to_be_visible(timeout=30_000)
         page.get_by_role("tab", name="History").click()
@@ -195,4 +226,59 @@ def test_demo_path_front_page_one_click_a_graph(server):
         expect(page.get_by_text("not reasoned by a language model", exact=False).first).to_be_visible()
         page.screenshot(path=str(tmp / "demo.png"))
         print(f"first graph on screen {time.monotonic() - started:.1f} s after opening the front page")
+
+
+def test_two_curators_stale_judgment_conflicts_identity_and_plain_text(team_server):
+    """Two curators in two browser contexts on the same trace: the second one's judgment on a state the
+    first changed is refused with the message; disagreement lands in the conflicts queue; the name
+    survives a reload; a model-written Markdown link is shown as text."""
+    from playwright.sync_api import expect, sync_playwright
+
+    url, tmp = team_server
+    db = tmp / "app.db"
+    with sync_playwright() as pw:
+        browser = _launch(pw)
+        pages = {}
+        for name in ("ana", "bo"):
+            page = browser.new_context(viewport={"width": 1500, "height": 1100}).new_page()
+            page.goto(f"{url}/review?curator={name}")
+            expect(page.get_by_text("trace #1 · run #1").first).to_be_visible(timeout=60_000)
+            expect(page.get_by_role("textbox", name="Your name")).to_have_value(name, timeout=30_000)
+            page.get_by_role("tab", name="Claims").click()
+            pages[name] = page
+        ana, bo = pages["ana"], pages["bo"]
+
+        # identity kept after a reload (it lives in the page address)
+        ana.reload()
+        expect(ana.get_by_role("textbox", name="Your name")).to_have_value("ana", timeout=60_000)
+        expect(ana.get_by_text("trace #1 · run #1").first).to_be_visible(timeout=60_000)
+        ana.get_by_role("tab", name="Claims").click()
+
+        # ana accepts the first claim; bo, still looking at the old state, is refused
+        ana.get_by_role("button", name="Accept", exact=True).first.click()
+        _wait_for_curations(db, 1)
+        bo.get_by_role("button", name="Accept", exact=True).first.click()
+        expect(bo.get_by_text("ana judged this meanwhile").first).to_be_visible(timeout=30_000)
+        expect(bo.get_by_text("accepted by ana").first).to_be_visible(timeout=30_000)  # the new state shown
+
+        # ana approves, bo rejects (from fresh pages): a conflict under 'two curators who agree'
+        for page, button, n in ((ana, "Approve (a)", 2), (bo, "Reject (x)", 3)):
+            page.reload()
+            expect(page.get_by_text("trace #1 · run #1").first).to_be_visible(timeout=60_000)
+            page.get_by_role("button", name=button).click()
+            if button.startswith("Approve"):
+                _approve_anyway_if_asked(page)
+            _wait_for_curations(db, n)
+        bo.reload()
+        expect(bo.get_by_text("trace #1 · run #1").first).to_be_visible(timeout=60_000)
+        bo.locator("[data-testid='stButtonGroup']").get_by_text(re.compile(r"^Conflicts")).click()
+        expect(bo.get_by_text("Curators disagree on this trace").first).to_be_visible(timeout=60_000)
+        expect(bo.get_by_text("curation: conflict").first).to_be_visible()
+        bo.screenshot(path=str(tmp / "conflict.png"))
+
+        # a model-written Markdown link is plain text, not a live link
+        ana.get_by_role("tab", name="Report & answer").click()
+        expect(ana.get_by_text(LINK, exact=False).first).to_be_visible(timeout=30_000)
+        assert ana.locator("a[href='https://example.org']").count() == 0
+        assert ana.locator("a[href='https://example.org/']").count() == 0
         browser.close()

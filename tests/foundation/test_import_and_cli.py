@@ -165,7 +165,7 @@ def test_statuses_are_defined_once_and_stored_as_plain_strings(engine):
     cfg = _alembic_config(engine)
     with engine.begin() as conn:
         cfg.attributes["connection"] = conn
-        command.downgrade(cfg, "0002")
+        command.downgrade(cfg, "0003")
     with engine.begin() as conn:  # judgments as an older version wrote them (no trace needed: FKs off)
         conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
         for i, old in enumerate(["back_to_review", "approved", "accept"], start=1):

@@ -3,9 +3,8 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
-from .exporters import FORMATS, export_traces, select_traces
+from .exporters import FORMATS, select_traces, write_export
 
 
 def cmd_export(args: argparse.Namespace) -> int:
@@ -22,14 +21,14 @@ def cmd_export(args: argparse.Namespace) -> int:
               "use --status any for all)", file=sys.stderr)
         return 1
     problems: list[str] = []
-    data = export_traces(engine, ids, args.format, problems)
+    if args.output in (None, "-"):
+        write_export(engine, ids, args.format, sys.stdout.buffer, problems=problems)
+    else:
+        with open(args.output, "wb") as out:  # streamed: memory stays bounded by one batch of traces
+            write_export(engine, ids, args.format, out, problems=problems)
+        print(f"exported {len(ids)} trace(s) as {args.format} to {args.output}", file=sys.stderr)
     for line in problems:
         print(f"warning: {line}", file=sys.stderr)
-    if args.output in (None, "-"):
-        sys.stdout.buffer.write(data)
-    else:
-        Path(args.output).write_bytes(data)
-        print(f"exported {len(ids)} trace(s) as {args.format} to {args.output}", file=sys.stderr)
     return 0
 
 

@@ -1,12 +1,12 @@
 """Persistence: SQLModel tables, the engine (WAL, busy timeout, foreign keys) and migrations."""
-from .engine import dispose_engines, get_engine, redact_url, schema_revision, session_scope, upgrade_database
-from .models import (Batch, Claim, Curation, ExpressionRow, Job, LlmCall, Record, Run, Trace, TraceVerdict,
+from .engine import dispose_engines, get_engine, redact_url, schema_revision, session_scope, upgrade_database, write_lock
+from .models import (Batch, Claim, ClaimStateRow, Curation, ExpressionRow, Job, LlmCall, Record, Run, Trace, TraceLease, TraceStateRow, TraceVerdict,
                      Verdict, utcnow)
 
 __all__ = [
-    "Batch", "Claim", "Curation", "ExpressionRow", "Job", "LlmCall", "Record", "Run", "Trace", "TraceVerdict",
+    "Batch", "Claim", "ClaimStateRow", "Curation", "ExpressionRow", "Job", "LlmCall", "Record", "Run", "Trace", "TraceLease", "TraceStateRow", "TraceVerdict",
     "Verdict", "dispose_engines", "get_engine", "redact_url", "schema_revision", "session_scope",
-    "missing_selection", "upgrade_database", "utcnow",
+    "missing_selection", "upgrade_database", "utcnow", "write_lock",
 ]
 
 

@@ -170,6 +170,7 @@ class Curation(SQLModel, table=True):
     """A curator's judgment, append-only. Claim level: accept / override; trace level: approve /
     reject / needs_work / needs_review (``statuses.ClaimJudgment``, ``statuses.TraceJudgment``)."""
 
+    __table_args__ = (Index("ix_curation_trace_id_id", "trace_id", "id"),)
     id: Optional[int] = Field(default=None, primary_key=True)
     target: str = Field(default="claim", description="'claim' or 'trace'")
     trace_id: int = Field(foreign_key="trace.id", index=True)
@@ -183,6 +184,45 @@ class Curation(SQLModel, table=True):
     claim_snapshot: Optional[dict] = _json()
     app_version: Optional[str] = None
     created_at: datetime = Field(default_factory=utcnow)
+
+
+class ClaimStateRow(SQLModel, table=True):
+    """A claim's current curation state, kept in step with the ``Curation`` log in the same transaction
+    (``vcr db rebuild-state`` recomputes it from the log, which stays the truth)."""
+
+    __tablename__ = "claim_state"
+    claim_id: int = Field(primary_key=True, foreign_key="claim.id")
+    trace_id: int = Field(foreign_key="trace.id", index=True)
+    version: int = Field(default=0, description="id of the newest Curation row on this claim")
+    verdict: Optional[str] = Field(default=None, description="the curators' verdict under the consensus rule; None: the machine's")
+    status: str = Field(default="uncurated", description="uncurated, decided, needs_second, conflict")
+    opinions: Optional[dict] = _json(description="curator -> {judgment, verdict, tag, note, id}: each curator's latest")
+    last_curator: Optional[str] = None
+    last_judgment: Optional[str] = None
+
+
+class TraceStateRow(SQLModel, table=True):
+    """A trace's current curation state (status under the consensus rule, each curator's latest
+    trace judgment), kept in step with the ``Curation`` log."""
+
+    __tablename__ = "trace_state"
+    trace_id: int = Field(primary_key=True, foreign_key="trace.id")
+    version: int = Field(default=0, description="id of the newest Curation row on the trace or one of its claims")
+    status: str = Field(default="uncurated", index=True,
+                        description="uncurated, approve, reject, needs_work, needs_review, needs_second, conflict")
+    opinions: Optional[dict] = _json(description="curator -> latest trace judgment since the last needs_review")
+    curators: Optional[list] = _json(description="every curator who judged the trace or one of its claims")
+    n_judgments: int = 0
+    last_curator: Optional[str] = None
+
+
+class TraceLease(SQLModel, table=True):
+    """Who is working on a trace until when (epoch seconds): queues hand a leased trace to nobody else."""
+
+    __tablename__ = "trace_lease"
+    trace_id: int = Field(primary_key=True, foreign_key="trace.id")
+    curator: str
+    expires_at: float = Field(index=True)
 
 
 class Job(SQLModel, table=True):

@@ -13,7 +13,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from ..formalism import Explanation, Node
-from ..store import Claim, Record, Trace, Verdict, session_scope
+from ..store import Claim, Record, Trace, Verdict, session_scope, write_lock
 from ..store.models import utcnow
 from ..store.traces import record_model
 from .base import ClaimContext, ClaimVerdict, verifier_class
@@ -280,7 +280,9 @@ def verify_traces(engine: Engine, trace_ids: list[int], verifiers: list[str] | N
                 continue
             meta = verify_trace(reader, trace, claim_verifiers, names, stats, by_verifier, falsifier_factory, pending,
                                 model_choice)
-        with session_scope(engine) as session:  # one short write
+        # one short write; in the writers' queue (write_lock) so curators' judgments never wait out
+        # SQLite's busy-handler sleeps behind it
+        with write_lock(engine), session_scope(engine) as session:
             _write_verdicts(session, pending)
             trace = session.get(Trace, trace_id)
             if meta is not None:

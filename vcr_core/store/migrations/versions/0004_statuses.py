@@ -1,7 +1,7 @@
 """statuses defined once: normalise judgment values that older code or imports wrote
 
 Revision ID: 0004
-Revises: 0002
+Revises: 0003
 """
 from typing import Sequence, Union
 
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = '0004'
-down_revision: Union[str, None] = '0002'
+down_revision: Union[str, None] = '0003'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
