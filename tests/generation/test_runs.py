@@ -296,3 +296,54 @@ def test_sigterm_releases_the_job_for_the_next_worker(engine, db_url, batch, iso
         assert run_progress(engine, run_id)["status"] == "queued"
         Worker(engine, exit_when_idle=True).run()
     assert len(traces(engine, run_id)) == 6 and run_progress(engine, run_id)["status"] == "done"
+
+
+def test_a_burst_of_sigterms_never_deadlocks_an_idle_worker(engine, db_url, isolated_settings):
+    """The SIGTERM handler only sets a flag: a handler that set an Event could interrupt the main thread
+    inside that Event's lock and wait for it forever (seen: a supervised worker that outlived its app)."""
+    env = {**os.environ, "DATABASE_URL": db_url, "VCR_HOME": str(isolated_settings), "OFFLINE": "true"}
+    proc = subprocess.Popen([sys.executable, "-m", "vcr_core.cli", "worker", "--poll", "0.01"], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        for _ in range(600):  # wait until it is polling (its banner line comes at the end, so look at the handler)
+            if proc.poll() is not None or _catches_sigterm(proc.pid):
+                break
+            time.sleep(0.1)
+        for _ in range(50):  # a burst, as PR_SET_PDEATHSIG plus a service manager may send
+            if proc.poll() is not None:
+                break
+            proc.send_signal(signal.SIGTERM)
+            time.sleep(0.005)
+        out, _ = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    # It exited (no deadlock): cleanly, or killed by a late SIGTERM once Python's shutdown restored the
+    # default handler; communicate() would have timed out on the old handler's deadlock.
+    assert proc.returncode in (0, -signal.SIGTERM), out
+
+
+def _catches_sigterm(pid: int) -> bool:
+    """Has the process installed its SIGTERM handler yet (Linux /proc; signal 15 is bit 14 of SigCgt)?"""
+    try:
+        with open(f"/proc/{pid}/status") as fh:
+            mask = next((line.split()[1] for line in fh if line.startswith("SigCgt")), "0")
+    except OSError:
+        return False
+    return bool(int(mask, 16) & (1 << (signal.SIGTERM - 1)))
+
+
+def test_the_sigterm_handler_takes_no_lock(engine):
+    """Deterministic form of the deadlock above: with the stop Event's own lock held (as the interrupted
+    main thread may hold it), the signal-time stop request still returns, and the worker then stops."""
+    worker = Worker(engine, poll_s=0.01)
+    with worker._stop._cond:  # what Event.set()/wait() hold while a signal lands
+        done = threading.Event()
+        t = threading.Thread(target=lambda: (worker.stop_from_signal(), done.set()), daemon=True)
+        t.start()
+        t.join(30)
+        assert done.is_set(), "the signal-time stop request waited for a lock"
+    runner = threading.Thread(target=worker.run, daemon=True)
+    runner.start()
+    runner.join(60)
+    assert not runner.is_alive() and worker._stop.is_set()

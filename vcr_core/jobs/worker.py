@@ -45,6 +45,7 @@ class Worker:
         self.clock = clock  # decides staleness when claiming (tests jump past the heartbeat timeout)
         self.worker_id = new_worker_id()
         self._stop = threading.Event()
+        self._signalled = False  # set by a signal handler (no locks there); acted on by run() and the heartbeat
         self.control: JobControl | None = None
         self.jobs_run = 0
 
@@ -54,9 +55,22 @@ class Worker:
         if self.control is not None:
             self.control.shutdown.set()
 
+    def stop_from_signal(self) -> None:
+        """Async-signal-safe stop request: only sets a flag. A handler that called :meth:`stop` could
+        deadlock, because the main thread it interrupts may hold the very Event lock stop() takes;
+        the run loop and the heartbeat thread turn the flag into :meth:`stop`."""
+        self._signalled = True
+
+    def _check_signal(self) -> None:
+        if self._signalled and not self._stop.is_set():
+            self.stop()
+
     def run(self) -> int:
         """Process jobs until stopped; returns how many jobs were run."""
         while not self._stop.is_set():
+            self._check_signal()
+            if self._stop.is_set():
+                break
             if not self.run_one():
                 if self.exit_when_idle:
                     break
@@ -103,6 +117,7 @@ class Worker:
     def _beat(self, lease: Lease, control: JobControl, progress: dict, payload: dict | None) -> None:
         """Heartbeat (fenced by ``lease``); a generate job (``payload`` given) also publishes its records in flight."""
         while not control.finished.is_set():
+            self._check_signal()  # a SIGTERM during a job: release it for the next worker
             n_done, n_total = progress["n_done"], progress["n_total"]
             values = {"n_done": n_done, "n_total": n_total}
             if payload is not None:
@@ -190,7 +205,7 @@ def run_worker(engine: Engine, **kwargs) -> int:
     worker = Worker(engine, **kwargs)
     if threading.current_thread() is threading.main_thread():
         # SIGTERM (systemd, docker stop): finish the records in flight and release the job.
-        signal.signal(signal.SIGTERM, lambda *_: worker.stop())
+        signal.signal(signal.SIGTERM, lambda *_: worker.stop_from_signal())
     try:
         return worker.run()
     except KeyboardInterrupt:
