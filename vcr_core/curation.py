@@ -266,8 +266,10 @@ def rebuild_state_on_connection(conn: Connection, rule: str | None = None) -> di
     conn.execute(cs.delete())
     conn.execute(tt.delete())
     n_traces = n_claims = 0
-    result = conn.execution_options(yield_per=5000).execute(
-        select(*[ct.c[k] for k in _ROW_KEYS]).order_by(ct.c.trace_id, ct.c.id))
+    # yield_per on this statement only: Connection.execution_options() would change the whole connection,
+    # and on PostgreSQL every later statement (alembic's own UPDATE included) would become a server cursor.
+    result = conn.execute(select(*[ct.c[k] for k in _ROW_KEYS]).order_by(ct.c.trace_id, ct.c.id),
+                          execution_options={"yield_per": 5000})
     current, rows = None, []
 
     def flush(tid, rows):

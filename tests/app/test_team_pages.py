@@ -145,7 +145,7 @@ def test_export_streams_in_constant_queries_per_batch_and_graphml_carries_judgme
             event.remove(engine, "before_cursor_execute", before)
         return n[0]
 
-    assert count_queries(ids[:2]) == count_queries(ids) == 8  # one batch: eight queries, whatever its size
+    assert count_queries(ids[:2]) == count_queries(ids) == 10  # one batch: ten queries, whatever its size
     doc = json.loads(export_traces(engine, [tid], "jsonl").decode().splitlines()[0])
     n1 = next(c for c in doc["claims"] if c["node_id"] == "n1")
     assert n1["effective_verdict"] == "contradicted" and n1["judgments"]["ana"]["tag"] == "polarity"

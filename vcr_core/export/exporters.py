@@ -59,7 +59,7 @@ def _latest(table, condition, *scope):
 
 
 BATCH = 200
-"""Traces loaded per batch: every batch costs the same eleven queries, whatever its traces hold."""
+"""Traces loaded per batch: every batch costs the same ten queries, whatever its traces hold."""
 ARCHIVE_FORMAT = "vcr-archive/1"
 
 
@@ -91,14 +91,16 @@ def iter_trace_rows(engine: Engine, trace_ids: Iterable[int], batch_size: int = 
         with Session(engine) as s:
             traces = {t.id: t for t in s.exec(select(Trace).where(Trace.id.in_(chunk))).all()}
             records = {r.id: r for r in s.exec(select(Record).where(Record.id.in_({t.record_id for t in traces.values()}))).all()}
-            newest_tv = select(func.max(TraceVerdict.id)).where(TraceVerdict.trace_id.in_(chunk)).group_by(TraceVerdict.trace_id)
-            tvs = {v.trace_id: v for v in s.exec(select(TraceVerdict).where(TraceVerdict.id.in_(newest_tv))).all()}
             claims: dict[int, list[Claim]] = {}
             for c in s.exec(select(Claim).where(Claim.trace_id.in_(chunk)).order_by(Claim.trace_id, Claim.position)).all():
                 claims.setdefault(c.trace_id, []).append(c)
             verdicts: dict[int, list[Verdict]] = {}
-            for v in s.exec(select(Verdict).where(Verdict.trace_id.in_(chunk), Verdict.claim_id.is_not(None)).order_by(Verdict.id)).all():
-                verdicts.setdefault(v.claim_id, []).append(v)
+            trace_level: dict[int, list[Verdict]] = {}  # verdicts on a whole trace (structural, falsification)
+            for v in s.exec(select(Verdict).where(Verdict.trace_id.in_(chunk)).order_by(Verdict.id)).all():
+                if v.claim_id is None:
+                    trace_level.setdefault(v.trace_id, []).append(v)
+                else:
+                    verdicts.setdefault(v.claim_id, []).append(v)
             curations: dict[int, list[Curation]] = {}
             for c in s.exec(select(Curation).where(Curation.trace_id.in_(chunk)).order_by(Curation.id)).all():
                 curations.setdefault(c.trace_id, []).append(c)
@@ -106,12 +108,10 @@ def iter_trace_rows(engine: Engine, trace_ids: Iterable[int], batch_size: int = 
             cstates = {r.claim_id: r for r in s.exec(select(ClaimStateRow).where(ClaimStateRow.trace_id.in_(chunk))).all()}
             batches = {b.id: b for b in s.exec(select(Batch).where(Batch.id.in_({r.batch_id for r in records.values()}))).all()}
             runs = {r.id: r for r in s.exec(select(Run).where(Run.id.in_({t.run_id for t in traces.values()}))).all()}
-            all_tvs: dict[int, list[TraceVerdict]] = {}
+            all_tvs: dict[int, list[TraceVerdict]] = {}  # every policy verdict, oldest first; the newest is the current one
             for v in s.exec(select(TraceVerdict).where(TraceVerdict.trace_id.in_(chunk)).order_by(TraceVerdict.id)).all():
                 all_tvs.setdefault(v.trace_id, []).append(v)
-            trace_level: dict[int, list[Verdict]] = {}
-            for v in s.exec(select(Verdict).where(Verdict.trace_id.in_(chunk), Verdict.claim_id.is_(None)).order_by(Verdict.id)).all():
-                trace_level.setdefault(v.trace_id, []).append(v)
+            tvs = {tid: vs[-1] for tid, vs in all_tvs.items()}
         for tid in chunk:
             t = traces.get(tid)
             if t is None:
@@ -265,8 +265,20 @@ def write_export(engine: Engine, trace_ids: list[int], fmt: str, out: BinaryIO, 
         graph.update(sub)
     graph.graph.update(traces=n, curation_status="; ".join(f"{k}: {v}" for k, v in sorted(statuses.items())),
                        curators="; ".join(sorted(curators)))
+    _plain_attributes(graph)
     nx.write_graphml(graph, out)
     return n
+
+
+def _plain_attributes(graph: nx.DiGraph) -> None:
+    """GraphML takes str, int, float and bool only: status and verdict enums become their plain values."""
+    def plain(v):
+        return str(v) if isinstance(v, str) else v
+    graph.graph.update({k: plain(v) for k, v in graph.graph.items()})
+    for _, attrs in graph.nodes(data=True):
+        attrs.update({k: plain(v) for k, v in attrs.items()})
+    for _, _, attrs in graph.edges(data=True):
+        attrs.update({k: plain(v) for k, v in attrs.items()})
 
 
 def export_traces(engine: Engine, trace_ids: list[int], fmt: str = "jsonl", problems: list[str] | None = None) -> bytes:

@@ -71,6 +71,7 @@ def _recorder(engine: Engine, run_id: int, record_id: int) -> Callable[[CallInfo
     waiting still leaves the call on record), completed with tokens and cost as soon as the answer
     arrives, before the answer is used."""
     started: dict[int, int] = {}  # thread -> id of the in-flight row of its current call
+    written: list[int] = []  # every row this recorder wrote: the trace is linked to these calls only
 
     def record(info: CallInfo) -> None:
         values = dict(purpose=info.purpose, provider=info.provider, model=info.model, prompt_tokens=info.prompt_tokens,
@@ -87,9 +88,12 @@ def _recorder(engine: Engine, run_id: int, record_id: int) -> Callable[[CallInfo
                     setattr(row, k, v)
             session.add(row)
             session.flush()
+            if row.id not in written:
+                written.append(row.id)
             if info.in_flight:
                 started[key] = row.id
     record.wants_in_flight = True  # type: ignore[attr-defined]
+    record.row_ids = written  # type: ignore[attr-defined]
     return record
 
 
@@ -108,16 +112,20 @@ def process_record(engine: Engine, run_id: int, record_id: int, cfg: GenerationC
         record = record_model(row)
     in_flight.begin(record_id, f"{record.index}: {record.label}")
     try:
-        call = CallOptions(**{**cfg.call.__dict__, "recorder": _recorder(engine, run_id, record_id),
+        recorder = _recorder(engine, run_id, record_id)
+        call = CallOptions(**{**cfg.call.__dict__, "recorder": recorder,
                               "progress": in_flight.callback(record_id)})
         outcome = generate_for_record(record, GenerationConfig(**{**cfg.__dict__, "call": call}))
         in_flight.event(record_id, {"event": "stage", "stage": "saving"})
-        return _store_outcome(engine, run_id, record_id, outcome, lease)
+        return _store_outcome(engine, run_id, record_id, outcome, lease, recorder.row_ids)
     finally:
         in_flight.end(record_id)
 
 
-def _store_outcome(engine: Engine, run_id: int, record_id: int, outcome, lease: Lease | None = None) -> str:
+def _store_outcome(engine: Engine, run_id: int, record_id: int, outcome, lease: Lease | None = None,
+                   call_ids: list[int] | None = None) -> str:
+    """Store the trace (fenced by ``lease``) and link it to the model calls that made it (``call_ids``: this
+    attempt's own calls; a replaced worker's late calls for the same record stay unlinked)."""
     try:
         with session_scope(engine) as session:
             if not fence(session, lease):
@@ -126,8 +134,9 @@ def _store_outcome(engine: Engine, run_id: int, record_id: int, outcome, lease: 
             trace = save_trace(session, run_id=run_id, record=session.get(Record, record_id),
                                explanation=outcome.explanation, findings=outcome.findings, grounder=claim_grounder(),
                                **outcome.fields)
-            session.execute(update(LlmCall).where(LlmCall.run_id == run_id, LlmCall.record_id == record_id,
-                                                  LlmCall.trace_id.is_(None)).values(trace_id=trace.id))
+            mine = [LlmCall.id.in_(call_ids)] if call_ids is not None else [LlmCall.record_id == record_id]
+            session.execute(update(LlmCall).where(LlmCall.run_id == run_id, LlmCall.trace_id.is_(None), *mine)
+                            .values(trace_id=trace.id))
             status = trace.status
     except IntegrityError:
         # Another worker stored this record in the meantime (a stale job picked up twice): keep theirs.

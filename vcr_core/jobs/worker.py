@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import signal
 import threading
+import time
 from typing import Callable
 
 from sqlalchemy.engine import Engine
@@ -133,7 +134,11 @@ class Worker:
                 control.lost.set()
             if cancel:
                 control.cancel.set()
-            control.finished.wait(self.heartbeat_s)
+            # Wait for the next beat in short steps, so a SIGTERM (a flag) releases the job promptly.
+            next_beat = time.monotonic() + self.heartbeat_s
+            while (not control.finished.is_set() and time.monotonic() < next_beat
+                   and not (self._signalled and not self._stop.is_set())):
+                control.finished.wait(min(0.2, self.heartbeat_s))
 
     def _dispatch(self, job: Job, control: JobControl, progress: dict) -> tuple[str, str | None]:
         try:
