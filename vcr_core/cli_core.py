@@ -6,17 +6,15 @@ import json
 import sys
 from pathlib import Path
 
+from .cliutil import USAGE, CommandError, add_command, add_group, engine as _engine, fails_with
 from .formalism import explanation_json_schema
 
 
-def _fmt() -> type[argparse.HelpFormatter]:
-    return argparse.RawDescriptionHelpFormatter
-
-
-def _engine():
-    from .store import get_engine
-
-    return get_engine()
+def _existing_file(name: str) -> Path:
+    path = Path(name)
+    if not path.is_file():
+        raise CommandError(f"{path} does not exist or is not a file", USAGE)
+    return path
 
 
 def cmd_schema(args: argparse.Namespace) -> int:
@@ -27,10 +25,7 @@ def cmd_schema(args: argparse.Namespace) -> int:
 def cmd_ingest(args: argparse.Namespace) -> int:
     from .ingest import ingest_file
 
-    path = Path(args.file)
-    if not path.is_file():
-        print(f"error: {path} does not exist or is not a file", file=sys.stderr)
-        return 2
+    path = _existing_file(args.file)
     result = ingest_file(_engine(), path, name=args.name, created_by=args.curator)
     if result.problems:
         print(f"error: {path.name} was not stored; fix these {len(result.problems)} problem(s) and ingest it again:", file=sys.stderr)
@@ -78,15 +73,9 @@ def cmd_import(args: argparse.Namespace) -> int:
 def cmd_validate(args: argparse.Namespace) -> int:
     from .importers import validate_file
 
-    path = Path(args.path)
-    if not path.is_file():
-        print(f"error: {path} does not exist or is not a file", file=sys.stderr)
-        return 2
-    try:
+    path = _existing_file(args.path)
+    with fails_with(ValueError, code=USAGE):
         results = validate_file(path)
-    except ValueError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
     if args.json:
         print(json.dumps(results, ensure_ascii=False))
         return 0
@@ -129,11 +118,8 @@ def cmd_db_copy(args: argparse.Namespace) -> int:
     from .store.copy import CopyError, copy_database
 
     source = get_engine(args.source) if args.source else _engine()
-    try:
+    with fails_with(CopyError):
         counts = copy_database(source, args.to, progress=lambda t, n: print(f"  {t:<14} {n:>8} row(s)"))
-    except CopyError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
     print(f"copied {sum(counts.values())} row(s) in {len(counts)} table(s) into {redact_url(args.to)}; "
           f"point DATABASE_URL there to use it")
     return 0
@@ -159,11 +145,8 @@ def cmd_db_batches(args: argparse.Namespace) -> int:
 def cmd_db_backup(args: argparse.Namespace) -> int:
     from .store.backup import BackupError, backup_database
 
-    try:
+    with fails_with(BackupError):
         res = backup_database(_engine(), args.path, overwrite=args.force)
-    except BackupError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
     print(f"backed up to {res.path} ({res.bytes / 1024 / 1024:.1f} MB, schema {res.revision}, "
           f"{res.traces} trace(s), {res.curations} curation(s)); restore it with `vcr db restore {res.path}`.")
     return 0
@@ -177,29 +160,21 @@ def cmd_db_restore(args: argparse.Namespace) -> int:
     if sqlite_path(engine) is None:
         from .store.backup import PG_GUIDANCE
 
-        print(f"error: {PG_GUIDANCE}", file=sys.stderr)
-        return 1
-    try:
+        raise CommandError(PG_GUIDANCE)
+    with fails_with(BackupError):
         revision, n_cur, n_tr = inspect_file(Path(args.path))
-    except BackupError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
     target = redact_url(str(engine.url))
     if not args.yes:
         if not sys.stdin.isatty():
-            print(f"error: restoring replaces {target}; pass --yes to confirm when not at a terminal "
-                  "(nothing was changed)", file=sys.stderr)
-            return 2
+            raise CommandError(f"restoring replaces {target}; pass --yes to confirm when not at a terminal "
+                               "(nothing was changed)", USAGE)
         answer = input(f"Replace {target} with {args.path} ({n_tr} trace(s), {n_cur} curation(s), schema {revision})? "
                        "The current database is kept as a side copy. [y/N] ")
         if answer.strip().lower() not in ("y", "yes"):
             print("restore cancelled; nothing was changed.")
             return 1
-    try:
+    with fails_with(BackupError):
         res = restore_database(engine, args.path)
-    except BackupError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
     kept = f"; the previous database is kept as {res.side_copy}" if res.side_copy else ""
     print(f"restored {args.path} into {target} ({res.traces} trace(s), {res.curations} curation(s)){kept}.")
 
@@ -233,49 +208,46 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add the foundation sub-commands."""
-    p = sub.add_parser("schema", help="print the JSON Schema of a structured explanation", formatter_class=_fmt(),
-                       description="Print the JSON Schema of the canonical explanation form.",
-                       epilog="example:\n  vcr schema > explanation.schema.json")
-    p.set_defaults(func=cmd_schema)
+    add_command(sub, "schema", "print the JSON Schema of a structured explanation", func=cmd_schema,
+                description="Print the JSON Schema of the canonical explanation form.",
+                examples=("vcr schema > explanation.schema.json",))
 
-    p = sub.add_parser("ingest", help="validate and store a JSON file of perturbation records", formatter_class=_fmt(),
-                       description="Validate a whole file of perturbation records and store it as a batch. If any record "
-                                   "has a problem, nothing is stored and every problem is listed with its record index "
-                                   "and field path. A file already stored (same bytes) adds nothing.",
-                       epilog="examples:\n  vcr ingest data/demo_records.json\n  vcr ingest tahoe.json --name 'Tahoe plate 3' --curator ana")
+    p = add_command(sub, "ingest", "validate and store a JSON file of perturbation records", func=cmd_ingest,
+                    description="Validate a whole file of perturbation records and store it as a batch. If any record "
+                                "has a problem, nothing is stored and every problem is listed with its record index "
+                                "and field path. A file already stored (same bytes) adds nothing.",
+                    examples=("vcr ingest data/demo_records.json", "vcr ingest tahoe.json --name 'Tahoe plate 3' --curator ana"))
     p.add_argument("file", help="JSON file: a list of records, or one record object")
     p.add_argument("--name", help="batch name (default: the file name)")
     p.add_argument("--curator", help="who uploads it")
-    p.set_defaults(func=cmd_ingest)
 
-    p = sub.add_parser("import-traces", help="import outputs of the original pipeline for curation", formatter_class=_fmt(),
-                       description="Load work done with the original pipeline: its structured-explanation output JSON, its "
-                                   "report JSON, or its CSV results. Every row becomes a record plus a trace; rows that "
-                                   "do not parse are stored with their findings, never dropped.",
-                       epilog="examples:\n  vcr import-traces results/structure-explain-results.csv\n  vcr import-traces report_results.json --name 'claude run'")
+    p = add_command(sub, "import-traces", "import outputs of the original pipeline for curation", func=cmd_import,
+                    description="Load work done with the original pipeline: its structured-explanation output JSON, its "
+                                "report JSON, or its CSV results. Every row becomes a record plus a trace; rows that "
+                                "do not parse are stored with their findings, never dropped.",
+                    examples=("vcr import-traces results/structure-explain-results.csv",
+                              "vcr import-traces report_results.json --name 'claude run'"))
     p.add_argument("paths", nargs="+", metavar="PATH", help="files to import (.json, .jsonl, .csv)")
     p.add_argument("--name", help="batch and run name (default: the file name)")
     p.add_argument("--curator", help="who imports it")
-    p.set_defaults(func=cmd_import)
 
-    p = sub.add_parser("validate", help="check every explanation in a file", formatter_class=_fmt(),
-                       description="Check every explanation in a file (the text form, or any import format) against the "
-                                   "formalism. Exits 0 whether or not findings exist.",
-                       epilog="examples:\n  vcr validate explanation.txt\n  vcr validate results.csv --json | jq '.[].findings'")
+    p = add_command(sub, "validate", "check every explanation in a file", func=cmd_validate,
+                    description="Check every explanation in a file (the text form, or any import format) against the "
+                                "formalism. Exits 0 whether or not findings exist.",
+                    examples=("vcr validate explanation.txt", "vcr validate results.csv --json | jq '.[].findings'"))
     p.add_argument("path", help="a .txt file in the text form, or .json/.jsonl/.csv in an import format")
     p.add_argument("--json", action="store_true", help="print one JSON list, one object per explanation")
-    p.set_defaults(func=cmd_validate)
 
-    p = sub.add_parser("status", help="what is configured and working, and what to do about each missing part",
-                       formatter_class=_fmt(), description="The Status page of the app, in the terminal: database, tools, "
-                       "NER backend, model providers (never a key), embedded model, network.",
-                       epilog="example:\n  vcr status --json")
+    p = add_command(sub, "status", "what is configured and working, and what to do about each missing part",
+                    func=cmd_status, description="The Status page of the app, in the terminal: database, tools, "
+                    "NER backend, model providers (never a key), embedded model, network.",
+                    examples=("vcr status --json",))
     p.add_argument("--json", action="store_true", help="print one JSON list")
-    p.set_defaults(func=cmd_status)
 
-    p = sub.add_parser("db", help="database information", formatter_class=_fmt(),
-                       description="Inspect the database (DATABASE_URL).", epilog="examples:\n  vcr db info --json\n  vcr db batches\n  vcr db backup backups/vcr-today.db\n  vcr db restore backups/vcr-today.db --yes")
-    dsub = p.add_subparsers(dest="db_command", metavar="SUBCOMMAND")
+    _, dsub = add_group(sub, "db", "database information", dest="db_command",
+                        description="Inspect, back up, restore and copy the database (DATABASE_URL).",
+                        examples=("vcr db info --json", "vcr db batches", "vcr db backup backups/vcr-today.db",
+                                  "vcr db restore backups/vcr-today.db --yes"))
     pi = dsub.add_parser("info", help="row counts per table, URL without credentials, schema revision")
     pi.add_argument("--json", action="store_true", help="print JSON")
     pi.set_defaults(func=cmd_db_info)
@@ -305,4 +277,3 @@ def register(sub: argparse._SubParsersAction) -> None:
     pr.add_argument("--consensus", choices=("one", "two_agree"), help="consensus rule (default: the CONSENSUS setting)")
     pr.add_argument("--json", action="store_true", help="print JSON")
     pr.set_defaults(func=cmd_db_rebuild_state)
-    p.set_defaults(func=lambda a: (p.print_help(), 0)[1])

@@ -119,7 +119,8 @@ def test_cli_batches_missing_batch_and_redo(engine, tmp_path, capsys):
     batch = ingest_file(engine, src).batch_id
     assert batch_summaries(engine)[0] | {"created_at": None} == {"id": batch, "name": "r", "kind": "upload", "records": 2,
                                                                   "preprocessed": 0, "preprocess_failed": 0, "created_at": None}
-    assert main(["preprocess", "--batch", str(batch + 1), "--mode", "ner"]) == 1
+    # A batch that does not exist is a usage error (2), as for `vcr verify` and `vcr export`.
+    assert main(["preprocess", "--batch", str(batch + 1), "--mode", "ner"]) == 2
     assert f"no batch {batch + 1}" in capsys.readouterr().err
     assert main(["preprocess", "--batch", str(batch), "--mode", "ner"]) == 0
     assert "2 preprocessed, 0 failed, of 2" in capsys.readouterr().out

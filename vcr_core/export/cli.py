@@ -4,17 +4,13 @@ from __future__ import annotations
 import argparse
 import sys
 
+from ..cliutil import add_command, engine as cli_engine, require_selection
 from .exporters import FORMATS, select_traces, write_export
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from ..store import get_engine, missing_selection
-
-    engine = get_engine()
-    missing = missing_selection(engine, run_id=args.run, batch_id=args.batch)
-    if missing:
-        print(f"error: there is no {missing}; `vcr runs` and `vcr db batches` list what there is", file=sys.stderr)
-        return 2
+    engine = cli_engine()
+    require_selection(engine, run_id=args.run, batch_id=args.batch)
     ids = select_traces(engine, status=args.status, verified_only=args.verified_only, batch_id=args.batch, run_id=args.run)
     if not ids:
         print("nothing to export: no trace matches (by default only approved traces are exported; "
@@ -34,16 +30,15 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add `vcr export`."""
-    p = sub.add_parser("export", help="export approved (or any) traces as JSONL, original JSON or GraphML",
-                       formatter_class=argparse.RawDescriptionHelpFormatter,
-                       description="Export traces. By default only traces a curator approved; --status any exports all, "
-                                   "--verified-only keeps those that pass the filter policy.",
-                       epilog="examples:\n  vcr export -o approved.jsonl\n  vcr export --status any --verified-only --format original -o verified.json\n"
-                              "  vcr export --run 3 --format graphml -o run3.graphml")
+    p = add_command(sub, "export", "export approved (or any) traces as JSONL, original JSON or GraphML", func=cmd_export,
+                    description="Export traces. By default only traces a curator approved; --status any exports all, "
+                                "--verified-only keeps those that pass the filter policy.",
+                    examples=("vcr export -o approved.jsonl",
+                              "vcr export --status any --verified-only --format original -o verified.json",
+                              "vcr export --run 3 --format graphml -o run3.graphml"))
     p.add_argument("--format", choices=FORMATS, default="jsonl", help="jsonl (default), original or graphml")
     p.add_argument("--status", choices=("approved", "any"), default="approved", help="curation status to export")
     p.add_argument("--verified-only", action="store_true", help="only traces that pass the filter policy")
     p.add_argument("--batch", type=int, help="only this batch")
     p.add_argument("--run", type=int, help="only this run")
     p.add_argument("-o", "--output", help="file to write (default: standard output)")
-    p.set_defaults(func=cmd_export)

@@ -7,10 +7,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from ..cliutil import USAGE, add_command, engine as _engine, fails_with
 from ..preprocess import MODES as PREPROCESS_MODES
 from ..tools.base import DEFAULT_KG_NUM_NEIGHBOR
-
-FMT = argparse.RawDescriptionHelpFormatter
 
 GENERATE_EPILOG = """\
 examples:
@@ -31,12 +30,6 @@ labelled), not reasoned by a model. --model_type local uses the embedded SmolLM2
 optional extra 'local'): a tiny model that exercises the LLM path, not a source of real answers."""
 
 
-def _engine():
-    from ..store import get_engine
-
-    return get_engine()
-
-
 def _tool_list(value: str) -> list[str]:
     try:
         parsed = json.loads(value)
@@ -50,10 +43,10 @@ def _tool_list(value: str) -> list[str]:
 def register(subparsers: Any) -> None:
     """Add generate, worker, runs and local-model."""
     _register_generate(subparsers)
-    w = subparsers.add_parser("worker", help="run queued jobs (generation, verification, preprocessing)",
-                              formatter_class=FMT, description="Run the job queue in the foreground. Several "
-                              "workers may run at once; each job is taken by one of them.",
-                              epilog="examples:\n  vcr worker\n  vcr worker --concurrency 16 --exit-when-idle")
+    w = add_command(subparsers, "worker", "run queued jobs (generation, verification, preprocessing)", func=cmd_worker,
+                    description="Run the job queue in the foreground. Several workers may run at once; each job is "
+                                "taken by one of them.",
+                    examples=("vcr worker", "vcr worker --concurrency 16 --exit-when-idle"))
     w.add_argument("--concurrency", type=int, default=None, help="records in flight per run (default: the run's own)")
     w.add_argument("--exit-when-idle", action="store_true", help="stop when the queue is empty")
     w.add_argument("--stale-after", type=float, default=60.0, help="seconds without a heartbeat before a job is taken over")
@@ -62,31 +55,26 @@ def register(subparsers: Any) -> None:
                    help="run each generate job's records here (threads) or as Ray tasks at RAY_ADDRESS")
     w.add_argument("--kinds", default="generate,verify,preprocess",
                    help="comma-separated job kinds this worker takes (e.g. 'generate' on GPU-less hosts)")
-    w.set_defaults(func=cmd_worker)
 
-    r = subparsers.add_parser("runs", help="list generation runs with their progress, cancel or resume one",
-                              formatter_class=FMT, epilog="examples:\n  vcr runs\n  vcr runs --run 3 --json\n"
-                              "  vcr runs --cancel 3\n  vcr runs --resume 3")
+    r = add_command(subparsers, "runs", "list generation runs with their progress, cancel or resume one", func=cmd_runs,
+                    examples=("vcr runs", "vcr runs --run 3 --json", "vcr runs --cancel 3", "vcr runs --resume 3"))
     r.add_argument("--run", type=int, help="show one run in detail")
     r.add_argument("--cancel", type=int, metavar="ID", help="cancel a run (finished traces are kept)")
     r.add_argument("--resume", type=int, metavar="ID", help="queue a run again (done records are skipped)")
     r.add_argument("--json", action="store_true", help="print JSON")
     r.add_argument("--limit", type=int, default=30)
-    r.set_defaults(func=cmd_runs)
 
-    lm = subparsers.add_parser("local-model", help="the embedded local model (SmolLM2-135M, a tiny demo model)",
-                               formatter_class=FMT, epilog="examples:\n  vcr local-model status\n"
-                               "  vcr local-model serve          # foreground, Ctrl-C stops it\n"
-                               "  vcr local-model install        # the optional runtime (compiles for several minutes)")
+    lm = add_command(subparsers, "local-model", "the embedded local model (SmolLM2-135M, a tiny demo model)",
+                     func=cmd_local_model,
+                     examples=("vcr local-model status", "vcr local-model serve          # foreground, Ctrl-C stops it",
+                               "vcr local-model install        # the optional runtime (compiles for several minutes)"))
     lm.add_argument("action", choices=["serve", "status", "install"])
-    lm.set_defaults(func=cmd_local_model)
 
 
 def _register_generate(subparsers: Any) -> None:
-    g = subparsers.add_parser("generate", help="generate reports and structured explanations for records",
-                              formatter_class=FMT, epilog=GENERATE_EPILOG,
-                              description="Generate a report (mode report-explain) and a structured explanation "
-                                          "for every record of a batch, as a resumable run.")
+    g = add_command(subparsers, "generate", "generate reports and structured explanations for records", func=cmd_generate,
+                    epilog=GENERATE_EPILOG, description="Generate a report (mode report-explain) and a structured "
+                                                        "explanation for every record of a batch, as a resumable run.")
     src = g.add_argument_group("records")
     src.add_argument("--batch", type=int, help="stored batch id (see `vcr db` / the app)")
     src.add_argument("--pert_path", help="a JSON file of perturbation records (ingested first)")
@@ -196,11 +184,8 @@ def cmd_generate(args: argparse.Namespace) -> int:
     from .runs import run_progress
 
     engine = _engine()
-    try:
+    with fails_with(ValueError, code=USAGE):
         run_id = _create_or_resume(engine, args)
-    except ValueError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
     if args.background:
         print(f"queued; `vcr worker` (or the app) will run it. Follow it with `vcr runs --run {run_id}`.")
         return 0
@@ -359,7 +344,7 @@ def cmd_runs(args: argparse.Namespace) -> int:
     from . import cancel_run, list_runs, resume_run, run_progress
 
     engine = _engine()
-    try:
+    with fails_with(ValueError, code=USAGE):
         if args.cancel:
             status = run_progress(engine, args.cancel)["status"]  # raises for a run that does not exist
             ok = cancel_run(engine, args.cancel)
@@ -370,9 +355,6 @@ def cmd_runs(args: argparse.Namespace) -> int:
             print(f"run {args.resume} queued again (job {job}); a `vcr worker` or the app will continue it")
             return 0
         runs = [run_progress(engine, args.run)] if args.run else list_runs(engine, args.limit)
-    except ValueError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
     if args.json:
         print(json.dumps(runs if not args.run else runs[0], indent=2, default=str))
     elif not runs:
@@ -409,11 +391,8 @@ def cmd_local_model(args: argparse.Namespace) -> int:
     if st.running:
         print(f"already running at {st.api_base}")
         return 0
-    try:
+    with fails_with(LocalModelError):
         cmd = server_command()
-    except LocalModelError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
     print(f"serving {st.model_path} at {st.api_base} (Ctrl-C stops it)\n{LOCAL_MODEL_DESCRIPTION}")
     try:
         return subprocess.call(cmd)

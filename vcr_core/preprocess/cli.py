@@ -6,6 +6,7 @@ import json
 import sys
 from pathlib import Path
 
+from ..cliutil import USAGE, CommandError, add_command, engine as cli_engine, require_selection
 from . import MODES
 
 
@@ -18,8 +19,7 @@ def _run_files(args) -> int:
 
     data, problems = decode_json(Path(args.input_path).read_bytes())
     if problems:
-        print(f"error: {args.input_path}: {problems[0].message}", file=sys.stderr)
-        return 1
+        raise CommandError(f"{args.input_path}: {problems[0].message}")
     items = data if isinstance(data, list) else [data]
     out_path = Path(args.preprocessed_path)
     done: dict[str, dict] = {}
@@ -54,12 +54,9 @@ def cmd_preprocess(args: argparse.Namespace) -> int:
     if args.batch is not None:
         from tqdm import tqdm
 
-        from ..store import get_engine, missing_selection
         from . import preprocess_batch
-        engine = get_engine()
-        if missing_selection(engine, batch_id=args.batch):
-            print(f"error: there is no batch {args.batch}; `vcr db batches` lists them", file=sys.stderr)
-            return 1
+        engine = cli_engine()
+        require_selection(engine, batch_id=args.batch)
         bar = tqdm(desc="preprocessing", unit="record")
 
         def progress(done, total):
@@ -74,18 +71,17 @@ def cmd_preprocess(args: argparse.Namespace) -> int:
         print(f"batch {args.batch}: {counts['done']} preprocessed, {counts['failed']} failed, of {counts['total']}")
         return 1 if counts["failed"] and not counts["done"] else 0
     if not args.input_path or not args.preprocessed_path:
-        print("error: give --batch ID, or --input_path and --preprocessed_path", file=sys.stderr)
-        return 2
+        raise CommandError("give --batch ID, or --input_path and --preprocessed_path", USAGE)
     return _run_files(args)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("preprocess", help="find entities (NER + grounding) and PubChem information",
-                       formatter_class=argparse.RawDescriptionHelpFormatter,
-                       description="Tag entities in each record's perturbation and context parts and look up PubChem "
-                                   "information for chemicals. Resumable: records already done are skipped.",
-                       epilog="examples:\n  vcr preprocess --batch 1\n  vcr preprocess --batch 1 --redo --ner-backend hunflair2\n"
-                              "  vcr preprocess --input_path records.json --preprocessed_path records.pre.json --mode ner")
+    """Add `vcr preprocess`."""
+    p = add_command(sub, "preprocess", "find entities (NER + grounding) and PubChem information", func=cmd_preprocess,
+                    description="Tag entities in each record's perturbation and context parts and look up PubChem "
+                                "information for chemicals. Resumable: records already done are skipped.",
+                    examples=("vcr preprocess --batch 1", "vcr preprocess --batch 1 --redo --ner-backend hunflair2",
+                              "vcr preprocess --input_path records.json --preprocessed_path records.pre.json --mode ner"))
     p.add_argument("--input_path", help="JSON file of records (original shapes)")
     p.add_argument("--preprocessed_path", help="output JSON in the original preprocessed shape")
     p.add_argument("--mode", choices=MODES, default="ner-pubchem")
@@ -93,4 +89,3 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="default: the NER_BACKEND setting (dictionary)")
     p.add_argument("--batch", type=int, help="preprocess a stored batch instead of files (`vcr db batches` lists them)")
     p.add_argument("--redo", action="store_true", help="with --batch: preprocess records already done again")
-    p.set_defaults(func=cmd_preprocess)

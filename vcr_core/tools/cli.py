@@ -4,6 +4,8 @@ from __future__ import annotations
 import argparse
 import json
 
+from ..cliutil import add_command, add_group
+
 
 def cmd_tools(args: argparse.Namespace) -> int:
     from .base import tool_statuses
@@ -38,17 +40,14 @@ def cmd_kg_build(args: argparse.Namespace) -> int:
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    fmt = argparse.RawDescriptionHelpFormatter
-    p = sub.add_parser("tools", help="list the tools and whether each is available (and why not)", formatter_class=fmt,
-                       epilog="example:\n  vcr tools --json")
+    """Add `vcr tools` and `vcr kg`."""
+    p = add_command(sub, "tools", "list the tools and whether each is available (and why not)", func=cmd_tools,
+                    examples=("vcr tools --json",))
     p.add_argument("--json", action="store_true")
-    p.set_defaults(func=cmd_tools)
-    p = sub.add_parser("kg", help="the knowledge graph: info, build the starter graph", formatter_class=fmt,
-                       description="The graph in use: STARK_PRIMEKG_DIR, else PRIMEKG_CSV, else the embedded starter graph.",
-                       epilog="examples:\n  vcr kg info\n  vcr kg build-starter")
-    ks = p.add_subparsers(dest="kg_command", metavar="SUBCOMMAND")
+    _, ks = add_group(sub, "kg", "the knowledge graph: info, build the starter graph", dest="kg_command",
+                      description="The graph in use: STARK_PRIMEKG_DIR, else PRIMEKG_CSV, else the embedded starter graph.",
+                      examples=("vcr kg info", "vcr kg build-starter"))
     pi = ks.add_parser("info", help="node and edge counts by type, and where the graph came from")
     pi.add_argument("--json", action="store_true")
     pi.set_defaults(func=cmd_kg_info)
     ks.add_parser("build-starter", help="build (or rebuild) and cache the starter graph").set_defaults(func=cmd_kg_build)
-    p.set_defaults(func=lambda a: (p.print_help(), 0)[1])

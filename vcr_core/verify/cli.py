@@ -9,7 +9,8 @@ from collections import defaultdict
 from sqlalchemy import func
 from sqlmodel import Session, select
 
-from ..store import Verdict, get_engine, missing_selection
+from ..cliutil import USAGE, CommandError, add_command, add_group, fails_with, require_selection
+from ..store import Verdict, get_engine
 from .runner import all_verifier_names, select_trace_ids, verify_traces
 
 
@@ -29,12 +30,8 @@ def verdict_table(engine, trace_ids: list[int]) -> dict[str, dict[str, int]]:
 def cmd_verify(args: argparse.Namespace) -> int:
     engine = get_engine()
     if not (args.run or args.trace or args.batch or args.all):
-        print("error: say what to verify: --run ID, --trace ID, --batch ID or --all", file=sys.stderr)
-        return 2
-    missing = missing_selection(engine, run_id=args.run, batch_id=args.batch, trace_ids=args.trace)
-    if missing:
-        print(f"error: there is no {missing}; `vcr runs` and `vcr db batches` list what there is", file=sys.stderr)
-        return 2
+        raise CommandError("say what to verify: --run ID, --trace ID, --batch ID or --all", USAGE)
+    require_selection(engine, run_id=args.run, batch_id=args.batch, trace_ids=args.trace)
     ids = select_trace_ids(engine, run_id=args.run, trace_ids=args.trace, batch_id=args.batch, all_traces=args.all)
     if not ids:
         print("nothing to verify: no traces match", file=sys.stderr)
@@ -43,33 +40,25 @@ def cmd_verify(args: argparse.Namespace) -> int:
     choice = None
     if args.model_type or args.model or args.api_base:  # the falsification agent's model; else each run's own
         from ..llm import resolve_model
-        try:
+        with fails_with(ValueError, code=USAGE):
             choice = resolve_model(args.model_type, args.model, args.api_base)
-        except ValueError as exc:
-            print(f"error: {exc}", file=sys.stderr)
-            return 2
-    try:
-        from tqdm import tqdm
-        bar = tqdm(total=len(ids), desc="verifying", unit="trace", disable=args.json)
+    from tqdm import tqdm
+    bar = tqdm(total=len(ids), desc="verifying", unit="trace", disable=args.json)
 
-        def progress(done: int, total: int) -> None:
-            bar.update(done - bar.n)
+    def progress(done: int, total: int) -> None:
+        bar.update(done - bar.n)
 
+    with fails_with(ValueError, code=USAGE):
         if getattr(args, "executor", "threads") == "ray":
             from ..jobs.ray_executor import RayUnavailable, shutdown_ray, verify_with_ray
             try:
-                summary = verify_with_ray(engine, ids, names, progress=progress)
-            except RayUnavailable as exc:
-                print(f"error: {exc}", file=sys.stderr)
-                return 2
+                with fails_with(RayUnavailable, code=USAGE):
+                    summary = verify_with_ray(engine, ids, names, progress=progress)
             finally:
                 shutdown_ray()
         else:
             summary = verify_traces(engine, ids, names, progress=progress, model_choice=choice)
-        bar.close()
-    except ValueError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+    bar.close()
     table = verdict_table(engine, ids)
     if args.json:
         print(json.dumps(summary | {"table": table}))
@@ -88,24 +77,20 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
 def cmd_attach(args: argparse.Namespace) -> int:
     from .expression import ExpressionFileError, attach_expression
-    try:
+    with fails_with(ExpressionFileError):
         n = attach_expression(get_engine(), args.batch, args.file)
-    except ExpressionFileError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
     print(f"attached {n} expression row(s) to batch {args.batch}; run `vcr verify --batch {args.batch}` to use them")
     return 0
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add `vcr verify` and `vcr expression`."""
-    fmt = argparse.RawDescriptionHelpFormatter
-    p = sub.add_parser("verify", help="check every claim with the verifiers and apply the filter policy", formatter_class=fmt,
-                       description="Run the verifiers over traces: each claim gets supported / contradicted / unverifiable with "
+    p = add_command(sub, "verify", "check every claim with the verifiers and apply the filter policy", func=cmd_verify,
+                    description="Run the verifiers over traces: each claim gets supported / contradicted / unverifiable with "
                                    "evidence. Verdicts are cached by claim hash and verifier version, so nothing is verified "
                                    f"twice. Verifiers: {', '.join(all_verifier_names())} (falsification needs a model: the one "
                                    "each trace's run used, or --model/--api_base; indra and chembl need the network).",
-                       epilog="examples:\n  vcr verify --run 3\n  vcr verify --batch 1 --verifiers kg,expression\n  vcr verify --all --json")
+                    examples=("vcr verify --run 3", "vcr verify --batch 1 --verifiers kg,expression", "vcr verify --all --json"))
     g = p.add_mutually_exclusive_group()
     g.add_argument("--run", type=int, help="every trace of a run")
     g.add_argument("--trace", type=int, nargs="+", help="these traces")
@@ -119,14 +104,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--api_base", help="base URL of an OpenAI-compatible server for the falsification agent")
     p.add_argument("--executor", choices=["threads", "ray"], default="threads",
                    help="verify here, or as Ray tasks on the cluster at RAY_ADDRESS (a local one when unset)")
-    p.set_defaults(func=cmd_verify)
 
-    p = sub.add_parser("expression", help="attach differential-expression results to a batch", formatter_class=fmt,
-                       description="Differential-expression results for the expression verifier.",
-                       epilog="example:\n  vcr expression attach --batch 1 de_results.csv")
-    esub = p.add_subparsers(dest="expression_command", metavar="SUBCOMMAND")
+    _, esub = add_group(sub, "expression", "attach differential-expression results to a batch", dest="expression_command",
+                        description="Differential-expression results for the expression verifier.",
+                        examples=("vcr expression attach --batch 1 de_results.csv",))
     pa = esub.add_parser("attach", help="load a CSV or Parquet table (perturbation, context, gene, log2FC, padj)")
     pa.add_argument("--batch", type=int, required=True, help="the batch the results belong to")
     pa.add_argument("file", help="CSV/TSV or Parquet file")
     pa.set_defaults(func=cmd_attach)
-    p.set_defaults(func=lambda a: (p.print_help(), 0)[1])

@@ -1,14 +1,14 @@
-"""An action graph as an interactive pyvis network, and as a networkx graph (for GraphML).
+"""An action graph as an interactive vis-network page, and as a networkx graph (for GraphML).
 
-Everything shown comes from model output, so it is treated as hostile text:
+The page is our own short template around the vis-network library that pyvis ships (read from the
+installed pyvis package and inlined, so the graph works offline, with no CDN). Everything shown comes
+from model output, so it is treated as hostile text:
 
-* node ids given to pyvis are generated (``v0``, ``v1``, ...): pyvis writes ids into its page unescaped;
-* labels are drawn on the canvas (never parsed as HTML); tooltips are plain strings, which
-  vis-network shows as text — and the word "href", which would switch pyvis to raw-HTML popups,
-  is broken with a zero-width space;
-* the data reaches the page as JSON with ``<``, ``>``, ``&``, ``'`` escaped (as Jinja's ``tojson``),
-  and the page's links to CDNs are removed: the vis-network library is inlined, so the graph works offline.
-  pyvis renders its page once (with placeholders); each graph only fills in its data.
+* node ids are generated (``v0``, ``v1``, ...), never the model's ids;
+* labels are drawn on the canvas (never parsed as HTML); tooltips are plain strings, which vis-network
+  shows as text (the word "href" is broken with a zero-width space all the same);
+* the data reaches the page only through :func:`_tojson`, the serializer, which escapes ``<``, ``>``,
+  ``&`` and ``'`` (as Jinja's ``tojson``), so nothing a model wrote can close the script block.
 """
 from __future__ import annotations
 
@@ -23,16 +23,6 @@ from ..formalism import Explanation, catalogue, node_to_text
 
 VERDICT_COLORS = {"supported": "#2e7d32", "contradicted": "#c62828", "unverifiable": "#9e9e9e", None: "#90a4ae"}
 _HREF = re.compile("href", re.IGNORECASE)
-_CDN = re.compile(r'<(link|script)[^>]*(https?:)?//(cdn|cdnjs|unpkg)[^>]*>(\s*</script>)?', re.IGNORECASE)
-
-
-@lru_cache(maxsize=4)
-def _template_env(template_dir: str):
-    """One Jinja environment per template folder, shared by all graphs: pyvis makes a new one per
-    network, which recompiles its template every time (most of the build time of a graph)."""
-    from jinja2 import Environment, FileSystemLoader
-
-    return Environment(loader=FileSystemLoader(template_dir))
 
 
 def safe_text(text: Any, limit: int = 2000) -> str:
@@ -73,20 +63,34 @@ OPTIONS = ('{"layout": {"hierarchical": {"enabled": true, "direction": "LR", "so
            '"interaction": {"hover": true, "tooltipDelay": 120}, "edges": {"smooth": {"type": "cubicBezier"}}}')
 
 
-@lru_cache(maxsize=4)
-def _shell(height: str) -> str:
-    """pyvis's page rendered once with placeholders for the data: rendering the template (with the
-    inlined vis-network library) is most of the cost, and it does not depend on the graph."""
-    from pyvis.network import Network
+@lru_cache(maxsize=1)
+def _vis_library() -> str:
+    """The vis-network script bundled with pyvis (read once)."""
+    from importlib import resources
 
-    class _Shell(Network):
-        def get_network_data(self):
-            return "__VCR_NODES__", "__VCR_EDGES__", self.heading, self.height, self.width, OPTIONS
+    return resources.files("pyvis").joinpath("lib", "vis-9.1.2", "vis-network.min.js").read_text("utf-8")
 
-    net = _Shell(height=height, width="100%", directed=True, cdn_resources="in_line", bgcolor="#ffffff")
-    net.toggle_physics(False)
-    net.set_options(OPTIONS)
-    return _CDN.sub("", net.generate_html(notebook=False))
+
+# Only the tooltip needs a style (vis-network's own 220 KB stylesheet is for editing tools we do not show).
+_CSS = ("html,body{margin:0} #graph{width:100%;box-sizing:border-box;border:1px solid #e0e0e0} div.vis-tooltip{position:absolute;"
+        "visibility:hidden;padding:6px;white-space:pre-wrap;max-width:480px;font:13px sans-serif;color:#000;"
+        "background:#f5f4ed;border:1px solid #808074;border-radius:3px;box-shadow:3px 3px 10px rgba(0,0,0,.2);"
+        "pointer-events:none;z-index:5}")
+
+_PAGE = """<!doctype html>
+<html><head><meta charset="utf-8"><style>{css} #graph{{height:{height}}}</style><script>{js}</script></head>
+<body><div id="graph"></div><script>
+var nodes = new vis.DataSet({nodes});
+var edges = new vis.DataSet({edges});
+new vis.Network(document.getElementById("graph"), {{nodes: nodes, edges: edges}}, {options});
+</script></body></html>"""
+
+
+def _page(nodes: list[dict[str, Any]], edges: list[dict[str, Any]], height: str) -> str:
+    js = _vis_library()
+    if not re.fullmatch(r"\d+(px|%|vh)", height):
+        raise ValueError(f"height must look like '520px', not {height!r}")
+    return _PAGE.format(css=_CSS, js=js, height=height, nodes=_tojson(nodes), edges=_tojson(edges), options=OPTIONS)
 
 
 def _colors(background: str, border: str) -> dict[str, Any]:
@@ -136,7 +140,7 @@ def action_graph_html(expl: Explanation, verdicts: dict[str, dict[str, Any]] | N
             correlative = e.relation == "correlative"
             edges.append({"from": src, "to": dst, "dashes": correlative, "color": "#7e57c2" if correlative else "#455a64",
                           "title": safe_text(e.relation), "arrows": "to", "width": 2})
-    return _shell(height).replace('"__VCR_NODES__"', _tojson(nodes), 1).replace('"__VCR_EDGES__"', _tojson(edges), 1)
+    return _page(nodes, edges, height)
 
 
 def to_networkx(expl: Explanation, verdicts: dict[str, str | None] | None = None, prefix: str = "") -> nx.DiGraph:

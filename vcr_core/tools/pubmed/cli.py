@@ -6,6 +6,8 @@ import json
 import sys
 from pathlib import Path
 
+from ...cliutil import USAGE, CommandError, add_command, add_group, fails_with
+
 EPILOG = """\
 examples:
   vcr pubmed build-index --db pubmed_data.db --out pubmed_index
@@ -18,27 +20,22 @@ examples:
         which backend would run, or why none can"""
 
 
-def _fmt():
-    return argparse.RawDescriptionHelpFormatter
-
-
 def register(subparsers) -> None:
     """Add ``vcr pubmed ...`` to the ``vcr`` command."""
-    p = subparsers.add_parser("pubmed", help="PubMed literature search: build/serve a native index, search",
-                              description="PubMed literature search without Julia: a native binary index in the "
-                                          "original pubmed-vectors layout, its /find_matches server, and search "
-                                          "through the configured backend.", epilog=EPILOG, formatter_class=_fmt())
-    sub = p.add_subparsers(dest="pubmed_command", metavar="SUBCOMMAND")
-    p.set_defaults(func=lambda args: (p.print_help(), 0)[1])
+    _, sub = add_group(subparsers, "pubmed", "PubMed literature search: build/serve a native index, search",
+                       dest="pubmed_command", epilog=EPILOG,
+                       description="PubMed literature search without Julia: a native binary index in the original "
+                                   "pubmed-vectors layout, its /find_matches server, and search through the configured "
+                                   "backend.")
 
-    b = sub.add_parser("build-index", help="embed an SQLite articles database into a binary index (resumable)",
-                       description="Embed the articles of an SQLite file with the table articles(pmid TEXT PRIMARY KEY, "
-                                   "title, authors, abstract, publication_year) and write data.bin (16-byte header, "
-                                   "packed bits), ids.bin (int64 PMIDs), floats.f16 (for re-ranking) and meta.json. "
-                                   "Every batch is committed: after an interruption, the same command resumes.",
-                       epilog="example:\n  vcr pubmed build-index --db pubmed_data.db --out pubmed_index\n"
-                              "  vcr pubmed build-index --db small.db --out idx --embedder hashing:256 --no-floats",
-                       formatter_class=_fmt())
+    b = add_command(sub, "build-index", "embed an SQLite articles database into a binary index (resumable)",
+                    func=cmd_build,
+                    description="Embed the articles of an SQLite file with the table articles(pmid TEXT PRIMARY KEY, "
+                                "title, authors, abstract, publication_year) and write data.bin (16-byte header, "
+                                "packed bits), ids.bin (int64 PMIDs), floats.f16 (for re-ranking) and meta.json. "
+                                "Every batch is committed: after an interruption, the same command resumes.",
+                    examples=("vcr pubmed build-index --db pubmed_data.db --out pubmed_index",
+                              "vcr pubmed build-index --db small.db --out idx --embedder hashing:256 --no-floats"))
     b.add_argument("--db", required=True, type=Path, help="SQLite articles database")
     b.add_argument("--out", required=True, type=Path, help="index directory (created; resumed when unfinished)")
     b.add_argument("--embedder", default="minilm",
@@ -48,16 +45,14 @@ def register(subparsers) -> None:
                    help="do not store float16 vectors (saves dims x 2 bytes per article; disables re-ranking)")
     b.add_argument("--restart", action="store_true", help="discard an unfinished or different index in --out")
     b.add_argument("--limit", type=int, default=None, help="index at most this many more articles (for trials)")
-    b.set_defaults(func=cmd_build)
 
-    s = sub.add_parser("serve", help="serve /find_matches and /embed over a native index",
-                       description="Serve the original fast-search contract: POST /find_matches {\"query\": str, "
-                                   "\"k\": 1..100} -> [{pmid, distance, authors, title, abstract, publication_year}], "
-                                   "POST /embed {\"text\"} -> {embedding, binary_embedding}, GET /health. Errors are "
-                                   "plain text (400 bad request, 502 embedder failed, 500 other).",
-                       epilog="example:\n  vcr pubmed serve --index pubmed_index --db pubmed_data.db\n"
-                              "  PUBMED_SERVER_URL=http://127.0.0.1:8003 vcr pubmed search \"tamoxifen, MCF7\"",
-                       formatter_class=_fmt())
+    s = add_command(sub, "serve", "serve /find_matches and /embed over a native index", func=cmd_serve,
+                    description="Serve the original fast-search contract: POST /find_matches {\"query\": str, "
+                                "\"k\": 1..100} -> [{pmid, distance, authors, title, abstract, publication_year}], "
+                                "POST /embed {\"text\"} -> {embedding, binary_embedding}, GET /health. Errors are "
+                                "plain text (400 bad request, 502 embedder failed, 500 other).",
+                    examples=("vcr pubmed serve --index pubmed_index --db pubmed_data.db",
+                              "PUBMED_SERVER_URL=http://127.0.0.1:8003 vcr pubmed search \"tamoxifen, MCF7\""))
     s.add_argument("--index", required=True, type=Path, help="index directory (data.bin, ids.bin)")
     s.add_argument("--db", required=True, type=Path, help="SQLite articles database")
     s.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
@@ -67,23 +62,20 @@ def register(subparsers) -> None:
     s.add_argument("--no-rerank", action="store_true", help="plain Hamming ranking even when float vectors exist")
     s.add_argument("--threads", type=int, default=2, help="search threads (default 2)")
     s.add_argument("--in-memory", action="store_true", help="read the index into RAM instead of memory-mapping it")
-    s.set_defaults(func=cmd_serve)
 
-    q = sub.add_parser("search", help="search PubMed with the configured backend (or the one given)",
-                       description="Search with PUBMED_BACKEND (auto: server, native, or E-utilities) unless "
-                                   "--server or --index/--db is given.",
-                       epilog='example:\n  vcr pubmed search "imatinib, ABL1, K562" -k 5 --json', formatter_class=_fmt())
+    q = add_command(sub, "search", "search PubMed with the configured backend (or the one given)", func=cmd_search,
+                    description="Search with PUBMED_BACKEND (auto: server, native, or E-utilities) unless "
+                                "--server or --index/--db is given.",
+                    examples=('vcr pubmed search "imatinib, ABL1, K562" -k 5 --json',))
     q.add_argument("query", help="entity names joined by commas, or free text")
     q.add_argument("-k", type=int, default=10, help="number of papers (default 10)")
     q.add_argument("--server", default=None, help="a /find_matches server URL")
     q.add_argument("--index", type=Path, default=None, help="a native index directory (with --db)")
     q.add_argument("--db", type=Path, default=None, help="the articles database (with --index)")
     q.add_argument("--json", action="store_true", help="print JSON rows instead of a table")
-    q.set_defaults(func=cmd_search)
 
-    st = sub.add_parser("status", help="which PubMed backend runs here, or why none can",
-                        epilog="example:\n  OFFLINE=true vcr pubmed status", formatter_class=_fmt())
-    st.set_defaults(func=cmd_status)
+    add_command(sub, "status", "which PubMed backend runs here, or why none can", func=cmd_status,
+                examples=("OFFLINE=true vcr pubmed status",))
 
 
 def cmd_build(args: argparse.Namespace) -> int:
@@ -93,15 +85,12 @@ def cmd_build(args: argparse.Namespace) -> int:
     from .papers import PubmedUnavailable
 
     if args.batch_size < 1:
-        print("error: --batch-size must be at least 1", file=sys.stderr)
-        return 2
+        raise CommandError("--batch-size must be at least 1", USAGE)
     try:
-        summary = build_index(args.db, args.out, embedder=args.embedder, batch_size=args.batch_size,
-                              store_floats=not args.no_floats, restart=args.restart, limit=args.limit,
-                              progress=True)
-    except (PubmedUnavailable, IndexFormatError, EmbedderError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
+        with fails_with(PubmedUnavailable, IndexFormatError, EmbedderError):
+            summary = build_index(args.db, args.out, embedder=args.embedder, batch_size=args.batch_size,
+                                  store_floats=not args.no_floats, restart=args.restart, limit=args.limit,
+                                  progress=True)
     except KeyboardInterrupt:
         print(f"\ninterrupted: every finished batch is saved; run the same command again to resume ({args.out})",
               file=sys.stderr)
@@ -117,12 +106,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from .papers import PubmedUnavailable
     from .server import serve
 
-    try:
+    with fails_with(PubmedUnavailable):
         searcher = NativeSearcher(args.index, args.db, embedder=args.embedder, rerank=not args.no_rerank,
                                   threads=args.threads, in_memory=args.in_memory)
-    except PubmedUnavailable as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
     print(f"serving {searcher.describe()} on http://{args.host}:{args.port}", file=sys.stderr)
     serve(searcher, host=args.host, port=args.port)
     return 0
@@ -146,15 +132,9 @@ def cmd_search(args: argparse.Namespace) -> int:
     from .papers import PubmedError
     from .search import pubmed_status, search_papers
 
-    try:
+    with fails_with(ValueError, code=USAGE), fails_with(PubmedError):
         backend = _backend_from_args(args)
         papers = search_papers(args.query, args.k, backend=backend)
-    except ValueError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    except PubmedError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
     if args.json:
         print(json.dumps([p.to_dict() for p in papers], indent=2, ensure_ascii=False))
         return 0
