@@ -160,7 +160,7 @@ class KgEdge(Evidence):
     edge_source: Text | None = None
 
     def summary(self) -> str:
-        return f"graph edge: {_s(self.source)} —{_s(self.relation)}→ {_s(self.target)} ({_s(self.graph)})"
+        return f"graph edge: {_s(self.source)} —{_s(self.relation)}→ {_s(self.target)}" + (f" ({_s(self.graph)})" if self.graph else "")
 
 
 class KgEdgeSkipped(KgEdge):
