@@ -6,6 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from pages.common import VERDICT_ICON, batch_options, curator, engine, plain_md, through_app
+from pages.evidence_view import show_evidence
 from vcr_core import curation as cur
 from vcr_core.formalism import Explanation
 from vcr_core.verify.policy import TRACE_VERDICTS
@@ -226,32 +227,7 @@ def claim_card(claim_id: int) -> None:
             st.dataframe(pd.DataFrame([{"verifier": v.verifier, "verdict": v.verdict, "score": round(v.score, 2),
                                         "message": v.message or ""} for v in stt.verdicts]), hide_index=True, width="stretch")
             for v in stt.verdicts:
-                for ev in (v.evidence or [])[:6]:
-                    kind = ev.get("kind")
-                    if kind == "pmid_sentence" and str(ev.get("pmid", "")).isdigit():
-                        st.markdown(f"[PMID {ev['pmid']}](https://pubmed.ncbi.nlm.nih.gov/{ev['pmid']}/)")
-                        st.text(ev.get("sentence", ""))
-                    elif kind == "kg_edge":
-                        st.text(f"graph edge: {ev.get('source')} —{ev.get('relation')}→ {ev.get('target')} ({ev.get('graph') or ''})")
-                    elif kind == "expression":
-                        st.text(f"expression: {ev.get('gene')} log2FC={ev.get('log2fc')} padj={ev.get('padj')} → {ev.get('call')}")
-                    elif kind in ("ontology_term", "hpo_gene_phenotype", "hpo_disease_phenotype"):
-                        st.text(f"HPO: {ev.get('id')} {ev.get('name') or ''} {ev.get('gene') or ev.get('disease') or ''} {ev.get('qualifier') or ''}")
-                    elif kind == "go_annotation":
-                        st.text(f"GO: {ev.get('gene')} {ev.get('go_id')} {ev.get('term')} [{ev.get('aspect')}, evidence "
-                                f"{ev.get('evidence_code')}] ({ev.get('how')}; {ev.get('source')})")
-                    elif kind == "record_field":
-                        st.text(f"record {ev.get('record')}: {ev.get('field')} = {ev.get('value')}"
-                                + (f" · moa_type: {ev['moa_type']}" if ev.get("moa_type") else ""))
-                    elif kind == "indra_statement":
-                        links = ", ".join(f"[{p}](https://pubmed.ncbi.nlm.nih.gov/{p}/)" for p in ev.get("pmids") or [] if str(p).isdigit())
-                        st.markdown(f"INDRA: {plain_md(ev.get('type'))}({plain_md(ev.get('subject'))}, {plain_md(ev.get('object'))}) · "
-                                    f"{ev.get('evidence_count')} evidence · belief {ev.get('belief')} {links}")
-                    elif kind == "chembl_mechanism":
-                        st.text(f"ChEMBL: {ev.get('action_type')} · {ev.get('mechanism_of_action')} · {ev.get('target_chembl_id')} "
-                                f"{ev.get('target_name')} ({', '.join(ev.get('genes') or [])})")
-                    elif kind != "kg_pairs_checked":  # other evidence (falsification, rejected citations): shown as text
-                        st.text(f"{kind or 'evidence'}: " + "; ".join(f"{k}={str(val)[:200]}" for k, val in ev.items() if k != "kind"))
+                show_evidence(v.evidence)
         else:
             st.caption("No verifier has looked at this claim yet (run `vcr verify` or wait for the run's verification).")
         a, o = st.columns([1, 4])

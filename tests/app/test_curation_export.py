@@ -69,6 +69,10 @@ def test_exports_in_three_formats(engine, seeded):
     doc = json.loads(export_traces(engine, ids, "jsonl").decode().splitlines()[0])
     assert doc["record"]["perturbation"]["name"] == "imatinib" and doc["curation_status"] == "approve"
     assert doc["claims"][0]["verdicts"][0]["verifier"] == "kg" and doc["text"] and doc["explanation"]["nodes"]
+    # Evidence in its export form (stored fields plus a plain summary); the archive keeps it as stored.
+    edge = doc["claims"][0]["verdicts"][0]["evidence"][0]
+    assert edge["kind"] == "kg_edge" and edge["summary"] == "graph edge: imatinib —target→ ABL1"
+    assert all("summary" not in e for v in doc["archive"]["verdicts"] for e in v["evidence"])
     orig = json.loads(export_traces(engine, ids, "original"))
     assert set(orig[0]) == {"index", "input_perturbation", "thinking", "answer", "explain", "dag", "raw_response", "question",
                             "input_report_text", "additional_info"}

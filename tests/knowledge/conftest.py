@@ -69,3 +69,11 @@ def free_port_url() -> str:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return f"http://127.0.0.1:{s.getsockname()[1]}"
+
+
+@pytest.fixture(autouse=True)
+def _evidence_validates(monkeypatch):
+    """Every evidence item a verifier emits in these tests validates into its kind's model."""
+    from vcr_core.verify.testing import check_evidence_as_emitted
+
+    check_evidence_as_emitted(monkeypatch)

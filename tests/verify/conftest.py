@@ -24,3 +24,11 @@ def batch_id(engine, tmp_path):
 @pytest.fixture
 def trace_id(engine, batch_id):
     return add_trace(engine, batch_id, EXPLANATION)
+
+
+@pytest.fixture(autouse=True)
+def _evidence_validates(monkeypatch):
+    """Every evidence item a verifier emits in these tests validates into its kind's model."""
+    from vcr_core.verify.testing import check_evidence_as_emitted
+
+    check_evidence_as_emitted(monkeypatch)

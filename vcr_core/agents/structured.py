@@ -17,7 +17,6 @@ from ..formalism.catalogue import ARG_KINDS
 from ..formalism.findings import error
 from ..records import Record
 
-LIST_ARGS = {"gene_list", "members"}
 MAX_STEPS = 4
 # No maxLength: llama.cpp expands a bounded string into nested optional rules, which makes
 # constrained sampling very slow; output length is bounded by max_tokens instead.
@@ -30,7 +29,7 @@ def _action_schema(name: str) -> dict[str, Any]:
     for arg in prim.required:
         if arg == "direction":
             props[arg] = {"type": "string", "enum": ["up", "down"]}
-        elif arg in LIST_ARGS:
+        elif prim.is_list(arg):
             props[arg] = {"type": "array", "items": _STR, "minItems": 1, "maxItems": 6}
         else:
             props[arg] = dict(_STR)

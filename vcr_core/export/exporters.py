@@ -1,7 +1,8 @@
 """Exporters. Selection first (curation status, filter policy, batch, run), then one writer per format:
 
 * ``jsonl`` — one object per trace: record, explanation JSON, text form, report, claims with their
-  verdicts and curations, the trace verdict and the curation history, and an ``archive`` section
+  verdicts (each evidence item in its model's export form: the stored fields, a plain ``summary`` and
+  any ``links``; ``verify/evidence.py``) and curations, the trace verdict and the curation history, and an ``archive`` section
   (batch, record, run, trace columns, every verdict and curation) that ``vcr import-traces`` reads
   back into another database;
 * ``original`` — the original pipeline's structured-explanation output JSON (index, input_perturbation,
@@ -29,6 +30,7 @@ from sqlmodel import Session, func, select
 from ..formalism import Explanation, node_to_text
 from ..store import Batch, Claim, ClaimStateRow, Curation, Record, Run, Trace, TraceStateRow, TraceVerdict, Verdict
 from ..textsafe import scrub
+from ..verify.evidence import export_evidence
 from ..verify.policy import aggregate_claim_verdict
 from ..viz import to_networkx
 
@@ -137,7 +139,7 @@ def trace_doc(rows: TraceRows) -> dict[str, Any]:
                        "curation_state": cs.status if cs is not None else "uncurated",
                        "judgments": {k: {kk: vv for kk, vv in o.items() if kk != "id"} for k, o in ((cs.opinions or {}) if cs else {}).items()},
                        "verdicts": [{"verifier": v.verifier, "version": v.version, "verdict": v.verdict, "score": v.score,
-                                     "evidence": v.evidence, "message": v.message} for v in vs],
+                                     "evidence": export_evidence(v.evidence), "message": v.message} for v in vs],
                        "curations": [_cur(k) for k in rows.curations if k.claim_id == c.id]})
     return {"trace_id": t.id, "run_id": t.run_id, "record_index": rec.index, "record": rec.raw,
             "preprocessed": rec.preprocessed, "status": t.status, "model": t.model, "prompt_version": t.prompt_version,
@@ -174,6 +176,7 @@ def archive_section(rows: TraceRows) -> dict[str, Any]:
                                              "tool_context", "findings", "errors", "prompt_version", "provider",
                                              "model", "prompt_tokens", "completion_tokens", "cost_usd", "latency_s",
                                              "meta")} | {"created_at": _iso(t.created_at)},
+        # Evidence exactly as stored (the import writes it back unchanged), not its export form.
         "verdicts": [{"node_id": node(v.claim_id), "claim_hash": v.claim_hash, "verifier": v.verifier,
                       "version": v.version, "verdict": v.verdict, "score": v.score, "evidence": v.evidence,
                       "message": v.message, "created_at": _iso(v.created_at)} for v in verdicts],

@@ -5,10 +5,11 @@ from .findings import CODES, Finding
 from .hashing import claim_hash, normalise_text
 from .model import Edge, Explanation, Node, explanation_json_schema
 from .parser import ParseResult, node_to_text, parse_text, to_text
+from .typed import ClaimTypeError, entity_values, typed_claim
 
 __all__ = [
-    "CODES", "MEASURABLE_OUTPUTS", "Edge", "Explanation", "Finding", "Node", "ParseResult", "Primitive",
+    "CODES", "ClaimTypeError", "MEASURABLE_OUTPUTS", "Edge", "Explanation", "Finding", "Node", "ParseResult", "Primitive",
     "catalogue", "catalogue_markdown", "catalogue_version", "check_explanation", "claim_hash",
-    "closest_primitive", "explanation_json_schema", "node_to_text", "normalise_text", "parse_text",
-    "to_text", "validate_parsed", "validate_text",
+    "closest_primitive", "entity_values", "explanation_json_schema", "node_to_text", "normalise_text", "parse_text",
+    "to_text", "typed_claim", "validate_parsed", "validate_text",
 ]

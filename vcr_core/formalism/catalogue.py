@@ -45,6 +45,7 @@ class Primitive:
     optional: tuple[str, ...]
     description: str
     types: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    lists: tuple[str, ...] = ()
 
     @property
     def arg_types(self) -> dict[str, tuple[str, ...]]:
@@ -54,6 +55,10 @@ class Primitive:
     def kinds(self, arg: str) -> tuple[str, ...]:
         """The kinds an argument takes; ``("text",)`` for an argument the primitive does not declare."""
         return dict(self.types).get(arg, ("text",))
+
+    def is_list(self, arg: str) -> bool:
+        """Whether ``arg`` takes a list of values (``lists`` in primitives.json, e.g. ``gene_list``)."""
+        return arg in self.lists
 
     @property
     def entity_args(self) -> tuple[str, ...]:
@@ -90,10 +95,13 @@ def catalogue() -> dict[str, Primitive]:
             optional=tuple(p["optional"]),
             description=p["description"],
             types=tuple((a, tuple(p["types"][a])) for a in list(p["required"]) + list(p["optional"])),
+            lists=tuple(p.get("lists", ())),
         )
         bad = {k for kinds in p["types"].values() for k in kinds} - set(ARG_KINDS)
         if bad or set(p["types"]) != set(p["required"]) | set(p["optional"]):
             raise ValueError(f"primitives.json: the types of {p['name']} do not match its arguments or use unknown kinds {bad}")
+        if not set(p.get("lists", ())) <= set(p["types"]):
+            raise ValueError(f"primitives.json: {p['name']} lists arguments it does not take")
     return out
 
 

@@ -4,10 +4,11 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 
-from .catalogue import DIRECTIONS, MEASURABLE_OUTPUTS, catalogue, closest_primitive
+from .catalogue import MEASURABLE_OUTPUTS, catalogue
 from .findings import Finding, error, warning
 from .model import Explanation
 from .parser import ParseResult, parse_text
+from .typed import claim_problems
 
 _ID_SHAPE = re.compile(r"^([A-Za-z]+_?)(\d+)$")
 
@@ -31,23 +32,17 @@ def _check_nodes(expl: Explanation) -> list[Finding]:
     cat = catalogue()
     seen: dict[str, int | None] = {}
     for node in expl.nodes:
+        # Unknown primitive, missing argument, bad direction and wrongly shaped values: the typed model's
+        # problems (typed.py), so the checks and the typed view never disagree about a claim.
+        for p in claim_problems(node):
+            if p.code == "missing_argument" and p.arg == "id":
+                continue  # the parser reports a missing id (missing_id) and gave the node one
+            out.append((warning if p.code == "bad_argument" else error)(p.code, p.message, node.line))
         prim = cat.get(node.action)
-        if prim is None:
-            guess = closest_primitive(node.action)
-            hint = f"; did you mean {guess}?" if guess else ""
-            out.append(error("unknown_primitive", f"{node.action!r} is not a known primitive{hint}", node.line))
-        else:
-            for arg in prim.required:
-                val = node.args.get(arg)
-                if val is None or val == "" or val == []:
-                    out.append(error("missing_argument", f"{node.action} {node.id!r} is missing its required argument {arg!r}", node.line))
+        if prim is not None:
             for arg in node.args:
                 if arg not in prim.all_args:
                     out.append(warning("unknown_argument", f"{node.action} does not take an argument {arg!r}", node.line))
-            if "direction" in node.args or prim.direction_required:
-                d = node.args.get("direction")
-                if d is not None and (not isinstance(d, str) or d.strip().lower() not in DIRECTIONS):
-                    out.append(error("bad_direction", f"direction of {node.id!r} is {d!r}; it must be 'up' or 'down'", node.line))
         if node.id in seen:
             first = seen[node.id]
             out.append(error("duplicate_id", f"id {node.id!r} is used again (first on line {first})", node.line))

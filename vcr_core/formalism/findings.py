@@ -18,6 +18,7 @@ CODES: dict[str, str] = {
     "missing_argument": "a required argument is absent",
     "unknown_argument": "an argument the primitive does not take",
     "bad_direction": "direction is not 'up' or 'down'",
+    "bad_argument": "an argument value of the wrong shape (e.g. a list where one name is expected)",
     "missing_id": "a primitive without an id",
     "duplicate_id": "two nodes share an id",
     "missing_set_context": "no set_context line",

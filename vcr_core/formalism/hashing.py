@@ -7,8 +7,9 @@ import json
 import unicodedata
 from typing import Any, Callable
 
-from .catalogue import META_ARGS, arg_kinds
+from .catalogue import META_ARGS
 from .model import Node
+from .typed import claim_model
 
 Grounder = Callable[[str], "str | None"]
 
@@ -46,7 +47,8 @@ def claim_key(node: Node, context: dict[str, Any] | None = None, grounder: Groun
     """The canonical content a claim hash is built from. ``grounder`` applies to the arguments that
     take genes/proteins (their kinds in primitives.json), so "VEGFR2" and "KDR" hash the same while
     free text ("mechanism") is only normalised."""
-    args = {k: normalise_value(v, grounder if "gene" in arg_kinds(node.action, k) else None)
+    model = claim_model(node.action)  # the argument kinds of the claim's typed model (primitives.json)
+    args = {k: normalise_value(v, grounder if model is not None and "gene" in model.kinds(k) else None)
             for k, v in node.args.items() if k not in META_ARGS and v not in (None, "", [])}
     return {"action": node.action.strip().lower(), "args": args, "context": normalise_context(context)}
 

@@ -8,6 +8,8 @@ from typing import Any, Protocol
 
 from ..formalism import Explanation, Node
 from ..formalism.catalogue import entity_args
+from ..formalism.typed import entity_values
+from .evidence import Evidence, stored
 from ..records import Record
 
 from ..statuses import Verdict
@@ -22,7 +24,9 @@ ENTITY_ARGS = entity_args()
 
 @dataclass
 class ClaimVerdict:
-    """A verifier's answer for one claim: verdict, score in [0, 1], evidence a curator can check."""
+    """A verifier's answer for one claim: verdict, score in [0, 1], evidence a curator can check.
+
+    Evidence may be given as models of ``verify/evidence.py``; it is kept as their stored dicts."""
 
     verdict: str
     score: float
@@ -33,6 +37,8 @@ class ClaimVerdict:
         if self.verdict not in VERDICTS:
             raise ValueError(f"unknown verdict {self.verdict!r}")
         self.score = min(1.0, max(0.0, float(self.score)))
+        if any(isinstance(e, Evidence) for e in self.evidence):
+            self.evidence = stored(self.evidence)
 
 
 @dataclass
@@ -58,18 +64,12 @@ class Verifier(Protocol):
 
 
 def entity_names(node: Node, args: tuple[str, ...] = ENTITY_ARGS) -> list[tuple[str, str]]:
-    """(argument, name) pairs for the entity-valued arguments of a claim; lists are expanded."""
-    out: list[tuple[str, str]] = []
-    for arg in args:
-        value = node.args.get(arg)
-        items = value if isinstance(value, list) else [value]
-        for item in items:
-            if isinstance(item, str) and item.strip():
-                out.append((arg, item.strip()))
-    return out
+    """(argument, name) pairs for the entity-valued arguments of a claim (lists expanded), read through
+    the claim's typed model (``formalism/typed.py``); ``args`` narrows the arguments considered."""
+    return [(e.arg, e.name) for e in entity_values(node) if e.arg in args]
 
 
-def unverifiable(message: str, evidence: list[dict[str, Any]] | None = None) -> ClaimVerdict:
+def unverifiable(message: str, evidence: list[Any] | None = None) -> ClaimVerdict:
     return ClaimVerdict(UNVERIFIABLE, 0.0, evidence or [], message)
 
 

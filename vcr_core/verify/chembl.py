@@ -30,6 +30,7 @@ from ..formalism import Node
 from ..knowledge.genes import _load as _gene_tables
 from ..knowledge.genes import resolve
 from .base import CONTRADICTED, SUPPORTED, ClaimContext, ClaimVerdict, unverifiable
+from .evidence import ChemblMechanism
 from .indra import claim_subject
 from .record import moa_direction
 
@@ -138,7 +139,7 @@ class ChemblVerifier:
 
     def _ev(self, m: dict[str, Any]) -> dict[str, Any]:
         refs = [{"type": r.get("ref_type"), "id": r.get("ref_id"), "url": r.get("ref_url")} for r in (m.get("mechanism_refs") or [])[:3]]
-        return {"kind": "chembl_mechanism", "molecule": m.get("molecule_chembl_id"), "action_type": m.get("action_type"),
-                "mechanism_of_action": m.get("mechanism_of_action"), "target_chembl_id": m.get("target_chembl_id"),
-                "target_name": m.get("target_name"), "genes": sorted(m.get("genes") or [])[:10], "refs": refs,
-                "source": f"ChEMBL ({self.client.base_url})"}
+        return ChemblMechanism(molecule=m.get("molecule_chembl_id"), action_type=m.get("action_type"),
+                               mechanism_of_action=m.get("mechanism_of_action"), target_chembl_id=m.get("target_chembl_id"),
+                               target_name=m.get("target_name"), genes=sorted(m.get("genes") or [])[:10], refs=refs,
+                               source=f"ChEMBL ({self.client.base_url})").store()

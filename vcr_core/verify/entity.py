@@ -1,6 +1,6 @@
 """The entity verifier: every typed argument of a claim is grounded and checked against its kind.
 
-Each argument's kinds come from ``primitives.json`` (``catalogue().kinds(arg)``: gene, chemical,
+Each argument's kinds come from ``primitives.json`` through the claim's typed model (``entity_values``: gene, chemical,
 cell_line, disease, phenotype, process, location, go_id; ``text`` is not checked). Readings of a
 name, in this order:
 
@@ -31,8 +31,9 @@ from __future__ import annotations
 import re
 from typing import Any, Callable
 
-from ..formalism.catalogue import arg_kinds
+from ..formalism.typed import entity_values
 from .base import CONTRADICTED, SUPPORTED, UNVERIFIABLE, ClaimContext, ClaimVerdict
+from .evidence import EntityGrounding, SourcesConsulted
 
 NAME, VERSION = "entity", "2"
 CONFIDENT = {"exact", "alias", "synonym", "drugbank", "mondo", "name", "dictionary", "record"}
@@ -148,16 +149,8 @@ class EntityVerifier:
         return any(k != ("text",) for k in self._typed(node))
 
     def _typed(self, node) -> dict[tuple[str, str], tuple[str, ...]]:
-        """(argument, name) -> kinds, for every typed argument value of the claim."""
-        out: dict[tuple[str, str], tuple[str, ...]] = {}
-        for arg, value in node.args.items():
-            kinds = arg_kinds(node.action, arg)
-            if kinds == ("text",):
-                continue
-            for item in value if isinstance(value, list) else [value]:
-                if isinstance(item, str) and item.strip():
-                    out[(arg, item.strip())] = kinds
-        return out
+        """(argument, name) -> kinds, for every entity name of the claim (its typed model's fields)."""
+        return {(e.arg, e.name): e.kinds for e in entity_values(node)}
 
     # ----------------------------------------------------------------- readings
     def _record_readings(self, name: str, ctx: ClaimContext) -> list[dict]:
@@ -290,11 +283,12 @@ class EntityVerifier:
     # ----------------------------------------------------------------- verdict
     def verify(self, ctx: ClaimContext) -> ClaimVerdict:
         sources = self.sources()
-        consulted = {"kind": "sources_consulted", "sources": sources}
+        consulted = SourcesConsulted(sources=sources).store()
         if self.genes is None and self.grounder is None and self.kg_lookup is None:
             return ClaimVerdict(UNVERIFIABLE, 0.0, [consulted], "no vocabulary or knowledge graph is available to ground names "
                                 "(run the README's set-up command)")
-        rows = [self._check(arg, name, kinds, ctx) for (arg, name), kinds in self._typed(ctx.node).items()]
+        rows = [EntityGrounding.model_validate(self._check(arg, name, kinds, ctx)).store()
+                for (arg, name), kinds in self._typed(ctx.node).items()]
         evidence: list[dict] = rows + [consulted]
         wrong = [r for r in rows if r["status"] == "wrong type"]
         made_up = [r for r in rows if r["status"] == "made up"]

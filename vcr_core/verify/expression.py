@@ -13,6 +13,7 @@ from ..settings import get_settings
 from ..store import Batch, ExpressionRow, Trace, Verdict, session_scope
 from ..store import Record as RecordRow
 from .base import CONTRADICTED, SUPPORTED, UNVERIFIABLE, ClaimContext, ClaimVerdict
+from .evidence import Expression
 
 NAME, VERSION = "expression", "1"
 COLUMNS = {
@@ -118,14 +119,14 @@ class ExpressionVerifier:
         for g in genes:
             r = by_gene.get(g.upper())
             if r is None:
-                evidence.append({"kind": "expression", "gene": g, "log2fc": None, "padj": None, "call": "no data"})
+                evidence.append(Expression(gene=g, log2fc=None, padj=None, call="no data"))
                 continue
             significant = (r.padj is not None and r.padj < self.padj) and abs(r.log2fc) > self.min_lfc
             moved = "up" if r.log2fc > 0 else "down"
             call = "not significant" if not significant else ("as claimed" if moved == direction else "opposite")
             agree += call == "as claimed"
             opposite += call == "opposite"
-            evidence.append({"kind": "expression", "gene": g, "log2fc": r.log2fc, "padj": r.padj, "context": r.context, "call": call})
+            evidence.append(Expression(gene=g, log2fc=r.log2fc, padj=r.padj, context=r.context, call=call))
         n = len(genes)
         if agree > n / 2:
             return ClaimVerdict(SUPPORTED, agree / n, evidence, f"{agree} of {n} genes move {direction} significantly")

@@ -13,6 +13,7 @@ from typing import Any, Callable
 
 from ..formalism import Explanation, node_to_text
 from .base import CONTRADICTED, SUPPORTED, UNVERIFIABLE, ClaimVerdict, json_object_in
+from .evidence import Falsification
 
 NAME, VERSION = "falsification", "1"
 
@@ -73,7 +74,7 @@ class FalsificationAgent:
             label = str(item.get("verdict", "inconclusive")).lower() if isinstance(item, dict) else "inconclusive"
             verdict, score = MAP.get(label, MAP["inconclusive"])
             reason = item.get("reason", "") if isinstance(item, dict) else ""
-            verdicts[node.id] = ClaimVerdict(verdict, score, [{"kind": "falsification", "verdict": label, "reason": reason}],
+            verdicts[node.id] = ClaimVerdict(verdict, score, [Falsification(verdict=label, reason=reason)],
                                              reason or ("no answer within the turn limit" if answer is None else label))
         overall = str((answer or {}).get("overall", "inconclusive")).lower()
         if any(v.verdict == CONTRADICTED for v in verdicts.values()):

@@ -26,6 +26,7 @@ from ..formalism import Node
 from ..knowledge import genes
 from ..knowledge.orgdb import GoAnnotation, OrgDb, evidence_kind, fold, get_orgdb, normalise_go_id, orgdb_status
 from .base import SUPPORTED, ClaimContext, ClaimVerdict, unverifiable
+from .evidence import GoAnnotation as GoAnnotationEvidence, GoLookup
 
 NAME, VERSION = "go", "1"
 APPLIES_TO = ("participates_in", "localises_to")
@@ -51,10 +52,9 @@ def _score(annotations: list[GoAnnotation]) -> float:
     return max((SCORES.get(evidence_kind(a.evidence), 0.7) for a in annotations if a.evidence != "ND"), default=0.0)
 
 
-def _ev(gene: str, a: GoAnnotation, db: OrgDb, how: str) -> dict[str, Any]:
-    return {"kind": "go_annotation", "gene": gene, "go_id": a.go_id, "term": a.term or "(name unknown)",
-            "aspect": a.ontology, "evidence_code": a.evidence, "evidence_kind": evidence_kind(a.evidence),
-            "how": how, "source": db.source}
+def _ev(gene: str, a: GoAnnotation, db: OrgDb, how: str, **extra: Any) -> dict[str, Any]:
+    return GoAnnotationEvidence(gene=gene, go_id=a.go_id, term=a.term or "(name unknown)", aspect=a.ontology,
+                        evidence_code=a.evidence, evidence_kind=evidence_kind(a.evidence), how=how, source=db.source, **extra).store()
 
 
 class GoVerifier:
@@ -166,8 +166,7 @@ class GoVerifier:
         n = len([a for s in symbols for a in self.db.go_annotations(s) if a.ontology in ("BP", "MF")])
         return unverifiable(f"{entity} ({', '.join(symbols[:5])}) has {n} process/function annotation(s), none under {what}; "
                             "absence in GO never contradicts",
-                            [{"kind": "go_lookup", "genes": symbols[:10], "resolved_via": via, "terms": ids[:5],
-                              "source": self.db.source}])
+                            [GoLookup(genes=symbols[:10], resolved_via=via, terms=ids[:5], source=self.db.source)])
 
     def _localises(self, node, entity, symbols, via, family) -> ClaimVerdict:
         to_loc, from_loc = node.args.get("to_loc"), node.args.get("from_loc")
@@ -180,7 +179,7 @@ class GoVerifier:
         if best > 0:
             # Where the claim says it starts, shown for context (not needed for support).
             fids = self._term_ids(from_loc.strip(), ("CC",))[0] if isinstance(from_loc, str) and from_loc.strip() else []
-            extra = [{**_ev(sym, a, self.db, "from_loc: also annotated where the claim says it starts"), "role": "from_loc"}
+            extra = [_ev(sym, a, self.db, "from_loc: also annotated where the claim says it starts", role="from_loc")
                      for sym in symbols for gid in fids for a in self.db.annotations_under(sym, gid)[:1]]
             verdict = self._finish(entity, symbols, family, best, evidence, "to the component")
             verdict.evidence += extra[:3]
@@ -192,7 +191,6 @@ class GoVerifier:
             return unverifiable(f"annotated elsewhere: {', '.join(places[:8])}{' ...' if len(places) > 8 else ''} "
                                 f"({len(cc)} experimental component annotations, none under {target}); not a contradiction: "
                                 "GO does not record where a protein goes under every signal",
-                                [{"kind": "go_lookup", "genes": symbols[:10], "terms": ids[:3], "annotated_elsewhere": places[:20],
-                                  "source": self.db.source}])
+                                [GoLookup(genes=symbols[:10], terms=ids[:3], annotated_elsewhere=places[:20], source=self.db.source)])
         return unverifiable(f"{entity} has no component annotation under {target} in {self.db.source}; absence never contradicts",
-                            [{"kind": "go_lookup", "genes": symbols[:10], "terms": ids[:3], "source": self.db.source}])
+                            [GoLookup(genes=symbols[:10], terms=ids[:3], source=self.db.source)])

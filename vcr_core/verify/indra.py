@@ -27,6 +27,7 @@ from ..formalism import Node
 from ..knowledge.genes import resolve
 from ..records import Record
 from .base import CONTRADICTED, SUPPORTED, ClaimContext, ClaimVerdict, unverifiable
+from .evidence import IndraStatement
 
 NAME, VERSION = "indra", "1"
 CONTRA_MIN_EVIDENCE = 10
@@ -123,10 +124,10 @@ class IndraVerifier:
             n = int(n) if n is not None else len(st.get("evidence") or [])  # no totals: count what came back
             side = "same" if sign == direction else "opposite"
             counts[side] += n
-            shown[side].append({"kind": "indra_statement", "type": st.get("type"), "subject": (st.get("subj") or {}).get("name"),
-                                "object": (st.get("obj") or {}).get("name"), "evidence_count": n, "belief": st.get("belief"),
-                                "pmids": _pmids(st)[:5], "hash": str(h), "sign": sign,
-                                "query": f"subject={sp}&object={op}", "source": f"INDRA DB ({self.client.base_url})"})
+            shown[side].append(IndraStatement(
+                type=st.get("type"), subject=(st.get("subj") or {}).get("name"), object=(st.get("obj") or {}).get("name"),
+                evidence_count=n, belief=st.get("belief"), pmids=_pmids(st)[:5], hash=str(h), sign=sign,
+                query=f"subject={sp}&object={op}", source=f"INDRA DB ({self.client.base_url})").store())
         for side in shown:
             shown[side].sort(key=lambda e: -e["evidence_count"])
         return {"object": obj, "counts": counts, "shown": shown}

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any, Callable
 
 from .base import CONTRADICTED, SUPPORTED, UNVERIFIABLE, ClaimContext, ClaimVerdict
+from .evidence import KgEdge, KgEdgeSkipped, KgPairsChecked, SourcesConsulted
 from .kg_mapping import KG_MAPPING, claim_pairs, norm_relation
 
 NAME, VERSION = "kg", "2"
@@ -63,13 +64,13 @@ class KgVerifier:
                 for nb in mb[:2]:
                     for e in self._edges(_attr(na, "index"), _attr(nb, "index")) or []:
                         rels = {norm_relation(e.get("relation")), norm_relation(e.get("display_relation"))}
-                        item = {"kind": "kg_edge", "source": _attr(na, "name"), "target": _attr(nb, "name"),
-                                "relation": e.get("display_relation") or e.get("relation"), "graph": self.graph_label,
-                                "edge_source": e.get("source")}
+                        edge = {"source": _attr(na, "name"), "target": _attr(nb, "name"), "graph": self.graph_label,
+                                "relation": e.get("display_relation") or e.get("relation"), "edge_source": e.get("source")}
+                        item = KgEdge(**edge).store()
                         if (ctx.node.action in PHENOTYPE_ACTIONS and rels & HPO_RELATIONS
                                 and "HPO" in {str(_attr(na, "source")), str(_attr(nb, "source"))}):
-                            skipped.append(dict(item, kind="kg_edge_skipped",
-                                                note="an HPO annotation: judged by the phenotype verifier, counted once"))
+                            skipped.append(KgEdgeSkipped(**edge,
+                                                         note="an HPO annotation: judged by the phenotype verifier, counted once").store())
                             continue
                         if rels & support:
                             found_support.append(item)
@@ -82,10 +83,10 @@ class KgVerifier:
             return ClaimVerdict(SUPPORTED, 0.9, found_support + found_contra,
                                 f"edge {found_support[0]['source']} -{found_support[0]['relation']}-> {found_support[0]['target']}")
         if missing and not checked:
-            return ClaimVerdict(UNVERIFIABLE, 0.0, [{"kind": "sources_consulted", "sources": [self.graph_label]}],
+            return ClaimVerdict(UNVERIFIABLE, 0.0, [SourcesConsulted(sources=[self.graph_label])],
                                 f"not in the graph ({self.graph_label}): {', '.join(sorted(set(missing)))}")
         if skipped:
-            return ClaimVerdict(UNVERIFIABLE, 0.0, [{"kind": "kg_pairs_checked", "pairs": checked}] + skipped[:5],
+            return ClaimVerdict(UNVERIFIABLE, 0.0, [KgPairsChecked(pairs=checked).store()] + skipped[:5],
                                 f"the only edges in {self.graph_label} are HPO annotations, which the phenotype verifier judges")
-        return ClaimVerdict(UNVERIFIABLE, 0.0, [{"kind": "kg_pairs_checked", "pairs": checked, "graph": self.graph_label}],
+        return ClaimVerdict(UNVERIFIABLE, 0.0, [KgPairsChecked(pairs=checked, graph=self.graph_label)],
                             f"both entities are in {self.graph_label} but no matching edge (absence alone never contradicts)")

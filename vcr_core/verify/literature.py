@@ -7,6 +7,7 @@ import re
 from typing import Any, Callable
 
 from .base import CONTRADICTED, SUPPORTED, UNVERIFIABLE, ClaimContext, ClaimVerdict, entity_names, json_object_in
+from .evidence import PmidSentence, RejectedCitation
 
 NAME, VERSION = "literature", "1"
 _SENT = re.compile(r"(?<=[.!?])\s+(?=[A-Z(\[])")
@@ -86,7 +87,7 @@ class LiteratureVerifier:
             pmid, abstract = str(getattr(p, "pmid", "") or p.get("pmid")), getattr(p, "abstract", None) or ""
             abstracts[pmid] = abstract
             for s in sentences_with(abstract, a, b):
-                found.append({"kind": "pmid_sentence", "pmid": pmid, "sentence": s, "title": getattr(p, "title", "")})
+                found.append(PmidSentence(pmid=pmid, sentence=s, title=getattr(p, "title", "")).store())
         if not found:
             return ClaimVerdict(UNVERIFIABLE, 0.0, [], f"no abstract among {len(papers or [])} mentions both {a} and {b}")
         if self.judge is None:
@@ -108,10 +109,9 @@ class LiteratureVerifier:
         for c in answer.get("citations") or []:
             pmid, sent = str(c.get("pmid", "")).replace("PMID", "").strip(), str(c.get("sentence", "")).strip()
             if sent and sent in abstracts.get(pmid, ""):
-                accepted.append({"kind": "pmid_sentence", "pmid": pmid, "sentence": sent, "cited_by": "judge"})
+                accepted.append(PmidSentence(pmid=pmid, sentence=sent, cited_by="judge").store())
             else:
-                rejected.append({"kind": "rejected_citation", "pmid": pmid, "sentence": sent,
-                                 "reason": "not found verbatim in that abstract"})
+                rejected.append(RejectedCitation(pmid=pmid, sentence=sent, reason="not found verbatim in that abstract").store())
         verdict = str(answer.get("verdict", "")).lower()
         if verdict.startswith("support") and accepted:
             return ClaimVerdict(SUPPORTED, min(0.9, 0.5 + 0.1 * len(accepted)), accepted + rejected, f"the judge cites {len(accepted)} sentence(s) in support")

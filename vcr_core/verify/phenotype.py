@@ -23,6 +23,7 @@ from pathlib import Path
 
 from ..settings import get_settings
 from .base import CONTRADICTED, SUPPORTED, UNVERIFIABLE, ClaimContext, ClaimVerdict
+from .evidence import HpoDiseasePhenotype, HpoGenePhenotype, LevelMismatch, OntologyTerm
 
 NAME, VERSION = "phenotype", "2"
 _CACHE_VERSION = 2
@@ -143,11 +144,10 @@ class PhenotypeVerifier:
         term = data.term(phrase)
         if term is None:
             return ClaimVerdict(UNVERIFIABLE, 0.0, [], f"{phrase!r} is not an HPO phenotype name or synonym")
-        term_ev = {"kind": "ontology_term", "id": term, "name": data.names.get(term, phrase),
-                   "url": f"https://hpo.jax.org/browse/term/{term}"}
         agent = str(ctx.node.args.get("source") or ctx.node.args.get("actor") or "").strip()
         source = f"HPO {data.version}".strip()
-        term_ev["source"] = source
+        term_ev = OntologyTerm(id=term, name=data.names.get(term, phrase), url=f"https://hpo.jax.org/browse/term/{term}",
+                               source=source).store()
         if ctx.node.action == "alleviates_phenotype":
             return ClaimVerdict(UNVERIFIABLE, 0.0, [term_ev], f"{source} records what causes a phenotype, not what rescues it")
         cell = cell_context(ctx)
@@ -155,11 +155,10 @@ class PhenotypeVerifier:
         gene_terms = data.gene_terms.get(agent.upper())
         if gene_terms is not None and disease is None:
             hits = [t for t in gene_terms if t == term or term in data.ancestors(t)]
-            ev = [term_ev] + [{"kind": "hpo_gene_phenotype", "gene": agent.upper(), "id": t, "name": data.names.get(t, t),
-                               "source": source, "level": "inherited human disease"} for t in hits[:5]]
+            ev = [term_ev] + [HpoGenePhenotype(gene=agent.upper(), id=t, name=data.names.get(t, t), source=source,
+                                                level="inherited human disease").store() for t in hits[:5]]
             if cell:
-                return ClaimVerdict(UNVERIFIABLE, 0.0, ev + [{"kind": "level_mismatch", "claim_level": f"cell ({cell})",
-                                                              "annotation_level": "inherited human disease"}],
+                return ClaimVerdict(UNVERIFIABLE, 0.0, ev + [LevelMismatch(claim_level=f"cell ({cell})", annotation_level="inherited human disease")],
                                     f"{source} links {agent.upper()} to phenotypes through inherited human disease; that does not "
                                     f"decide a cell-level claim about {cell} (not used)")
             if hits:
@@ -171,12 +170,11 @@ class PhenotypeVerifier:
             absent = [t for t, q in disease.items() if q == "NOT" and t == term]
             level = {"source": source, "level": "the disease's clinical phenotype"}
             if absent and not present:
-                return ClaimVerdict(CONTRADICTED, 0.8, [term_ev, {"kind": "hpo_disease_phenotype", "disease": agent, "id": term,
-                                                                   "qualifier": "NOT", **level}],
+                return ClaimVerdict(CONTRADICTED, 0.8, [term_ev, HpoDiseasePhenotype(disease=agent, id=term, qualifier="NOT", **level)],
                                     f"{source} records {data.names.get(term)} as absent in {agent}")
             if present:
-                return ClaimVerdict(SUPPORTED, 0.8, [term_ev] + [{"kind": "hpo_disease_phenotype", "disease": agent, "id": t,
-                                                                   "name": data.names.get(t, t), **level} for t in present[:5]],
+                return ClaimVerdict(SUPPORTED, 0.8, [term_ev] + [HpoDiseasePhenotype(disease=agent, id=t, name=data.names.get(t, t), **level)
+                                                  for t in present[:5]],
                                     f"{source} associates {agent} with {data.names.get(term)} (disease annotation)")
             return ClaimVerdict(UNVERIFIABLE, 0.0, [term_ev], f"{source} has phenotypes for {agent} but not this one")
         return ClaimVerdict(UNVERIFIABLE, 0.0, [term_ev], f"{source} has no gene or disease named {agent!r} "

@@ -34,6 +34,7 @@ from ..formalism import Node
 from ..knowledge.genes import Resolved, families_of, resolve
 from ..records import Perturbation, Record
 from .base import CONTRADICTED, SUPPORTED, ClaimContext, ClaimVerdict, unverifiable
+from .evidence import RecordField
 
 NAME, VERSION = "record", "2"
 
@@ -252,8 +253,7 @@ class RecordVerifier:
             return unverifiable(f"the record lists no targets for {pert.label}")
         rc, read_as = resolve_claimed(target)
         listed = [(t, resolve(t)) for t in pert.targets]
-        ev_base = {"kind": "record_field", "record": record.index, "perturbation": pert.label, "field": field,
-                   "value": list(pert.targets)}
+        ev_base = RecordField(record=record.index, perturbation=pert.label, field=field, value=list(pert.targets)).store()
         best = None
         for name, rl in listed:
             rel = _relation(target, rc, name, rl)
@@ -261,7 +261,7 @@ class RecordVerifier:
                 best = (rel[0], rel[1], name)
         if best:
             how = best[0] + (f" ({read_as})" if read_as else "")
-            return ClaimVerdict(SUPPORTED, best[1], [{**ev_base, "matched": best[2], "how": how}],
+            return ClaimVerdict(SUPPORTED, best[1], [RecordField(**ev_base, matched=best[2], how=how)],
                                 f"the record's {field!r} lists {best[2]}: {how}")
         n = len(pert.targets)
         shown = ", ".join(pert.targets[:12]) + (" ..." if n > 12 else "")
@@ -283,9 +283,9 @@ class RecordVerifier:
             reason = (f"it shares the target class {shared} with a listed target, and drugs often bind other members of "
                       f"their targets' class" if shared else why_not)
             return unverifiable(f"{target!r} is not among the record's {field!r} ({shown}); not ruled out: {reason}",
-                                [{**ev_base, "class_check": shared or why_not}])
-        ev = {**ev_base, "closed_world": True, "claimed": target, "claimed_as": sorted(rc.symbols)[:10], "resolved_via": rc.via,
-              "class_check": "no GO molecular-function class in common with the listed targets (org.Hs.eg.db)"}
+                                [RecordField(**ev_base, class_check=shared or why_not)])
+        ev = RecordField(**ev_base, closed_world=True, claimed=target, claimed_as=sorted(rc.symbols)[:10], resolved_via=rc.via,
+                         class_check="no GO molecular-function class in common with the listed targets (org.Hs.eg.db)")
         return ClaimVerdict(CONTRADICTED, 0.6, [ev],
                             f"closed world: the record lists {n} known target(s) of {pert.label} ({shown}); {target!r} "
                             f"({rc.kind} {', '.join(sorted(rc.symbols)[:5])}) is none of them, nor an alias, member or "
@@ -318,9 +318,10 @@ class RecordVerifier:
             else:
                 moa = _moa(pert)
                 expected, basis, source = moa_direction(moa), "moa_type", moa
-            ev: dict[str, Any] = {"kind": "record_field", "record": record.index, "perturbation": pert.label,
-                                  "field": field, "value": list(pert.targets) or pert.gene_symbol, "matched": matched[0],
-                                  "how": matched[1], basis: source, "expected_direction": expected}
+            # basis is "moa_type" or "perturbation type" (kept as an extra field of the record's wording)
+            ev = RecordField(record=record.index, perturbation=pert.label, field=field,
+                             value=list(pert.targets) or pert.gene_symbol, matched=matched[0], how=matched[1],
+                             expected_direction=expected, **{basis: source})
             if expected is None:
                 return unverifiable(f"{target!r} is a listed target of {pert.label}, but its {basis} "
                                     f"({source or 'none given'}) gives no direction", [ev])
@@ -345,16 +346,15 @@ class RecordVerifier:
             names = {_fold_drug(x) for x in (pert.name, gene) if x}
             if not any(n and n in _fold_drug(variant) for n in names):
                 continue  # the claim's variant is not the record's perturbation
-            ev = {"kind": "record_field", "record": record.index, "perturbation": pert.label,
-                  "perturbation_type": pert.type, "gene": gene}
+            ev = RecordField(record=record.index, perturbation=pert.label, perturbation_type=pert.type, gene=gene)
             rg, rp = resolve(gene), resolve(protein)
             rel = _relation(protein, rp, gene, rg)
             if rel:
-                return ClaimVerdict(SUPPORTED, 0.8, [{**ev, "how": rel[0]}],
+                return ClaimVerdict(SUPPORTED, 0.8, [ev.model_copy(update={"how": rel[0]})],
                                     f"the record's {pert.type or 'genetic'} perturbation {pert.label!r} removes {gene}: {rel[0]}")
             if rp is None or rg is None or rp.kind != "gene":
                 return unverifiable(f"{protein!r} is not a gene the offline sources know; the record's knockout is of {gene}", [ev])
-            return ClaimVerdict(CONTRADICTED, 0.6, [{**ev, "claimed": protein, "claimed_as": sorted(rp.symbols)[:5]}],
+            return ClaimVerdict(CONTRADICTED, 0.6, [ev.model_copy(update={"claimed": protein, "claimed_as": sorted(rp.symbols)[:5]})],
                                 f"the record's perturbation {pert.label!r} knocks out {gene}, not {protein} "
                                 f"({', '.join(sorted(rp.symbols)[:3])})")
         return unverifiable("the claim's variant is not the record's own knockout-like perturbation")

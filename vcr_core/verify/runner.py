@@ -17,6 +17,7 @@ from ..store import Claim, Record, Trace, Verdict, session_scope, write_lock
 from ..store.models import utcnow
 from ..store.traces import record_model
 from .base import ClaimContext, ClaimVerdict, verifier_class
+from .evidence import FalsificationOverall, SourcesConsulted
 from .policy import evaluate_trace
 
 # Trace-level verifiers run by this module itself; every claim verifier is a plug-in registered in the
@@ -219,8 +220,8 @@ def note_sources(cv: ClaimVerdict, verifier: Any) -> ClaimVerdict:
     ``sources_consulted`` evidence when it gives one, else its name, version and data source)."""
     if cv.verdict == "unverifiable" and not any(isinstance(e, dict) and e.get("kind") == "sources_consulted" for e in cv.evidence):
         source = getattr(verifier, "source", None) or getattr(verifier, "graph_label", None) or getattr(verifier, "name", "?")
-        cv.evidence.append({"kind": "sources_consulted", "verifier": getattr(verifier, "name", None),
-                            "version": getattr(verifier, "version", None), "sources": [str(source)]})
+        cv.evidence.append(SourcesConsulted(verifier=getattr(verifier, "name", None), version=getattr(verifier, "version", None),
+                                            sources=[str(source)]).store())
     return cv
 
 
@@ -245,7 +246,7 @@ def _falsify(session, trace, expl, claims, record, batch_id, stats, by_verifier,
     by_node = {c.node_id: c for c in todo}
     for node_id, cv in verdicts.items():
         if node_id in by_node:
-            cv.evidence.append({"kind": "falsification_overall", "overall": overall})
+            cv.evidence.append(FalsificationOverall(overall=overall).store())
             _add(pending, trace.id, by_node[node_id], NAME, VERSION, cv)
             by_verifier[NAME][cv.verdict] += 1
             stats["computed"] += 1

@@ -31,3 +31,26 @@ def add_trace(engine, batch_id: int, text: str, record_index: str = "1", run_nam
         trace = save_trace(s, run_id=run.id, record=rec, explanation=result.explanation, findings=validate_parsed(result),
                            raw_output=text)
         return trace.id
+
+
+def check_evidence_as_emitted(monkeypatch, seen: set[str] | None = None) -> set[str]:
+    """For a test: every ClaimVerdict made from now on checks that each evidence item of a kind
+    ``verify/evidence.py`` knows validates into that kind's model (strictly, no fallback). Returns
+    the set the kinds seen are added to."""
+    from .base import ClaimVerdict
+    from .evidence import BY_KIND, evidence_kind, parse_evidence
+
+    seen = set() if seen is None else seen
+    original = ClaimVerdict.__post_init__
+
+    def checked(self) -> None:
+        original(self)
+        for item in self.evidence:
+            kind = evidence_kind(item)
+            if kind in BY_KIND:
+                model = parse_evidence(item, strict=True)
+                assert type(model) is BY_KIND[kind], (kind, item)
+                seen.add(kind)
+
+    monkeypatch.setattr(ClaimVerdict, "__post_init__", checked)
+    return seen
