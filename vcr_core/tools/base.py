@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 from concurrent.futures import ThreadPoolExecutor, TimeoutError as FutureTimeout
 from dataclasses import asdict, dataclass, field
-from typing import Any, Callable, Protocol
+from typing import Any, Protocol
 
 from ..records import Record
 
@@ -68,6 +68,25 @@ class Tool(Protocol):
 
 
 _INSTANCES: dict[str, Tool] = {}
+
+
+class WebTool:
+    """A context tool backed by one web service client: ``workers`` parallel requests, and the
+    client's status named after the service (``service``). Subclasses set ``name``, ``title``,
+    ``service``, ``client_class`` and write ``run``."""
+
+    name: str
+    title: str
+    service: str
+    client_class: type
+
+    def __init__(self, client: Any = None, workers: int = 8):
+        self.client = client or self.client_class()
+        self.workers = workers
+
+    def status(self) -> ToolStatus:
+        st = self.client.status()
+        return st if st.available else ToolStatus(False, f"{self.service}: {st.reason}")
 
 
 def tool_names() -> list[str]:

@@ -13,7 +13,7 @@ from typing import Any
 from urllib.parse import quote_plus
 
 from ..records import Record
-from .base import ToolOptions, ToolResult, ToolStatus
+from .base import ToolOptions, ToolResult, ToolStatus, WebTool
 from .http import HttpClient, HttpError, NetworkUnavailable
 
 HARMONIZOME_URL = "https://maayanlab.cloud/Harmonizome"
@@ -103,19 +103,14 @@ def _unique(items: list[str]) -> list[str]:
     return list(dict.fromkeys(x.strip() for x in items if x and x.strip()))
 
 
-class HarmonizomeTool:
+class HarmonizomeTool(WebTool):
     """Gene information for a record's targets, perturbation name and context."""
 
     name = "harmonizome"
     title = "Harmonizome gene information"
 
-    def __init__(self, client: HarmonizomeClient | None = None, workers: int = 8):
-        self.client = client or HarmonizomeClient()
-        self.workers = workers
-
-    def status(self) -> ToolStatus:
-        st = self.client.status()
-        return st if st.available else ToolStatus(False, f"Harmonizome: {st.reason}")
+    service = "Harmonizome"
+    client_class = HarmonizomeClient
 
     def _gene_set_part(self, heading: str, sentence: str, name: str, role: str, ev: dict) -> str:
         attr = self.client.attribute(name)

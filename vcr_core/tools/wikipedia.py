@@ -11,7 +11,7 @@ from typing import Any
 from urllib.parse import quote
 
 from ..records import Record
-from .base import ToolOptions, ToolResult, ToolStatus
+from .base import ToolOptions, ToolResult, ToolStatus, WebTool
 from .http import HttpClient, HttpError, NetworkUnavailable
 from .pubmed.query import record_entities
 
@@ -67,19 +67,14 @@ class WikipediaClient:
                 "url": f"{base}/wiki/{quote(page['title'].replace(' ', '_'))}", "extract": page["extract"][:MAX_CHARS]}
 
 
-class WikipediaTool:
+class WikipediaTool(WebTool):
     """Wikipedia extracts for a record's entities."""
 
     name = "wikipedia"
     title = "Wikipedia pages"
 
-    def __init__(self, client: WikipediaClient | None = None, workers: int = 8):
-        self.client = client or WikipediaClient()
-        self.workers = workers
-
-    def status(self) -> ToolStatus:
-        st = self.client.status()
-        return st if st.available else ToolStatus(False, f"Wikipedia: {st.reason}")
+    service = "Wikipedia"
+    client_class = WikipediaClient
 
     def _fetch(self, entity: str) -> tuple[str, dict[str, Any] | None, Exception | None]:
         try:
