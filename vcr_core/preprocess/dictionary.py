@@ -20,6 +20,7 @@ from pathlib import Path
 
 import ahocorasick
 
+from ..filecache import load_or_build
 from ..knowledge.gene_files import hgnc_genes
 from ..settings import get_settings
 from ..vocab import package_dir, resource_path
@@ -172,21 +173,13 @@ class DictionaryBackend:
     @classmethod
     def cached(cls) -> "DictionaryBackend":
         """Load the cached automaton, building and caching it the first time."""
-        path = get_settings().cache_dir / f"ner-dictionary-v{VERSION}.pkl"
         start = time.perf_counter()
-        if path.exists():
-            try:
-                with open(path, "rb") as fh:
-                    auto, entries = pickle.load(fh)
-                return cls(auto, entries, time.perf_counter() - start)
-            except Exception:  # noqa: BLE001 - a broken cache is rebuilt
-                pass
-        backend = cls.build()
-        tmp = path.with_suffix(".tmp")
-        with open(tmp, "wb") as fh:
-            pickle.dump((backend.automaton, backend.entries), fh, protocol=pickle.HIGHEST_PROTOCOL)
-        tmp.replace(path)
-        return backend
+
+        def build() -> tuple:
+            backend = cls.build()
+            return backend.automaton, backend.entries
+        auto, entries = load_or_build(get_settings().cache_dir / f"ner-dictionary-v{VERSION}.pkl", build, VERSION)
+        return cls(auto, entries, time.perf_counter() - start)
 
     def _candidates(self, haystack: str, text: str, case_sensitive_pass: bool):
         for end, (length, idx) in self.automaton.iter(haystack):

@@ -18,7 +18,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
 import socket
 import threading
 import time
@@ -30,6 +29,7 @@ from urllib.parse import urlencode, urlsplit
 
 import httpx
 
+from ..filecache import write_atomic
 from ..redact import redact
 from ..retry import RetryPolicy
 from .base import ToolStatus
@@ -173,13 +173,9 @@ class DiskCache:
         return HttpAnswer(data["status"], data["text"], data.get("headers", {}), cached=True)
 
     def put(self, key: str, url: str, answer: HttpAnswer) -> None:
-        path = self._path(key)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(f".{os.getpid()}.{threading.get_ident()}.tmp")
         payload = {"time": time.time(), "url": url, "status": answer.status, "text": answer.text,
                    "headers": {k: v for k, v in answer.headers.items() if k.lower() == "content-type"}}
-        tmp.write_text(json.dumps(payload), encoding="utf-8")
-        os.replace(tmp, path)  # atomic: a reader never sees half a file
+        write_atomic(self._path(key), json.dumps(payload))  # a reader never sees half a file
 
 
 def cache_key(method: str, url: str, params: dict[str, Any] | None, body: Any = None) -> str:
