@@ -2,6 +2,8 @@
 offline they are unavailable with the reason, never a verdict."""
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from vcr_core.formalism import Explanation, Node
@@ -73,7 +75,7 @@ def test_indra_offline_and_unreachable_are_unavailable(monkeypatch, free_port_ur
     off = v.verify(ctx("modulates_molecule_activity", target="ABL1", direction="down"))
     assert off.verdict == "unverifiable" and "OFFLINE=true" in off.message
     gone = IndraVerifier(free_port_url)
-    gone.client.retries = 0
+    gone.client.policy = replace(gone.client.policy, attempts=1)
     down = gone.verify(ctx("modulates_molecule_activity", target="ABL1", direction="down"))
     assert down.verdict == "unverifiable" and "unavailable" in down.message
 

@@ -11,11 +11,11 @@ from sqlmodel import Session, select
 
 from vcr_core.formalism import Explanation, Node, claim_hash, parse_text, validate_parsed
 from vcr_core.formalism.catalogue import ARG_KINDS, arg_kinds, catalogue, entity_args
+from vcr_core.knowledge import genes as genes_mod
+from vcr_core.knowledge.genes import build_index, norm_key, symbol_shaped
 from vcr_core.records import parse_records
-from vcr_core.verify import genes as genes_mod
 from vcr_core.verify.base import ENTITY_ARGS, ClaimContext
 from vcr_core.verify.entity import EntityVerifier
-from vcr_core.verify.genes import build_index, norm_key, symbol_shaped
 from vcr_core.verify.kg import KgVerifier
 from vcr_core.verify.phenotype import PhenotypeData, PhenotypeVerifier
 from vcr_core.verify.structural import verify_structure

@@ -1,6 +1,7 @@
 """``complete()``: every model call of the project, through litellm.
 
-Retries with exponential back-off (and jitter) on 429, 5xx, time-outs and connection errors;
+Retries with exponential back-off (and jitter) on 429, 5xx, time-outs and connection errors, by the
+project's one retry policy (:mod:`vcr_core.retry`, shared with the web tools);
 a per-call time-out; tokens, cost and latency measured per call.
 
 The embedded local model is called differently (:func:`_local_attempt`): it runs on a shared CPU, so its
@@ -16,7 +17,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import random
 import re
 import threading
 import time
@@ -26,6 +26,7 @@ from typing import Any, Callable
 import httpx
 
 from ..redact import redact as _redact
+from ..retry import RetryPolicy, retryable_status
 from ..settings import get_settings
 from ..textsafe import scrub
 from .models import ModelChoice, api_key_for, missing_key_message
@@ -44,6 +45,7 @@ BACKOFF_MAX_S = 30.0
 # whole prompt is evaluated, which takes longest) before the call counts as stalled.
 LOCAL_STALL_S = 240.0
 LOCAL_MAX_RETRIES = 2  # connection errors and 5xx only (the server starting or restarting)
+_sleep: Callable[[float], None] = time.sleep  # back-off waits; tests inject a recorder
 
 Progress = Callable[[dict[str, Any]], None]
 
@@ -178,7 +180,7 @@ def _classify_reason(exc: Exception) -> tuple[bool, int | None, str, str]:
     retry_types = tuple(t for t in (getattr(lt, n, None) for n in (
         "RateLimitError", "InternalServerError", "ServiceUnavailableError", "Timeout", "APIConnectionError",
         "BadGatewayError")) if isinstance(t, type))
-    retryable = isinstance(exc, retry_types) or (isinstance(status, int) and (status == 429 or status >= 500))
+    retryable = isinstance(exc, retry_types) or retryable_status(status)
     if isinstance(exc, getattr(lt, "Timeout", ())):
         msg = "the model did not answer within the time-out"
     elif status == 429:
@@ -202,13 +204,13 @@ def redact(text: str) -> str:
     return _redact(text)
 
 
-def _retry_after(exc: Exception) -> float | None:
+def _retry_after(exc: Exception) -> str | None:
+    """The ``Retry-After`` header of the provider's answer, if it sent one."""
     resp = getattr(exc, "response", None)
     headers = getattr(resp, "headers", None) or {}
     try:
-        value = headers.get("retry-after") or headers.get("Retry-After")
-        return float(value) if value is not None else None
-    except (TypeError, ValueError):
+        return headers.get("retry-after") or headers.get("Retry-After")
+    except (AttributeError, TypeError):
         return None
 
 
@@ -284,6 +286,7 @@ def complete(messages: list[dict[str, Any]], *, model_choice: ModelChoice, purpo
         if value is not None:
             kwargs[key] = value
     limiter = limiter_for(model_choice.provider, rpm)
+    policy = retry_policy(max_retries)
     start = time.perf_counter()
     attempt = 0
     billed = [0, 0, 0.0]  # tokens and cost of answers that came back but could not be used
@@ -323,14 +326,14 @@ def complete(messages: list[dict[str, Any]], *, model_choice: ModelChoice, purpo
             if isinstance(exc, LocalTimeout):
                 retryable = False  # never queue the same prompt again behind the one the server still runs
                 message = f"{message} (not retried: a retry would wait behind the same prompt on the same CPU)"
-            if retryable and attempt <= max_retries:
-                wait = _backoff(attempt, _retry_after(exc))
+            if policy.should_retry(retryable, attempt):
+                wait = policy.delay(attempt - 1, _retry_after(exc))
                 if status == 429:
                     limiter.pause(wait)
                 log.info("%s call to %s failed (%s); retry %d/%d in %.1f s", purpose, model_choice.model,
                          message, attempt, max_retries, wait)
                 _emit(progress, {"event": "retry_wait", "wait_s": round(wait, 1), "reason": message})
-                time.sleep(wait)
+                _sleep(wait)
                 continue
             if retryable:
                 message = f"{message} (gave up after {attempt} attempts)"
@@ -341,12 +344,10 @@ def complete(messages: list[dict[str, Any]], *, model_choice: ModelChoice, purpo
             raise LlmError(message, retryable=retryable, attempts=attempt, status=status, reason=reason) from None
 
 
-def _backoff(attempt: int, retry_after: float | None) -> float:
-    """Exponential back-off with jitter, or the server's Retry-After when it gave one."""
-    if retry_after is not None:
-        return min(max(retry_after, 0.0), BACKOFF_MAX_S)
-    base = BACKOFF_BASE_S * (2 ** (attempt - 1))
-    return min(base * (0.5 + random.random() / 2), BACKOFF_MAX_S)
+def retry_policy(max_retries: int) -> RetryPolicy:
+    """The retry policy of a model call: ``max_retries`` retries, back-off from ``BACKOFF_BASE_S``
+    (jitter: half to all of it, so that workers hit by the same 429 spread out), at most ``BACKOFF_MAX_S``."""
+    return RetryPolicy(attempts=max_retries + 1, base_s=BACKOFF_BASE_S, max_s=BACKOFF_MAX_S, jitter=(0.5, 1.0))
 
 
 def _emit(progress: Progress | None, event: dict[str, Any]) -> None:

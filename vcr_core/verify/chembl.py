@@ -27,8 +27,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..formalism import Node
-from ..knowledge.genes import _load as _gene_tables
-from ..knowledge.genes import resolve
+from ..knowledge.genes import resolve, symbol_for_uniprot
 from .base import CONTRADICTED, SUPPORTED, ClaimContext, ClaimVerdict, unverifiable
 from .evidence import ChemblMechanism
 from .indra import claim_subject
@@ -81,7 +80,6 @@ class ChemblVerifier:
         genes: dict[str, tuple[str, set[str]]] = {}
         if targets:
             tdata = self.client.get_json("target.json", {"target_chembl_id__in": ",".join(targets), "limit": 100})
-            uniprot = _gene_tables().uniprot
             for t in (tdata or {}).get("targets") or []:
                 syms: set[str] = set()
                 for comp in t.get("target_components") or []:
@@ -89,8 +87,8 @@ class ChemblVerifier:
                         if syn.get("syn_type") == "GENE_SYMBOL" and syn.get("component_synonym"):
                             r = resolve(syn["component_synonym"])
                             syms |= set(r.symbols) if r and r.kind == "gene" else {syn["component_synonym"].upper()}
-                    if comp.get("accession") in uniprot:
-                        syms.add(uniprot[comp["accession"]])
+                    if (sym := symbol_for_uniprot(comp.get("accession") or "")):
+                        syms.add(sym)
                 genes[t.get("target_chembl_id")] = (t.get("pref_name") or "", syms)
         for m in mechs:
             m["target_name"], m["genes"] = genes.get(m["target_chembl_id"], ("", set()))

