@@ -35,7 +35,7 @@ from .ingest import record_row
 from .records import Record, parse_record
 from .store import Batch, Run, session_scope, utcnow
 from .store.traces import save_trace
-from .verify.genes import claim_grounder
+from .knowledge.genes import claim_grounder
 
 csv.field_size_limit(1 << 30)
 

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from ..cliutil import USAGE, add_command, engine as _engine, fails_with
+from ..agents.pipeline import MODES as GENERATION_MODES
 from ..preprocess import MODES as PREPROCESS_MODES
 from ..tools.base import DEFAULT_KG_NUM_NEIGHBOR
 
@@ -91,7 +92,7 @@ def _register_generate(subparsers: Any) -> None:
     m.add_argument("--rpm", type=float, default=None, help="requests-per-minute cap for the provider")
     m.add_argument("--timeout", type=float, default=None, help="per-call time-out in seconds (default LLM_TIMEOUT_S)")
     o = g.add_argument_group("pipeline (original flags)")
-    o.add_argument("--mode", choices=["report-explain", "explain-only"], default="report-explain")
+    o.add_argument("--mode", choices=GENERATION_MODES, default=GENERATION_MODES[0])
     o.add_argument("--preprocess", nargs="?", const="ner-pubchem", choices=PREPROCESS_MODES, default=None,
                    help="first find the entities (and PubChem information) of records never preprocessed "
                         "(default mode ner-pubchem); without it such records reach the tools with their own fields")

@@ -19,7 +19,7 @@ from ..agents import CallOptions, GenerationConfig, generate_for_record
 from ..llm import CallInfo, LocalModelError, ensure_local_model, missing_key_message
 from ..store import Job, LlmCall, Record, Run, Trace, session_scope, utcnow
 from ..store.traces import record_model, save_trace
-from ..verify.genes import claim_grounder
+from ..knowledge.genes import claim_grounder
 from .queue import ACTIVE, Lease, fence, owns
 from .inflight import InFlight
 from .runs import choice_for_run, refresh_counts, set_run_status
