@@ -145,3 +145,24 @@ def test_cli_tools_and_kg_info(graph, capsys):
     assert main(["tools", "--json"]) == 0
     tools = json.loads(capsys.readouterr().out)
     assert tools["kg-ner"]["available"] and not tools["wikipedia"]["available"]
+
+
+def test_graph_cache_half_written_by_another_process_is_built_again(tmp_path):
+    """The app, its workers and the CLI share the cache folder: a truncated file is rebuilt, not an error."""
+    import numpy as np
+
+    from vcr_core.tools.kg.graph import CompactGraph
+
+    builds = []
+
+    def build():
+        builds.append(1)
+        return CompactGraph.from_edges(["A", "B"], np.array([0, 0]), ["gene"], np.array([0]), np.array([1]),
+                                       np.array([0]), ["interacts"], origin="tiny")
+
+    path = tmp_path / "kg" / "g"
+    assert CompactGraph.cached(path, build).n_nodes == 2 and len(builds) == 1
+    assert CompactGraph.cached(path, build).origin == "tiny" and len(builds) == 1  # read back, not rebuilt
+    path.with_suffix(".pkl").write_bytes(b"\x80\x05")  # what a reader saw mid-write before saves were atomic
+    assert CompactGraph.cached(path, build).n_nodes == 2 and len(builds) == 2
+    assert not list(path.parent.glob("*.tmp"))  # no temporary file is left behind

@@ -11,9 +11,11 @@ import pickle
 from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
+
+from ...filecache import atomic_file
 
 
 @dataclass
@@ -123,14 +125,29 @@ class CompactGraph:
 
     # -- persistence
     def save(self, path: Path) -> None:
-        """Write ``path.npz`` (arrays) and ``path.pkl`` (per-node info)."""
+        """Write ``path.npz`` (arrays) and ``path.pkl`` (per-node info), each atomically: the app, its
+        workers and the CLI share the cache folder, and a reader must never see half a file."""
         path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        np.savez(path.with_suffix(".npz"), node_type=self.node_type, indptr=self.indptr, nbr=self.nbr, rel=self.rel)
-        with open(path.with_suffix(".pkl"), "wb") as fh:
+        with atomic_file(path.with_suffix(".npz")) as fh:
+            np.savez(fh, node_type=self.node_type, indptr=self.indptr, nbr=self.nbr, rel=self.rel)
+        with atomic_file(path.with_suffix(".pkl")) as fh:
             pickle.dump({"names": self.names, "type_names": self.type_names, "sources": self.sources, "ids": self.ids,
                          "details": self.details, "relation_names": self.relation_names, "origin": self.origin,
                          "extra": self.extra}, fh, protocol=pickle.HIGHEST_PROTOCOL)
+
+    @classmethod
+    def cached(cls, path: Path, build: "Callable[[], CompactGraph]") -> "CompactGraph":
+        """The graph saved at ``path``, or ``build()`` saved there first; a file that cannot be read
+        (an older format, a crash while another process wrote it) is built again."""
+        path = Path(path)
+        if path.with_suffix(".npz").exists() and path.with_suffix(".pkl").exists():
+            try:
+                return cls.load(path)
+            except Exception:  # noqa: BLE001 - rebuilt below
+                pass
+        graph = build()
+        graph.save(path)
+        return graph
 
     @classmethod
     def load(cls, path: Path) -> "CompactGraph":

@@ -29,12 +29,7 @@ def _cache_key(paths: list[Path]) -> str:
 
 
 def _cached(paths: list[Path], build) -> CompactGraph:
-    base = get_settings().cache_dir / "kg" / _cache_key(paths)
-    if base.with_suffix(".npz").exists() and base.with_suffix(".pkl").exists():
-        return CompactGraph.load(base)
-    graph = build()
-    graph.save(base)
-    return graph
+    return CompactGraph.cached(get_settings().cache_dir / "kg" / _cache_key(paths), build)
 
 
 def _load_pickle_or_json(directory: Path, stem: str):

@@ -206,7 +206,4 @@ def build_starter(limit: int | None = None, save: bool = True) -> CompactGraph:
 
 def load_starter() -> CompactGraph:
     """The cached starter graph, built on first use."""
-    path = starter_path()
-    if path.with_suffix(".npz").exists() and path.with_suffix(".pkl").exists():
-        return CompactGraph.load(path)
-    return build_starter()
+    return CompactGraph.cached(starter_path(), lambda: build_starter(save=False))
