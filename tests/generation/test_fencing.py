@@ -244,7 +244,7 @@ def test_frozen_verify_worker_writes_nothing_after_takeover(engine, batch, serve
     """Worker A freezes while computing the third trace's verdict; B takes the verify job past the
     heartbeat timeout and verifies every trace; A wakes: its verdict is not written, it stops, and the
     job stays B's. Every trace has exactly one structural verdict."""
-    import vcr_core.verify.structural as structural
+    from vcr_core.verify import structural
 
     run_id = new_run(engine, batch, server)
     Worker(engine, exit_when_idle=True, kinds=("generate",)).run()
@@ -278,7 +278,7 @@ def test_frozen_verify_worker_writes_nothing_after_takeover(engine, batch, serve
 def test_frozen_preprocess_worker_writes_nothing_after_takeover(engine, batch, monkeypatch):
     """The same for a preprocess job: A freezes on the third record, B preprocesses the batch, A's
     record is not written when it wakes and the job stays B's."""
-    import vcr_core.preprocess as preprocess
+    from vcr_core import preprocess
 
     job_id = enqueue(engine, "preprocess", {"batch_id": batch, "mode": "ner"})
     preprocess.get_ner_backend()  # loaded once per process (the vocabularies take seconds), before A starts

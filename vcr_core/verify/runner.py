@@ -269,7 +269,8 @@ def verify_traces(engine: Engine, trace_ids: list[int], verifiers: list[str] | N
     it each trace is falsified with the model and ``api_base`` its run was generated with.
     ``lease`` (a verify job's :class:`~vcr_core.jobs.queue.Lease`) fences each trace's write: once
     another worker owns the job, nothing more is written and :class:`~vcr_core.jobs.queue.LeaseLost` is raised."""
-    from ..jobs.queue import fence_or_raise, require_lease  # here: the jobs package imports the verifiers
+    # Imported here: the jobs package imports the verifiers.
+    from ..jobs.queue import fence_or_raise, require_lease
     require_lease(engine, lease, "verification")
     names = list(verifiers) if verifiers else default_verifier_names(model_choice)
     claim_verifiers = instances if instances is not None else build_verifiers(engine, [n for n in names if n in claim_verifier_names()])
