@@ -1,8 +1,10 @@
 """Job ownership with fencing: a worker that froze past the heartbeat timeout and was replaced writes
 nothing when it wakes; the new owner finishes the run and queues its verification; every record is
-stored once. Time is injected (a claim clock past the timeout), never slept."""
+stored once. The same holds for verify and preprocess jobs (each batch of verdicts / each preprocessed
+record is committed only under the lease). Time is injected (a claim clock past the timeout), never slept."""
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -17,10 +19,11 @@ from sqlmodel import select
 
 from vcr_core.jobs import Worker, create_run, run_progress
 from vcr_core.jobs.generate import JobControl, LeaseLost, config_for_run, process_record, run_generate_job
-from vcr_core.jobs.queue import claim, enqueue, finish, heartbeat, lease_of
+from vcr_core.jobs.queue import (LeaseLost as QueueLeaseLost, claim, enqueue, finish, heartbeat, lease_of,
+                                  report_progress, set_job_message)
 from vcr_core.jobs.runs import set_run_status
 from vcr_core.llm.testing import ScriptedServer, prompt_text, smart_responder
-from vcr_core.store import Job, LlmCall, Run, Trace, session_scope, utcnow
+from vcr_core.store import Job, LlmCall, Record, Run, Trace, TraceVerdict, Verdict, session_scope, utcnow
 
 
 def later(seconds: float = 120):
@@ -51,7 +54,7 @@ class Gate:
             self.held = self.held or hold
         if hold:
             self.entered.set()
-            self.release.wait(30)
+            self.release.wait(300)
         return smart_responder(body)
 
 
@@ -173,3 +176,130 @@ def _wait(cond, timeout):
             return
         time.sleep(0.1)
     raise AssertionError("condition not reached in time")
+
+
+class HoldNth:
+    """Wraps ``fn``: its ``nth`` call (the worker about to freeze) waits for ``release`` before computing."""
+
+    def __init__(self, fn, nth: int):
+        self.fn, self.nth, self.calls = fn, nth, 0
+        self.release, self.entered, self.lock = threading.Event(), threading.Event(), threading.Lock()
+
+    def __call__(self, *args, **kwargs):
+        with self.lock:
+            self.calls += 1
+            hold = self.calls == self.nth
+        if hold:
+            self.entered.set()
+            self.release.wait(300)
+        return self.fn(*args, **kwargs)
+
+
+def _job_row(engine, job_id):
+    with session_scope(engine) as s:
+        j = s.get(Job, job_id)
+        return (j.status, j.worker_id, j.lease, j.n_done, j.n_total, j.message, j.heartbeat_at, j.finished_at)
+
+
+def _verdicts(engine):
+    with session_scope(engine) as s:
+        rows = s.exec(select(Verdict.id, Verdict.trace_id, Verdict.verifier, Verdict.created_at)).all()
+        trace_rows = s.exec(select(TraceVerdict.id, TraceVerdict.trace_id)).all()
+    return sorted(rows), sorted(trace_rows)
+
+
+def test_lease_lost_verify_and_preprocess_writes_raise_and_change_nothing(engine, batch, server):
+    """The building blocks: after a takeover, the old lease's verdicts, progress and message are refused."""
+    from vcr_core.preprocess import preprocess_records
+    from vcr_core.verify.runner import verify_traces
+
+    run_id = new_run(engine, batch, server)
+    Worker(engine, exit_when_idle=True, kinds=("generate",)).run()
+    job_id = enqueue(engine, "preprocess", {"batch_id": batch, "mode": "ner"})
+    with session_scope(engine) as s:
+        traces = s.exec(select(Trace.id).where(Trace.run_id == run_id)).all()
+        records = s.exec(select(Record.id).where(Record.batch_id == batch)).all()
+    lease_a = lease_of(claim(engine, "host-a:1:aaaa", job_id=job_id))
+    lease_b = lease_of(claim(engine, "host-b:2:bbbb", job_id=job_id, stale_after_s=60, clock=later()))
+    assert lease_b.epoch == lease_a.epoch + 1
+    before = _job_row(engine, job_id), _verdicts(engine)
+    with pytest.raises(QueueLeaseLost):
+        verify_traces(engine, list(traces), ["structural"], lease=lease_a)
+    with pytest.raises(QueueLeaseLost):
+        preprocess_records(engine, list(records), "ner", lease=lease_a)
+    with pytest.raises(QueueLeaseLost):
+        report_progress(engine, job_id, lease_a, 3, 6, "stale progress")
+    assert not set_job_message(engine, job_id, lease_a, "stale message")
+    assert (_job_row(engine, job_id), _verdicts(engine)) == before
+    assert before[1] == ([], [])  # not one verdict was written under the lost lease
+    with session_scope(engine) as s:
+        assert s.exec(select(Record).where(Record.preprocessed_at.is_not(None))).all() == []
+    assert LeaseLost is QueueLeaseLost  # one exception for every job kind
+    # The owner's writes go through.
+    assert report_progress(engine, job_id, lease_b, 1, 6, "owner's progress") is False
+    assert verify_traces(engine, list(traces), ["structural"], lease=lease_b)["traces"] == 6
+
+
+def test_frozen_verify_worker_writes_nothing_after_takeover(engine, batch, server, monkeypatch):
+    """Worker A freezes while computing the third trace's verdict; B takes the verify job past the
+    heartbeat timeout and verifies every trace; A wakes: its verdict is not written, it stops, and the
+    job stays B's. Every trace has exactly one structural verdict."""
+    from vcr_core.verify import structural
+
+    run_id = new_run(engine, batch, server)
+    Worker(engine, exit_when_idle=True, kinds=("generate",)).run()
+    with session_scope(engine) as s:
+        job = s.exec(select(Job).where(Job.kind == "verify", Job.run_id == run_id)).one()
+        job.payload = {"run_id": run_id, "verifiers": ["structural"]}
+        s.add(job)
+        job_id = job.id
+    hold = HoldNth(structural.verify_structure, 3)
+    monkeypatch.setattr(structural, "verify_structure", hold)
+    worker_a = Worker(engine, heartbeat_s=3600, kinds=("verify",))
+    thread_a = threading.Thread(target=worker_a.run_one)
+    thread_a.start()
+    assert hold.entered.wait(30)
+    assert len(_verdicts(engine)[0]) == 2  # A committed two traces' verdicts before freezing
+    worker_b = Worker(engine, exit_when_idle=True, stale_after_s=60, clock=later(), kinds=("verify",))
+    assert worker_b.run() == 1
+    before = _job_row(engine, job_id), _verdicts(engine)
+    assert before[0][:2] == ("done", worker_b.worker_id)
+    hold.release.set()  # A wakes up with a verdict computed for a job it no longer owns
+    thread_a.join(30)
+    assert not thread_a.is_alive()
+    assert (_job_row(engine, job_id), _verdicts(engine)) == before
+    rows, trace_rows = before[1]
+    # One structural verdict per trace (no duplicate from A); the policy verdict is re-evaluated on each
+    # verification by design (B re-verified the two traces A had done: 8 rows, every trace has one).
+    assert sorted(t for _, t, v, _ in rows if v == "structural") == sorted({t for _, t in trace_rows})
+    assert len({t for _, t in trace_rows}) == 6 and len(trace_rows) == 8
+
+
+def test_frozen_preprocess_worker_writes_nothing_after_takeover(engine, batch, monkeypatch):
+    """The same for a preprocess job: A freezes on the third record, B preprocesses the batch, A's
+    record is not written when it wakes and the job stays B's."""
+    from vcr_core import preprocess
+
+    job_id = enqueue(engine, "preprocess", {"batch_id": batch, "mode": "ner"})
+    preprocess.get_ner_backend()  # loaded once per process (the vocabularies take seconds), before A starts
+    hold = HoldNth(preprocess.preprocess_record, 3)
+    monkeypatch.setattr(preprocess, "preprocess_record", hold)
+    worker_a = Worker(engine, heartbeat_s=3600, kinds=("preprocess",))
+    thread_a = threading.Thread(target=worker_a.run_one)
+    thread_a.start()
+    assert hold.entered.wait(30)
+    worker_b = Worker(engine, exit_when_idle=True, stale_after_s=60, clock=later(), kinds=("preprocess",))
+    assert worker_b.run() == 1
+
+    def records():
+        with session_scope(engine) as s:
+            return sorted((r.id, r.preprocessed_at, json.dumps(r.preprocessed, sort_keys=True), r.preprocess_error)
+                          for r in s.exec(select(Record).where(Record.batch_id == batch)).all())
+
+    before = _job_row(engine, job_id), records()
+    assert before[0][:2] == ("done", worker_b.worker_id)
+    assert len(before[1]) == 6 and all(at is not None and err is None for _, at, _, err in before[1])
+    hold.release.set()
+    thread_a.join(30)
+    assert not thread_a.is_alive()
+    assert (_job_row(engine, job_id), records()) == before

@@ -16,7 +16,16 @@ from vcr_core.records import parse_records
 
 @pytest.fixture(scope="module")
 def ner(tmp_path_factory):
-    return get_ner_backend("dictionary")
+    """One dictionary backend for the module, built in a settings folder of its own (a module fixture runs
+    before the per-test isolation, and must not read or write the user's cache)."""
+    from vcr_core.settings import get_settings
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("VCR_HOME", str(tmp_path_factory.mktemp("ner_home")))
+        get_settings.cache_clear()
+        backend = get_ner_backend("dictionary")
+    get_settings.cache_clear()
+    return backend
 
 
 def _tags(ner, text):

@@ -20,15 +20,11 @@ from ..llm import CallInfo, LocalModelError, ensure_local_model, missing_key_mes
 from ..store import Job, LlmCall, Record, Run, Trace, session_scope, utcnow
 from ..store.traces import record_model, save_trace
 from ..knowledge.genes import claim_grounder
-from .queue import ACTIVE, Lease, fence, owns
+from .queue import ACTIVE, Lease, LeaseLost, fence, owns
 from .inflight import InFlight
 from .runs import choice_for_run, refresh_counts, set_run_status
 
 log = logging.getLogger(__name__)
-
-
-class LeaseLost(RuntimeError):
-    """The job was taken over by another worker: this one must not write for it any more."""
 
 
 class JobControl:

@@ -56,6 +56,10 @@ class Lease:
                 Job.status == "running"]
 
 
+class LeaseLost(RuntimeError):
+    """The job was taken over by another worker: this one must not write for it any more."""
+
+
 def lease_of(job: Job) -> Lease:
     """The lease a claimed job row carries."""
     return Lease(job.id, job.worker_id or "", int(job.lease or 0))
@@ -75,12 +79,50 @@ def fence(session: Session, lease: Lease | None, clock: Clock | None = None) -> 
     return res.rowcount == 1
 
 
+def fence_or_raise(session: Session, lease: Lease | None, what: str) -> None:
+    """:func:`fence`, raising :class:`LeaseLost` once ``lease`` is gone; ``what`` (e.g. "the verdicts of
+    trace 7") names what is left unwritten. Raised inside ``session_scope`` it rolls the transaction back."""
+    if not fence(session, lease):
+        raise LeaseLost(f"job {lease.job_id} was taken over by another worker; {what} not written")
+
+
+def report_progress(engine: Engine, job_id: int, lease: Lease | None, done: int, total: int,
+                    message: str | None = None) -> bool:
+    """A registered job's progress (``n_done``/``n_total``, the heartbeat, ``message``), fenced by
+    ``lease`` when given (:class:`LeaseLost` once it is gone). Returns whether a cancel was requested."""
+    cond = lease.conditions() if lease is not None else [Job.id == job_id]
+    values: dict = {"n_done": done, "n_total": total, "progress": done / total if total else 1.0,
+                    "heartbeat_at": utcnow()}
+    if message is not None:
+        values["message"] = message
+    with session_scope(engine) as session:
+        if session.execute(update(Job).where(*cond).values(**values)).rowcount != 1 and lease is not None:
+            raise LeaseLost(f"job {job_id} was taken over by another worker; its progress not written")
+        job = session.get(Job, job_id)
+        return bool(job and job.cancel_requested)
+
+
+def set_job_message(engine: Engine, job_id: int, lease: Lease | None, message: str, **values) -> bool:
+    """Write a registered job's ``message`` (and other columns), fenced by ``lease`` when given;
+    returns whether the row changed (False: the job belongs to another worker now)."""
+    cond = lease.conditions() if lease is not None else [Job.id == job_id]
+    with session_scope(engine) as session:
+        return session.execute(update(Job).where(*cond).values(message=message, **values)).rowcount == 1
+
+
 def owns(engine: Engine, lease: Lease | None) -> bool:
     """True while ``lease`` is still the job's current one (a read, for deciding to start work)."""
     if lease is None:
         return True
     with session_scope(engine) as session:
         return session.exec(select(Job.id).where(*lease.conditions())).first() is not None
+
+
+def require_lease(engine: Engine, lease: Lease | None, what: str) -> None:
+    """:class:`LeaseLost` unless ``lease`` is current: a read before costly work (loading a model,
+    a vocabulary), so a replaced worker does not start it. Writes are still fenced when they commit."""
+    if not owns(engine, lease):
+        raise LeaseLost(f"job {lease.job_id} was taken over by another worker; {what} not started")
 
 
 def new_worker_id() -> str:

@@ -18,7 +18,7 @@ from sqlalchemy.engine import Engine
 
 from ..store import Job, session_scope
 from .generate import JobControl, run_generate_job
-from .queue import HEARTBEAT_S, STALE_AFTER_S, Clock, Lease, claim, finish, heartbeat, lease_of, new_worker_id
+from .queue import HEARTBEAT_S, STALE_AFTER_S, Clock, Lease, LeaseLost, claim, finish, heartbeat, lease_of, new_worker_id
 
 log = logging.getLogger(__name__)
 
@@ -153,13 +153,15 @@ class Worker:
                 return run_generate_job(self.engine, int(run_id), control, self.concurrency, on_progress,
                                         executor=self.executor,
                                         max_concurrent_calls=self.max_concurrent_calls), None
-            return self._delegate(job)
+            return self._delegate(job, control.lease)
         except Exception as exc:  # noqa: BLE001 - the job fails with its reason, the worker lives on
             log.exception("job %s failed", job.id)
             return "failed", f"{type(exc).__name__}: {exc}" if not isinstance(exc, RuntimeError) else str(exc)
 
-    def _delegate(self, job: Job) -> tuple[str, str | None]:
-        """Run a registered job kind (``vcr.jobs`` entry point): ``handler(job_id, engine)``."""
+    def _delegate(self, job: Job, lease: Lease | None) -> tuple[str, str | None]:
+        """Run a registered job kind (``vcr.jobs`` entry point): ``handler(job_id, engine, lease=...)``.
+        A handler that takes ``lease`` fences each of its writes with it and raises :class:`LeaseLost`
+        once another worker owns the job; one that does not is fenced only when the job finishes."""
         from ..registry import JOBS, load
 
         try:
@@ -168,12 +170,29 @@ class Worker:
             return "failed", str(exc).strip("'\"")
         except ModuleNotFoundError as exc:
             return "failed", f"{job.kind} jobs are not available in this installation ({exc.name} is missing)"
-        handler(job.id, self.engine)
+        try:
+            if _takes_lease(handler):
+                handler(job.id, self.engine, lease=lease)
+            else:
+                handler(job.id, self.engine)
+        except LeaseLost:
+            return "lost", None
         with session_scope(self.engine) as session:
             row = session.get(Job, job.id)
             status = row.status if row is not None else "done"
         # The delegate may have set its own final status; otherwise it finished without error.
         return (status, row.error) if status in ("done", "failed", "cancelled") else ("done", None)
+
+
+def _takes_lease(handler: Callable) -> bool:
+    """True when a job handler accepts the ``lease`` keyword (plug-ins written before fencing do not)."""
+    import inspect
+
+    try:
+        params = inspect.signature(handler).parameters
+    except (TypeError, ValueError):
+        return False
+    return "lease" in params or any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
 
 
 _APP_WORKERS: dict[str, tuple[Worker, threading.Thread]] = {}

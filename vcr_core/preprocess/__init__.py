@@ -100,10 +100,11 @@ def preprocess_record(record: Record, mode: str = "ner-pubchem", backend=None) -
 
 
 def preprocess_batch(engine, batch_id: int, mode: str = "ner-pubchem", progress: Callable[[int, int], bool | None] | None = None,
-                     backend_name: str | None = None, redo: bool = False) -> dict[str, int]:
+                     backend_name: str | None = None, redo: bool = False, lease=None) -> dict[str, int]:
     """Preprocess every not-yet-done record of a stored batch (resumable); a bad record is reported and skipped.
 
-    ``redo`` preprocesses every record again (after a better NER backend, say)."""
+    ``redo`` preprocesses every record again (after a better NER backend, say); ``lease``: see
+    :func:`preprocess_records`."""
     from sqlmodel import Session, select
 
     from ..store import Record as RecordRow
@@ -113,7 +114,7 @@ def preprocess_batch(engine, batch_id: int, mode: str = "ner-pubchem", progress:
         query = query.where(RecordRow.preprocessed_at.is_(None))
     with Session(engine) as s:
         todo = list(s.exec(query.order_by(RecordRow.position)).all())
-    return preprocess_records(engine, todo, mode, progress, backend_name)
+    return preprocess_records(engine, todo, mode, progress, backend_name, lease=lease)
 
 
 def not_preprocessed(engine, record_ids: list[int]) -> list[int]:
@@ -132,28 +133,40 @@ def not_preprocessed(engine, record_ids: list[int]) -> list[int]:
 
 def preprocess_records(engine, record_ids: list[int], mode: str = "ner-pubchem",
                        progress: Callable[[int, int], bool | None] | None = None,
-                       backend_name: str | None = None) -> dict[str, int]:
+                       backend_name: str | None = None, lease=None) -> dict[str, int]:
     """Preprocess these stored records, each in its own transaction; a bad record is reported and skipped.
-    ``progress(done, total)`` returning True stops early (the rest stay to do)."""
+    ``progress(done, total)`` returning True stops early (the rest stay to do).
+
+    Each record is computed outside any transaction (NER and PubChem take time) and then written in a
+    short one. ``lease`` (a preprocess job's :class:`~vcr_core.jobs.queue.Lease`) fences that write: once
+    another worker owns the job nothing more is written and :class:`~vcr_core.jobs.queue.LeaseLost` is raised."""
+    from sqlmodel import Session
+
+    from ..jobs.queue import fence_or_raise, require_lease
     from ..store import Record as RecordRow
     from ..store import session_scope
     from ..store.traces import record_model
 
     counts = {"done": 0, "failed": 0, "total": len(record_ids)}
+    require_lease(engine, lease, "preprocessing")
     backend = get_ner_backend(backend_name) if "ner" in mode and record_ids else None  # loading takes seconds: only when needed
     for k, rid in enumerate(record_ids):
-        with session_scope(engine) as s:
-            row = s.get(RecordRow, rid)
+        output, error = None, None
+        with Session(engine) as reader:  # no write transaction is open while the record is computed
             try:
-                rec = preprocess_record(record_model(row), mode, backend)
-                row.preprocessed = preprocessing_output(rec) or {}
-                row.preprocess_error = None
-                counts["done"] += 1
+                output = preprocessing_output(preprocess_record(record_model(reader.get(RecordRow, rid)), mode, backend)) or {}
             except Exception as exc:  # noqa: BLE001 - one bad record never stops the batch
-                row.preprocess_error = f"{type(exc).__name__}: {exc}"
-                counts["failed"] += 1
+                error = f"{type(exc).__name__}: {exc}"
+        with session_scope(engine) as s:
+            fence_or_raise(s, lease, f"record {rid}'s preprocessing")
+            row = s.get(RecordRow, rid)
+            if error is None:
+                row.preprocessed, row.preprocess_error = output, None
+            else:
+                row.preprocess_error = error
             row.preprocessed_at = datetime.now(timezone.utc)
             s.add(row)
+        counts["done" if error is None else "failed"] += 1
         if progress and progress(k + 1, len(record_ids)):
             break
     return counts

@@ -263,11 +263,16 @@ def default_falsifier(engine, record, batch_id, model_choice=None):
 
 def verify_traces(engine: Engine, trace_ids: list[int], verifiers: list[str] | None = None, *,
                   progress: Callable[[int, int], bool | None] | None = None, instances: dict[str, Any] | None = None,
-                  falsifier_factory: Callable | None = None, model_choice: Any = None) -> dict[str, Any]:
+                  falsifier_factory: Callable | None = None, model_choice: Any = None, lease: Any = None) -> dict[str, Any]:
     """Verify traces; ``progress(done, total)`` may return True to stop early. Returns a summary.
 
     ``model_choice`` (a :class:`~vcr_core.llm.ModelChoice`) is the falsification agent's model; without
-    it each trace is falsified with the model and ``api_base`` its run was generated with."""
+    it each trace is falsified with the model and ``api_base`` its run was generated with.
+    ``lease`` (a verify job's :class:`~vcr_core.jobs.queue.Lease`) fences each trace's write: once
+    another worker owns the job, nothing more is written and :class:`~vcr_core.jobs.queue.LeaseLost` is raised."""
+    # Imported here: the jobs package imports the verifiers.
+    from ..jobs.queue import fence_or_raise, require_lease
+    require_lease(engine, lease, "verification")
     names = list(verifiers) if verifiers else default_verifier_names(model_choice)
     claim_verifiers = instances if instances is not None else build_verifiers(engine, [n for n in names if n in claim_verifier_names()])
     stats: Counter = Counter()
@@ -284,6 +289,7 @@ def verify_traces(engine: Engine, trace_ids: list[int], verifiers: list[str] | N
         # one short write; in the writers' queue (write_lock) so curators' judgments never wait out
         # SQLite's busy-handler sleeps behind it
         with write_lock(engine), session_scope(engine) as session:
+            fence_or_raise(session, lease, f"the verdicts of trace {trace_id}")
             _write_verdicts(session, pending)
             trace = session.get(Trace, trace_id)
             if meta is not None:
