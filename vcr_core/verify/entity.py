@@ -233,7 +233,7 @@ class EntityVerifier:
                                 "method": "GO id", "score": 1.0}
             row["status"] = "ok"
             return row
-        gene = self.genes.ground(name) if self.genes is not None else None
+        gene = self.genes.resolve(name) if self.genes is not None else None  # the one gene resolver
         readings = ([gene.to_dict()] if gene else []) + self._record_readings(name, ctx)
         # The vocabularies and the graph (whose fuzzy search costs ~50 ms) only when nothing accepted
         # with an identifier is known yet.

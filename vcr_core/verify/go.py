@@ -72,11 +72,10 @@ class GoVerifier:
     # -- helpers
     def _genes(self, name: str) -> tuple[list[str], str, str | None]:
         """(symbols, how the name resolved, family id or None)."""
-        r = genes.resolve(name)  # FamPlex first: "ERK" is the ERK family, not the Entrez alias of MAPK1
+        r = genes.resolve(name)  # the one gene resolver: "ERK" is the ERK family, "FOS" the gene, "PC-9" no gene
         if r is not None:
             return sorted(r.symbols), r.via, r.family
-        sym = self.db.symbol_for(name)
-        return ([sym], "Entrez symbol or alias", None) if sym else ([], "", None)
+        return [], "", None
 
     def _term_ids(self, text: str, aspects: tuple[str, ...]) -> tuple[list[str], str]:
         """GO ids for an argument: an id itself, else terms named so (exact name or synonym)."""
