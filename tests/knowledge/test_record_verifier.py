@@ -142,6 +142,8 @@ def test_variants_and_fusions_read_as_their_gene():
     braf = {"index": "t9", "perturbation": {"context": [{"cell type": "A375"}], "perturbations": [
         {"perturbation type": "chemical", "name": "vemurafenib", "known targets": ["BRAF"], "moa_type": "inhibitor"}]}}
     v = check(braf, "binds_to", actor="vemurafenib", target="BRAF V600E")
+    assert v.verdict == "supported" and "BRAF V600E is BRAF" in v.evidence[0]["how"]  # LINCS names the mutant protein
+    v = check(braf, "binds_to", actor="vemurafenib", target="BRAF K601E")  # no vocabulary does: the variant is read off
     assert v.verdict == "supported" and "variant of BRAF" in v.evidence[0]["how"]
     abl = {"index": "t8", "perturbation": {"context": [{"cell type": "K562"}], "perturbations": [
         {"perturbation type": "chemical", "name": "imatinib", "known targets": ["ABL1", "KIT"], "moa_type": "inhibitor"}]}}

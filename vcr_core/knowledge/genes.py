@@ -181,6 +181,12 @@ _RANK = {"symbol": 0, "famplex map": 1, "previous symbol": 2, "alias": 3, "famil
          "protein name": 6, "mesh protein": 7}
 
 
+# How each route reads to a curator (a verdict's message quotes it).
+_VIA = {"symbol": "HGNC approved symbol", "famplex map": "FamPlex grounding map", "previous symbol": "HGNC previous symbol",
+        "alias": "HGNC alias", "family": "FamPlex family", "approved name": "HGNC approved name",
+        "protein name": "LINCS protein name", "mesh protein": "MeSH protein concept"}
+
+
 class GeneIndex:
     """Lookup tables for gene/protein/family names (build once, cached on disk)."""
 
@@ -218,9 +224,9 @@ class GeneIndex:
             return None
         ns, ident, symbol, method = hit
         if ns == "FPLX":
-            return Resolved(name, "family", self.members.get(symbol, frozenset()), f"FamPlex {symbol} ({method})",
+            return Resolved(name, "family", self.members.get(symbol, frozenset()), f"{_VIA[method]}, {ident}",
                             symbol, ident, method)
-        return Resolved(name, "gene", frozenset({symbol}), f"HGNC {method} ({ident})", None, ident, method)
+        return Resolved(name, "gene", frozenset({symbol}), f"{_VIA[method]}, {ident}", None, ident, method)
 
     def _keyed(self, key: str) -> tuple | None:
         """The most trusted reading of a normalised key; none for an alias shared by several genes."""
