@@ -49,6 +49,7 @@ from .store import (
     write_lock,
 )
 from .store.models import utcnow
+from .store.traces import trace_in_batch
 from .verify.base import VERDICTS
 from .verify.policy import aggregate_claim_verdict
 
@@ -579,7 +580,7 @@ def review_queue(engine: Engine, filters: QueueFilters | None = None, *, page: i
          .outerjoin(last_tv, last_tv.c.tid == Trace.id)
          .outerjoin(tv, tv.c.id == last_tv.c.vid))
     if f.batch_id is not None:
-        q = q.where(Record.batch_id == f.batch_id)
+        q = q.where(trace_in_batch(f.batch_id))
     if f.run_id is not None:
         q = q.where(Trace.run_id == f.run_id)
     if f.model:
@@ -648,9 +649,9 @@ def run_record_rows(engine: Engine, run_id: int, limit: int = 200) -> list[dict[
         q = select(Record.id, Record.index, Record.label)
         if run.record_ids:
             q = q.where(Record.id.in_(run.record_ids))
-        elif run.batch_id is not None:
+        elif run.batch_id is not None and run.mode != "import":
             q = q.where(Record.batch_id == run.batch_id)
-        else:  # imported runs: only the records that have a trace
+        else:  # imported runs: the records that have a trace (some may be another file's, see importers)
             q = q.where(Record.id.in_(select(Trace.record_id).where(Trace.run_id == run_id)))
         records = s.exec(q.order_by(Record.position).limit(limit)).all()
         traces = {t.record_id: t for t in s.exec(select(Trace).where(Trace.run_id == run_id,

@@ -28,6 +28,7 @@ from sqlmodel import Session, func, select
 
 from ..formalism import Explanation, node_to_text
 from ..store import Batch, Claim, ClaimStateRow, Curation, Record, Run, Trace, TraceStateRow, TraceVerdict, Verdict
+from ..store.traces import trace_in_batch
 from ..textsafe import scrub
 from ..verify.policy import aggregate_claim_verdict
 from ..viz import to_networkx
@@ -41,7 +42,7 @@ def select_traces(engine: Engine, *, status: str = "approved", verified_only: bo
     whose latest filter-policy verdict is 'pass'."""
     q = select(Trace.id).join(Record, Record.id == Trace.record_id)
     if batch_id is not None:
-        q = q.where(Record.batch_id == batch_id)
+        q = q.where(trace_in_batch(batch_id))
     if run_id is not None:
         q = q.where(Trace.run_id == run_id)
     if verified_only:

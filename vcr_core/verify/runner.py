@@ -17,7 +17,7 @@ from sqlmodel import Session, select
 from ..formalism import Explanation, Node
 from ..store import Claim, Record, Trace, Verdict, write_lock
 from ..store.models import utcnow
-from ..store.traces import record_model
+from ..store.traces import record_model, trace_in_batch
 from .base import ClaimContext, ClaimVerdict, verifier_class
 from .policy import evaluate_trace_on
 
@@ -310,7 +310,7 @@ def select_trace_ids(engine: Engine, *, run_id: int | None = None, trace_ids: li
         elif run_id is not None:
             q = q.where(Trace.run_id == run_id)
         elif batch_id is not None:
-            q = q.join(Record, Record.id == Trace.record_id).where(Record.batch_id == batch_id)
+            q = q.join(Record, Record.id == Trace.record_id).where(trace_in_batch(batch_id))
         elif not all_traces:
             return []
         return list(s.exec(q.order_by(Trace.id)).all())
