@@ -94,6 +94,23 @@ def test_model_text_is_plain_and_a_failed_trace_says_why(app, engine, seeded):
     assert any("model timed out after 120 s" in t.value for t in app.text)
 
 
+
+def test_generate_progress_shows_model_and_error_text_plain(app, engine, seeded):
+    """A model name a user typed and an error quoting a model are plain text in the Runs panel."""
+    from pages.common import plain_md
+    from vcr_core.store import Run
+
+    with Session(engine) as s:
+        run = s.get(Run, s.exec(select(Trace.run_id).where(Trace.id == seeded["trace_id"])).one())
+        run.model, run.status, run.error = LINK, "failed", f"the model answered {LINK}"
+        s.add(run)
+        s.commit()
+    app.switch_page("pages/generate.py").run()
+    assert not app.exception, app.exception
+    rendered = [m.value for m in (*app.markdown, *app.caption, *app.error)]
+    assert not any("](https://example.org" in v for v in rendered)  # never a live link
+    assert any(plain_md(LINK) in v for v in rendered)  # shown as typed
+
 def test_my_queue_leases_the_trace(app, engine, seeded):
     app.switch_page("pages/review.py").run()
     app.segmented_control(key="queue_mode").set_value("mine").run()
