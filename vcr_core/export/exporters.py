@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import io
 import json
+import tempfile
 from dataclasses import dataclass
 from typing import Any, BinaryIO, Iterable, Iterator
 
@@ -280,6 +281,20 @@ def _plain_attributes(graph: nx.DiGraph) -> None:
         attrs.update({k: plain(v) for k, v in attrs.items()})
     for _, _, attrs in graph.edges(data=True):
         attrs.update({k: plain(v) for k, v in attrs.items()})
+
+
+def export_file(engine: Engine, trace_ids: list[int], fmt: str = "jsonl", problems: list[str] | None = None) -> BinaryIO:
+    """The selected traces in ``fmt`` streamed to an anonymous temporary file (gone once closed),
+    rewound for reading: what the Export page hands to its download button, so building a large
+    export holds one batch of traces in memory rather than the whole file."""
+    fh = tempfile.TemporaryFile(prefix="vcr-export-")
+    try:
+        write_export(engine, trace_ids, fmt, fh, problems=problems)
+    except BaseException:
+        fh.close()
+        raise
+    fh.seek(0)
+    return fh
 
 
 def export_traces(engine: Engine, trace_ids: list[int], fmt: str = "jsonl", problems: list[str] | None = None) -> bytes:
