@@ -112,9 +112,10 @@ def _cookie_name() -> str:
     from urllib.parse import unquote
 
     try:
-        return unquote(st.context.cookies.get(COOKIE) or "")
-    except Exception:  # noqa: BLE001 - no browser request (AppTest, bare mode): nothing remembered
+        value = st.context.cookies.get(COOKIE)
+    except Exception:  # noqa: BLE001 - no browser request (bare mode): nothing remembered
         return ""
+    return unquote(value) if isinstance(value, str) else ""  # AppTest has no real request
 
 
 def _remember_in_browser(name: str) -> None:
