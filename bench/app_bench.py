@@ -1,7 +1,8 @@
 """Curation app benchmark: 10,000 traces / 200,000 claims in an SQLite database.
 
 Times the review queue's first page, one trace's detail view (AppTest of the Review page), one claim
-judgment stored, and the graph HTML of a 60-node explanation. Then a team: ``--curators`` processes
+judgment stored, and the graph HTML of a 60-node explanation; counts the bytes of graph one Accept click
+sends (``graph_bytes_per_click``: the click reruns the claim's fragment, as a browser asks). Then a team: ``--curators`` processes
 judge concurrently through the app's own functions (each takes the next trace of its own queue under
 a lease, reads the trace's claim states, accepts a claim and approves the trace, each judgment
 carrying the state version it saw) while a verification job writes verdicts; and the export of every
@@ -87,6 +88,61 @@ def chain_explanation(n: int):
 def sixty_node_explanation():
     """The 60-node explanation whose graph HTML is timed."""
     return chain_explanation(60)
+
+
+def click_bytes(at, claim_id: int) -> dict:
+    """Bytes one Accept click on a claim of the Review page sends: all of it, and the graph's part
+    (``iframe``/``html``/component elements); the same for a full rerun, for comparison.
+
+    AppTest reruns the whole script on every interaction, while a browser asks for a rerun of the
+    fragment the clicked widget belongs to (its id comes with the widget's delta). So the click is
+    replayed as the browser sends it: the fragment id is read from the Accept button's delta of a full
+    run and given to Streamlit's own script runner as the rerun request (``RerunData.fragment_id``)."""
+    import dataclasses
+
+    from streamlit.runtime.scriptrunner_utils.script_requests import ScriptRequests
+    from streamlit.testing.v1 import local_script_runner as lsr
+
+    captured, fragment = [], []
+    runner = lsr.LocalScriptRunner
+    orig_request, orig_msgs = runner.request_rerun, runner.forward_msgs
+
+    def request_rerun(self, rerun_data):
+        if fragment:
+            # The server starts a script runner with the browser's request as its first one; AppTest's
+            # runner starts with a placeholder full rerun, which would absorb the fragment request.
+            self._requests = ScriptRequests()
+            rerun_data = dataclasses.replace(rerun_data, fragment_id=fragment[0])
+        return orig_request(self, rerun_data)
+
+    def forward_msgs(self):
+        msgs = orig_msgs(self)
+        captured[:] = msgs
+        return msgs
+
+    def elements(msgs):
+        for m in msgs:
+            if m.WhichOneof("type") == "delta" and m.delta.WhichOneof("type") == "new_element":
+                yield m, m.delta.new_element.WhichOneof("type")
+
+    def sizes(msgs) -> tuple[int, int]:
+        graph = sum(m.ByteSize() for m, kind in elements(msgs) if kind in ("iframe", "html", "component_instance", "bidi_component"))
+        return graph, sum(m.ByteSize() for m in msgs)
+
+    runner.request_rerun, runner.forward_msgs = request_rerun, forward_msgs
+    try:
+        at.run()
+        full = sizes(captured)
+        key = f"accept_{claim_id}"
+        fragment[:] = [m.delta.fragment_id for m, kind in elements(captured)
+                       if kind == "button" and m.delta.new_element.button.id.endswith(key) and m.delta.fragment_id][:1]
+        at.button(key=key).click()
+        at.run()
+        click = sizes(captured)
+    finally:
+        runner.request_rerun, runner.forward_msgs = orig_request, orig_msgs
+    return {"graph_bytes_per_click": click[0], "bytes_per_click": click[1], "in_fragment": bool(fragment),
+            "graph_bytes_full_rerun": full[0], "bytes_full_rerun": full[1]}
 
 
 def curator_worker(url: str, name: str, target: int, stop, out) -> None:
@@ -242,6 +298,14 @@ def main() -> int:
     print(f"trace detail view (AppTest rerun of Review): {trace_view_s:.3f} s; exceptions: {len(at.exception)}; "
           f"graphs: {len(at.get('iframe'))}; claim blocks: {len(at.code)}")
     assert not at.exception and at.get("iframe") and len(at.code) == args.claims_per_trace, "the detail view did not render"
+    shown = at.session_state["trace_id"]
+    first_claim = next(s.claim.id for s in cur.claim_states(engine, shown))
+    clicked = click_bytes(at, first_claim)
+    accepted = any(c.claim_id == first_claim and c.curator == "bench" for c in cur.history(engine, shown))
+    print(f"one Accept click: {clicked['bytes_per_click']} bytes sent, of them graph {clicked['graph_bytes_per_click']} "
+          f"(claim card in a fragment: {clicked['in_fragment']}; judgment stored: {accepted}); a full rerun sends "
+          f"{clicked['bytes_full_rerun']} bytes, graph {clicked['graph_bytes_full_rerun']}")
+    assert accepted and not at.exception, "the Accept click did not store the judgment"
 
     claim_id = min(12345, args.traces * args.claims_per_trace)
     cur.judge_claim(engine, claim_id - 1, "bench", "accept")  # warm
@@ -261,7 +325,8 @@ def main() -> int:
 
     exp = run_export(url)
     print(json.dumps({"queue_page_s": round(queue_s, 3), "trace_view_s": round(trace_view_s, 3),
-                      "judgment_ms": round(judgment_ms, 1), "graph_html_ms": round(graph_ms, 1), **team,
+                      "judgment_ms": round(judgment_ms, 1), "graph_html_ms": round(graph_ms, 1),
+                      "graph_bytes_per_click": clicked["graph_bytes_per_click"], **team,
                       "export_s": round(exp["export_s"], 1), "export_peak_mb": round(exp["peak_mb"], 0)}))
     return 0
 

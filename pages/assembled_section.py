@@ -3,6 +3,8 @@ claim) and Review (a trace's full failure reason, each claim's sources). Kept ap
 import pandas as pd
 import streamlit as st
 
+from pages.common import plain_md
+
 
 def compare_with_model(engine) -> None:
     """Compare: an assembled trace beside a model's trace of the same record, claim by claim."""
@@ -43,7 +45,7 @@ def trace_notes(trace) -> None:
     from vcr_core.agents.side_by_side import is_assembled
 
     if trace.errors:
-        st.error("\n\n".join(str(e) for e in trace.errors))
+        st.error("\n\n".join(plain_md(e) for e in trace.errors))
     if is_assembled(trace):
         from vcr_core.agents.assembler import DISCLAIMER
         st.caption(DISCLAIMER + " Each claim lists its sources below it.")
@@ -54,4 +56,4 @@ def claim_sources(trace, node_id: str) -> None:
     from vcr_core.agents.side_by_side import claim_sources as lines
 
     for line in lines(trace, node_id):
-        st.caption(f"source · {line}")
+        st.caption(f"source · {plain_md(line)}")

@@ -84,21 +84,52 @@ def curator_sidebar() -> None:
                 st.text(f"signed in as {st.session_state['curator']}")
                 st.button("Log out", on_click=st.logout)
         else:
-            # The name lives under a key of its own, so it survives page changes (widget state does not), and
-            # in the URL (?curator=), so it survives a refresh and opens with a copied link in a new tab.
-            remembered = (st.query_params.get("curator") or "").strip()[:80]
+            # The name lives under a key of its own, so it survives page changes (widget state does not), in
+            # the URL (?curator=), so a refresh or a copied link keeps it, and in a browser cookie, so a new tab
+            # opened on the app remembers it. The address wins over the cookie (a link names its curator).
+            remembered = (st.query_params.get("curator") or _cookie_name()).strip()[:80]
             if not st.session_state.get("curator") and remembered:
                 st.session_state["curator"] = remembered
             st.text_input("Your name", value=st.session_state.get("curator", ""), key="curator_name",
-                          placeholder="e.g. ana.lopez", help="Stored with every judgment you make (and kept in the "
-                          "page address, so a refresh or a new tab keeps it).", on_change=_name_changed)
+                          placeholder="e.g. ana.lopez", help="Stored with every judgment you make (and remembered by "
+                          "this browser and kept in the page address, so a refresh or a new tab keeps it).",
+                          on_change=_name_changed)
             if st.session_state.get("curator") and st.query_params.get("curator") != st.session_state["curator"]:
                 st.query_params["curator"] = st.session_state["curator"]
+            _remember_in_browser(st.session_state.get("curator", ""))
         if not st.session_state.get("curator"):
             st.caption("Log in before judging claims or traces." if _auth_configured()
                        else "Enter your name before judging claims or traces.")
         from vcr_core.status import in_use
         st.caption("\n\n".join(f"{k}: {v}" for k, v in in_use().items()))
+
+
+COOKIE = "vcr_curator"
+
+
+def _cookie_name() -> str:
+    """The name this browser remembered (the cookie sent when the tab opened the app)."""
+    from urllib.parse import unquote
+
+    try:
+        value = st.context.cookies.get(COOKIE)
+    except Exception:  # noqa: BLE001 - no browser request (bare mode): nothing remembered
+        return ""
+    return unquote(value) if isinstance(value, str) else ""  # AppTest has no real request
+
+
+def _remember_in_browser(name: str) -> None:
+    """Set (or clear) the browser's cookie when it differs from ``name``: a one-line script, run once per
+    change in this session. The name is JSON with '<' escaped, so it cannot close the script."""
+    import json
+
+    if st.session_state.get("_cookie_written", _cookie_name()) == name:
+        return
+    st.session_state["_cookie_written"] = name
+    value = json.dumps(name).replace("<", "\\u003c")
+    age = 400 * 86400 if name else 0
+    st.html(f"<script>document.cookie = '{COOKIE}=' + encodeURIComponent({value}) + "
+            f"'; path=/; max-age={age}; SameSite=Lax';</script>", unsafe_allow_javascript=True)
 
 
 def _name_changed() -> None:

@@ -2,7 +2,7 @@
 import streamlit as st
 
 from pages.common import batch_options, engine, through_app
-from vcr_core.export import export_traces, select_traces
+from vcr_core.export import export_file, select_traces
 
 through_app()
 st.title("Export traces")
@@ -17,12 +17,15 @@ if not ids:
     st.info("No trace matches. Approve traces on the Review page, or choose 'any'.")
     st.stop()
 st.write(f"{len(ids)} trace(s) selected.")
-st.caption("Each file is built when you click its button. `vcr export` does the same from the command line.")
+st.caption("Each file is built when you click its button, streamed to a temporary file on the server. `vcr export -o FILE` "
+           "does the same from the command line, straight to disk (the way to go for the largest exports).")
 eng = engine()
 cols = st.columns(3)
 for col, (fmt, label, name, mime) in zip(cols, [("jsonl", "JSONL (full, with verdicts and curations)", "traces.jsonl", "application/jsonl"),
                                                ("original", "Original pipeline JSON", "structure_explain.json", "application/json"),
                                                ("graphml", "GraphML (Cytoscape)", "traces.graphml", "application/xml")]):
-    # A callable: the file is built on click (in its own thread), not on every run of the page.
-    col.download_button(label, data=lambda fmt=fmt: export_traces(eng, ids, fmt), file_name=name, mime=mime,
+    # A callable: the file is built on click (in its own thread), not on every run of the page, streamed
+    # batch by batch to a temporary file that Streamlit reads once (its download keeps that copy in memory;
+    # `vcr export -o FILE` writes to disk only, for the largest exports).
+    col.download_button(label, data=lambda fmt=fmt: export_file(eng, ids, fmt), file_name=name, mime=mime,
                         key=f"dl_{fmt}", on_click="ignore")

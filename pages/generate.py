@@ -3,7 +3,7 @@ import pandas as pd
 import streamlit as st
 from sqlmodel import Session, select
 
-from pages.common import batch_options, curator, engine, through_app
+from pages.common import batch_options, curator, engine, plain_md, through_app
 from vcr_core.curation import run_record_rows
 from vcr_core.store import Record
 
@@ -39,7 +39,7 @@ with st.form("new_run"):
                        help=stt.detail if stt.available else stt.reason):
             tools.append(name)
         if not stt.available:
-            st.caption(f"{name}: {stt.reason}")
+            st.caption(f"{name}: {plain_md(stt.reason)}")
     preprocess = st.checkbox("Find entities first (NER + PubChem) for records not yet preprocessed", value=True,
                              help="The tools then match entities (genes, drugs, diseases, cell lines) to the graph and the "
                                   "literature; without it they use each record's own fields. Stored with the record, done once. "
@@ -103,12 +103,15 @@ def progress_panel() -> None:
         return
     for r in runs:
         with st.container(border=True):
-            st.markdown(f"**Run #{r['id']}** · {r['status']} · {r['model']} · {r['mode']} · tools: {', '.join(r['tools']) or 'none'}")
+            # The model name is typed by a user and errors may quote a model: everything written by a
+            # user or a model is plain text here (plain_md in Markdown, st.text elsewhere).
+            st.markdown(f"**Run #{r['id']}** · {r['status']} · {plain_md(r['model'] or 'no model')} · {plain_md(r['mode'])} · "
+                        f"tools: {plain_md(', '.join(r['tools']) or 'none')}")
             st.progress(min(1.0, r["fraction"]), text=f"{r['n_done']}/{r['n_total']} records · {r['n_ok']} valid · "
                         f"{r['n_invalid']} invalid · {r['n_failed']} failed · {r['prompt_tokens'] + r['completion_tokens']} tokens · "
                         f"${r['cost_usd']:.4f}")
             if r["active"] and r["job"] and r["job"]["message"]:
-                st.caption(r["job"]["message"])
+                st.caption(plain_md(r["job"]["message"]))
             if r["active"]:
                 # Per record in flight: stage, model call, attempt k of n, seconds, tokens (from the worker's heartbeat).
                 for item in r.get("in_flight") or []:
@@ -120,17 +123,17 @@ def progress_panel() -> None:
             elif r.get("seconds_per_record"):
                 st.caption(f"took {r['elapsed_s']:.0f} s ({r['seconds_per_record']:.1f} s per record, measured)")
             if r.get("model_note"):
-                st.caption(r["model_note"])
+                st.caption(plain_md(r["model_note"]))
             if r.get("error"):
-                st.error(f"error: {r['error']}")
+                st.error("error: " + plain_md(r["error"]))
             if r["n_failed"] or r["n_invalid"]:
                 with st.expander(f"Failed or incomplete records ({r['n_failed'] + r['n_invalid']}): full reasons"):
                     for f in run_failure_reasons(engine(), r["id"]):
-                        st.markdown(f"**{f['record']}** · trace #{f['trace']} · {f['status']}")
+                        st.markdown(f"**{plain_md(f['record'])}** · trace #{f['trace']} · {plain_md(f['status'])}")
                         for line in f["errors"] + f["findings"]:
                             st.text(line)
             if r.get("verify_job"):
-                st.caption(f"verification: {r['verify_job']['status']}")
+                st.caption(f"verification: {plain_md(r['verify_job']['status'])}")
             if r["active"] or r is runs[0]:
                 with st.expander("Per record"):
                     st.dataframe(pd.DataFrame(run_record_rows(engine(), r["id"])), hide_index=True, width="stretch")

@@ -3,7 +3,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from pages.common import curator, engine, through_app
+from pages.common import curator, engine, plain_md, through_app
 
 DEMO = Path(__file__).resolve().parents[1] / "data" / "demo_records.json"
 
@@ -21,7 +21,7 @@ if choice.is_knowledge:
             "biology, every claim names its source, and inferences are labelled. Set a provider key on the Status "
             "page's instructions for model-written explanations.")
 else:
-    st.info(f"Explanations are written by {choice.label}.")
+    st.info(f"Explanations are written by {plain_md(choice.label)}.")
 
 if st.button("Load demo records and explain them", type="primary",
              help="Stores five demo records (nintedanib, imatinib, vemurafenib, dexamethasone, a TP53 knockout) and "
@@ -44,11 +44,11 @@ def demo_progress(run_id: int) -> None:
     p = run_progress(engine(), run_id)
     st.progress(min(1.0, p["fraction"]), text=f"Run #{run_id} · {p['status']} · {p['n_done']}/{p['n_total']} records")
     if p["job"] and p["job"]["message"] and p["active"]:
-        st.caption(p["job"]["message"])
+        st.caption(plain_md(p["job"]["message"]))
     for item in p.get("in_flight") or []:
-        st.caption(f"▶ {item['label']}: {describe(item)}")
+        st.caption(plain_md(f"▶ {item['label']}: {describe(item)}"))  # a record label, a model name
     if p.get("error"):
-        st.error(p["error"])
+        st.error(plain_md(p["error"]))
     first = first_explained_trace(engine(), run_id)
     if first is None:
         if p["status"] == "queued":
@@ -57,7 +57,7 @@ def demo_progress(run_id: int) -> None:
     expl = Explanation.model_validate(first["explanation"])
     st.subheader("First explanation")
     if expl.answer:
-        st.write(expl.answer)
+        st.text(expl.answer)  # model-written: plain text, a link it wrote stays text
     st.iframe(action_graph_html(expl), height=540)
     st.caption(f"trace #{first['id']} · {first['status']}. Judge its claims on the Review page; follow the run on Generate.")
     st.page_link("pages/review.py", label="Review the explanations", icon=":material/rule:")

@@ -97,7 +97,7 @@ st.caption(f"trace #{trace.id} · run #{trace.run_id} · {plain_md(trace.model o
            + (f" ({'; '.join((tv.summary or {}).get('reasons') or [])})" if tv and (tv.summary or {}).get("reasons") else ""))
 holder = cur.lease_holder(engine(), trace_id)
 if holder and holder != me:
-    st.info(f"{holder} is working on this trace (taken from their queue).")
+    st.info(f"{plain_md(holder)} is working on this trace (taken from their queue).")
 if trace.status != "ok":
     why = "; ".join(str(e) for e in (trace.errors or [])) or "; ".join(
         str(f.get("message", f)) for f in (trace.findings or []) if isinstance(f, dict)) or "no reason was recorded"
@@ -170,11 +170,11 @@ for col, (label, judgment, key) in zip(tc[:3], [("Approve", "approve", "a"), ("R
                args=(judgment, tstate["version"]), type="primary" if judgment == "approve" else "secondary")
 pending = st.session_state.get("confirm_approve")
 if pending and pending[0] == trace_id:
-    st.warning(f"Approve anyway? {pending[2]}.")
+    st.warning(f"Approve anyway? {plain_md(pending[2])}.")
     st.button("Approve anyway", key=f"approve_confirm_{trace_id}", on_click=_judge_trace, args=("approve", pending[1], True))
 msg = st.session_state.pop("trace_msg", None)
-if msg:
-    getattr(st, msg[0])(msg[1])
+if msg:  # messages quote curator names and node ids: plain text
+    getattr(st, msg[0])(plain_md(msg[1]))
 
 tabs = st.tabs(["Graph", "Claims", "Record", "Report & answer", "History"])
 verdict_lines = {}
@@ -240,7 +240,7 @@ def claim_card(claim_id: int) -> None:
                 st.form_submit_button("Save override", on_click=_judge_claim, args=(c.id, "override", stt.version))
         msg = st.session_state.pop(f"claim_msg_{c.id}", None)
         if msg:
-            getattr(st, msg[0])(msg[1])
+            getattr(st, msg[0])(plain_md(msg[1]))
 
 
 with tabs[1]:

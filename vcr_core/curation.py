@@ -22,18 +22,35 @@ judgment, by the same function ``vcr db rebuild-state`` uses, so the two cannot 
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import time
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable
+from typing import Any
 
-from sqlalchemy import and_, case, delete, func, or_
+from sqlalchemy import and_, bindparam, case, func, or_
 from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session, select
 
 from . import __version__ as APP_VERSION
-from .store import (Batch, Claim, ClaimStateRow, Curation, Record, Run, Trace, TraceLease, TraceStateRow, TraceVerdict,
-                    Verdict, session_scope, write_lock)
+from .store import (
+    Batch,
+    Claim,
+    ClaimStateRow,
+    Curation,
+    Record,
+    Run,
+    Trace,
+    TraceLease,
+    TraceStateRow,
+    TraceVerdict,
+    Verdict,
+    write_lock,
+)
+from .store.models import utcnow
+from .store.traces import trace_in_batch
 from .verify.base import VERDICTS
 from .verify.policy import aggregate_claim_verdict
 
@@ -133,9 +150,15 @@ def _row_dict(r: Any) -> dict[str, Any]:
     return {k: getattr(r, k) for k in _ROW_KEYS}
 
 
-def _trace_log(s: Session, trace_id: int) -> list[dict[str, Any]]:
-    cols = [getattr(Curation, k) for k in _ROW_KEYS]
-    return [dict(zip(_ROW_KEYS, r)) for r in s.exec(select(*cols).where(Curation.trace_id == trace_id).order_by(Curation.id)).all()]
+# Statements of the judgment transaction, built once: a judgment holds the writers' lock while it runs,
+# so it does no ORM work and no statement building there (every other writer waits meanwhile).
+_CT, _TS, _CS, _TL = Curation.__table__, TraceStateRow.__table__, ClaimStateRow.__table__, TraceLease.__table__
+_LOG = select(*[_CT.c[k] for k in _ROW_KEYS]).where(_CT.c.trace_id == bindparam("tid")).order_by(_CT.c.id)
+_TRACE_UPDATE = _TS.update().where(_TS.c.trace_id == bindparam("tid"))
+_TRACE_LOCK = select(_TS.c.trace_id).where(_TS.c.trace_id == bindparam("tid")).with_for_update()
+_RELEASE = _TL.delete().where(_TL.c.trace_id == bindparam("tid"), _TL.c.curator == bindparam("who"))
+_STATE_COLUMNS = [c.name for c in _CS.columns if c.name != "claim_id"]
+_UPSERTS: dict[str, tuple[Any, Any]] = {}
 
 
 def _dialect_insert(s_or_conn, table):
@@ -147,39 +170,65 @@ def _dialect_insert(s_or_conn, table):
     return insert(table)
 
 
-def _lock_trace(s: Session, trace_id: int) -> None:
-    """Serialise judgments on a trace: the first statement of the transaction is a write (SQLite takes
-    its write lock there, so the staleness check and the new row are atomic); row lock elsewhere."""
-    s.connection().execute(_dialect_insert(s, TraceStateRow.__table__)
-                           .values(trace_id=trace_id, version=0, status="uncurated", n_judgments=0)
-                           .on_conflict_do_nothing(index_elements=["trace_id"]))
-    if s.get_bind().dialect.name != "sqlite":  # SQLite already holds its (database-wide) write lock here
-        s.exec(select(TraceStateRow.trace_id).where(TraceStateRow.trace_id == trace_id).with_for_update())
+def _upserts(conn: Connection) -> tuple[Any, Any]:
+    """(insert the trace's state row unless present, upsert a claim's state row) for this dialect."""
+    name = conn.dialect.name
+    if name not in _UPSERTS:
+        ins = _dialect_insert(conn, _CS)
+        _UPSERTS[name] = (_dialect_insert(conn, _TS).on_conflict_do_nothing(index_elements=["trace_id"]),
+                          ins.on_conflict_do_update(index_elements=["claim_id"],
+                                                    set_={k: ins.excluded[k] for k in _STATE_COLUMNS}))
+    return _UPSERTS[name]
 
 
-def _store_state(s: Session, trace: dict[str, Any], claims: dict[int, dict[str, Any]]) -> None:
-    """Upsert the trace's state row and the given claims' state rows."""
-    t = TraceStateRow.__table__
-    conn = s.connection()
-    conn.execute(t.update().where(t.c.trace_id == trace["trace_id"]).values(**{k: v for k, v in trace.items() if k != "trace_id"}))
+@contextmanager
+def _trace_transaction(engine: Engine, trace_id: int) -> Iterator[tuple[Connection, list[dict[str, Any]]]]:
+    """One short write transaction on a trace's judgments, yielding the connection and the trace's log.
+
+    Its first statement is a write (the trace's state row, created if missing): SQLite takes its write
+    lock there, so the staleness check and the new row are atomic; elsewhere the row is locked."""
+    with write_lock(engine), engine.begin() as conn:
+        ensure_trace, _ = _upserts(conn)
+        conn.execute(ensure_trace, {"trace_id": trace_id, "version": 0, "status": "uncurated", "n_judgments": 0})
+        if conn.dialect.name != "sqlite":  # SQLite already holds its (database-wide) write lock here
+            conn.execute(_TRACE_LOCK, {"tid": trace_id})
+        yield conn, [dict(zip(_ROW_KEYS, r)) for r in conn.execute(_LOG, {"tid": trace_id})]
+
+
+def _append(conn: Connection, log: list[dict[str, Any]], values: dict[str, Any]) -> dict[str, Any]:
+    """Append one judgment to the log (and to ``log``, the trace's rows read in this transaction); its
+    column values (a ``Curation`` object is built after the lock is released: that costs 0.1 ms)."""
+    values = {"claim_id": None, "claim_hash": None, "verdict": None, "tag": None, "note": None, "claim_snapshot": None,
+              "app_version": APP_VERSION, "created_at": utcnow(), **values}
+    values["id"] = conn.execute(_CT.insert(), values).inserted_primary_key[0]
+    log.append({k: values[k] for k in _ROW_KEYS})
+    return values
+
+
+def _store_state(conn: Connection, trace: dict[str, Any], claims: dict[int, dict[str, Any]]) -> None:
+    """Update the trace's state row and upsert the given claims' state rows."""
+    conn.execute(_TRACE_UPDATE, {"tid": trace["trace_id"], **{k: v for k, v in trace.items() if k != "trace_id"}})
     if claims:
-        c = ClaimStateRow.__table__
-        for row in claims.values():
-            ins = _dialect_insert(s, c).values(**row)
-            conn.execute(ins.on_conflict_do_update(index_elements=["claim_id"], set_={k: v for k, v in row.items() if k != "claim_id"}))
+        conn.execute(_upserts(conn)[1], list(claims.values()))
 
 
-def _check_fresh(s: Session, trace_id: int, curator: str, seen_version: int | None, claim_id: int | None,
+def _check_fresh(log: list[dict[str, Any]], curator: str, seen_version: int | None, claim_id: int | None,
                  current: Callable[[], dict[str, Any]]) -> None:
+    """Refuse a judgment when another curator judged the claim (or, for a trace, anything in it) after
+    the state the curator saw."""
     if seen_version is None:
         return
-    q = select(Curation.curator).where(Curation.trace_id == trace_id, Curation.id > seen_version, Curation.curator != curator)
-    if claim_id is not None:
-        q = q.where(Curation.claim_id == claim_id)
-    others = sorted(set(s.exec(q).all()))
+    others = sorted({r["curator"] for r in log if r["id"] > seen_version and r["curator"] != curator
+                     and (claim_id is None or r["claim_id"] == claim_id)})
     if others:
         raise StaleJudgment(f"{' and '.join(others)} judged this meanwhile: look at the new state and judge again",
                             others, current())
+
+
+_CLAIM_COLUMNS = ("id", "trace_id", "node_id", "action", "args", "text", "hash")
+_CLAIM = select(*[Claim.__table__.c[k] for k in _CLAIM_COLUMNS]).where(Claim.__table__.c.id == bindparam("cid"))
+_CLAIM_VERDICTS = select(Verdict.__table__.c.verifier, Verdict.__table__.c.verdict, Verdict.__table__.c.score).where(
+    Verdict.__table__.c.claim_id == bindparam("cid"))
 
 
 def judge_claim(engine: Engine, claim_id: int, curator: str, judgment: str, *, verdict: str | None = None,
@@ -202,34 +251,28 @@ def judge_claim(engine: Engine, claim_id: int, curator: str, judgment: str, *, v
             raise CurationError("the tag 'other' needs a note saying why")
     elif tag is not None and tag not in REASON_TAGS:
         raise CurationError("unknown reason tag")
-    with Session(engine) as s:  # reads first, outside the write lock
-        claim = s.get(Claim, claim_id)
-        if claim is None:
+    with engine.connect() as conn:  # reads first, outside the write lock
+        row = conn.execute(_CLAIM, {"cid": claim_id}).first()
+        if row is None:
             raise CurationError(f"there is no claim {claim_id}")
-        machine, score = aggregate_claim_verdict(s.exec(select(Verdict).where(Verdict.claim_id == claim_id)).all())
-    with write_lock(engine), session_scope(engine) as s:
-        _lock_trace(s, claim.trace_id)
-        log = _trace_log(s, claim.trace_id)
-        _check_fresh(s, claim.trace_id, curator, seen_version, claim_id,
-                     lambda: compute_state(claim.trace_id, log, rule)[1].get(claim_id, {}))
-        row = Curation(target="claim", trace_id=claim.trace_id, claim_id=claim.id, claim_hash=claim.hash, curator=curator,
-                       judgment=judgment, verdict=verdict if judgment == "override" else machine, tag=tag, note=note or None,
-                       claim_snapshot={"node_id": claim.node_id, "action": claim.action, "args": claim.args, "text": claim.text,
-                                       "machine_verdict": machine, "machine_score": score},
-                       app_version=APP_VERSION)
-        s.add(row)
-        s.flush()
-        log.append(_row_dict(row))
-        if compute_state(claim.trace_id, log[:-1], rule)[0]["status"] == "approve":
-            # Reactome's rule: an edit after approval sends the item back to review.
-            back = Curation(target="trace", trace_id=claim.trace_id, curator=curator, judgment="needs_review",
-                            note=f"claim {claim.node_id} judged after approval", app_version=APP_VERSION)
-            s.add(back)
-            s.flush()
-            log.append(_row_dict(back))
-        trace_state, claim_rows = compute_state(claim.trace_id, log, rule)
-        _store_state(s, trace_state, {claim_id: claim_rows[claim_id]})
-        return row
+        claim = dict(zip(_CLAIM_COLUMNS, row))
+        machine, score = aggregate_claim_verdict([dict(r._mapping) for r in conn.execute(_CLAIM_VERDICTS, {"cid": claim_id})])
+    trace_id = claim["trace_id"]
+    with _trace_transaction(engine, trace_id) as (conn, log):
+        _check_fresh(log, curator, seen_version, claim_id, lambda: compute_state(trace_id, log, rule)[1].get(claim_id, {}))
+        approved = compute_state(trace_id, log, rule)[0]["status"] == "approve"
+        row = _append(conn, log, {"target": "claim", "trace_id": trace_id, "claim_id": claim_id, "claim_hash": claim["hash"],
+                                  "curator": curator, "judgment": judgment,
+                                  "verdict": verdict if judgment == "override" else machine, "tag": tag, "note": note or None,
+                                  "claim_snapshot": {"node_id": claim["node_id"], "action": claim["action"],
+                                                     "args": claim["args"], "text": claim["text"],
+                                                     "machine_verdict": machine, "machine_score": score}})
+        if approved:  # Reactome's rule: an edit after approval sends the item back to review.
+            _append(conn, log, {"target": "trace", "trace_id": trace_id, "curator": curator, "judgment": "needs_review",
+                                "note": f"claim {claim['node_id']} judged after approval"})
+        trace_state, claim_rows = compute_state(trace_id, log, rule)
+        _store_state(conn, trace_state, {claim_id: claim_rows[claim_id]})
+    return Curation(**row)
 
 
 def judge_trace(engine: Engine, trace_id: int, curator: str, judgment: str, note: str | None = None, *,
@@ -242,21 +285,16 @@ def judge_trace(engine: Engine, trace_id: int, curator: str, judgment: str, note
     rule = consensus_rule(rule)
     if judgment not in TRACE_JUDGMENTS:
         raise CurationError(f"a trace judgment is one of {', '.join(TRACE_JUDGMENTS)}")
-    with Session(engine) as s:
-        if s.get(Trace, trace_id) is None:
+    with engine.connect() as conn:
+        if conn.execute(select(Trace.__table__.c.id).where(Trace.__table__.c.id == trace_id)).first() is None:
             raise CurationError(f"there is no trace {trace_id}")
-    with write_lock(engine), session_scope(engine) as s:
-        _lock_trace(s, trace_id)
-        log = _trace_log(s, trace_id)
-        _check_fresh(s, trace_id, curator, seen_version, None, lambda: compute_state(trace_id, log, rule)[0])
-        row = Curation(target="trace", trace_id=trace_id, curator=curator, judgment=judgment, note=note or None,
-                       app_version=APP_VERSION)
-        s.add(row)
-        s.flush()
-        log.append(_row_dict(row))
-        _store_state(s, compute_state(trace_id, log, rule)[0], {})
-        s.connection().execute(delete(TraceLease).where(TraceLease.trace_id == trace_id, TraceLease.curator == curator))
-        return row
+    with _trace_transaction(engine, trace_id) as (conn, log):
+        _check_fresh(log, curator, seen_version, None, lambda: compute_state(trace_id, log, rule)[0])
+        row = _append(conn, log, {"target": "trace", "trace_id": trace_id, "curator": curator, "judgment": judgment,
+                                  "note": note or None})
+        _store_state(conn, compute_state(trace_id, log, rule)[0], {})
+        conn.execute(_RELEASE, {"tid": trace_id, "who": curator})
+    return Curation(**row)
 
 
 def rebuild_state_on_connection(conn: Connection, rule: str | None = None) -> dict[str, int]:
@@ -342,13 +380,17 @@ def _lease_s(lease_s: float | None) -> float:
     return get_settings().lease_s
 
 
-def _queue_query(curator: str, queue: str, now: float):
-    """Trace ids in ``queue`` for ``curator`` that nobody else holds a live lease on; mine first."""
+@functools.cache
+def _queue_query(queue: str):
+    """Trace ids in ``queue`` for the curator ``:me`` that nobody else holds a live lease on at ``:now``;
+    the curator's own leases first. Built once per queue (bound parameters): building it cost more than
+    running it, on every call of every curator."""
     if queue not in QUEUES:
         raise CurationError(f"a queue is one of {', '.join(QUEUES)}")
+    me, now = bindparam("me"), bindparam("now")
     ts = TraceStateRow.__table__
     status = func.coalesce(ts.c.status, "uncurated")
-    judged_by_me = select(Curation.trace_id).where(Curation.curator == curator, Curation.target == "trace")
+    judged_by_me = select(Curation.trace_id).where(Curation.curator == me, Curation.target == "trace")
     if queue == "mine":
         cond = and_(status.in_(("uncurated", "needs_review")))
     elif queue == "second":
@@ -356,11 +398,21 @@ def _queue_query(curator: str, queue: str, now: float):
     else:
         cond = status == "conflict"
     lease = TraceLease.__table__
-    held_by_other = select(lease.c.trace_id).where(lease.c.expires_at > now, lease.c.curator != curator)
-    mine = select(lease.c.trace_id).where(lease.c.expires_at > now, lease.c.curator == curator)
+    held_by_other = select(lease.c.trace_id).where(lease.c.expires_at > now, lease.c.curator != me)
+    mine = select(lease.c.trace_id).where(lease.c.expires_at > now, lease.c.curator == me)
     return (select(Trace.id).outerjoin(ts, ts.c.trace_id == Trace.id)
             .where(cond, Trace.id.not_in(held_by_other))
             .order_by(case((Trace.id.in_(mine), 0), else_=1), Trace.id))
+
+
+@functools.cache
+def _queue_statements(queue: str) -> tuple[Any, Any]:
+    """(the queue's first 16 candidates, 'is :tid still in the queue'), built once."""
+    q = _queue_query(queue)
+    return q.limit(16), q.where(Trace.id == bindparam("tid")).limit(1)
+
+
+_LEASE_HOLDER = select(_TL.c.curator, _TL.c.expires_at).where(_TL.c.trace_id == bindparam("tid"))
 
 
 def acquire_lease(engine: Engine, trace_id: int, curator: str, *, now: float | None = None,
@@ -368,26 +420,37 @@ def acquire_lease(engine: Engine, trace_id: int, curator: str, *, now: float | N
     """Take (or renew) the lease on a trace; False when another curator holds a live one."""
     curator = _require_curator(curator)
     now = _now(now)
+    expires = now + _lease_s(lease_s)
     with write_lock(engine), engine.begin() as conn:
-        t = TraceLease.__table__
-        stmt = _dialect_insert(conn, t).values(trace_id=trace_id, curator=curator, expires_at=now + _lease_s(lease_s))
-        stmt = stmt.on_conflict_do_update(index_elements=["trace_id"],
-                                          set_={"curator": curator, "expires_at": now + _lease_s(lease_s)},
-                                          where=or_(t.c.expires_at <= now, t.c.curator == curator))
-        return conn.execute(stmt).rowcount == 1
+        return conn.execute(_lease_upsert(conn), {"trace_id": trace_id, "curator": curator, "expires_at": expires,
+                                                  "now": now}).rowcount == 1
+
+
+_LEASE_UPSERTS: dict[str, Any] = {}
+
+
+def _lease_upsert(conn: Connection):
+    """Insert a lease, or take over one that expired (or is the same curator's), for this dialect."""
+    name = conn.dialect.name
+    if name not in _LEASE_UPSERTS:
+        ins = _dialect_insert(conn, _TL)
+        _LEASE_UPSERTS[name] = ins.on_conflict_do_update(
+            index_elements=["trace_id"], set_={"curator": ins.excluded.curator, "expires_at": ins.excluded.expires_at},
+            where=or_(_TL.c.expires_at <= bindparam("now"), _TL.c.curator == ins.excluded.curator))
+    return _LEASE_UPSERTS[name]
 
 
 def release_lease(engine: Engine, trace_id: int, curator: str) -> None:
     """Give a trace back to the queues."""
     with write_lock(engine), engine.begin() as conn:
-        conn.execute(delete(TraceLease).where(TraceLease.trace_id == trace_id, TraceLease.curator == curator))
+        conn.execute(_RELEASE, {"tid": trace_id, "who": curator})
 
 
 def lease_holder(engine: Engine, trace_id: int, *, now: float | None = None) -> str | None:
     """Who holds a live lease on the trace, if anyone."""
-    with Session(engine) as s:
-        row = s.get(TraceLease, trace_id)
-    return row.curator if row is not None and row.expires_at > _now(now) else None
+    with engine.connect() as conn:
+        row = conn.execute(_LEASE_HOLDER, {"tid": trace_id}).first()
+    return row[0] if row is not None and row[1] > _now(now) else None
 
 
 def next_trace(engine: Engine, curator: str, queue: str = "mine", *, now: float | None = None,
@@ -397,14 +460,14 @@ def next_trace(engine: Engine, curator: str, queue: str = "mine", *, now: float 
     curator = _require_curator(curator)
     now = _now(now)
     skip = set(skip)
+    first16, still_queued = _queue_statements(queue)
+    params = {"me": curator, "now": now}
     # Curators start at different places among the first candidates, so they rarely race for one trace.
     offset = int(hashlib.sha1(curator.encode()).hexdigest(), 16)
     for _attempt in range(50):
-        with Session(engine) as s:
-            q = _queue_query(curator, queue, now)
-            if skip:
-                q = q.where(Trace.id.not_in(skip))
-            candidates = list(s.exec(q.limit(16)).all())
+        with engine.connect() as conn:
+            q = first16 if not skip else _queue_query(queue).where(Trace.id.not_in(skip)).limit(16)
+            candidates = [r[0] for r in conn.execute(q, params)]
         if not candidates:
             return None
         if lease_holder(engine, candidates[0], now=now) != curator:
@@ -414,8 +477,8 @@ def next_trace(engine: Engine, curator: str, queue: str = "mine", *, now: float 
             if acquire_lease(engine, tid, curator, now=now, lease_s=lease_s):
                 # Still in the queue? Another curator may have judged it between our query and the lease
                 # (judging releases the lease in the same transaction as the new status).
-                with Session(engine) as s:
-                    if s.exec(_queue_query(curator, queue, now).where(Trace.id == tid)).first() is not None:
+                with engine.connect() as conn:
+                    if conn.execute(still_queued, {**params, "tid": tid}).first() is not None:
                         return tid
                 release_lease(engine, tid, curator)
             skip.add(tid)  # another curator won it meanwhile
@@ -427,7 +490,8 @@ def queue_counts(engine: Engine, curator: str, *, now: float | None = None) -> d
     curator = _require_curator(curator)
     now = _now(now)
     with Session(engine) as s:
-        return {q: s.exec(select(func.count()).select_from(_queue_query(curator, q, now).order_by(None).subquery())).one()
+        return {q: s.execute(select(func.count()).select_from(_queue_query(q).order_by(None).subquery()),
+                             {"me": curator, "now": now}).scalar_one()
                 for q in QUEUES}
 
 
@@ -543,7 +607,7 @@ def review_queue(engine: Engine, filters: QueueFilters | None = None, *, page: i
          .outerjoin(last_tv, last_tv.c.tid == Trace.id)
          .outerjoin(tv, tv.c.id == last_tv.c.vid))
     if f.batch_id is not None:
-        q = q.where(Record.batch_id == f.batch_id)
+        q = q.where(trace_in_batch(f.batch_id))
     if f.run_id is not None:
         q = q.where(Trace.run_id == f.run_id)
     if f.model:
@@ -612,9 +676,9 @@ def run_record_rows(engine: Engine, run_id: int, limit: int = 200) -> list[dict[
         q = select(Record.id, Record.index, Record.label)
         if run.record_ids:
             q = q.where(Record.id.in_(run.record_ids))
-        elif run.batch_id is not None:
+        elif run.batch_id is not None and run.mode != "import":
             q = q.where(Record.batch_id == run.batch_id)
-        else:  # imported runs: only the records that have a trace
+        else:  # imported runs: the records that have a trace (some may be another file's, see importers)
             q = q.where(Record.id.in_(select(Trace.record_id).where(Trace.run_id == run_id)))
         records = s.exec(q.order_by(Record.position).limit(limit)).all()
         traces = {t.record_id: t for t in s.exec(select(Trace).where(Trace.run_id == run_id,

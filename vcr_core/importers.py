@@ -13,7 +13,8 @@ Formats (detected from content, not only the extension):
 * a plain text file holding one explanation in the text form.
 
 ``vcr import-traces`` stores each row as a record plus a trace (rows that do not parse are stored
-with their findings, never dropped); ``vcr validate`` only reports.
+with their findings, never dropped; a record already stored from another file is reused, see
+:func:`import_traces`); ``vcr validate`` only reports.
 """
 from __future__ import annotations
 
@@ -27,13 +28,14 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy.engine import Engine
-from sqlmodel import select
+from sqlmodel import Session, select
 
 from .formalism import Finding, ParseResult, parse_text, to_text, validate_parsed
 from .formalism.findings import error
 from .ingest import record_row
 from .records import Record, parse_record
 from .store import Batch, Run, session_scope, utcnow
+from .store import Record as RecordRow
 from .store.traces import save_trace
 from .knowledge.genes import claim_grounder
 
@@ -169,12 +171,36 @@ def _record_from_row(row: ImportedRow) -> tuple[Record, list[str]]:
     return Record(index=row.index, shape="single", raw=raw if isinstance(raw, dict) else {}), problems
 
 
+def fill_identity_keys(session: Session) -> int:
+    """Give records stored before identity keys existed (schema 0005) their key; returns how many."""
+    from .compare import identity_key
+
+    rows = session.exec(select(RecordRow).where(RecordRow.identity_key.is_(None), RecordRow.perturbation_name.is_not(None))).all()
+    for r in rows:
+        r.identity_key = identity_key(r.normalized, r.perturbation_name, r.context_label)
+        session.add(r)
+    session.flush()
+    return len(rows)
+
+
+def _same_record(session: Session, rec_row: RecordRow, batch_id: int) -> RecordRow | None:
+    """The first stored record of another batch naming the same perturbation in the same context."""
+    if rec_row.identity_key is None:  # no perturbation read: nothing to be the same as
+        return None
+    return session.exec(select(RecordRow).where(RecordRow.identity_key == rec_row.identity_key, RecordRow.batch_id != batch_id)
+                        .order_by(RecordRow.id)).first()
+
+
 def import_traces(engine: Engine, path: str | Path, *, created_by: str | None = None, name: str | None = None) -> dict[str, Any]:
     """Store every row of an original-pipeline output file as a record plus a trace.
 
     The file becomes one batch (kind 'import') and one run (mode 'import'); importing the same
-    bytes again adds nothing. Returns counts: rows, ok, invalid, report_only, batch_id, run_id, duplicate.
-    """
+    bytes again adds nothing. A row whose record names the same perturbation in the same context as a
+    record already stored from another file or upload (``compare.identity_key``) adds no record: its
+    trace joins that record, so the two files' traces (Claude's and Gemini's, say) compare side by
+    side; the trace's run (and so its batch) still says which file it came from, and its ``meta``
+    the row's index there. Returns counts: rows, ok, invalid, report_only, merged, batch_id, run_id,
+    duplicate."""
     path = Path(path)
     data = path.read_bytes()
     if path.name.lower().endswith(".jsonl"):
@@ -185,7 +211,7 @@ def import_traces(engine: Engine, path: str | Path, *, created_by: str | None = 
             return import_archive(engine, lines, created_by=created_by)
     rows = read_rows(data, path.name)
     content_hash = hashlib.sha256(b"import:" + data).hexdigest()
-    counts = {"rows": len(rows), "ok": 0, "invalid": 0, "report_only": 0, "duplicate": False}
+    counts = {"rows": len(rows), "ok": 0, "invalid": 0, "report_only": 0, "merged": 0, "duplicate": False}
     with session_scope(engine) as session:
         existing = session.exec(select(Batch).where(Batch.content_hash == content_hash)).first()
         if existing is not None:
@@ -199,6 +225,7 @@ def import_traces(engine: Engine, path: str | Path, *, created_by: str | None = 
                   created_by=created_by, started_at=utcnow(), finished_at=utcnow(), options={"source": path.name})
         session.add(run)
         session.flush()
+        fill_identity_keys(session)
         seen: set[str] = set()
         grounder = claim_grounder()  # claim hashes follow gene identifiers ("VEGFR2" = "KDR")
         for row in rows:
@@ -207,8 +234,13 @@ def import_traces(engine: Engine, path: str | Path, *, created_by: str | None = 
                 rec.index = f"{rec.index}#{row.position}"
             seen.add(rec.index)
             rec_row = record_row(batch.id, rec, row.position)
-            session.add(rec_row)
-            session.flush()
+            same = _same_record(session, rec_row, batch.id)
+            if same is not None:  # another file's (or an upload's) record: this trace joins it
+                rec_row = same
+                counts["merged"] += 1
+            else:
+                session.add(rec_row)
+                session.flush()
             result, findings = check_row(row)
             status = None
             if result is None and row.report:
@@ -218,7 +250,8 @@ def import_traces(engine: Engine, path: str | Path, *, created_by: str | None = 
                                explanation=result.explanation if result else None, findings=findings,
                                source="imported", report=row.report, raw_output=row.raw_output or row.text,
                                text_form=to_text(result.explanation) if result else None,
-                               errors=problems or None, meta=row.extra or None, **({"status": status} if status else {}))
+                               errors=problems or None, meta={**row.extra, "source_index": row.index},
+                               **({"status": status} if status else {}))
             key = {"ok": "ok", "report_only": "report_only"}.get(trace.status, "invalid")
             counts[key] += 1
         run.n_done = counts["ok"] + counts["report_only"]

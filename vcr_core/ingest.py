@@ -7,15 +7,23 @@ from __future__ import annotations
 
 import hashlib
 import io
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, BinaryIO, Callable, Iterable, Iterator
+from typing import Any, BinaryIO
 
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
-from .records import (MAX_PROBLEMS, ProblemList, Record, RecordChecker, RecordProblem, parse_record,
-                      preprocessing_output)
+from .records import (
+    MAX_PROBLEMS,
+    ProblemList,
+    Record,
+    RecordChecker,
+    RecordProblem,
+    parse_record,
+    preprocessing_output,
+)
 from .settings import get_settings
 from .store import Batch, session_scope
 from .store import Record as RecordRow
@@ -134,12 +142,15 @@ def validate_bytes(data: bytes, filename: str | None = None, max_mb: float | Non
 
 def record_row(batch_id: int, rec: Record, position: int) -> RecordRow:
     """The store row of a normalised record (raw kept; preprocessing output when present)."""
+    from .compare import identity_key
+
     pert_name = rec.perturbation.label if rec.perturbations else None
+    normalized = rec.model_dump(mode="json", exclude={"raw"}) | {"raw": {}}
     return RecordRow(
         batch_id=batch_id, index=rec.index, position=position, label=rec.label,
         perturbation_name=pert_name, context_label=rec.context.label,
-        raw=rec.raw, normalized=rec.model_dump(mode="json", exclude={"raw"}) | {"raw": {}},
-        preprocessed=preprocessing_output(rec),
+        identity_key=identity_key(normalized, pert_name, rec.context.label) if pert_name else None,
+        raw=rec.raw, normalized=normalized, preprocessed=preprocessing_output(rec),
     )
 
 

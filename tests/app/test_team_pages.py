@@ -11,6 +11,8 @@ from sqlmodel import Session, select
 from vcr_core import curation as cur
 from vcr_core.store import Claim, Curation, Trace
 
+from .conftest import ROOT
+
 LINK = "[link](https://example.org)"
 
 
@@ -92,6 +94,23 @@ def test_model_text_is_plain_and_a_failed_trace_says_why(app, engine, seeded):
     assert any("model timed out after 120 s" in t.value for t in app.text)
 
 
+
+def test_generate_progress_shows_model_and_error_text_plain(app, engine, seeded):
+    """A model name a user typed and an error quoting a model are plain text in the Runs panel."""
+    from pages.common import plain_md
+    from vcr_core.store import Run
+
+    with Session(engine) as s:
+        run = s.get(Run, s.exec(select(Trace.run_id).where(Trace.id == seeded["trace_id"])).one())
+        run.model, run.status, run.error = LINK, "failed", f"the model answered {LINK}"
+        s.add(run)
+        s.commit()
+    app.switch_page("pages/generate.py").run()
+    assert not app.exception, app.exception
+    rendered = [m.value for m in (*app.markdown, *app.caption, *app.error)]
+    assert not any("](https://example.org" in v for v in rendered)  # never a live link
+    assert any(plain_md(LINK) in v for v in rendered)  # shown as typed
+
 def test_my_queue_leases_the_trace(app, engine, seeded):
     app.switch_page("pages/review.py").run()
     app.segmented_control(key="queue_mode").set_value("mine").run()
@@ -164,14 +183,48 @@ def test_export_streams_in_constant_queries_per_batch_and_graphml_carries_judgme
     assert "ana" in gdata[keys["curators"]]
 
 
-def test_same_record_from_two_files_is_one_comparison(engine, tmp_path):
+def test_same_record_from_two_files_is_one_record_compared_side_by_side(engine, tmp_path, monkeypatch):
+    """The original pipeline's Claude and Gemini outputs for the same perturbation in the same context
+    (written a little differently) are one record with two traces; each trace keeps its file."""
+    from streamlit.testing.v1 import AppTest
+
     from vcr_core.compare import comparison_groups
+    from vcr_core.curation import QueueFilters, review_queue, run_record_rows
+    from vcr_core.export import select_traces
     from vcr_core.importers import import_traces
+    from vcr_core.store import Record
+
     rec = {"context": {"cell_type": "K562"}, "perturbation": {"name": "Imatinib"}}
+    target = {"claude": "ABL1", "gemini": "KIT"}
+    out = {}
     for model, rec_variant in (("claude", rec), ("gemini", {"context": {"cell_type": "k562 "}, "perturbation": {"name": "imatinib"}})):
-        rows = [{"index": 3, "input_perturbation": rec_variant, "answer": model,
-                 "explain": 'set_context(cell_type="K562")\nbinds_to(id="n1", actor="imatinib", target="ABL1")', "dag": ""}]
+        rows = [{"index": 3 if model == "claude" else 7, "input_perturbation": rec_variant, "answer": model,
+                 "explain": f'set_context(cell_type="K562")\nbinds_to(id="n1", actor="imatinib", target="{target[model]}")', "dag": ""},
+                {"index": 4, "input_perturbation": {"context": {"cell_type": "HeLa"}, "perturbation": {"name": model}},
+                 "explain": f'set_context(cell_type="HeLa")\nbinds_to(id="n1", actor="{model}", target="EGFR")', "dag": ""}]
         (tmp_path / f"{model}.json").write_text(json.dumps(rows))
-        import_traces(engine, tmp_path / f"{model}.json", name=model)
+        out[model] = import_traces(engine, tmp_path / f"{model}.json", name=model)
+    assert out["claude"]["merged"] == 0 and out["gemini"]["merged"] == 1
+    with Session(engine) as s:
+        imatinib = s.exec(select(Record).where(Record.perturbation_name.ilike("imatinib"))).all()
+        traces = s.exec(select(Trace).where(Trace.record_id == imatinib[0].id).order_by(Trace.id)).all()
+    assert len(imatinib) == 1 and len(traces) == 2
+    assert [t.run_id for t in traces] == [out["claude"]["run_id"], out["gemini"]["run_id"]]  # each file's run
+    assert traces[1].meta["source_index"] == "7"
     groups = comparison_groups(engine)
-    assert len(groups) == 1 and len(groups[0]["trace_ids"]) == 2 and len(groups[0]["record_ids"]) == 2
+    assert len(groups) == 1 and groups[0]["trace_ids"] == [t.id for t in traces] and groups[0]["record_ids"] == [imatinib[0].id]
+    # the gemini file's batch still finds its merged trace (export, queue, its run's records)
+    gemini_batch = out["gemini"]["batch_id"]
+    assert traces[1].id in select_traces(engine, status="any", batch_id=gemini_batch)
+    assert traces[1].id in [r["trace_id"] for r in review_queue(engine, QueueFilters(batch_id=gemini_batch))[0]]
+    assert [r["trace"] for r in run_record_rows(engine, out["gemini"]["run_id"])].count(traces[1].id) == 1
+    # the Compare page puts the two traces side by side (their claims differ: ABL1 against KIT)
+    monkeypatch.chdir(ROOT)
+    monkeypatch.setenv("APP_WORKER", "false")
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.run()
+    at.switch_page("pages/compare.py").run()
+    assert not at.exception, at.exception
+    left, right = at.selectbox[-2], at.selectbox[-1]
+    assert {left.value, right.value} == {t.id for t in traces}
+    assert any("0 shared · 1 only left · 1 only right" in c.value for c in at.caption)

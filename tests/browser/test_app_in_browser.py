@@ -231,7 +231,7 @@ def test_demo_path_front_page_one_click_a_graph(server):
 def test_two_curators_stale_judgment_conflicts_identity_and_plain_text(team_server):
     """Two curators in two browser contexts on the same trace: the second one's judgment on a state the
     first changed is refused with the message; disagreement lands in the conflicts queue; the name
-    survives a reload; a model-written Markdown link is shown as text."""
+    survives a reload and opens a new tab; a model-written Markdown link is shown as text."""
     from playwright.sync_api import expect, sync_playwright
 
     url, tmp = team_server
@@ -248,11 +248,19 @@ def test_two_curators_stale_judgment_conflicts_identity_and_plain_text(team_serv
             pages[name] = page
         ana, bo = pages["ana"], pages["bo"]
 
-        # identity kept after a reload (it lives in the page address)
+        # identity kept after a reload (it lives in the page address) ...
         ana.reload()
         expect(ana.get_by_role("textbox", name="Your name")).to_have_value("ana", timeout=60_000)
         expect(ana.get_by_text("trace #1 · run #1").first).to_be_visible(timeout=60_000)
         ana.get_by_role("tab", name="Claims").click()
+        # ... and in a new tab opened without it in the address (this browser remembers it); bo's browser
+        # (another context) remembers bo
+        for page, name in ((ana, "ana"), (bo, "bo")):
+            assert {"name": "vcr_curator", "value": name} in [{k: c[k] for k in ("name", "value")} for c in page.context.cookies()]
+            tab = page.context.new_page()
+            tab.goto(f"{url}/review")
+            expect(tab.get_by_role("textbox", name="Your name")).to_have_value(name, timeout=60_000)
+            tab.close()
 
         # ana accepts the first claim; bo, still looking at the old state, is refused
         ana.get_by_role("button", name="Accept", exact=True).first.click()

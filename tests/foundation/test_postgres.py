@@ -37,5 +37,6 @@ def test_everything_runs_on_postgresql(postgres_url, monkeypatch, tmp_path, caps
     capsys.readouterr()
     assert main(["db", "info", "--json"]) == 0
     info = json.loads(capsys.readouterr().out)
-    assert info["counts"]["records"] == 2 and info["counts"]["claims"] == 2
+    # the imported trace joined the uploaded record (same perturbation, same context)
+    assert info["counts"]["records"] == 1 and info["counts"]["traces"] == 1 and info["counts"]["claims"] == 2
     assert info["database_url"].startswith("postgresql+psycopg://vcr@127.0.0.1")

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import io
 import json
+import tempfile
 from dataclasses import dataclass
 from typing import Any, BinaryIO, Iterable, Iterator
 
@@ -29,6 +30,7 @@ from sqlmodel import Session, func, select
 
 from ..formalism import Explanation, node_to_text
 from ..store import Batch, Claim, ClaimStateRow, Curation, Record, Run, Trace, TraceStateRow, TraceVerdict, Verdict
+from ..store.traces import trace_in_batch
 from ..textsafe import scrub
 from ..verify.evidence import export_evidence
 from ..verify.policy import aggregate_claim_verdict
@@ -43,7 +45,7 @@ def select_traces(engine: Engine, *, status: str = "approved", verified_only: bo
     whose latest filter-policy verdict is 'pass'."""
     q = select(Trace.id).join(Record, Record.id == Trace.record_id)
     if batch_id is not None:
-        q = q.where(Record.batch_id == batch_id)
+        q = q.where(trace_in_batch(batch_id))
     if run_id is not None:
         q = q.where(Trace.run_id == run_id)
     if verified_only:
@@ -282,6 +284,20 @@ def _plain_attributes(graph: nx.DiGraph) -> None:
         attrs.update({k: plain(v) for k, v in attrs.items()})
     for _, _, attrs in graph.edges(data=True):
         attrs.update({k: plain(v) for k, v in attrs.items()})
+
+
+def export_file(engine: Engine, trace_ids: list[int], fmt: str = "jsonl", problems: list[str] | None = None) -> BinaryIO:
+    """The selected traces in ``fmt`` streamed to an anonymous temporary file (gone once closed),
+    rewound for reading: what the Export page hands to its download button, so building a large
+    export holds one batch of traces in memory rather than the whole file."""
+    fh = tempfile.TemporaryFile(prefix="vcr-export-")
+    try:
+        write_export(engine, trace_ids, fmt, fh, problems=problems)
+    except BaseException:
+        fh.close()
+        raise
+    fh.seek(0)
+    return fh
 
 
 def export_traces(engine: Engine, trace_ids: list[int], fmt: str = "jsonl", problems: list[str] | None = None) -> bytes:

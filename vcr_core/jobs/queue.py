@@ -24,7 +24,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Callable
 
 from sqlalchemy import update
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session
 from sqlmodel import select
 
@@ -65,7 +65,7 @@ def lease_of(job: Job) -> Lease:
     return Lease(job.id, job.worker_id or "", int(job.lease or 0))
 
 
-def fence(session: Session, lease: Lease | None, clock: Clock | None = None) -> bool:
+def fence(session: Session | Connection, lease: Lease | None, clock: Clock | None = None) -> bool:
     """Make ``session``'s transaction conditional on ``lease``: True while it is still current.
 
     The check is an UPDATE of the job row (it also refreshes the heartbeat, a write proves life), so
@@ -79,7 +79,7 @@ def fence(session: Session, lease: Lease | None, clock: Clock | None = None) -> 
     return res.rowcount == 1
 
 
-def fence_or_raise(session: Session, lease: Lease | None, what: str) -> None:
+def fence_or_raise(session: Session | Connection, lease: Lease | None, what: str) -> None:
     """:func:`fence`, raising :class:`LeaseLost` once ``lease`` is gone; ``what`` (e.g. "the verdicts of
     trace 7") names what is left unwritten. Raised inside ``session_scope`` it rolls the transaction back."""
     if not fence(session, lease):

@@ -64,6 +64,8 @@ class Record(SQLModel, table=True):
     label: str = ""
     perturbation_name: Optional[str] = Field(default=None, index=True)
     context_label: Optional[str] = None
+    identity_key: Optional[str] = Field(default=None, index=True,
+                                        description="perturbation + context hash (compare.identity_key); None without a perturbation")
     raw: Optional[dict] = _json()
     normalized: Optional[dict] = _json()
     preprocessed: Optional[dict] = _json(description="perturbation_entity, context_entity, pubchem_info, entities")

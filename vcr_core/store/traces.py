@@ -3,13 +3,20 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import or_
 from sqlmodel import Session, select
 
 from ..formalism import Explanation, Finding, claim_hash, node_to_text, to_text
 from ..formalism.hashing import Grounder
 from ..records import PREPROCESSING_FIELDS
 from ..records import Record as RecordModel
-from .models import Claim, Record, Trace
+from .models import Claim, Record, Run, Trace
+
+
+def trace_in_batch(batch_id: int):
+    """The condition 'this trace came from batch ``batch_id``' (for a query joining Trace and Record): its
+    record is in the batch, or its run is (an imported trace may join a record of another file)."""
+    return or_(Record.batch_id == batch_id, Trace.run_id.in_(select(Run.id).where(Run.batch_id == batch_id)))
 
 
 def record_model(row: Record) -> RecordModel:

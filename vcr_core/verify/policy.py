@@ -18,13 +18,17 @@ explained; ``vcr export --verified-only`` exports the traces that pass.
 """
 from __future__ import annotations
 
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
+from sqlalchemy import bindparam
+from sqlalchemy.engine import Connection
 from sqlmodel import Session, select
 
 from ..settings import get_settings
 from ..statuses import PolicyOutcome
 from ..store import Claim, Trace, TraceVerdict, Verdict
+from ..store.models import utcnow
 from .base import CONTRADICTED, SUPPORTED, UNVERIFIABLE, counts_as_support
 
 POLICY_NAME = "default-v2"
@@ -66,27 +70,28 @@ def current_policy() -> dict[str, Any]:
             "contradiction_min_score": s.policy_contradiction_min_score, "structural_errors_allowed": 0}
 
 
-def evaluate_trace(session: Session, trace: Trace, policy: dict[str, Any] | None = None) -> TraceVerdict:
-    """Apply the filter policy to one trace and store (append) its TraceVerdict."""
-    policy = policy or current_policy()
-    claims = session.exec(select(Claim).where(Claim.trace_id == trace.id)).all()
-    verdicts = session.exec(select(Verdict).where(Verdict.trace_id == trace.id)).all()
-    by_claim: dict[int, list[Verdict]] = {}
+def policy_verdict(claim_ids: Iterable[int], verdicts: Iterable[Any], has_explanation: bool,
+                   policy: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """(outcome, summary) of the filter policy for one trace, from its claim ids and its Verdict rows
+    (objects or dicts with ``claim_id``, ``verifier``, ``verdict``, ``score`` and, for trace-level rows,
+    ``evidence``)."""
+    claim_ids = list(claim_ids)
+    by_claim: dict[int, list[Any]] = {}
     structural_errors = 0
     for v in verdicts:
-        if v.claim_id is None:
-            if v.verifier == "structural":
-                structural_errors += sum(1 for e in (v.evidence or []) if e.get("severity") == "error")
+        if _get(v, "claim_id") is None:
+            if _get(v, "verifier") == "structural":
+                structural_errors += sum(1 for e in (_get(v, "evidence") or []) if e.get("severity") == "error")
             continue
-        by_claim.setdefault(v.claim_id, []).append(v)
+        by_claim.setdefault(_get(v, "claim_id"), []).append(v)
     counts = {SUPPORTED: 0, CONTRADICTED: 0, UNVERIFIABLE: 0, "none": 0}
-    for c in claims:
-        verdict, _ = aggregate_claim_verdict(by_claim.get(c.id, []), policy.get("contradiction_min_score", 0.5))
+    for cid in claim_ids:
+        verdict, _ = aggregate_claim_verdict(by_claim.get(cid, []), policy.get("contradiction_min_score", 0.5))
         counts[verdict or "none"] += 1
-    n = len(claims)
+    n = len(claim_ids)
     share = counts[SUPPORTED] / n if n else 0.0
     reasons = []
-    if trace.explanation is None:
+    if not has_explanation:
         reasons.append("no explanation")
     if counts[CONTRADICTED]:
         reasons.append(f"{counts[CONTRADICTED]} claim(s) contradicted")
@@ -97,12 +102,43 @@ def evaluate_trace(session: Session, trace: Trace, policy: dict[str, Any] | None
         outcome = INSUFFICIENT
         reasons.append(f"insufficient evidence: {counts[SUPPORTED]} of {n} claim(s) supported ({share:.0%}), "
                        f"below {policy['min_supported_share']:.0%}; {counts[UNVERIFIABLE] + counts['none']} undecided")
-    tv = TraceVerdict(trace_id=trace.id, verdict=outcome, policy=policy,
-                      summary={"claims": n, **counts, "supported_share": round(share, 4),
-                               "structural_errors": structural_errors, "reasons": reasons})
+    return outcome, {"claims": n, **counts, "supported_share": round(share, 4), "structural_errors": structural_errors,
+                     "reasons": reasons}
+
+
+def evaluate_trace(session: Session, trace: Trace, policy: dict[str, Any] | None = None) -> TraceVerdict:
+    """Apply the filter policy to one trace and store (append) its TraceVerdict."""
+    policy = policy or current_policy()
+    claim_ids = session.exec(select(Claim.id).where(Claim.trace_id == trace.id)).all()
+    verdicts = session.exec(select(Verdict).where(Verdict.trace_id == trace.id)).all()
+    outcome, summary = policy_verdict(claim_ids, verdicts, trace.explanation is not None, policy)
+    tv = TraceVerdict(trace_id=trace.id, verdict=outcome, policy=policy, summary=summary)
     session.add(tv)
     session.flush()
     return tv
+
+
+_V = Verdict.__table__
+_CLAIM_IDS = select(Claim.__table__.c.id).where(Claim.__table__.c.trace_id == bindparam("tid"))
+_CLAIM_VERDICTS = select(_V.c.claim_id, _V.c.verifier, _V.c.verdict, _V.c.score).where(
+    _V.c.trace_id == bindparam("tid"), _V.c.claim_id.is_not(None))
+_TRACE_FINDINGS = select(_V.c.claim_id, _V.c.verifier, _V.c.evidence).where(
+    _V.c.trace_id == bindparam("tid"), _V.c.claim_id.is_(None), _V.c.verifier == "structural")
+_HAS_EXPLANATION = select(Trace.__table__.c.explanation.is_not(None)).where(Trace.__table__.c.id == bindparam("tid"))
+
+
+def evaluate_trace_on(conn: Connection, trace_id: int, policy: dict[str, Any] | None = None) -> str:
+    """:func:`evaluate_trace` on a Core connection, reading only the columns the policy needs (the
+    verification writer runs it inside its short write transaction); returns the outcome."""
+    policy = policy or current_policy()
+    claim_ids = [r[0] for r in conn.execute(_CLAIM_IDS, {"tid": trace_id})]
+    verdicts = [dict(r._mapping) for r in conn.execute(_CLAIM_VERDICTS, {"tid": trace_id})]
+    verdicts += [dict(r._mapping) for r in conn.execute(_TRACE_FINDINGS, {"tid": trace_id})]
+    has_explanation = bool(conn.execute(_HAS_EXPLANATION, {"tid": trace_id}).scalar())
+    outcome, summary = policy_verdict(claim_ids, verdicts, has_explanation, policy)
+    conn.execute(TraceVerdict.__table__.insert(), {"trace_id": trace_id, "verdict": outcome, "policy": policy,
+                                                   "summary": summary, "created_at": utcnow()})
+    return outcome
 
 
 def latest_trace_verdicts(session: Session, trace_ids: list[int] | None = None) -> dict[int, TraceVerdict]:
