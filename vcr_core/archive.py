@@ -121,6 +121,19 @@ def _trace(s: Session, run: Run, record: Record, a: dict[str, Any]) -> tuple[Tra
     return trace, True
 
 
+def _add_missing(s, model, trace_id: int, items: list[dict[str, Any]] | None, stored_key, item_key, make) -> int:
+    """Add the archived ``items`` of one trace that are not stored yet (compared by ``stored_key`` of a row
+    and ``item_key`` of an item); returns how many were added. Importing the same archive twice adds nothing."""
+    have = {stored_key(row) for row in s.exec(select(model).where(model.trace_id == trace_id)).all()}
+    added = 0
+    for item in items or []:
+        when = _dt(item.get("created_at"))
+        if item_key(item, when) not in have:
+            s.add(make(item, when))
+            added += 1
+    return added
+
+
 def import_archive(engine: Engine, lines: Iterable[dict[str, Any]], *, created_by: str | None = None) -> dict[str, Any]:
     """Rebuild every archived trace (one transaction); returns what was added, per kind."""
     added = {"batches": 0, "records": 0, "runs": 0, "traces": 0, "verdicts": 0, "trace_verdicts": 0, "curations": 0}
@@ -144,41 +157,34 @@ def import_archive(engine: Engine, lines: Iterable[dict[str, Any]], *, created_b
             counts[key] += 1
             claims = {c.node_id: c for c in s.exec(select(Claim).where(Claim.trace_id == trace.id)).all()}
 
-            have_v = {(v.verifier, v.version, v.verdict, v.claim_hash, v.created_at)
-                      for v in s.exec(select(Verdict).where(Verdict.trace_id == trace.id)).all()}
-            for v in a.get("verdicts") or []:
-                when = _dt(v.get("created_at"))
-                if (v["verifier"], v["version"], v["verdict"], v.get("claim_hash"), when) in have_v:
-                    continue
-                claim = claims.get(v.get("node_id"))
-                s.add(Verdict(trace_id=trace.id, claim_id=claim.id if claim else None, claim_hash=v.get("claim_hash"),
-                              verifier=v["verifier"], version=v["version"], verdict=v["verdict"],
-                              score=v.get("score") or 0.0, evidence=v.get("evidence"), message=v.get("message"),
-                              created_at=when))
-                added["verdicts"] += 1
 
-            have_tv = {(v.verdict, v.created_at) for v in s.exec(select(TraceVerdict).where(TraceVerdict.trace_id == trace.id)).all()}
-            for v in a.get("trace_verdicts") or []:
-                when = _dt(v.get("created_at"))
-                if (v["verdict"], when) in have_tv:
-                    continue
-                s.add(TraceVerdict(trace_id=trace.id, verdict=v["verdict"], policy=v.get("policy"),
-                                   summary=v.get("summary"), created_at=when))
-                added["trace_verdicts"] += 1
+            def claim_id(item: dict[str, Any], claims=claims) -> int | None:
+                return getattr(claims.get(item.get("node_id")), "id", None)
 
-            have_c = {(c.target, c.curator, c.judgment, c.claim_hash, c.created_at)
-                      for c in s.exec(select(Curation).where(Curation.trace_id == trace.id)).all()}
-            for c in a.get("curations") or []:
-                when = _dt(c.get("created_at"))
-                if (c["target"], c["curator"], c["judgment"], c.get("claim_hash"), when) in have_c:
-                    continue
-                claim = claims.get(c.get("node_id")) if c["target"] == "claim" else None
-                s.add(Curation(target=c["target"], trace_id=trace.id, claim_id=claim.id if claim else None,
-                               claim_hash=c.get("claim_hash"), curator=c["curator"], judgment=c["judgment"],
-                               verdict=c.get("verdict"), tag=c.get("tag"), note=c.get("note"),
-                               claim_snapshot=c.get("claim_snapshot"), app_version=c.get("app_version"),
-                               created_at=when))
-                added["curations"] += 1
+            added["verdicts"] += _add_missing(
+                s, Verdict, trace.id, a.get("verdicts"),
+                lambda v: (v.verifier, v.version, v.verdict, v.claim_hash, v.created_at),
+                lambda v, when: (v["verifier"], v["version"], v["verdict"], v.get("claim_hash"), when),
+                lambda v, when: Verdict(trace_id=trace.id, claim_id=claim_id(v), claim_hash=v.get("claim_hash"),
+                                        verifier=v["verifier"], version=v["version"], verdict=v["verdict"],
+                                        score=v.get("score") or 0.0, evidence=v.get("evidence"),
+                                        message=v.get("message"), created_at=when))
+            added["trace_verdicts"] += _add_missing(
+                s, TraceVerdict, trace.id, a.get("trace_verdicts"),
+                lambda v: (v.verdict, v.created_at),
+                lambda v, when: (v["verdict"], when),
+                lambda v, when: TraceVerdict(trace_id=trace.id, verdict=v["verdict"], policy=v.get("policy"),
+                                             summary=v.get("summary"), created_at=when))
+            added["curations"] += _add_missing(
+                s, Curation, trace.id, a.get("curations"),
+                lambda c: (c.target, c.curator, c.judgment, c.claim_hash, c.created_at),
+                lambda c, when: (c["target"], c["curator"], c["judgment"], c.get("claim_hash"), when),
+                lambda c, when: Curation(target=c["target"], trace_id=trace.id,
+                                         claim_id=claim_id(c) if c["target"] == "claim" else None,
+                                         claim_hash=c.get("claim_hash"), curator=c["curator"], judgment=c["judgment"],
+                                         verdict=c.get("verdict"), tag=c.get("tag"), note=c.get("note"),
+                                         claim_snapshot=c.get("claim_snapshot"), app_version=c.get("app_version"),
+                                         created_at=when))
             s.flush()
         for run_id in runs:  # counts of a rebuilt run follow its traces
             run = s.get(Run, run_id)
