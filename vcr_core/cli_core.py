@@ -248,32 +248,27 @@ def register(sub: argparse._SubParsersAction) -> None:
                         description="Inspect, back up, restore and copy the database (DATABASE_URL).",
                         examples=("vcr db info --json", "vcr db batches", "vcr db backup backups/vcr-today.db",
                                   "vcr db restore backups/vcr-today.db --yes"))
-    pi = dsub.add_parser("info", help="row counts per table, URL without credentials, schema revision")
-    pi.add_argument("--json", action="store_true", help="print JSON")
-    pi.set_defaults(func=cmd_db_info)
-    pb = dsub.add_parser("batches", help="every batch: id, name, records, how many are preprocessed")
-    pb.add_argument("--json", action="store_true", help="print JSON")
-    pb.set_defaults(func=cmd_db_batches)
-    pc = dsub.add_parser("copy", help="copy this database (every table and curation) into an empty one, e.g. PostgreSQL",
-                         description="Copy every table of DATABASE_URL (or --from) into the empty database at --to, "
-                                     "migrated first; ids are kept and PostgreSQL sequences moved past them.",
-                         epilog="example:\n  vcr db copy --to postgresql+psycopg://vcr@db.example.org/vcr")
+    for name, help_, func in (("info", "row counts per table, URL without credentials, schema revision", cmd_db_info),
+                              ("batches", "every batch: id, name, records, how many are preprocessed", cmd_db_batches)):
+        add_command(dsub, name, help_, func=func).add_argument("--json", action="store_true", help="print JSON")
+    pc = add_command(dsub, "copy", "copy this database (every table and curation) into an empty one, e.g. PostgreSQL",
+                     func=cmd_db_copy, examples=("vcr db copy --to postgresql+psycopg://vcr@db.example.org/vcr",),
+                     description="Copy every table of DATABASE_URL (or --from) into the empty database at --to, "
+                                 "migrated first; ids are kept and PostgreSQL sequences moved past them.")
     pc.add_argument("--to", required=True, metavar="URL", help="the target database URL (must be empty)")
     pc.add_argument("--from", dest="source", metavar="URL", help="the source database URL (default: DATABASE_URL)")
-    pc.set_defaults(func=cmd_db_copy)
-    pk = dsub.add_parser("backup", help="copy the database to PATH, safely while the app and workers write",
-                         description="A consistent copy of the SQLite database (online backup API), checked before it is "
-                                     "kept. For PostgreSQL it prints pg_dump guidance.")
+    pk = add_command(dsub, "backup", "copy the database to PATH, safely while the app and workers write",
+                     func=cmd_db_backup, description="A consistent copy of the SQLite database (online backup API), "
+                                                     "checked before it is kept. For PostgreSQL it prints pg_dump guidance.")
     pk.add_argument("path", help="the backup file to write (a directory gets a time-stamped file name)")
     pk.add_argument("--force", action="store_true", help="overwrite PATH if it exists")
-    pk.set_defaults(func=cmd_db_backup)
-    pr = dsub.add_parser("restore", help="replace the database with a backup (asks first; keeps a side copy)",
-                         description="Check that PATH is a VCR database, keep the current database as "
-                                     "<db>.before-restore-<time>, then copy PATH in. Asks for confirmation; scripts pass --yes.")
+    pr = add_command(dsub, "restore", "replace the database with a backup (asks first; keeps a side copy)",
+                     func=cmd_db_restore, description="Check that PATH is a VCR database, keep the current database as "
+                                                      "<db>.before-restore-<time>, then copy PATH in. Asks for "
+                                                      "confirmation; scripts pass --yes.")
     pr.add_argument("path", help="a file written by `vcr db backup`")
     pr.add_argument("--yes", action="store_true", help="do not ask (needed when stdin is not a terminal)")
-    pr.set_defaults(func=cmd_db_restore)
-    pr = dsub.add_parser("rebuild-state", help="recompute the kept claim and trace curation state from the judgment log")
-    pr.add_argument("--consensus", choices=("one", "two_agree"), help="consensus rule (default: the CONSENSUS setting)")
-    pr.add_argument("--json", action="store_true", help="print JSON")
-    pr.set_defaults(func=cmd_db_rebuild_state)
+    pb = add_command(dsub, "rebuild-state", "recompute the kept claim and trace curation state from the judgment log",
+                     func=cmd_db_rebuild_state)
+    pb.add_argument("--consensus", choices=("one", "two_agree"), help="consensus rule (default: the CONSENSUS setting)")
+    pb.add_argument("--json", action="store_true", help="print JSON")
