@@ -126,6 +126,7 @@ def test_export_command(engine, seeded, tmp_path, capsys):
 def test_export_file_streams_to_a_temporary_file(engine, tmp_path):
     """The Export page's download reads a temporary file written batch by batch: the same bytes as the
     in-memory export, in every format, and the file is gone once closed."""
+    import io
     import os
 
     from vcr_core.export import export_file
@@ -138,6 +139,7 @@ def test_export_file_streams_to_a_temporary_file(engine, tmp_path):
     ids = [add_trace(engine, batch, EXPLANATION, record_index=str(i), run_name=f"r{i}") for i in range(3)]
     for fmt in ("jsonl", "original", "graphml"):
         fh = export_file(engine, ids, fmt)
+        assert isinstance(fh, io.RawIOBase)  # a kind of file st.download_button reads
         data = fh.read()
         assert data == export_traces(engine, ids, fmt) and data
         assert os.fstat(fh.fileno()).st_nlink == 0  # anonymous: no name left on disk

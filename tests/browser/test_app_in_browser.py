@@ -128,6 +128,8 @@ def test_full_curation_flow_in_chromium(server):
         name = page.get_by_role("textbox", name="Your name")
         name.fill("ana")
         name.press("Enter")
+        # the app has the name once it is in the address; navigating before that could lose it
+        expect(page).to_have_url(re.compile(r"curator=ana"), timeout=30_000)
         page.get_by_role("link", name="Upload").click()
         page.get_by_role("button", name="Load demo records", exact=True).click()
         expect(page.get_by_text("Stored 5 record(s)")).to_be_visible(timeout=30_000)

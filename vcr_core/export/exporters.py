@@ -286,11 +286,12 @@ def _plain_attributes(graph: nx.DiGraph) -> None:
         attrs.update({k: plain(v) for k, v in attrs.items()})
 
 
-def export_file(engine: Engine, trace_ids: list[int], fmt: str = "jsonl", problems: list[str] | None = None) -> BinaryIO:
+def export_file(engine: Engine, trace_ids: list[int], fmt: str = "jsonl", problems: list[str] | None = None) -> io.RawIOBase:
     """The selected traces in ``fmt`` streamed to an anonymous temporary file (gone once closed),
     rewound for reading: what the Export page hands to its download button, so building a large
-    export holds one batch of traces in memory rather than the whole file."""
-    fh = tempfile.TemporaryFile(prefix="vcr-export-")
+    export holds one batch of traces in memory rather than the whole file. Unbuffered (a raw file, which
+    is what Streamlit's download button reads; each write is a line or more)."""
+    fh = tempfile.TemporaryFile(prefix="vcr-export-", buffering=0)
     try:
         write_export(engine, trace_ids, fmt, fh, problems=problems)
     except BaseException:
