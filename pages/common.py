@@ -158,6 +158,13 @@ def plain_md(text: object) -> str:
     return "".join(out).replace("\n", " ")
 
 
+def code_md(text: object) -> str:
+    """Text a model wrote, as a Markdown code span: shown literally (escapes would show as backslashes
+    there), with backticks and line breaks removed so it cannot end the span early."""
+    inner = str(text if text is not None else "").replace("`", "'").replace("\n", " ").strip()
+    return f"`{inner}`" if inner else ""
+
+
 def batch_options() -> dict[int, str]:
     """Batch id -> label, newest first."""
     from sqlmodel import Session, select

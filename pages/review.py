@@ -5,7 +5,7 @@ graph) and carry the state version the curator saw, so a judgment on a stale sta
 import pandas as pd
 import streamlit as st
 
-from pages.common import VERDICT_ICON, batch_options, curator, engine, plain_md, through_app
+from pages.common import VERDICT_ICON, batch_options, code_md, curator, engine, plain_md, through_app
 from pages.evidence_view import show_evidence
 from vcr_core import curation as cur
 from vcr_core.formalism import Explanation
@@ -216,7 +216,7 @@ def claim_card(claim_id: int) -> None:
         return
     c = stt.claim
     with st.container(border=True):
-        st.markdown(f"{VERDICT_ICON.get(stt.effective, '·')} **{plain_md(c.node_id)}** · `{plain_md(c.action)}` · effective: "
+        st.markdown(f"{VERDICT_ICON.get(stt.effective, '·')} **{plain_md(c.node_id)}** · {code_md(c.action)} · effective: "
                     f"**{stt.effective or 'not verified'}** (machine: {stt.machine or '—'}"
                     f"{f', {stt.machine_score:.2f}' if stt.machine else ''})" + (" · ⚠️ conflicting" if stt.conflicting else ""))
         st.code(c.text, language=None, wrap_lines=True)

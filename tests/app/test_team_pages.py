@@ -228,3 +228,13 @@ def test_same_record_from_two_files_is_one_record_compared_side_by_side(engine, 
     left, right = at.selectbox[-2], at.selectbox[-1]
     assert {left.value, right.value} == {t.id for t in traces}
     assert any("0 shared · 1 only left · 1 only right" in c.value for c in at.caption)
+
+
+def test_code_md_shows_a_model_written_name_literally():
+    """Inside a code span Markdown escapes would show as backslashes (`binds\\_to`); code_md keeps the
+    name as written and cannot be closed early by a backtick or a line break."""
+    from pages.common import code_md
+
+    assert code_md("binds_to") == "`binds_to`"
+    assert code_md("x` [link](https://example.org) `\ny") == "`x' [link](https://example.org) ' y`"
+    assert code_md(None) == "" and code_md("  ") == ""
