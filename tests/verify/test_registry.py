@@ -99,10 +99,20 @@ def test_vcr_verify_runs_a_plugin_verifier(plugin_path, engine, db_url, trace_id
     assert "shout" in helptext
 
 
-def test_the_review_page_lists_a_plugin_verifier(plugin_path, engine, trace_id):
-    from vcr_core.verify.runner import all_verifier_names
+def test_the_review_page_shows_a_plugin_verifier(plugin_path, engine, trace_id, monkeypatch):
+    """The app, unchanged, offers the plug-in in Review's filter and shows its verdict on the claim."""
+    from streamlit.testing.v1 import AppTest
 
-    # The Review page's "Has verdicts from" filter is built from all_verifier_names() (pages/review.py).
-    page = (Path(__file__).resolve().parents[2] / "pages" / "review.py").read_text(encoding="utf-8")
-    assert "all_verifier_names()" in page
-    assert "shout" in all_verifier_names()
+    from vcr_core.verify.runner import verify_traces
+
+    verify_traces(engine, [trace_id], ["structural", "shout"])
+    root = Path(__file__).resolve().parents[2]
+    monkeypatch.chdir(root)
+    monkeypatch.setenv("APP_WORKER", "false")
+    at = AppTest.from_file(str(root / "app.py"), default_timeout=90)
+    at.run()
+    at.switch_page("pages/review.py").run()
+    assert not at.exception, at.exception
+    assert "shout" in next(sb for sb in at.selectbox if sb.label == "Has verdicts from").options
+    shown = [str(df.value.to_dict()) for df in at.dataframe] + [m.value for m in at.markdown]
+    assert any("the shout plug-in says yes" in text for text in shown)
