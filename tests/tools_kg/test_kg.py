@@ -151,8 +151,6 @@ def test_graph_cache_half_written_by_another_process_is_built_again(tmp_path):
     """The app, its workers and the CLI share the cache folder: a truncated file is rebuilt, not an error."""
     import numpy as np
 
-    from vcr_core.tools.kg.graph import CompactGraph
-
     builds = []
 
     def build():

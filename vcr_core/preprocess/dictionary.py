@@ -16,7 +16,6 @@ import json
 import pickle
 import re
 import time
-from pathlib import Path
 
 import ahocorasick
 

@@ -2,7 +2,6 @@
 (with a model) a judge whose every citation must be found verbatim in its abstract."""
 from __future__ import annotations
 
-import json
 import re
 from typing import Any, Callable
 

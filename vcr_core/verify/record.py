@@ -28,7 +28,6 @@ families, see :mod:`vcr_core.knowledge.genes`: "VEGFR2" is KDR, "ERK1/2" is MAPK
 from __future__ import annotations
 
 import re
-from typing import Any
 
 from ..formalism import Node
 from ..knowledge.genes import Resolved, families_of, resolve
