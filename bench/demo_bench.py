@@ -43,11 +43,12 @@ def main(argv: list[str] | None = None) -> dict:
     from sqlmodel import select
 
     from vcr_core.agents.assembler import ASSEMBLER_NAME, claims_with_source, inferred_claims, load_knowledge
+    from vcr_core.files.ingest import ingest_file
     from vcr_core.formalism import Explanation
-    from vcr_core.ingest import ingest_file
-    from vcr_core.jobs import Worker, create_run, run_progress
+    from vcr_core.generation import create_run, run_progress
+    from vcr_core.jobs import Worker
+    from vcr_core.kernel.settings import get_settings
     from vcr_core.llm import resolve_model
-    from vcr_core.settings import get_settings
     from vcr_core.store import Trace, get_engine, session_scope
 
     get_settings.cache_clear()

@@ -56,7 +56,7 @@ def env_for(db_url: str, home: Path, **extra: str) -> dict[str, str]:
 
 def use_db(db_url: str, home: Path) -> None:
     """Point this process's settings at ``db_url`` (the in-process parts of the bench)."""
-    from vcr_core.settings import get_settings
+    from vcr_core.kernel.settings import get_settings
     from vcr_core.store import dispose_engines
 
     os.environ.update({"DATABASE_URL": db_url, "VCR_HOME": str(home), "OFFLINE": "true", "OPENAI_API_KEY": FAKE_KEY})
@@ -161,7 +161,7 @@ def hostile_cases(quick: bool) -> list[tuple[str, bytes, bool]]:
 def hostile_experiment(work: Path, quick: bool) -> dict:
     from sqlmodel import Session, func, select
 
-    from vcr_core.cli import main
+    from vcr_core.cli.main import main
     from vcr_core.store import Batch, Record, get_engine
 
     home = work / "hostile_home"
@@ -285,14 +285,14 @@ def _scalar(db_path: Path, sql: str, *args):
 
 
 def _new_run(engine, batch_id: int, base_url: str, **options) -> int:
-    from vcr_core.jobs import create_run
+    from vcr_core.generation import create_run
 
     return create_run(engine, batch_id=batch_id, record_ids=None, tools=[], model_type=None, model="scripted",
                       mode="explain-only", options={"api_base": base_url, **options}, created_by="bench")
 
 
 def _batch(engine, work: Path, n: int, name: str) -> int:
-    from vcr_core.ingest import ingest_file
+    from vcr_core.files.ingest import ingest_file
     from vcr_core.llm.testing import make_records
 
     path = work / f"{name}.json"
@@ -306,7 +306,7 @@ def _batch(engine, work: Path, n: int, name: str) -> int:
 
 
 def _worker(env: dict, logf, *extra: str) -> subprocess.Popen:
-    return subprocess.Popen([PY, "-m", "vcr_core.cli", "worker", "--exit-when-idle", "--poll", "0.5", *extra],
+    return subprocess.Popen([PY, "-m", "vcr_core.cli.main", "worker", "--exit-when-idle", "--poll", "0.5", *extra],
                             env=env, stdout=logf, stderr=subprocess.STDOUT, cwd=str(ROOT))
 
 
@@ -462,8 +462,8 @@ def model_fault_experiment(work: Path, n_records: int, share: float) -> dict:
 
 def secrets_experiment(work: Path) -> dict:
     """Fragments (8+ characters) of the fake key in the database, worker logs and every export."""
-    from vcr_core.export import export_traces, select_traces
-    from vcr_core.jobs.outputs import write_original_files
+    from vcr_core.files import export_traces, select_traces
+    from vcr_core.generation.outputs import write_original_files
     from vcr_core.store import get_engine
 
     db_path = work / "gen.db"
@@ -523,7 +523,7 @@ while time.monotonic() < end:
 def backup_experiment(work: Path, seconds: float, n_backups: int) -> dict:
     from sqlmodel import Session, select
 
-    from vcr_core.ingest import ingest_file
+    from vcr_core.files.ingest import ingest_file
     from vcr_core.store import Claim, get_engine
     from vcr_core.store.backup import backup_database
     from vcr_core.verify import verify_traces
@@ -587,8 +587,8 @@ def backup_experiment(work: Path, seconds: float, n_backups: int) -> dict:
 def roundtrip_experiment(work: Path) -> dict:
     from sqlmodel import Session, select
 
-    from vcr_core.export import export_traces, select_traces
-    from vcr_core.importers import import_traces
+    from vcr_core.files import export_traces, select_traces
+    from vcr_core.files.importers import import_traces
     from vcr_core.store import Curation, Trace, Verdict, get_engine
 
     src = get_engine(f"sqlite:///{work / 'cur.db'}")
@@ -653,7 +653,7 @@ def big_file_experiment(work: Path, size_gb: float) -> dict:
     log(f"big file: {size / 1024 ** 3:.2f} GB written in {time.perf_counter() - t0:.0f} s")
     home = work / "big_home"
     db_url = f"sqlite:///{work / 'big.db'}"
-    cmd = [PY, "-m", "vcr_core.cli", "ingest", str(path)]
+    cmd = [PY, "-m", "vcr_core.cli.main", "ingest", str(path)]
     try:
         peak_refused, code1, s1, err1 = _peak_mb(cmd, env_for(db_url, home))
         peak_stream, code2, s2, err2 = _peak_mb(cmd, env_for(db_url, home, MAX_UPLOAD_MB=str(int(size / 1024 ** 2) + 10)))

@@ -24,7 +24,8 @@ def _run(engine, batch_id: int, base_url: str, n: int | None, concurrency: int) 
     from sqlalchemy import func
     from sqlmodel import select
 
-    from vcr_core.jobs import Worker, create_run, run_progress
+    from vcr_core.generation import create_run, run_progress
+    from vcr_core.jobs import Worker
     from vcr_core.store import LlmCall, session_scope
 
     run_id = create_run(engine, batch_id=batch_id, tools=[], model="scripted", mode="report-explain",
@@ -48,7 +49,7 @@ def main() -> None:
 
     home = Path(tempfile.mkdtemp(prefix="vcr-genbench-"))
     os.environ.update(VCR_HOME=str(home), DATABASE_URL=f"sqlite:///{home / 'bench.db'}", OFFLINE="true")
-    from vcr_core.ingest import ingest_file
+    from vcr_core.files.ingest import ingest_file
     from vcr_core.llm.testing import ScriptedServer, make_records, smart_responder
     from vcr_core.store import get_engine
 

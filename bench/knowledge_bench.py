@@ -11,7 +11,7 @@ import time
 
 from vcr_core.formalism import Explanation, Node
 from vcr_core.knowledge.orgdb import get_orgdb, orgdb_status
-from vcr_core.records import parse_records
+from vcr_core.records.model import parse_records
 from vcr_core.verify.base import ClaimContext
 from vcr_core.verify.go import GoVerifier
 from vcr_core.verify.record import RecordVerifier

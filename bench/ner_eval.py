@@ -78,7 +78,7 @@ def main() -> None:
             misses.append(n)
     recall = hits / len(names)
     # speed: records per second on record-sized texts (perturbation + context parts)
-    from vcr_core.records import parse_records
+    from vcr_core.records.model import parse_records
     recs, _ = parse_records(json.loads((ROOT / "data" / "demo_records.json").read_text()))
     texts = [(r.perturbation_text(), r.context_text()) for r in recs] * 400
     start = time.perf_counter()

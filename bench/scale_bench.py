@@ -55,7 +55,8 @@ class CountingStub:
 
 
 def one_run(engine, batch_id: int, base_url: str, workers: int, cap: int | None) -> float:
-    from vcr_core.jobs import Worker, create_run, run_progress
+    from vcr_core.generation import create_run, run_progress
+    from vcr_core.jobs import Worker
 
     run_id = create_run(engine, batch_id=batch_id, model="scripted", mode="explain-only",
                         options={"api_base": base_url, "concurrency": workers})
@@ -74,8 +75,8 @@ def main() -> int:
     args = ap.parse_args()
     home = Path(tempfile.mkdtemp(prefix="vcr-scale-"))
     os.environ.update(VCR_HOME=str(home), OFFLINE="true", DATABASE_URL=f"sqlite:///{home / 'bench.db'}")
-    from vcr_core.ingest import ingest_file
-    from vcr_core.jobs.ray_executor import ensure_ray, shutdown_ray
+    from vcr_core.files.ingest import ingest_file
+    from vcr_core.jobs.executor import ensure_ray, shutdown_ray
     from vcr_core.llm.testing import ScriptedServer, make_records
     from vcr_core.store import get_engine
 

@@ -2,7 +2,7 @@
 
 From an empty database (its own VCR_HOME and SQLite file under ``bench/_work/verify_eval/``) the
 claim set's explanations are imported exactly as ``vcr import-traces`` imports a file (records plus
-traces, through ``vcr_core.importers.import_traces`` and ``save_trace``), verified offline
+traces, through ``vcr_core.files.importers.import_traces`` and ``save_trace``), verified offline
 (``OFFLINE=true``) with the default verifiers on the embedded defaults, and each labelled claim's
 machine verdict (``aggregate_claim_verdict``, the filter policy's rule) is compared with its label.
 
@@ -167,7 +167,7 @@ def prepare_environment(work: Path = WORK, home: Path | None = None) -> str:
     os.environ["VCR_HOME"] = str(home)
     os.environ["DATABASE_URL"] = url
     os.environ["OFFLINE"] = "true"
-    from vcr_core.settings import get_settings
+    from vcr_core.kernel.settings import get_settings
     get_settings.cache_clear()
     return url
 
@@ -176,7 +176,7 @@ def import_claim_set(engine, doc: dict[str, Any], work: Path) -> dict[int, dict[
     """Store the explanations as ``vcr import-traces`` would; returns {claim_id: label info}."""
     from sqlmodel import Session, select
 
-    from vcr_core.importers import import_traces
+    from vcr_core.files.importers import import_traces
     from vcr_core.store import Claim, Record, Trace
 
     rows = [{"index": ex["record"]["index"], "input_perturbation": ex["record"], "answer": ex.get("answer"),
@@ -536,8 +536,8 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps({"error": "invalid claim set", "problems": problems}))
         return 2
     names = [n.strip() for n in args.verifiers.split(",") if n.strip()] if args.verifiers else None
+    from vcr_core.kernel.settings import get_settings
     from vcr_core.store import get_engine
-    from vcr_core.settings import get_settings
     engine = get_engine(get_settings().resolved_database_url)
     try:
         result, items = evaluate(doc, names, engine=engine)

@@ -11,7 +11,7 @@ def compare_with_model(engine) -> None:
     from sqlmodel import Session
 
     from vcr_core.agents.side_by_side import claim_by_claim, traces_by_kind
-    from vcr_core.settings import get_settings
+    from vcr_core.kernel.settings import get_settings
     from vcr_core.store import Record
 
     st.subheader("Assembled from knowledge beside a model")
@@ -26,7 +26,7 @@ def compare_with_model(engine) -> None:
     if not m_ids:
         if any(get_settings().provider_keys().values()):
             if st.button("Explain this record with the model too", key="asm_run_llm"):
-                from vcr_core.jobs import create_run
+                from vcr_core.generation import create_run
                 run_id = create_run(engine, batch_id=None, record_ids=[rid], tools=[], model_type=None,
                                     mode="report-explain", options={"concurrency": 1}, name="beside assembled")
                 st.success(f"Run #{run_id} queued; come back when it is done.")

@@ -32,7 +32,7 @@ def _engine_for(url: str):
 
 def engine():
     """The shared, migrated database engine for the configured DATABASE_URL (thread-safe)."""
-    from vcr_core.settings import get_settings
+    from vcr_core.kernel.settings import get_settings
 
     return _engine_for(get_settings().resolved_database_url)
 
@@ -40,7 +40,7 @@ def engine():
 def start_worker() -> None:
     """Start the supervised `vcr worker` process once per app (generation and verification run there,
     never in the web process); restarted by vcr_core when it dies. APP_WORKER=false: external workers."""
-    from vcr_core.settings import get_settings
+    from vcr_core.kernel.settings import get_settings
 
     settings = get_settings()
     if not settings.app_worker:
@@ -100,7 +100,7 @@ def curator_sidebar() -> None:
         if not st.session_state.get("curator"):
             st.caption("Log in before judging claims or traces." if _auth_configured()
                        else "Enter your name before judging claims or traces.")
-        from vcr_core.status import in_use
+        from vcr_core.system.status import in_use
         st.caption("\n\n".join(f"{k}: {v}" for k, v in in_use().items()))
 
 

@@ -2,7 +2,7 @@
 import streamlit as st
 
 from pages.common import batch_options, engine, through_app
-from vcr_core.export import export_file, select_traces
+from vcr_core.files import export_file, select_traces
 
 through_app()
 st.title("Export traces")

@@ -4,7 +4,7 @@ import streamlit as st
 from sqlmodel import Session, select
 
 from pages.common import batch_options, curator, engine, plain_md, through_app
-from vcr_core.curation import run_record_rows
+from vcr_core.curation.log import run_record_rows
 from vcr_core.store import Record
 
 through_app()
@@ -14,11 +14,11 @@ if not batches:
     st.info("No records yet. Upload a file (or the demo records) on the Upload page first.")
     st.stop()
 
-from vcr_core.jobs import DEFAULT_OPTIONS, cancel_run, create_run, list_runs, resume_run  # noqa: E402
+from vcr_core.generation import DEFAULT_OPTIONS, cancel_run, create_run, list_runs, resume_run  # noqa: E402
+from vcr_core.generation.runs import run_failure_reasons  # noqa: E402
 from vcr_core.jobs.inflight import describe  # noqa: E402
-from vcr_core.jobs.runs import run_failure_reasons  # noqa: E402
+from vcr_core.kernel.settings import get_settings  # noqa: E402
 from vcr_core.llm import LOCAL_MODEL_DESCRIPTION, PROVIDER_DEFAULTS, local_status  # noqa: E402
-from vcr_core.settings import get_settings  # noqa: E402
 from vcr_core.tools import tool_statuses  # noqa: E402
 
 with st.form("new_run"):

@@ -26,7 +26,7 @@ else:
 if st.button("Load demo records and explain them", type="primary",
              help="Stores five demo records (nintedanib, imatinib, vemurafenib, dexamethasone, a TP53 knockout) and "
                   "starts a run on the default; the first graph appears here."):
-    from vcr_core.jobs.demo import start_demo
+    from vcr_core.generation.demo import start_demo
     try:
         st.session_state["demo_run"] = start_demo(engine(), DEMO, created_by=curator() or None)
     except ValueError as exc:
@@ -36,8 +36,8 @@ if st.button("Load demo records and explain them", type="primary",
 @st.fragment(run_every=1)
 def demo_progress(run_id: int) -> None:
     from vcr_core.formalism import Explanation
-    from vcr_core.jobs import run_progress
-    from vcr_core.jobs.demo import first_explained_trace
+    from vcr_core.generation import run_progress
+    from vcr_core.generation.demo import first_explained_trace
     from vcr_core.jobs.inflight import describe
     from vcr_core.viz import action_graph_html
 

@@ -2,8 +2,8 @@
 import streamlit as st
 
 from pages.common import through_app
-from vcr_core.settings import get_settings
-from vcr_core.status import settings_for_display, status_report
+from vcr_core.kernel.settings import get_settings
+from vcr_core.system.status import settings_for_display, status_report
 
 through_app()
 st.title("Status & settings")

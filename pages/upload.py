@@ -5,7 +5,7 @@ import pandas as pd
 import streamlit as st
 
 from pages.common import curator, engine, plain_md, through_app
-from vcr_core.ingest import batch_summaries, ingest_bytes, validate_bytes
+from vcr_core.files.ingest import batch_summaries, ingest_bytes, validate_bytes
 
 DEMO = Path(__file__).resolve().parents[1] / "data" / "demo_records.json"
 

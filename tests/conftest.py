@@ -11,7 +11,7 @@ SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 @pytest.fixture(autouse=True)
 def isolated_settings(tmp_path_factory, monkeypatch):
     """Point VCR_HOME at a fresh directory and drop provider keys, so no test sees the user's setup."""
-    from vcr_core.settings import get_settings
+    from vcr_core.kernel.settings import get_settings
     from vcr_core.store import dispose_engines
 
     home = tmp_path_factory.mktemp("vcr_home")
@@ -32,7 +32,7 @@ def isolated_settings(tmp_path_factory, monkeypatch):
 @pytest.fixture
 def db_url(tmp_path, monkeypatch) -> str:
     """A fresh SQLite file URL, also exported as DATABASE_URL."""
-    from vcr_core.settings import get_settings
+    from vcr_core.kernel.settings import get_settings
 
     url = f"sqlite:///{tmp_path / 'test.db'}"
     monkeypatch.setenv("DATABASE_URL", url)

@@ -27,7 +27,7 @@ def seeded(engine, tmp_path):
     """A batch with one verified trace; the second claim names a hostile entity."""
     import json
 
-    from vcr_core.ingest import ingest_file
+    from vcr_core.files.ingest import ingest_file
     from vcr_core.verify import verify_traces
     from vcr_core.verify.base import ClaimVerdict
     from vcr_core.verify.testing import EXPLANATION, add_trace

@@ -7,8 +7,8 @@ import xml.etree.ElementTree as ET
 import pytest
 from sqlmodel import Session, select
 
-from vcr_core import curation as cur
-from vcr_core.export import export_traces, select_traces
+from vcr_core.curation import log as cur
+from vcr_core.files import export_traces, select_traces
 from vcr_core.formalism import parse_text
 from vcr_core.store import Claim
 from vcr_core.viz import action_graph_html
@@ -111,7 +111,7 @@ def test_export_selection_by_run_and_latest_judgment(engine, seeded):
 
 
 def test_export_command(engine, seeded, tmp_path, capsys):
-    from vcr_core.cli import main
+    from vcr_core.cli.main import main
     out = tmp_path / "approved.jsonl"
     assert main(["export", "-o", str(out)]) == 1  # nothing approved yet
     assert "only approved traces" in capsys.readouterr().err and not out.exists()
@@ -129,9 +129,9 @@ def test_export_file_streams_to_a_temporary_file(engine, tmp_path):
     import io
     import os
 
-    from vcr_core.export import export_file
+    from vcr_core.files import export_file
+    from vcr_core.files.ingest import ingest_file
     from vcr_core.verify.testing import EXPLANATION, add_trace
-    from vcr_core.ingest import ingest_file
 
     path = tmp_path / "r.json"
     path.write_text(json.dumps([{"index": i, "context": {"cell_type": "K562"}, "perturbation": {"name": f"drug{i}"}} for i in range(3)]))

@@ -7,7 +7,7 @@ HOSTILE_LINK = "[click](https://evil.example/x)"
 
 
 def test_review_shows_typed_evidence_as_plain_text(app, engine, tmp_path):
-    from vcr_core.ingest import ingest_file
+    from vcr_core.files.ingest import ingest_file
     from vcr_core.verify import verify_traces
     from vcr_core.verify.base import ClaimVerdict
     from vcr_core.verify.evidence import KgEdge, PmidSentence

@@ -9,14 +9,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlmodel import Session, select
 
-from vcr_core import curation as cur
+from vcr_core.curation import log as cur
 from vcr_core.store import Claim
 
 
 @pytest.fixture
 def traces(engine, tmp_path):
     """A batch with three traces of the test explanation (no machine verdicts needed)."""
-    from vcr_core.ingest import ingest_file
+    from vcr_core.files.ingest import ingest_file
     from vcr_core.verify.testing import EXPLANATION, add_trace
 
     path = tmp_path / "r.json"
@@ -118,7 +118,7 @@ def test_kept_state_equals_the_state_rebuilt_from_the_log(engine, traces, steps,
 
 
 def test_rebuild_state_command(engine, traces, capsys):
-    from vcr_core.cli import main
+    from vcr_core.cli.main import main
 
     cur.judge_trace(engine, traces[0], "ana", "approve")
     assert main(["db", "rebuild-state", "--json"]) == 0

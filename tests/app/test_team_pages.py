@@ -8,7 +8,7 @@ import xml.etree.ElementTree as ET
 from sqlalchemy import event, update
 from sqlmodel import Session, select
 
-from vcr_core import curation as cur
+from vcr_core.curation import log as cur
 from vcr_core.store import Claim, Curation, Trace
 
 from .conftest import ROOT
@@ -144,7 +144,7 @@ def test_cohen_kappa():
 
 
 def test_export_streams_in_constant_queries_per_batch_and_graphml_carries_judgments(engine, seeded):
-    from vcr_core.export import export_traces, write_export
+    from vcr_core.files import export_traces, write_export
     from vcr_core.verify.testing import EXPLANATION, add_trace
     ids = [seeded["trace_id"]] + [add_trace(engine, seeded["batch_id"], EXPLANATION, run_name=f"x{i}") for i in range(5)]
     tid = seeded["trace_id"]
@@ -188,10 +188,10 @@ def test_same_record_from_two_files_is_one_record_compared_side_by_side(engine, 
     (written a little differently) are one record with two traces; each trace keeps its file."""
     from streamlit.testing.v1 import AppTest
 
-    from vcr_core.compare import comparison_groups
-    from vcr_core.curation import QueueFilters, review_queue, run_record_rows
-    from vcr_core.export import select_traces
-    from vcr_core.importers import import_traces
+    from vcr_core.curation.compare import comparison_groups
+    from vcr_core.curation.log import QueueFilters, review_queue, run_record_rows
+    from vcr_core.files import select_traces
+    from vcr_core.files.importers import import_traces
     from vcr_core.store import Record
 
     rec = {"context": {"cell_type": "K562"}, "perturbation": {"name": "Imatinib"}}

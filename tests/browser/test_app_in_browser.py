@@ -4,8 +4,8 @@ trace, export, and show that a hostile entity name is displayed as text and runs
 from __future__ import annotations
 
 import json
-import re
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -54,7 +54,7 @@ def _serve(tmp_path, extra_env):
              "dag": 'edge("n1", "n2", relation="causal")', "answer": HOSTILE,
              "input_report_text": f"A model-written link: {LINK}"}]
     (tmp_path / "hostile.json").write_text(json.dumps(rows))
-    subprocess.run([sys.executable, "-m", "vcr_core.cli", "import-traces", str(tmp_path / "hostile.json"), "--name", "hostile"],
+    subprocess.run([sys.executable, "-m", "vcr_core.cli.main", "import-traces", str(tmp_path / "hostile.json"), "--name", "hostile"],
                    env=env, check=True, capture_output=True, cwd=ROOT)
     # The starter graph is built once per machine (about a minute, cached in VCR_HOME); reuse this machine's
     # cache when it has one, so the tests exercise the app rather than that one-time build.

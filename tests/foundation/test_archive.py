@@ -6,15 +6,15 @@ import json
 
 from sqlmodel import Session, select
 
-from vcr_core import curation as cur
-from vcr_core.cli import main
-from vcr_core.export import export_traces, select_traces
-from vcr_core.importers import import_traces
+from vcr_core.cli.main import main
+from vcr_core.curation import log as cur
+from vcr_core.files import export_traces, select_traces
+from vcr_core.files.importers import import_traces
 from vcr_core.store import Claim, Curation, Record, Trace, TraceVerdict, Verdict, get_engine
 
 
 def _build(engine, tmp_path):
-    from vcr_core.ingest import ingest_file
+    from vcr_core.files.ingest import ingest_file
     from vcr_core.verify import verify_traces
     from vcr_core.verify.testing import EXPLANATION, add_trace
 
@@ -84,7 +84,7 @@ def test_cli_import_of_an_archive_says_what_it_added(engine, tmp_path, capsys, m
     assert main(["export", "--status", "any", "-o", str(archive)]) == 0
     capsys.readouterr()
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'cli-other.db'}")
-    from vcr_core.settings import get_settings
+    from vcr_core.kernel.settings import get_settings
 
     get_settings.cache_clear()
     assert main(["import-traces", str(archive)]) == 0
@@ -112,7 +112,7 @@ def test_unencodable_text_already_stored_is_replaced_and_reported(engine, tmp_pa
 
 
 def test_original_output_files_replace_unencodable_text(engine, tmp_path):
-    from vcr_core.jobs.outputs import write_original_files
+    from vcr_core.generation.outputs import write_original_files
     from vcr_core.store import session_scope
 
     tids = _build(engine, tmp_path)

@@ -9,15 +9,15 @@ import threading
 import pytest
 from sqlmodel import Session, select
 
-from vcr_core import curation as cur
-from vcr_core.cli import main
+from vcr_core.cli.main import main
+from vcr_core.curation import log as cur
 from vcr_core.store import Claim, Curation
 from vcr_core.store.backup import BackupError, backup_database, inspect_file, restore_database
 
 
 @pytest.fixture
 def judged(engine, tmp_path):
-    from vcr_core.ingest import ingest_file
+    from vcr_core.files.ingest import ingest_file
     from vcr_core.verify.testing import EXPLANATION, add_trace
 
     path = tmp_path / "r.json"

@@ -5,8 +5,8 @@ import argparse
 
 import pytest
 
-from vcr_core import cli
-from vcr_core.cliutil import USAGE, CommandError, add_command, add_group, fails_with
+from vcr_core.cli import main as cli
+from vcr_core.cli.util import USAGE, CommandError, add_command, add_group, fails_with
 
 
 def test_fails_with_turns_expected_errors_into_command_errors():

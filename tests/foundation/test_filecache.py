@@ -6,7 +6,7 @@ import pickle
 
 import pytest
 
-from vcr_core.filecache import atomic_file, load_or_build, write_atomic
+from vcr_core.kernel.filecache import atomic_file, load_or_build, write_atomic
 
 
 def test_write_atomic_replaces_the_file_and_leaves_no_temporary(tmp_path):

@@ -4,8 +4,8 @@ import json
 
 from sqlmodel import Session, select
 
-from vcr_core.cli import main
-from vcr_core.importers import import_traces
+from vcr_core.cli.main import main
+from vcr_core.files.importers import import_traces
 from vcr_core.store import Claim, Trace
 
 GOOD_EXPLAIN = ('set_context(cell_type="K562")\nbinds_to(id="n1", actor="imatinib", target="ABL1")\n'
@@ -117,7 +117,7 @@ def test_schema_command(capsys):
 
 
 def test_status_command_says_what_to_do_about_each_missing_part(engine, monkeypatch, capsys):
-    from vcr_core.settings import get_settings
+    from vcr_core.kernel.settings import get_settings
     monkeypatch.setenv("OFFLINE", "true")
     for key in ("ANTHROPIC_API_KEY", "OPENAI_API_KEY", "GEMINI_API_KEY", "PUBMED_SERVER_URL", "PUBMED_INDEX_DIR"):
         monkeypatch.delenv(key, raising=False)
@@ -155,7 +155,7 @@ def test_statuses_are_defined_once_and_stored_as_plain_strings(engine):
     from alembic import command
     from sqlalchemy import text
 
-    from vcr_core.statuses import LEGACY_JUDGMENTS, JobStatus, PolicyOutcome, TraceJudgment, Verdict
+    from vcr_core.kernel.statuses import LEGACY_JUDGMENTS, JobStatus, PolicyOutcome, TraceJudgment, Verdict
     from vcr_core.store.engine import _alembic_config, upgrade_database
     from vcr_core.verify.base import SUPPORTED
     from vcr_core.verify.policy import PASS

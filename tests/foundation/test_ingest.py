@@ -4,7 +4,7 @@ import json
 from sqlalchemy import text
 from sqlmodel import Session, func, select
 
-from vcr_core.ingest import ingest_bytes, validate_bytes
+from vcr_core.files.ingest import ingest_bytes, validate_bytes
 from vcr_core.store import Batch, Record, get_engine, schema_revision
 
 

@@ -8,10 +8,10 @@ import time
 import pytest
 from sqlmodel import Session, func, select
 
-from vcr_core.ingest import ingest_bytes, ingest_file, validate_bytes, validate_stream
-from vcr_core.records import normalize_index, parse_records
+from vcr_core.files.ingest import ingest_bytes, ingest_file, validate_bytes, validate_stream
+from vcr_core.records.model import normalize_index, parse_records
+from vcr_core.records.strictjson import StreamReader
 from vcr_core.store import Batch, Record
-from vcr_core.strictjson import StreamReader
 
 
 def rec(i, **pert):
@@ -74,7 +74,7 @@ def test_size_is_checked_before_reading(engine, tmp_path, monkeypatch):
     big = tmp_path / "huge.json"
     with open(big, "wb") as fh:  # a sparse 2 GB file: costs no disk, and must never be read
         fh.truncate(2 * 1024 ** 3)
-    import vcr_core.ingest as ingest_module
+    import vcr_core.files.ingest as ingest_module
 
     opened = []
     monkeypatch.setattr(ingest_module, "open", lambda *a, **k: opened.append(a) or io.BytesIO(b""), raising=False)
@@ -105,7 +105,7 @@ def test_streaming_reader_holds_one_record_at_a_time():
 
 
 def test_one_record_too_big_is_refused(monkeypatch):
-    from vcr_core.settings import get_settings
+    from vcr_core.kernel.settings import get_settings
 
     monkeypatch.setenv("MAX_UPLOAD_MB", "1")
     get_settings.cache_clear()

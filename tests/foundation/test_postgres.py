@@ -22,8 +22,8 @@ def postgres_url():
 
 @pytest.mark.slow
 def test_everything_runs_on_postgresql(postgres_url, monkeypatch, tmp_path, capsys):
-    from vcr_core.cli import main
-    from vcr_core.settings import get_settings
+    from vcr_core.cli.main import main
+    from vcr_core.kernel.settings import get_settings
 
     monkeypatch.setenv("DATABASE_URL", postgres_url)
     get_settings.cache_clear()

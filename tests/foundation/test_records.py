@@ -1,5 +1,5 @@
 """Both record shapes, missing fields, unknown markers, and the preprocessed form."""
-from vcr_core.records import parse_records, to_preprocessed_dict
+from vcr_core.records.model import parse_records, to_preprocessed_dict
 
 TAHOE = [{
     "index": 7,

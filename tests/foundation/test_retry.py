@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import httpx
 
-from vcr_core.retry import RetryPolicy, parse_retry_after, retryable_status
+from vcr_core.net.retry import RetryPolicy, parse_retry_after, retryable_status
 
 
 def test_backoff_doubles_within_the_jitter_range_and_is_capped():
@@ -52,7 +52,7 @@ def test_web_and_model_clients_share_the_policy(monkeypatch):
     from vcr_core.llm import client as llm_client
     from vcr_core.llm import complete, resolve_model
     from vcr_core.llm.testing import Reply, ScriptedServer
-    from vcr_core.tools.http import HttpClient
+    from vcr_core.net.http import HttpClient
 
     web = HttpClient("http://127.0.0.1:9", name="Svc", retries=2, backoff_s=0.5, max_wait_s=4.0, cache_ttl_s=None)
     assert web.policy == RetryPolicy(attempts=3, base_s=0.5, max_s=4.0)

@@ -1,7 +1,7 @@
 """Settings: read from env and .env, documented in the README, secrets never printed."""
 from pathlib import Path
 
-from vcr_core.settings import Settings, get_settings
+from vcr_core.kernel.settings import Settings, get_settings
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 
@@ -29,7 +29,7 @@ def test_default_database_is_sqlite_in_user_dir(isolated_settings):
 
 
 def test_settings_shown_on_the_status_page_hide_passwords_and_keys(monkeypatch):
-    from vcr_core.status import settings_for_display
+    from vcr_core.system.status import settings_for_display
 
     monkeypatch.setenv("DATABASE_URL", "postgresql://u:secretpw@db.example/vcr")
     monkeypatch.setenv("PUBMED_SERVER_URL", "http://bob:hunter2@127.0.0.1:8003")

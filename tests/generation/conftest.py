@@ -17,7 +17,7 @@ def server():
 @pytest.fixture
 def batch(engine, tmp_path):
     """A batch of 6 records; returns (engine, batch_id)."""
-    from vcr_core.ingest import ingest_file
+    from vcr_core.files.ingest import ingest_file
 
     path = tmp_path / "records.json"
     path.write_text(json.dumps(make_records(6)))

@@ -6,7 +6,7 @@ import json
 from vcr_core.agents import CallOptions, GenerationConfig, generate_for_record, prompt_version
 from vcr_core.llm import resolve_model
 from vcr_core.llm.testing import Reply, ScriptedServer, prompt_text, valid_explanation
-from vcr_core.records import parse_records
+from vcr_core.records.model import parse_records
 
 RECORD = parse_records([{"index": 7, "context": {"cell_type": "A549", "disease": "lung adenocarcinoma"},
                          "perturbation": {"name": "gefitinib", "target": "EGFR"}}])[0][0]

@@ -8,10 +8,18 @@ from collections import namedtuple
 import numpy as np
 import pytest
 
-from vcr_core.agents.assembler import (DISCLAIMER, INFERRED, Knowledge, assemble, claims_with_source,
-                                       evidence_lines, inferred_claims, set_knowledge)
+from vcr_core.agents.assembler import (
+    DISCLAIMER,
+    INFERRED,
+    Knowledge,
+    assemble,
+    claims_with_source,
+    evidence_lines,
+    inferred_claims,
+    set_knowledge,
+)
 from vcr_core.formalism import MEASURABLE_OUTPUTS, check_explanation
-from vcr_core.records import parse_records
+from vcr_core.records.model import parse_records
 from vcr_core.tools.kg.graph import CompactGraph
 from vcr_core.tools.kg.starter import RELATIONS, TYPES
 
@@ -175,8 +183,8 @@ def test_structure_every_path_ends_measurable(kb):
 
 
 def test_knowledge_is_the_default_without_a_key(monkeypatch):
+    from vcr_core.kernel.settings import get_settings
     from vcr_core.llm import missing_key_message, resolve_model
-    from vcr_core.settings import get_settings
     c = resolve_model()
     assert c.is_knowledge and not c.is_local and missing_key_message(c) is None
     assert "no model" in c.label
@@ -189,8 +197,9 @@ def test_knowledge_is_the_default_without_a_key(monkeypatch):
 def test_run_through_worker_stores_evidence_and_counts(engine, tmp_path, kb):
     from sqlmodel import select
 
-    from vcr_core.ingest import ingest_file
-    from vcr_core.jobs import Worker, create_run, run_progress
+    from vcr_core.files.ingest import ingest_file
+    from vcr_core.generation import create_run, run_progress
+    from vcr_core.jobs import Worker
     from vcr_core.store import Claim, Trace, session_scope
 
     path = tmp_path / "r.json"

@@ -14,14 +14,20 @@ import time
 from datetime import timedelta
 
 import pytest
-
 from sqlmodel import select
 
-from vcr_core.jobs import Worker, create_run, run_progress
-from vcr_core.jobs.generate import JobControl, LeaseLost, config_for_run, process_record, run_generate_job
-from vcr_core.jobs.queue import (LeaseLost as QueueLeaseLost, claim, enqueue, finish, heartbeat, lease_of,
-                                  report_progress, set_job_message)
-from vcr_core.jobs.runs import set_run_status
+from vcr_core.generation import create_run, run_progress
+from vcr_core.generation.generate import (
+    JobControl,
+    LeaseLost,
+    config_for_run,
+    process_record,
+    run_generate_job,
+)
+from vcr_core.generation.runs import set_run_status
+from vcr_core.jobs import Worker
+from vcr_core.jobs.queue import LeaseLost as QueueLeaseLost
+from vcr_core.jobs.queue import claim, enqueue, finish, heartbeat, lease_of, report_progress, set_job_message
 from vcr_core.llm.testing import ScriptedServer, prompt_text, smart_responder
 from vcr_core.store import Job, LlmCall, Record, Run, Trace, TraceVerdict, Verdict, session_scope, utcnow
 
@@ -142,7 +148,7 @@ def test_real_sigstop_past_the_heartbeat_timeout(engine, db_url, batch, isolated
         run_id = create_run(engine, batch_id=batch, tools=[], model="scripted", mode="explain-only",
                             options={"api_base": srv.base_url, "concurrency": 1}, created_by="tester")
         env = {**os.environ, "DATABASE_URL": db_url, "VCR_HOME": str(isolated_settings), "OFFLINE": "true"}
-        proc = subprocess.Popen([sys.executable, "-m", "vcr_core.cli", "worker", "--kinds", "generate",
+        proc = subprocess.Popen([sys.executable, "-m", "vcr_core.cli.main", "worker", "--kinds", "generate",
                                  "--stale-after", "2", "--poll", "0.2"], env=env,
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:

@@ -9,10 +9,11 @@ import logging
 import pytest
 from sqlmodel import select
 
-from vcr_core.jobs import Worker, create_run, run_progress
+from vcr_core.generation import create_run, run_progress
+from vcr_core.jobs import Worker
+from vcr_core.kernel.redact import redact
 from vcr_core.llm import LlmError, complete, resolve_model
 from vcr_core.llm.testing import Reply, ScriptedServer, make_records, prompt_text, smart_responder
-from vcr_core.redact import redact
 from vcr_core.store import LlmCall, Trace, session_scope
 
 MSG = [{"role": "user", "content": "hello"}]
@@ -66,7 +67,7 @@ def test_usage_is_recorded_when_the_call_starts_and_completed_after():
 
 @pytest.fixture
 def small_batch(engine, tmp_path):
-    from vcr_core.ingest import ingest_file
+    from vcr_core.files.ingest import ingest_file
 
     path = tmp_path / "records.json"
     path.write_text(json.dumps(make_records(4)))
@@ -90,7 +91,7 @@ def test_failed_records_keep_their_reason_and_in_flight_rows_are_completed(engin
 
 
 def test_vcr_generate_exits_non_zero_and_says_how_many_failed(engine, db_url, tmp_path, capsys, fast_backoff):
-    from vcr_core.cli import main
+    from vcr_core.cli.main import main
 
     path = tmp_path / "recs.json"
     path.write_text(json.dumps(make_records(5)))
@@ -107,8 +108,8 @@ def test_vcr_generate_exits_non_zero_and_says_how_many_failed(engine, db_url, tm
 
 
 def test_key_fragments_are_redacted_everywhere(engine, db_url, small_batch, monkeypatch, caplog, capfd):
-    from vcr_core.redact import install_log_redaction
-    from vcr_core.settings import get_settings
+    from vcr_core.kernel.redact import install_log_redaction
+    from vcr_core.kernel.settings import get_settings
 
     monkeypatch.setenv("OPENAI_API_KEY", FAKE_KEY)
     get_settings.cache_clear()

@@ -14,7 +14,7 @@ def choice(srv: ScriptedServer) -> ModelChoice:
 
 
 def test_resolve_model_defaults(monkeypatch):
-    from vcr_core.settings import get_settings
+    from vcr_core.kernel.settings import get_settings
 
     assert resolve_model().is_knowledge  # no key anywhere: assembled from knowledge (no model)
     assert resolve_model("local").is_local

@@ -72,7 +72,8 @@ def test_records_in_flight_reach_run_progress(engine, batch):
     import threading
     import time
 
-    from vcr_core.jobs import Worker, create_run, run_progress
+    from vcr_core.generation import create_run, run_progress
+    from vcr_core.jobs import Worker
     from vcr_core.llm.testing import smart_responder
 
     def slow(body):

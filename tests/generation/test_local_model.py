@@ -20,10 +20,8 @@ def free_port() -> int:
 
 @pytest.fixture
 def local_port(monkeypatch):
-    from vcr_core.llm import stop_local_model
-    from vcr_core.settings import get_settings
-
-    from vcr_core.llm import local_status
+    from vcr_core.kernel.settings import get_settings
+    from vcr_core.llm import local_status, stop_local_model
     if gguf_path() is None or not local_status().installed:
         # The runtime is the optional extra 'local' (it compiles for minutes); the test command installs it.
         pytest.skip("the local model runtime is not installed (optional extra 'local': `vcr local-model install`, "
@@ -35,8 +33,9 @@ def local_port(monkeypatch):
 
 
 def test_local_model_run_end_to_end(engine, tmp_path, local_port):
-    from vcr_core.ingest import ingest_file
-    from vcr_core.jobs import Worker, create_run, run_progress
+    from vcr_core.files.ingest import ingest_file
+    from vcr_core.generation import create_run, run_progress
+    from vcr_core.jobs import Worker
     from vcr_core.llm import local_status, model_available
     from vcr_core.llm.testing import make_records
     from vcr_core.store import LlmCall, Trace, session_scope

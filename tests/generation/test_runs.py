@@ -16,7 +16,8 @@ import pytest
 from sqlalchemy import func, text
 from sqlmodel import select
 
-from vcr_core.jobs import Worker, cancel_run, create_run, enqueue, resume_run, run_progress
+from vcr_core.generation import cancel_run, create_run, resume_run, run_progress
+from vcr_core.jobs import Worker, enqueue
 from vcr_core.jobs.queue import claim
 from vcr_core.llm.testing import Reply, ScriptedServer, make_records, smart_responder
 from vcr_core.store import Claim, Job, LlmCall, Run, Trace, session_scope, utcnow
@@ -109,7 +110,7 @@ def test_cancel_keeps_finished_traces_and_resume_completes(engine, batch):
 
 def _worker_process(db_url: str, home) -> subprocess.Popen:
     env = {**os.environ, "DATABASE_URL": db_url, "VCR_HOME": str(home), "OFFLINE": "true"}
-    return subprocess.Popen([sys.executable, "-m", "vcr_core.cli", "worker", "--exit-when-idle", "--concurrency", "2"],
+    return subprocess.Popen([sys.executable, "-m", "vcr_core.cli.main", "worker", "--exit-when-idle", "--concurrency", "2"],
                             env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
 
 
@@ -182,7 +183,7 @@ def test_invalid_output_is_stored_as_invalid(engine, batch):
 
 
 def test_secrets_never_reach_database_or_logs(engine, db_url, batch, monkeypatch, caplog, capfd):
-    from vcr_core.settings import get_settings
+    from vcr_core.kernel.settings import get_settings
 
     monkeypatch.setenv("OPENAI_API_KEY", FAKE_KEY)
     get_settings.cache_clear()
@@ -216,7 +217,7 @@ def sqlite_dump(db_url: str) -> list[str]:
 
 
 def test_vcr_generate_cli_writes_original_files(engine, db_url, tmp_path, server, capsys):
-    from vcr_core.cli import main
+    from vcr_core.cli.main import main
 
     path = tmp_path / "tahoe_records.json"
     path.write_text(json.dumps(make_records(3)))
@@ -243,7 +244,7 @@ def test_vcr_generate_cli_writes_original_files(engine, db_url, tmp_path, server
 
 
 def test_vcr_generate_without_key_says_which(engine, batch, capsys):
-    from vcr_core.cli import main
+    from vcr_core.cli.main import main
 
     with pytest.raises(SystemExit, match="ANTHROPIC_API_KEY"):
         main(["generate", "--batch", str(batch), "--model_type", "anthropic"])
@@ -265,7 +266,7 @@ def test_ensure_worker_starts_one_background_thread(engine, batch, server):
 
 
 def test_runs_and_local_model_commands(engine, batch, server, capsys):
-    from vcr_core.cli import main
+    from vcr_core.cli.main import main
 
     run_id = new_run(engine, batch, server)
     assert main(["runs", "--cancel", str(run_id)]) == 0 and "cancelled" in capsys.readouterr().out
@@ -302,7 +303,7 @@ def test_a_burst_of_sigterms_never_deadlocks_an_idle_worker(engine, db_url, isol
     """The SIGTERM handler only sets a flag: a handler that set an Event could interrupt the main thread
     inside that Event's lock and wait for it forever (seen: a supervised worker that outlived its app)."""
     env = {**os.environ, "DATABASE_URL": db_url, "VCR_HOME": str(isolated_settings), "OFFLINE": "true"}
-    proc = subprocess.Popen([sys.executable, "-m", "vcr_core.cli", "worker", "--poll", "0.01"], env=env,
+    proc = subprocess.Popen([sys.executable, "-m", "vcr_core.cli.main", "worker", "--poll", "0.01"], env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         for _ in range(600):  # wait until it is polling (its banner line comes at the end, so look at the handler)

@@ -7,7 +7,7 @@ import json
 import pytest
 from sqlmodel import Session, select
 
-from vcr_core.ingest import ingest_file
+from vcr_core.files.ingest import ingest_file
 from vcr_core.store import Run, Trace, Verdict, session_scope
 from vcr_core.verify import verify_traces
 from vcr_core.verify.testing import EXPLANATION, add_trace
@@ -70,7 +70,7 @@ def test_falsification_uses_an_explicit_model_and_survives_a_failing_one(engine,
 
 
 def test_cli_verify_passes_api_base(engine, trace_id, capsys):
-    from vcr_core.cli import main
+    from vcr_core.cli.main import main
     from vcr_core.llm.testing import Reply, ScriptedServer
     with ScriptedServer(queue=[Reply(FINAL)]) as srv:
         rc = main(["verify", "--trace", str(trace_id), "--verifiers", "falsification", "--model", "scripted",

@@ -6,7 +6,7 @@ import pytest
 from vcr_core.formalism import Explanation, Node
 from vcr_core.knowledge.orgdb import OrgDb, reset_orgdb
 from vcr_core.knowledge.testing import go_terms_for_tests, make_test_orgdb
-from vcr_core.records import parse_records
+from vcr_core.records.model import parse_records
 from vcr_core.verify.base import ClaimContext
 from vcr_core.verify.go import GoVerifier
 
@@ -75,7 +75,7 @@ def test_localises_elsewhere_is_unverifiable_not_contradicted(verifier):
 
 
 def test_missing_file_is_unavailable_with_reason(tmp_path, monkeypatch):
-    from vcr_core.settings import get_settings
+    from vcr_core.kernel.settings import get_settings
     monkeypatch.setenv("ORGDB_PATH", str(tmp_path / "missing.sqlite"))
     get_settings.cache_clear()
     reset_orgdb()
@@ -100,7 +100,7 @@ def test_real_file_when_present():
 def test_runner_registers_go_and_record(engine, tmp_path, monkeypatch):
     import json as _json
 
-    from vcr_core.ingest import ingest_file
+    from vcr_core.files.ingest import ingest_file
     from vcr_core.knowledge.testing import use_test_orgdb
     from vcr_core.verify import verify_traces
     from vcr_core.verify.testing import add_trace

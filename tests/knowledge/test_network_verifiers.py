@@ -7,7 +7,7 @@ from dataclasses import replace
 import pytest
 
 from vcr_core.formalism import Explanation, Node
-from vcr_core.records import parse_records
+from vcr_core.records.model import parse_records
 from vcr_core.verify.base import ClaimContext
 from vcr_core.verify.chembl import ChemblVerifier
 from vcr_core.verify.indra import IndraVerifier, agent_param, claim_subject
@@ -150,7 +150,7 @@ def test_chembl_offline_is_unavailable():
 
 
 def test_network_verifiers_join_the_default_set_only_when_reachable(stub, monkeypatch):
-    from vcr_core.settings import get_settings
+    from vcr_core.kernel.settings import get_settings
     from vcr_core.verify.runner import default_verifier_names
     names = default_verifier_names()
     assert "go" in names and "record" in names and "indra" not in names and "chembl" not in names  # offline

@@ -5,8 +5,15 @@ import threading
 
 import pytest
 
-from vcr_core.knowledge.orgdb import (GoAnnotation, OrgDb, evidence_kind, get_orgdb, normalise_go_id, orgdb_status,
-                                      reset_orgdb)
+from vcr_core.knowledge.orgdb import (
+    GoAnnotation,
+    OrgDb,
+    evidence_kind,
+    get_orgdb,
+    normalise_go_id,
+    orgdb_status,
+    reset_orgdb,
+)
 from vcr_core.knowledge.testing import go_terms_for_tests, make_test_orgdb, use_test_orgdb
 
 
@@ -82,7 +89,7 @@ def test_threads_share_one_instance(db):
 
 
 def test_missing_file_says_what_to_run(tmp_path, monkeypatch):
-    from vcr_core.settings import get_settings
+    from vcr_core.kernel.settings import get_settings
     monkeypatch.setenv("ORGDB_PATH", str(tmp_path / "nowhere.sqlite"))
     get_settings.cache_clear()
     reset_orgdb()
@@ -107,7 +114,7 @@ def test_get_orgdb_is_cached(tmp_path, monkeypatch):
 
 def test_real_file_when_present():
     """The real Debian file (extracted by `bash .ci/bootstrap setup`), when it is there."""
-    from vcr_core.settings import get_settings
+    from vcr_core.kernel.settings import get_settings
     reset_orgdb()
     path = get_settings().resolved_orgdb_path
     db = get_orgdb()
@@ -125,8 +132,8 @@ def test_real_file_when_present():
 
 @pytest.mark.slow  # the status report also probes every tool and the local model
 def test_status_page_names_go_annotations(tmp_path, monkeypatch, db_url):
-    from vcr_core.settings import get_settings
-    from vcr_core.status import status_report
+    from vcr_core.kernel.settings import get_settings
+    from vcr_core.system.status import status_report
     monkeypatch.setenv("ORGDB_PATH", str(tmp_path / "none.sqlite"))
     get_settings.cache_clear()
     reset_orgdb()

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from vcr_core.formalism import Explanation, Node
-from vcr_core.records import parse_records
+from vcr_core.records.model import parse_records
 from vcr_core.verify.base import ClaimContext
 from vcr_core.verify.record import RecordVerifier, genetic_direction, moa_direction
 
@@ -50,9 +50,9 @@ def test_binds_family_relations_are_support():
 @pytest.fixture
 def tiny_orgdb(monkeypatch, tmp_path):
     """The tiny org.Hs.eg.db, with KDR a kinase too (ABL1 already is): GO classes for the closed world."""
+    from vcr_core.kernel.settings import get_settings
     from vcr_core.knowledge.orgdb import reset_orgdb
     from vcr_core.knowledge.testing import make_test_orgdb
-    from vcr_core.settings import get_settings
 
     path = make_test_orgdb(tmp_path / "org.Hs.eg.sqlite", extra_annotations=[("3791", "MF", "GO:0004713", "IDA")])
     monkeypatch.setenv("ORGDB_PATH", str(path))
@@ -125,8 +125,8 @@ def test_closed_world_spares_a_target_of_the_listed_targets_class(tiny_orgdb):
 
 
 def test_closed_world_needs_go_classes(monkeypatch, tmp_path):
+    from vcr_core.kernel.settings import get_settings
     from vcr_core.knowledge.orgdb import reset_orgdb
-    from vcr_core.settings import get_settings
 
     monkeypatch.setenv("ORGDB_PATH", str(tmp_path / "absent.sqlite"))
     get_settings.cache_clear()

@@ -11,14 +11,14 @@ import pytest
 
 from vcr_core.preprocess import get_ner_backend, ground, preprocess_record
 from vcr_core.preprocess.dictionary import strip_salt
-from vcr_core.records import parse_records
+from vcr_core.records.model import parse_records
 
 
 @pytest.fixture(scope="module")
 def ner(tmp_path_factory):
     """One dictionary backend for the module, built in a settings folder of its own (a module fixture runs
     before the per-test isolation, and must not read or write the user's cache)."""
-    from vcr_core.settings import get_settings
+    from vcr_core.kernel.settings import get_settings
 
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("VCR_HOME", str(tmp_path_factory.mktemp("ner_home")))
@@ -88,7 +88,7 @@ def test_record_fields_name_the_chemical_and_the_cell_line():
 
 
 def test_cli_is_resumable(tmp_path, capsys):
-    from vcr_core.cli import main
+    from vcr_core.cli.main import main
     src = tmp_path / "in.json"
     src.write_text(json.dumps([{"index": 1, "perturbation": {"name": "imatinib"}}, {"index": 2, "perturbation": "broken"},
                                {"index": 3, "perturbation": {"name": "nintedanib"}}]))
@@ -105,7 +105,7 @@ def test_cli_is_resumable(tmp_path, capsys):
 def test_stored_batch_and_job(engine, tmp_path):
     from sqlmodel import Session, select
 
-    from vcr_core.ingest import ingest_file
+    from vcr_core.files.ingest import ingest_file
     from vcr_core.jobs import enqueue
     from vcr_core.preprocess.job import run_preprocess_job
     from vcr_core.store import Job, Record
@@ -121,8 +121,8 @@ def test_stored_batch_and_job(engine, tmp_path):
 
 
 def test_cli_batches_missing_batch_and_redo(engine, tmp_path, capsys):
-    from vcr_core.cli import main
-    from vcr_core.ingest import batch_summaries, ingest_file
+    from vcr_core.cli.main import main
+    from vcr_core.files.ingest import batch_summaries, ingest_file
     src = tmp_path / "r.json"
     src.write_text(json.dumps([{"index": 1, "perturbation": {"name": "imatinib"}}, {"index": 2, "perturbation": {"name": "dexamethasone"}}]))
     batch = ingest_file(engine, src).batch_id
@@ -203,9 +203,9 @@ class _PugRest(BaseHTTPRequestHandler):
 
 @pytest.fixture
 def pug(monkeypatch):
+    from vcr_core.kernel.settings import get_settings
+    from vcr_core.net.http import clear_probes
     from vcr_core.preprocess import pubchem
-    from vcr_core.settings import get_settings
-    from vcr_core.tools.http import clear_probes
 
     srv = ThreadingHTTPServer(("127.0.0.1", 0), _PugRest)
     threading.Thread(target=srv.serve_forever, daemon=True).start()
@@ -233,9 +233,9 @@ def test_pubchem_client_cache_404_503(pug):
 
 
 def test_pubchem_unreachable_falls_back_to_vocabulary(monkeypatch):
+    from vcr_core.kernel.settings import get_settings
+    from vcr_core.net.http import clear_probes
     from vcr_core.preprocess import pubchem
-    from vcr_core.settings import get_settings
-    from vcr_core.tools.http import clear_probes
 
     monkeypatch.setattr(pubchem, "API_BASE", "http://127.0.0.1:9/rest/pug")  # nothing listens there
     monkeypatch.setenv("OFFLINE", "false")

@@ -17,9 +17,10 @@ pytestmark = pytest.mark.slow
 
 
 def _fill_sqlite(engine, tmp_path, srv) -> int:
-    from vcr_core.curation import judge_claim, judge_trace
-    from vcr_core.ingest import ingest_file
-    from vcr_core.jobs import Worker, create_run
+    from vcr_core.curation.log import judge_claim, judge_trace
+    from vcr_core.files.ingest import ingest_file
+    from vcr_core.generation import create_run
+    from vcr_core.jobs import Worker
     from vcr_core.store import Claim, Trace, session_scope
 
     path = tmp_path / "records.json"
@@ -38,8 +39,8 @@ def _fill_sqlite(engine, tmp_path, srv) -> int:
 
 
 def test_db_copy_moves_everything_and_fixes_sequences(tmp_path, pg_url, server, monkeypatch, capsys):
-    from vcr_core.cli import main
-    from vcr_core.settings import get_settings
+    from vcr_core.cli.main import main
+    from vcr_core.kernel.settings import get_settings
     from vcr_core.store import Curation, dispose_engines, get_engine, session_scope
     from vcr_core.store.models import TABLE_NAMES
 
@@ -63,7 +64,7 @@ def test_db_copy_moves_everything_and_fixes_sequences(tmp_path, pg_url, server, 
     key = ("id", "trace_id", "claim_id", "claim_hash", "curator", "judgment", "note", "tag", "verdict")
     assert [{k: r[k] for k in key} for r in a] == [{k: r[k] for k in key} for r in b]
     # Sequences moved past the copied ids: a new judgment gets the next id, no collision.
-    from vcr_core.curation import judge_trace
+    from vcr_core.curation.log import judge_trace
     new = judge_trace(dst, a[0]["trace_id"], "curator9", "needs_work", note="after the move")
     assert new.id == a[-1]["id"] + 1
     # A second copy into the same (now full) database is refused.
@@ -73,9 +74,10 @@ def test_db_copy_moves_everything_and_fixes_sequences(tmp_path, pg_url, server, 
 
 
 def test_queue_on_postgresql_two_workers_each_record_once_and_fencing(tmp_path, pg_url, server):
-    from vcr_core.ingest import ingest_file
-    from vcr_core.jobs import Worker, create_run, run_progress
-    from vcr_core.jobs.generate import LeaseLost, config_for_run, process_record
+    from vcr_core.files.ingest import ingest_file
+    from vcr_core.generation import create_run, run_progress
+    from vcr_core.generation.generate import LeaseLost, config_for_run, process_record
+    from vcr_core.jobs import Worker
     from vcr_core.jobs.queue import claim, lease_of
     from vcr_core.store import Job, Run, Trace, dispose_engines, get_engine, session_scope, utcnow
 

@@ -28,7 +28,7 @@ ray = pytest.importorskip("ray", reason="Ray is an optional extra: pip install -
 
 @pytest.fixture
 def ray_cluster():
-    from vcr_core.jobs.ray_executor import ensure_ray, shutdown_ray
+    from vcr_core.jobs.executor import ensure_ray, shutdown_ray
 
     shutdown_ray()
     ensure_ray(num_cpus=2, object_store_bytes=200 * 1024 * 1024)
@@ -57,9 +57,9 @@ def knowledge_files(isolated_settings, tmp_path, monkeypatch):
     starter graph's cache under VCR_HOME and a small org.Hs.eg.db at ORGDB_PATH. Requested before
     ``ray_cluster``, so the Ray workers (started by ``ray.init``) inherit the environment."""
     from vcr_core.agents.assembler import set_knowledge
+    from vcr_core.kernel.settings import get_settings
     from vcr_core.knowledge.orgdb import reset_orgdb
     from vcr_core.knowledge.testing import make_test_orgdb
-    from vcr_core.settings import get_settings
     from vcr_core.tools.kg.starter import starter_path
 
     # KDR and ABL1 promote proliferation, TP53 restrains it: the assembler infers the phenotypes.
@@ -129,9 +129,10 @@ def test_ray_generation_on_postgresql(pg_url, tmp_path, knowledge_files, ray_clu
 def _ray_run_with_failures(engine, tmp_path, n_records: int, explainer: str):
     """Generate ``n_records`` with a first driver that dies after 5 records and a Ray driver that takes
     over, kill a Ray worker mid-run, then check each record once, the run done, and every trace verified."""
-    from vcr_core.ingest import ingest_file
-    from vcr_core.jobs import Worker, create_run, run_progress
-    from vcr_core.jobs.generate import config_for_run, process_record
+    from vcr_core.files.ingest import ingest_file
+    from vcr_core.generation import create_run, run_progress
+    from vcr_core.generation.generate import config_for_run, process_record
+    from vcr_core.jobs import Worker
     from vcr_core.jobs.queue import claim, lease_of
     from vcr_core.store import (
         Job,
@@ -220,9 +221,10 @@ def _check_assembled(traces, progress: dict) -> None:
 
 
 def test_vcr_verify_with_ray_executor(engine, db_url, tmp_path, ray_cluster, capsys):
-    from vcr_core.cli import main
-    from vcr_core.ingest import ingest_file
-    from vcr_core.jobs import Worker, create_run
+    from vcr_core.cli.main import main
+    from vcr_core.files.ingest import ingest_file
+    from vcr_core.generation import create_run
+    from vcr_core.jobs import Worker
     from vcr_core.store import Trace, TraceVerdict, session_scope
 
     path = tmp_path / "r.json"

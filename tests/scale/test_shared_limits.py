@@ -68,7 +68,7 @@ def test_in_flight_cap_is_cluster_wide_and_dead_holders_expire(engine, db_url):
 
 
 def test_web_tools_use_the_shared_schedule_for_remote_hosts(engine, monkeypatch):
-    from vcr_core.tools.http import HostLimiter
+    from vcr_core.net.http import HostLimiter
 
     lim = shared_limiter("host:eutils.example.org", rate_per_s=3)
     slept: list[float] = []
@@ -80,8 +80,8 @@ def test_web_tools_use_the_shared_schedule_for_remote_hosts(engine, monkeypatch)
 
 
 def test_model_calls_take_a_cluster_slot_and_share_a_429_pause(engine, monkeypatch):
+    from vcr_core.kernel.settings import get_settings
     from vcr_core.llm.ratelimit import forget_limiters, limiter_for
-    from vcr_core.settings import get_settings
     from vcr_core.store.limits import SharedLimiter as SL
 
     monkeypatch.setenv("LLM_MAX_CONCURRENT", "3")

@@ -33,8 +33,8 @@ def _drop_verify_jobs(engine):
 
 
 def test_supervised_worker_runs_the_queue_and_comes_back_after_a_kill(engine, db_url, tmp_path, server, monkeypatch):
-    from vcr_core.ingest import ingest_file
-    from vcr_core.jobs import create_run, run_progress
+    from vcr_core.files.ingest import ingest_file
+    from vcr_core.generation import create_run, run_progress
     from vcr_core.jobs.supervisor import WorkerSupervisor, worker_summary
 
     path = tmp_path / "r.json"
@@ -66,7 +66,7 @@ def test_supervised_worker_runs_the_queue_and_comes_back_after_a_kill(engine, db
 
 def test_status_reports_external_workers_when_app_worker_is_off(engine, monkeypatch):
     from vcr_core.jobs.supervisor import worker_state, worker_summary
-    from vcr_core.settings import get_settings
+    from vcr_core.kernel.settings import get_settings
 
     monkeypatch.setenv("APP_WORKER", "false")
     get_settings.cache_clear()

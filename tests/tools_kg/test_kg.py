@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from vcr_core.records import parse_records
+from vcr_core.records.model import parse_records
 from vcr_core.tools.base import ToolOptions
 from vcr_core.tools.kg import CompactGraph, Matcher, load_kg_csv, load_stark, set_graph
 from vcr_core.tools.kg.loaders import GraphUnavailable
@@ -138,7 +138,7 @@ def test_chebi_roles_of_real_drugs():
 
 
 def test_cli_tools_and_kg_info(graph, capsys):
-    from vcr_core.cli import main
+    from vcr_core.cli.main import main
     assert main(["kg", "info", "--json"]) == 0
     info = json.loads(capsys.readouterr().out)
     assert info["nodes"] == 6 and info["nodes_by_type"]["gene/protein"] == 3

@@ -193,8 +193,8 @@ def serve_app():
 @pytest.fixture(autouse=True)
 def _fresh_literature_state():
     """No cached backends, searchers, embedders' probes or limiters leak between tests."""
+    from vcr_core.net.http import clear_probes
     from vcr_core.tools import base
-    from vcr_core.tools.http import clear_probes
     from vcr_core.tools.pubmed import reset_backends
 
     reset_backends()

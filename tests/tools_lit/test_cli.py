@@ -6,8 +6,8 @@ import json
 import numpy as np
 import pytest
 
-from vcr_core.cli import main
-from vcr_core.settings import get_settings
+from vcr_core.cli.main import main
+from vcr_core.kernel.settings import get_settings
 
 
 def test_build_index_then_search_from_the_command_line(tmp_path, articles_db, capsys):

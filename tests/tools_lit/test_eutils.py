@@ -97,7 +97,7 @@ class ManualClock:
 
 
 def _manual_limiter(client, rate):
-    from vcr_core.tools.http import RateLimiter
+    from vcr_core.net.http import RateLimiter
 
     clock = ManualClock()
     client.http.limiter = RateLimiter(rate, clock=clock.now, sleep=clock.sleep)

@@ -6,7 +6,7 @@ from urllib.parse import unquote_plus
 
 import pytest
 
-from vcr_core.records import parse_records
+from vcr_core.records.model import parse_records
 from vcr_core.tools import ToolOptions, get_tool, run_tools
 from vcr_core.tools.harmonizome import HarmonizomeClient, HarmonizomeTool
 from vcr_core.tools.wikipedia import WikipediaClient, WikipediaTool

@@ -5,8 +5,8 @@ import time
 
 import pytest
 
-from vcr_core.settings import get_settings
-from vcr_core.tools.http import HttpClient, HttpError, NetworkUnavailable, RateLimiter, probe
+from vcr_core.kernel.settings import get_settings
+from vcr_core.net.http import HttpClient, HttpError, NetworkUnavailable, RateLimiter, probe
 
 
 def test_retries_server_errors_with_backoff(stub_server):

@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from vcr_core.records import parse_records
-from vcr_core.settings import get_settings
+from vcr_core.kernel.settings import get_settings
+from vcr_core.records.model import parse_records
 from vcr_core.tools import ToolOptions, get_tool, run_tools
 from vcr_core.tools.pubmed import Paper, PubmedUnavailable, get_backend, pubmed_status, search_papers
 from vcr_core.tools.pubmed.client import FindMatchesClient

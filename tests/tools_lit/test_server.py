@@ -7,7 +7,7 @@ import httpx
 import numpy as np
 import pytest
 
-from vcr_core.tools.http import HttpError
+from vcr_core.net.http import HttpError
 from vcr_core.tools.pubmed.client import FindMatchesClient
 from vcr_core.tools.pubmed.embed import EmbedderError
 from vcr_core.tools.pubmed.native import NativeSearcher

@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from vcr_core.ingest import ingest_file
+from vcr_core.files.ingest import ingest_file
 from vcr_core.verify.testing import EXPLANATION, add_trace
 
 

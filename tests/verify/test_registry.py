@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from vcr_core import registry
+from vcr_core.kernel import registry
 
 PLUGIN = '''
 from vcr_core.verify.base import SUPPORTED, ClaimVerdict
@@ -88,13 +88,13 @@ def test_a_plugin_verifier_runs_without_touching_vcr_core(plugin_path, engine, t
 
 def test_vcr_verify_runs_a_plugin_verifier(plugin_path, engine, db_url, trace_id):
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(plugin_path), *sys.path]), "DATABASE_URL": db_url}
-    out = subprocess.run([sys.executable, "-m", "vcr_core.cli", "verify", "--trace", str(trace_id),
+    out = subprocess.run([sys.executable, "-m", "vcr_core.cli.main", "verify", "--trace", str(trace_id),
                           "--verifiers", "structural,shout", "--json"],
                          capture_output=True, text=True, env=env, timeout=600)
     assert out.returncode == 0, out.stderr
     summary = json.loads(out.stdout)
     assert "shout" in json.dumps(summary)
-    helptext = subprocess.run([sys.executable, "-m", "vcr_core.cli", "verify", "--help"], capture_output=True, text=True,
+    helptext = subprocess.run([sys.executable, "-m", "vcr_core.cli.main", "verify", "--help"], capture_output=True, text=True,
                               env=env, timeout=600).stdout
     assert "shout" in helptext
 

@@ -6,10 +6,9 @@ import json
 
 from sqlmodel import Session, select
 
-from vcr_core.store import Claim, Job, Trace, TraceVerdict, Verdict, session_scope
+from vcr_core.store import Job, Trace, TraceVerdict, Verdict
 from vcr_core.verify import aggregate_claim_verdict, verify_traces
 from vcr_core.verify.expression import ExpressionFileError, ExpressionVerifier, attach_expression
-
 from vcr_core.verify.testing import EXPLANATION, add_trace
 
 
@@ -140,7 +139,7 @@ def test_falsification_agent_with_tool_calls(engine, trace_id):
 
 
 def test_verify_job_and_cli(engine, batch_id, trace_id, capsys):
-    from vcr_core.cli import main
+    from vcr_core.cli.main import main
     from vcr_core.jobs import enqueue
     from vcr_core.verify.job import run_verify_job
 

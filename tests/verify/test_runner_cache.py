@@ -7,7 +7,7 @@ import json
 from sqlalchemy import event
 from sqlmodel import Session, select
 
-from vcr_core.ingest import ingest_file
+from vcr_core.files.ingest import ingest_file
 from vcr_core.store import Claim, Trace, Verdict
 from vcr_core.verify import runner, verify_traces
 from vcr_core.verify.base import ClaimVerdict

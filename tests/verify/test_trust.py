@@ -13,7 +13,7 @@ from vcr_core.formalism import Explanation, Node, claim_hash, parse_text, valida
 from vcr_core.formalism.catalogue import ARG_KINDS, arg_kinds, catalogue, entity_args
 from vcr_core.knowledge import genes as genes_mod
 from vcr_core.knowledge.genes import build_index, norm_key, symbol_shaped
-from vcr_core.records import parse_records
+from vcr_core.records.model import parse_records
 from vcr_core.verify.base import ENTITY_ARGS, ClaimContext
 from vcr_core.verify.entity import EntityVerifier
 from vcr_core.verify.kg import KgVerifier
@@ -209,7 +209,7 @@ def test_claim_hash_follows_gene_identifiers(gene_index, monkeypatch):
 
 
 def test_import_passes_the_grounder(engine, gene_index, monkeypatch, tmp_path):
-    from vcr_core.importers import import_traces
+    from vcr_core.files.importers import import_traces
     from vcr_core.store import Claim
     monkeypatch.setitem(genes_mod._LOADED, "gene-index-light", gene_index)
     pert = {"context": {"cell_type": "HUVEC"}, "perturbation": {"name": "VEGFA"}}

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import pytest
 
 from vcr_core.formalism import Explanation, Node, parse_text
-from vcr_core.records import parse_records
+from vcr_core.records.model import parse_records
 from vcr_core.verify.base import ClaimContext
 from vcr_core.verify.entity import EntityVerifier
 from vcr_core.verify.kg import KgVerifier

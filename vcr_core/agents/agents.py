@@ -16,7 +16,7 @@ from ..formalism.checks import check_explanation
 from ..formalism.findings import error
 from ..formalism.parser import find_sections
 from ..llm import CallInfo, LlmError, LlmResponse, ModelChoice, complete
-from ..records import Record
+from ..records.model import Record
 from . import structured
 from .prompts import prompt_version, question_text, render
 

@@ -34,7 +34,7 @@ from typing import Any, Iterable, Protocol
 from ..formalism import Edge, Explanation, Finding, Node
 from ..formalism.checks import check_explanation
 from ..formalism.findings import error
-from ..records import Perturbation, Record
+from ..records.model import Perturbation, Record
 
 ASSEMBLER_NAME = "knowledge-assembly"
 ASSEMBLER_VERSION = "1"

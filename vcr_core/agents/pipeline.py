@@ -7,7 +7,7 @@ from typing import Any
 
 from ..formalism import Explanation, Finding
 from ..llm import LlmError, LlmResponse, ModelChoice
-from ..records import Record
+from ..records.model import Record
 from ..tools.base import DEFAULT_KG_NUM_NEIGHBOR
 from .agents import CallOptions, explain, generate_report
 from .prompts import prompt_version

@@ -14,7 +14,7 @@ from importlib import resources
 from typing import Any
 
 from ..formalism import catalogue_markdown, catalogue_version
-from ..records import Record
+from ..records.model import Record
 
 PROMPT_RELEASE = "1"
 TEMPLATES = ("system", "report", "explain", "explain_json", "repair", "repair_json")

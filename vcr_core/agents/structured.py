@@ -12,10 +12,10 @@ import json
 from functools import lru_cache
 from typing import Any
 
-from ..formalism import Explanation, Finding, MEASURABLE_OUTPUTS, Node, Edge, catalogue
+from ..formalism import MEASURABLE_OUTPUTS, Edge, Explanation, Finding, Node, catalogue
 from ..formalism.catalogue import ARG_KINDS
 from ..formalism.findings import error
-from ..records import Record
+from ..records.model import Record
 
 MAX_STEPS = 4
 # No maxLength: llama.cpp expands a bounded string into nested optional rules, which makes

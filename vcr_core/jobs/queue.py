@@ -25,18 +25,19 @@ from typing import Callable
 
 from sqlalchemy import update
 from sqlalchemy.engine import Connection, Engine
-from sqlmodel import Session
-from sqlmodel import select
+from sqlmodel import Session, select
 
 from ..store import Job, session_scope, utcnow
 
-def job_kinds() -> tuple[str, ...]:
-    """'generate' (run by the worker itself, with its lease and in-flight progress) and every registered
-    job kind (``vcr.jobs`` entry points: a handler ``handler(job_id, engine)``)."""
-    from ..registry import JOBS, names
 
-    return ("generate", *names(JOBS))
-from ..statuses import ACTIVE  # noqa: E402 - one definition of "not finished"
+def job_kinds() -> tuple[str, ...]:
+    """Every registered job kind (``vcr.jobs`` entry points: generate, verify, preprocess and plug-ins)."""
+    from ..kernel.registry import JOBS, names
+
+    return tuple(names(JOBS))
+
+from ..kernel.statuses import ACTIVE  # noqa: E402 - one definition of "not finished"
+
 STALE_AFTER_S = 60.0
 HEARTBEAT_S = 2.0
 Clock = Callable[[], datetime]

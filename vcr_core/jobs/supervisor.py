@@ -20,7 +20,7 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from ..settings import get_settings
+from ..kernel.settings import get_settings
 
 RESTART_BACKOFF_S = (0.5, 1.0, 2.0, 5.0, 10.0, 30.0)
 
@@ -67,7 +67,7 @@ class WorkerSupervisor:
 
     def command(self) -> list[str]:
         """The worker's command line (the same interpreter as the app)."""
-        cmd = [sys.executable, "-m", "vcr_core.cli", "worker"]
+        cmd = [sys.executable, "-m", "vcr_core.cli.main", "worker"]
         if self.concurrency:
             cmd += ["--concurrency", str(self.concurrency)]
         return cmd + self.extra_args

@@ -17,13 +17,21 @@ from typing import Callable
 from sqlalchemy.engine import Engine
 
 from ..store import Job, session_scope
-from .generate import JobControl, run_generate_job
-from .queue import HEARTBEAT_S, STALE_AFTER_S, Clock, Lease, LeaseLost, claim, finish, heartbeat, lease_of, new_worker_id
+from .control import JobContext, JobControl
+from .queue import (
+    HEARTBEAT_S,
+    STALE_AFTER_S,
+    Clock,
+    Lease,
+    LeaseLost,
+    claim,
+    finish,
+    heartbeat,
+    lease_of,
+    new_worker_id,
+)
 
 log = logging.getLogger(__name__)
-
-# kind -> (module, function) of jobs other areas implement, imported only when such a job runs.
-
 
 class Worker:
     """A job loop. ``run()`` blocks until ``stop()`` (or, with ``exit_when_idle``, an empty queue)."""
@@ -90,7 +98,7 @@ class Worker:
         if self._stop.is_set():
             control.shutdown.set()
         progress = {"n_done": 0, "n_total": 0}
-        beat = threading.Thread(target=self._beat, args=(lease, control, progress, dict(job.payload or {}) if job.kind == "generate" else None),
+        beat = threading.Thread(target=self._beat, args=(lease, control, progress, dict(job.payload or {})),
                                 daemon=True,
                                 name=f"heartbeat-{job.id}")
         beat.start()
@@ -116,13 +124,16 @@ class Worker:
         return True
 
     def _beat(self, lease: Lease, control: JobControl, progress: dict, payload: dict | None) -> None:
-        """Heartbeat (fenced by ``lease``); a generate job (``payload`` given) also publishes its records in flight."""
+        """Heartbeat (fenced by ``lease``); a job with items in flight (a generate job's records) also
+        publishes them in its payload."""
         while not control.finished.is_set():
             self._check_signal()  # a SIGTERM during a job: release it for the next worker
             n_done, n_total = progress["n_done"], progress["n_total"]
             values = {"n_done": n_done, "n_total": n_total}
-            if payload is not None:
-                values["payload"] = {**payload, "in_flight": control.in_flight.snapshot()}
+            in_flight = control.in_flight.snapshot()
+            if in_flight or "in_flight" in payload:
+                payload = {**payload, "in_flight": in_flight}
+                values["payload"] = payload
             if n_total:
                 values["progress"] = n_done / n_total
             try:
@@ -141,28 +152,26 @@ class Worker:
                 control.finished.wait(min(0.2, self.heartbeat_s))
 
     def _dispatch(self, job: Job, control: JobControl, progress: dict) -> tuple[str, str | None]:
+        def on_progress(done: int, total: int) -> None:
+            progress.update(n_done=done, n_total=total)
+            if self.on_progress:
+                self.on_progress(job, done, total)
+
+        context = JobContext(control, concurrency=self.concurrency, executor=self.executor,
+                             max_concurrent_calls=self.max_concurrent_calls, on_progress=on_progress)
         try:
-            if job.kind == "generate":
-                run_id = job.run_id or (job.payload or {}).get("run_id")
-
-                def on_progress(done: int, total: int) -> None:
-                    progress.update(n_done=done, n_total=total)
-                    if self.on_progress:
-                        self.on_progress(job, done, total)
-
-                return run_generate_job(self.engine, int(run_id), control, self.concurrency, on_progress,
-                                        executor=self.executor,
-                                        max_concurrent_calls=self.max_concurrent_calls), None
-            return self._delegate(job, control.lease)
+            return self._delegate(job, context)
         except Exception as exc:  # noqa: BLE001 - the job fails with its reason, the worker lives on
             log.exception("job %s failed", job.id)
             return "failed", f"{type(exc).__name__}: {exc}" if not isinstance(exc, RuntimeError) else str(exc)
 
-    def _delegate(self, job: Job, lease: Lease | None) -> tuple[str, str | None]:
-        """Run a registered job kind (``vcr.jobs`` entry point): ``handler(job_id, engine, lease=...)``.
-        A handler that takes ``lease`` fences each of its writes with it and raises :class:`LeaseLost`
-        once another worker owns the job; one that does not is fenced only when the job finishes."""
-        from ..registry import JOBS, load
+    def _delegate(self, job: Job, context: JobContext) -> tuple[str, str | None]:
+        """Run a registered job kind (``vcr.jobs`` entry point): ``handler(job_id, engine, lease=...,
+        context=...)``. A handler that takes ``lease`` fences each of its writes with it and raises
+        :class:`LeaseLost` once another worker owns the job; one that does not is fenced only when the
+        job finishes. A handler that takes ``context`` (:class:`JobContext`) gets the job's control and
+        the worker's options; one that returns a status string decides the job's final status."""
+        from ..kernel.registry import JOBS, load
 
         try:
             handler = load(JOBS, job.kind)
@@ -170,13 +179,14 @@ class Worker:
             return "failed", str(exc).strip("'\"")
         except ModuleNotFoundError as exc:
             return "failed", f"{job.kind} jobs are not available in this installation ({exc.name} is missing)"
+        lease = context.control.lease
+        kwargs = {name: value for name, value in (("lease", lease), ("context", context)) if _takes(handler, name)}
         try:
-            if _takes_lease(handler):
-                handler(job.id, self.engine, lease=lease)
-            else:
-                handler(job.id, self.engine)
+            outcome = handler(job.id, self.engine, **kwargs)
         except LeaseLost:
             return "lost", None
+        if outcome in ("done", "failed", "cancelled", "queued", "lost"):
+            return outcome, None
         with session_scope(self.engine) as session:
             row = session.get(Job, job.id)
             status = row.status if row is not None else "done"
@@ -184,15 +194,16 @@ class Worker:
         return (status, row.error) if status in ("done", "failed", "cancelled") else ("done", None)
 
 
-def _takes_lease(handler: Callable) -> bool:
-    """True when a job handler accepts the ``lease`` keyword (plug-ins written before fencing do not)."""
+def _takes(handler: Callable, name: str) -> bool:
+    """True when a job handler accepts the keyword ``name`` (plug-ins written before fencing take no
+    ``lease``; only handlers that fan out need ``context``)."""
     import inspect
 
     try:
         params = inspect.signature(handler).parameters
     except (TypeError, ValueError):
         return False
-    return "lease" in params or any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
+    return name in params or any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
 
 
 _APP_WORKERS: dict[str, tuple[Worker, threading.Thread]] = {}

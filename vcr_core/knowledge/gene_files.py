@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from ..vocab import resource_path
+from ..kernel.vocab import resource_path
 
 
 @dataclass(frozen=True, slots=True)

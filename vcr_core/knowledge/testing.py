@@ -112,7 +112,7 @@ def make_test_orgdb(path: Path, extra_annotations: list[tuple[str, str, str, str
 
 def use_test_orgdb(monkeypatch, tmp_path: Path) -> Path:
     """Write the tiny file and point ORGDB_PATH at it (settings and the opened-file cache reset)."""
-    from ..settings import get_settings
+    from ..kernel.settings import get_settings
     from .orgdb import reset_orgdb
 
     path = make_test_orgdb(Path(tmp_path) / "org.Hs.eg.sqlite")

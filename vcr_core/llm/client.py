@@ -1,7 +1,7 @@
 """``complete()``: every model call of the project, through litellm.
 
 Retries with exponential back-off (and jitter) on 429, 5xx, time-outs and connection errors, by the
-project's one retry policy (:mod:`vcr_core.retry`, shared with the web tools);
+project's one retry policy (:mod:`vcr_core.net.retry`, shared with the web tools);
 a per-call time-out; tokens, cost and latency measured per call.
 
 The embedded local model is called differently (:func:`_local_attempt`): it runs on a shared CPU, so its
@@ -17,7 +17,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import re
 import threading
 import time
 from dataclasses import dataclass, field
@@ -25,10 +24,10 @@ from typing import Any, Callable
 
 import httpx
 
-from ..redact import redact as _redact
-from ..retry import RetryPolicy, retryable_status
-from ..settings import get_settings
-from ..textsafe import scrub
+from ..kernel.redact import redact as _redact
+from ..kernel.settings import get_settings
+from ..kernel.textsafe import scrub
+from ..net.retry import RetryPolicy, retryable_status
 from .models import ModelChoice, api_key_for, missing_key_message
 from .ratelimit import limiter_for
 
@@ -200,7 +199,7 @@ def _classify_reason(exc: Exception) -> tuple[bool, int | None, str, str]:
 
 
 def redact(text: str) -> str:
-    """``text`` with every fragment of a configured key masked (see :mod:`vcr_core.redact`)."""
+    """``text`` with every fragment of a configured key masked (see :mod:`vcr_core.kernel.redact`)."""
     return _redact(text)
 
 

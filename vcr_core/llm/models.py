@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
-from ..settings import get_settings
+from ..kernel.settings import get_settings
 
 # A sensible current default per provider (litellm names; see litellm's model cost map).
 PROVIDER_DEFAULTS: dict[str, str] = {
@@ -139,3 +139,13 @@ def model_available() -> ModelChoice | None:
     if local_status().running:
         return resolve_model("local")
     return None
+
+
+def choice_for_run(run) -> ModelChoice:
+    """The model a run (a ``store.Run`` row) calls, resolved again from what it stored; keys are never stored."""
+    opts = run.options or {}
+    if (run.meta or {}).get("is_local") or run.provider == "local":
+        return resolve_model("local", run.model)
+    if run.provider == "knowledge":
+        return resolve_model("knowledge")
+    return ModelChoice(run.provider or "openai", run.model or "", opts.get("api_base"), False)

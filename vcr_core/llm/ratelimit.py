@@ -108,7 +108,7 @@ _LOCK = threading.Lock()
 def limiter_for(provider: str, rpm: float | None = None, cluster_max: int | None = None) -> ProviderLimiter:
     """The process-wide limiter of ``provider``; ``rpm`` (when given) updates its budget and
     ``cluster_max`` its cap on calls in flight across every process (default: ``LLM_MAX_CONCURRENT``)."""
-    from ..settings import get_settings
+    from ..kernel.settings import get_settings
 
     settings = get_settings()
     with _LOCK:

@@ -19,10 +19,10 @@ import time
 
 import ahocorasick
 
-from ..filecache import load_or_build
+from ..kernel.filecache import load_or_build
+from ..kernel.settings import get_settings
+from ..kernel.vocab import package_dir, resource_path
 from ..knowledge.gene_files import efo_cell_lines, hgnc_genes
-from ..settings import get_settings
-from ..vocab import package_dir, resource_path
 from .entities import Entity
 
 VERSION = "9"

@@ -1,7 +1,7 @@
 """PubChem compound information from PUG REST, with a disk cache and an offline fallback from the
 installed vocabularies.
 
-Requests go through the shared HTTP client (``vcr_core.tools.http``): one rate limit (5 requests/s,
+Requests go through the shared HTTP client (``vcr_core.net.http``): one rate limit (5 requests/s,
 PubChem's terms), one retry policy (429, 503 "server busy" and time-outs, with back-off), and no
 retries against a host that cannot be reached (no DNS, refused), which is then not asked again for
 a minute. Identifiers are POSTed as forms, as PubChem advises for names and SMILES with special
@@ -17,8 +17,8 @@ import hashlib
 import json
 from typing import Any
 
-from ..filecache import write_atomic
-from ..settings import get_settings
+from ..kernel.filecache import write_atomic
+from ..kernel.settings import get_settings
 
 API_BASE = "https://pubchem.ncbi.nlm.nih.gov/rest/pug"
 MAX_PER_SECOND = 5.0
@@ -27,7 +27,7 @@ PROPERTIES = "IUPACName,CanonicalSMILES,InChIKey"
 
 
 def _client(timeout: float):
-    from ..tools.http import HttpClient
+    from ..net.http import HttpClient
 
     return HttpClient(API_BASE, name="PubChem", timeout_s=timeout, retries=3, backoff_s=0.25, max_wait_s=4.0,
                       rate_per_s=MAX_PER_SECOND, cache_ttl_s=None, cache_not_found=())
@@ -41,7 +41,7 @@ def _cache_path(kind: str, key: str):
 
 def _ask(client, path: str, form: dict[str, Any]) -> Any | None:
     """POST one PUG REST question; the decoded JSON, or None when PubChem says 'not found'."""
-    from ..tools.http import HttpError
+    from ..net.http import HttpError
 
     STATS["requests"] += 1
     try:
@@ -63,7 +63,7 @@ def summarise(cid: int, props: dict[str, Any], synonyms: list[str]) -> dict[str,
 
 def offline_info(name: str | None, smiles: str | None = None) -> dict[str, Any]:
     """What the installed vocabularies know about a compound (no network)."""
-    from . import ground
+    from .grounding import ground
     hit = ground(name, "Chemical") if name else None
     if hit is None:
         return {"error": f"PubChem cannot be reached and {name or smiles!r} is not in the installed vocabularies",
@@ -89,7 +89,7 @@ def _lookup(client, *, smiles: str | None, name: str | None) -> dict[str, Any]:
 
 def compound_info(*, smiles: str | None = None, name: str | None = None, timeout: float = 20.0) -> dict[str, Any]:
     """PubChem info for a SMILES (preferred) or a name; every answer cached on disk."""
-    from ..tools.http import HttpError, NetworkUnavailable
+    from ..net.http import HttpError, NetworkUnavailable
 
     if not smiles and not name:
         return {"error": "neither a SMILES nor a name to look up"}

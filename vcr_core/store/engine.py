@@ -16,7 +16,7 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.pool import StaticPool
 from sqlmodel import Session, create_engine
 
-from ..settings import get_settings
+from ..kernel.settings import get_settings
 from . import models  # noqa: F401  (registers the tables on SQLModel.metadata)
 
 _LOCK = threading.Lock()
@@ -45,7 +45,7 @@ def redact_url(url: str) -> str:
 def make_engine(url: str) -> Engine:
     """A new engine for ``url`` with the SQLite settings applied and key redaction on every write."""
     engine = _make_engine(url)
-    from ..redact import redact_db_params
+    from ..kernel.redact import redact_db_params
 
     event.listen(engine, "before_cursor_execute", redact_db_params, retval=True)
     return engine

@@ -24,9 +24,9 @@ from contextlib import contextmanager
 from typing import Callable, Iterator
 
 from sqlalchemy import delete, func, select, update
-from sqlalchemy.engine import Engine
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from .models import RateBucket, RateSlot
@@ -142,7 +142,7 @@ def shared_limiter(key: str, *, rate_per_s: float | None = None, max_concurrent:
     """The database-backed limiter for ``key`` on the configured database, or None when shared limits
     are switched off (``SHARED_RATE_LIMITS=false``) or the database cannot be opened (then callers keep
     their per-process limiter, and a warning says so once)."""
-    from ..settings import get_settings
+    from ..kernel.settings import get_settings
 
     settings = get_settings()
     if not getattr(settings, "shared_rate_limits", True):

@@ -1,8 +1,8 @@
 """SQLModel tables. The database is the state: every page, worker and command reads and writes here.
 
 Machine verdicts (``Verdict``) and human judgments (``Curation``) are separate, append-only rows;
-the current state of a claim or trace is derived from them (see ``vcr_core.curation``). Status and
-verdict values are the enums of ``vcr_core.statuses``.
+the current state of a claim or trace is derived from them (see ``vcr_core.curation.log``). Status and
+verdict values are the enums of ``vcr_core.kernel.statuses``.
 Columns marked JSON hold lists or objects; ``meta`` columns leave room for additions without a
 migration.
 """

@@ -8,8 +8,8 @@ from sqlmodel import Session, select
 
 from ..formalism import Explanation, Finding, claim_hash, node_to_text, to_text
 from ..formalism.hashing import Grounder
-from ..records import PREPROCESSING_FIELDS
-from ..records import Record as RecordModel
+from ..records.model import PREPROCESSING_FIELDS
+from ..records.model import Record as RecordModel
 from .models import Claim, Record, Run, Trace
 
 

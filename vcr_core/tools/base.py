@@ -7,21 +7,13 @@ per-tool time-out; a failing or slow tool yields an error entry, never a failed 
 from __future__ import annotations
 
 import time
-from concurrent.futures import ThreadPoolExecutor, TimeoutError as FutureTimeout
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import asdict, dataclass, field
 from typing import Any, Protocol
 
-from ..records import Record
-
-
-@dataclass
-class ToolStatus:
-    """Whether a tool can run here, and if not, why (a sentence a user understands)."""
-
-    available: bool
-    reason: str | None = None
-    detail: str | None = None  # e.g. which graph or backend is in use
-
+from ..kernel.statuses import ToolStatus
+from ..records.model import Record
 
 # The original generate script's default, used by the CLI, the app and the tools alike.
 DEFAULT_KG_NUM_NEIGHBOR = 1
@@ -91,14 +83,14 @@ class WebTool:
 
 def tool_names() -> list[str]:
     """Registered tool names (entry-point group ``vcr.tools``), in a stable order."""
-    from ..registry import TOOLS, names
+    from ..kernel.registry import TOOLS, names
 
     return names(TOOLS)
 
 
 def get_tool(name: str) -> Tool:
     """The (cached) tool instance for ``name``; KeyError with the known names when unknown."""
-    from ..registry import TOOLS, load
+    from ..kernel.registry import TOOLS, load
 
     if name not in _INSTANCES:
         _INSTANCES[name] = load(TOOLS, name)()
@@ -138,7 +130,7 @@ def _run_one(name: str, record: Record, options: ToolOptions) -> ToolResult:
 def run_tools(record: Record, names: list[str], options: ToolOptions | None = None,
               timeout_s: float | None = None) -> dict[str, ToolResult]:
     """Run ``names`` for one record concurrently; each gets ``timeout_s`` (default from settings)."""
-    from ..settings import get_settings
+    from ..kernel.settings import get_settings
 
     options = options or ToolOptions()
     timeout_s = timeout_s if timeout_s is not None else get_settings().tool_timeout_s

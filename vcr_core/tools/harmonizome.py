@@ -12,9 +12,9 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 from urllib.parse import quote_plus
 
-from ..records import Record
+from ..net.http import HttpClient, HttpError, NetworkUnavailable
+from ..records.model import Record
 from .base import ToolOptions, ToolResult, ToolStatus, WebTool
-from .http import HttpClient, HttpError, NetworkUnavailable
 
 HARMONIZOME_URL = "https://maayanlab.cloud/Harmonizome"
 API = "api/1.0"

@@ -10,9 +10,9 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 from urllib.parse import quote
 
-from ..records import Record
+from ..net.http import HttpClient, HttpError, NetworkUnavailable
+from ..records.model import Record
 from .base import ToolOptions, ToolResult, ToolStatus, WebTool
-from .http import HttpClient, HttpError, NetworkUnavailable
 from .pubmed.query import record_entities
 
 WIKIPEDIA_API = "https://en.wikipedia.org/w/api.php"

@@ -9,10 +9,9 @@ from typing import Any, Protocol
 from ..formalism import Explanation, Node
 from ..formalism.catalogue import entity_args
 from ..formalism.typed import entity_values
+from ..kernel.statuses import Verdict
+from ..records.model import Record
 from .evidence import Evidence, stored
-from ..records import Record
-
-from ..statuses import Verdict
 
 SUPPORTED, CONTRADICTED, UNVERIFIABLE = Verdict.SUPPORTED, Verdict.CONTRADICTED, Verdict.UNVERIFIABLE
 VERDICTS = tuple(Verdict)
@@ -87,7 +86,7 @@ def json_object_in(text: str | None) -> dict[str, Any] | None:
 
 def verifier_class(name: str) -> Any:
     """The claim verifier class registered as ``name`` (entry-point group ``vcr.verifiers``)."""
-    from ..registry import VERIFIERS, load
+    from ..kernel.registry import VERIFIERS, load
 
     return load(VERIFIERS, name)
 

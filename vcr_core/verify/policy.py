@@ -25,8 +25,8 @@ from sqlalchemy import bindparam
 from sqlalchemy.engine import Connection
 from sqlmodel import Session, select
 
-from ..settings import get_settings
-from ..statuses import PolicyOutcome
+from ..kernel.settings import get_settings
+from ..kernel.statuses import PolicyOutcome
 from ..store import Claim, Trace, TraceVerdict, Verdict
 from ..store.models import utcnow
 from .base import CONTRADICTED, SUPPORTED, UNVERIFIABLE, counts_as_support

@@ -31,7 +31,7 @@ import re
 
 from ..formalism import Node
 from ..knowledge.genes import Resolved, families_of, resolve
-from ..records import Perturbation, Record
+from ..records.model import Perturbation, Record
 from .base import CONTRADICTED, SUPPORTED, ClaimContext, ClaimVerdict, unverifiable
 from .evidence import RecordField
 

@@ -29,7 +29,7 @@ TRACE_VERIFIERS = ("structural", "falsification")
 
 def claim_verifier_names() -> list[str]:
     """The registered claim verifiers (``vcr.verifiers`` entry points)."""
-    from ..registry import VERIFIERS, names
+    from ..kernel.registry import VERIFIERS, names
 
     return names(VERIFIERS)
 
@@ -69,8 +69,8 @@ def default_verifier_names(model_choice: Any = None) -> list[str]:
 
 def _reachable(cls: Any) -> bool:
     """A network verifier joins the default set only when its service answers (never with OFFLINE=true)."""
-    from ..settings import get_settings
-    from ..tools.http import probe
+    from ..kernel.settings import get_settings
+    from ..net.http import probe
     s = get_settings()
     return not s.offline and probe(getattr(s, cls.network_url_setting)) is None
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-from ...settings import get_settings
+from ...kernel.settings import get_settings
 from .graph import CompactGraph
 from .loaders import GraphUnavailable, load_kg_csv, load_stark
 from .match import Matcher, NodeMatch

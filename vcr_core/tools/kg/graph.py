@@ -15,7 +15,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from ...filecache import atomic_file
+from ...kernel.filecache import atomic_file
 
 
 @dataclass

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ...settings import get_settings
+from ...kernel.settings import get_settings
 from .graph import CompactGraph
 
 

@@ -23,8 +23,8 @@ from typing import Iterable
 
 from rapidfuzz import fuzz, process
 
-from ...filecache import load_or_build
-from ...settings import get_settings
+from ...kernel.filecache import load_or_build
+from ...kernel.settings import get_settings
 from .graph import CompactGraph
 
 

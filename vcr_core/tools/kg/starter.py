@@ -23,9 +23,9 @@ from pathlib import Path
 
 import numpy as np
 
+from ...kernel.settings import get_settings
+from ...kernel.vocab import package_dir, resource_path
 from ...knowledge.gene_files import hgnc_genes
-from ...settings import get_settings
-from ...vocab import package_dir, resource_path
 from .graph import CompactGraph
 
 STARTER_VERSION = "2"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from ...records import Record
+from ...records.model import Record
 from ..base import ToolOptions, ToolResult, ToolStatus
 from ..pubmed.query import record_entities
 

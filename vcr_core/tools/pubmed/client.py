@@ -6,8 +6,8 @@
 """
 from __future__ import annotations
 
+from ...net.http import HttpClient, HttpError, NetworkUnavailable
 from ..base import ToolStatus
-from ..http import HttpClient, HttpError, NetworkUnavailable
 from .papers import Paper, PubmedError, PubmedUnavailable
 
 MAX_K = 100

@@ -108,7 +108,7 @@ class MiniLMEmbedder:
     def _load(self):
         with self._lock:
             if self._model is None:
-                from ...vocab import VocabularyMissing, resource_path
+                from ...kernel.vocab import VocabularyMissing, resource_path
 
                 try:
                     path = resource_path(MINILM_PACKAGE, "model")
@@ -139,14 +139,14 @@ class RemoteEmbedder:
     name = "embedding server"
 
     def __init__(self, url: str, timeout_s: float = 30.0):
-        from ..http import HttpClient
+        from ...net.http import HttpClient
 
         self.spec = url.rstrip("/")
         self.name = f"embedding server at {self.spec}"
         self.client = HttpClient(self.spec, name=self.name, timeout_s=timeout_s, retries=1, cache_ttl_s=None)
 
     def _one(self, text: str) -> tuple[list[float], list[int]]:
-        from ..http import HttpError, NetworkUnavailable
+        from ...net.http import HttpError, NetworkUnavailable
 
         try:
             data = self.client.post_json("/embed", {"text": text}).json()

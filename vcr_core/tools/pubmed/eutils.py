@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
+from ...net.http import HttpClient, HttpError, NetworkUnavailable
 from ..base import ToolStatus
-from ..http import HttpClient, HttpError, NetworkUnavailable
 from .papers import Paper, PubmedError, PubmedUnavailable, parse_year
 
 EUTILS_URL = "https://eutils.ncbi.nlm.nih.gov/entrez/eutils"

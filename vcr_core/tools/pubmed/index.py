@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from ...filecache import write_atomic
+from ...kernel.filecache import write_atomic
 from .kernel import HammingScanner
 
 HEADER_BYTES = 16

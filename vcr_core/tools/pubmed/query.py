@@ -6,7 +6,7 @@ names, gene symbols, targets, cell line or type, disease.
 """
 from __future__ import annotations
 
-from ...records import Record
+from ...records.model import Record
 
 CHEMICAL_TYPES = {"chemical", "drug", "compound", "small molecule", "small_molecule"}
 

@@ -88,7 +88,7 @@ def _cached(key: tuple, make) -> Backend:
 
 def get_backend(name: str | None = None) -> Backend:
     """The backend for ``name`` (default: ``settings.pubmed_backend``), resolved as described above."""
-    from ...settings import get_settings
+    from ...kernel.settings import get_settings
 
     s = get_settings()
     choice = (name or s.pubmed_backend or "auto").strip().lower()

@@ -7,7 +7,7 @@ list of ``{'title', 'abstract'}`` the original passed on.
 """
 from __future__ import annotations
 
-from ...records import Record
+from ...records.model import Record
 from ..base import ToolOptions, ToolResult, ToolStatus
 from .papers import Paper, PubmedError, PubmedUnavailable
 from .query import build_query

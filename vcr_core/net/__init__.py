@@ -1,0 +1,1 @@
+"""vcr_core.net."""
