@@ -11,7 +11,7 @@ from sqlmodel import Session, select
 from vcr_core.curation import log as cur
 from vcr_core.store import Claim, Curation, Trace
 
-from .conftest import ROOT
+ROOT = Path(__file__).resolve().parents[2]
 
 LINK = "[link](https://example.org)"
 
