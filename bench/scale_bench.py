@@ -8,7 +8,7 @@ calls in flight (the database's shared limit): the stub counts the calls it is s
 
 Prints one JSON line: records, executor, seconds_per_record per worker count, speedup_4_vs_1
 (target >= 3.0), max_concurrent_calls with 16 workers and cap 8 (target <= 8).
-Run: .venv/bin/python bench/scale_bench.py [--records 16]
+Run: .venv/bin/python bench/scale_bench.py [--records 50]
 """
 from __future__ import annotations
 
@@ -71,7 +71,7 @@ def one_run(engine, batch_id: int, base_url: str, workers: int, cap: int | None)
 
 def main() -> int:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--records", type=int, default=16)
+    ap.add_argument("--records", type=int, default=50)
     args = ap.parse_args()
     home = Path(tempfile.mkdtemp(prefix="vcr-scale-"))
     os.environ.update(VCR_HOME=str(home), OFFLINE="true", DATABASE_URL=f"sqlite:///{home / 'bench.db'}")

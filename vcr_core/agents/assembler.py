@@ -24,6 +24,7 @@ Inferred claims carry ``confidence="inferred"``; known ones ``confidence="known"
 """
 from __future__ import annotations
 
+import logging
 import re
 import threading
 import time
@@ -35,6 +36,8 @@ from ..formalism import Edge, Explanation, Finding, Node
 from ..formalism.checks import check_explanation
 from ..formalism.findings import error
 from ..records.model import Perturbation, Record
+
+log = logging.getLogger(__name__)
 
 ASSEMBLER_NAME = "knowledge-assembly"
 ASSEMBLER_VERSION = "1"
@@ -253,6 +256,7 @@ def _graph_node(kb: Knowledge, name: str, types: list[str]) -> Any | None:
     try:
         hits = kb.lookup(name, types, 3)
     except Exception:  # noqa: BLE001 - a lookup failure means "not found", said in the report
+        log.warning("assembler: the graph lookup of %r failed", name, exc_info=True)
         return None
     return next((h for h in hits if h.method != "approximate"), None)
 
@@ -271,7 +275,7 @@ def _go_annotations(kb: Knowledge, symbol: str, gene_index: int | None) -> list[
                 if getattr(a, "ontology", "BP") == "BP":
                     out.append(GoAnn(a.go_id, a.term, a.evidence or "", "Gene Ontology (org.Hs.eg.db)"))
         except Exception:  # noqa: BLE001 - one gene's failure is a gap, not a crash
-            pass
+            log.warning("assembler: GO annotations of %s could not be read", symbol, exc_info=True)
     if not out and kb.graph is not None and gene_index is not None:
         g = kb.graph
         for j, rel, t in _neighbours(kb, gene_index):

@@ -140,7 +140,7 @@ def _batch_for(engine, args: argparse.Namespace) -> int | None:
 
 
 def _create_or_resume(engine, args: argparse.Namespace) -> int:
-    from ..jobs import create_run, resume_run
+    from ..generation import create_run, resume_run
     from ..llm import missing_key_message, resolve_model
 
     if args.run:
@@ -343,7 +343,7 @@ def _fmt_run(p: dict) -> str:
 
 
 def cmd_runs(args: argparse.Namespace) -> int:
-    from ..jobs import cancel_run, list_runs, resume_run, run_progress
+    from ..generation import cancel_run, list_runs, resume_run, run_progress
 
     engine = _engine()
     with fails_with(ValueError, code=USAGE):

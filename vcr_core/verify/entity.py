@@ -28,12 +28,15 @@ Verdicts (precise rather than aggressive; absence of a name never contradicts):
 """
 from __future__ import annotations
 
+import logging
 import re
 from typing import Any, Callable
 
 from ..formalism.typed import entity_values
 from .base import CONTRADICTED, SUPPORTED, UNVERIFIABLE, ClaimContext, ClaimVerdict
 from .evidence import EntityGrounding, SourcesConsulted
+
+log = logging.getLogger(__name__)
 
 NAME, VERSION = "entity", "2"
 CONFIDENT = {"exact", "alias", "synonym", "drugbank", "mondo", "name", "dictionary", "record"}
@@ -71,6 +74,7 @@ def _default_genes():
         from ..knowledge.genes import get_gene_index
         return get_gene_index()
     except Exception:  # noqa: BLE001 - missing vocabularies: the other readings still work
+        log.warning("entity verifier: the gene index is unavailable; gene names are read without it", exc_info=True)
         return None
 
 
@@ -83,7 +87,8 @@ def _default_aliases():
     try:
         db = get_orgdb()
         return db.all_aliases() if db is not None else None
-    except Exception:  # noqa: BLE001
+    except Exception:  # noqa: BLE001 - the other readings still work
+        log.warning("entity verifier: Entrez gene aliases (org.Hs.eg.db) could not be read", exc_info=True)
         return None
 
 
@@ -178,6 +183,7 @@ class EntityVerifier:
             try:
                 g = self.grounder(name, None)
             except Exception:  # noqa: BLE001 - a vocabulary problem makes the name unverifiable, not the run
+                log.warning("entity verifier: the vocabulary lookup of %r failed", name, exc_info=True)
                 g = None
             if g is not None:
                 text = _attr(g, "text")
@@ -191,8 +197,8 @@ class EntityVerifier:
                     hits.append({"source": "knowledge graph", "name": _attr(m, "name"), "type": _attr(m, "type"),
                                  "namespace": _attr(m, "source"), "identifier": self._kg_identifier(m),
                                  "method": _attr(m, "method"), "score": float(_attr(m, "score") or 0)})
-            except Exception:  # noqa: BLE001
-                pass
+            except Exception:  # noqa: BLE001 - the dictionary's readings still count
+                log.warning("entity verifier: the knowledge-graph lookup of %r failed", name, exc_info=True)
         return hits
 
     def _kg_identifier(self, m: Any) -> str | None:
@@ -208,7 +214,8 @@ class EntityVerifier:
             i = int(_attr(m, "index"))
             raw = str(g.ids[i] or "")
             return (raw if ":" in raw else f"{g.sources[i]}:{raw}") if raw else None
-        except Exception:  # noqa: BLE001
+        except Exception:  # noqa: BLE001 - the reading stays, without an identifier
+            log.warning("entity verifier: no identifier for graph node %r", _attr(m, "name"), exc_info=True)
             return None
 
     @staticmethod
