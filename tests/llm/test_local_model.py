@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import random
 import socket
 
 import pytest
@@ -13,9 +14,21 @@ pytestmark = pytest.mark.slow
 
 
 def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A free port BELOW the kernel's ephemeral range. A port the kernel handed out (bind to 0) can be
+    taken again as the source port of any outgoing connection before the model server binds it; the
+    server then exits at start-up ("address already in use") and the run fails (seen once in CI)."""
+    try:
+        low = int(open("/proc/sys/net/ipv4/ip_local_port_range").read().split()[0])
+    except (OSError, ValueError, IndexError):
+        low = 32768
+    for port in random.Random().sample(range(20000, max(20001, low - 1)), 200):
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError("no free port below the ephemeral range")
 
 
 @pytest.fixture
@@ -32,6 +45,15 @@ def local_port(monkeypatch):
     assert stop_local_model()  # this test started it, so it stops it
 
 
+def _log_tail() -> str:
+    from vcr_core.llm.local import log_path
+
+    try:
+        return "\n".join(log_path().read_text(errors="replace").splitlines()[-20:])
+    except OSError:
+        return "(no server log)"
+
+
 def test_local_model_run_end_to_end(engine, tmp_path, local_port):
     from vcr_core.files.ingest import ingest_file
     from vcr_core.generation import create_run, run_progress
@@ -46,9 +68,10 @@ def test_local_model_run_end_to_end(engine, tmp_path, local_port):
     assert not local_status().running and model_available() is None
     run_id = create_run(engine, batch_id=batch, tools=[], model_type="local", mode="explain-only", options={})
     Worker(engine, exit_when_idle=True, kinds=("generate",)).run()  # starts the server on demand
-    assert local_status().running and model_available().is_local
     p = run_progress(engine, run_id)
-    assert p["status"] == "done" and p["n_done"] == 2 and p["is_local"] and "tiny" in p["model_note"]
+    assert p["status"] == "done", f"{p['status']}: {p.get('error')}\nserver log:\n{_log_tail()}"
+    assert p["n_done"] == 2 and p["is_local"] and "tiny" in p["model_note"]
+    assert local_status().running and model_available().is_local, _log_tail()
     with session_scope(engine) as s:
         traces = s.exec(select(Trace).where(Trace.run_id == run_id)).all()
         calls = s.exec(select(LlmCall).where(LlmCall.run_id == run_id)).all()

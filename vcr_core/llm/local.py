@@ -92,7 +92,9 @@ def local_status() -> LocalStatus:
     """What the local model is doing right now."""
     path = gguf_path()
     base = local_api_base()
-    running = is_serving(base)
+    # llama-cpp-python's server answers /models only between completions (one model lock): a busy server
+    # can take seconds, so a short time-out would call a working server "not running".
+    running = is_serving(base, timeout=5.0)
     if running:
         msg = f"the local model is running at {base} ({LOCAL_MODEL_SHORT})"
     elif path is None:
