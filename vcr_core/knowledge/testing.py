@@ -120,3 +120,23 @@ def use_test_orgdb(monkeypatch, tmp_path: Path) -> Path:
     get_settings.cache_clear()
     reset_orgdb()
     return path
+
+
+class TableOrgDb:
+    """The parts of the orgdb API that signalling and the assembler use (``go_annotations``, ``find_terms``,
+    ``genes_annotated_to``) over a hand-written table {symbol: [(go_id, term, aspect, evidence)]}, for tests."""
+
+    def __init__(self, table: dict[str, list[tuple[str, str, str, str]]]) -> None:
+        from collections import namedtuple
+        self._ann = namedtuple("Ann", "go_id term ontology evidence")
+        self.table = table
+        self.names = {t: g for rows in table.values() for g, t, _, _ in rows}
+
+    def go_annotations(self, symbol: str) -> list:
+        return [self._ann(*a) for a in self.table.get(symbol, [])]
+
+    def find_terms(self, name: str, aspects: tuple[str, ...] = ("BP", "MF", "CC")) -> list[str]:
+        return [self.names[name]] if name in self.names else []
+
+    def genes_annotated_to(self, go_id: str, include_descendants: bool = True) -> set[str]:
+        return {s for s, rows in self.table.items() if any(r[0] == go_id for r in rows)}
