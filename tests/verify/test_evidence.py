@@ -49,6 +49,8 @@ SAMPLES = {
     "entity_grounding": {"kind": "entity_grounding", "argument": "target", "name": HOSTILE, "kinds": ["gene"],
                          "grounding": None, "candidates": [], "status": "made up", "nearest": ["ABL1"]},
     "structural_finding": {"kind": "structural_finding", "code": "cycle", "severity": "error", "line": 3, "message": HOSTILE},
+    "by_construction": {"kind": "by_construction", "source": "the record", "verifier": "record", "found": "supported",
+                        "message": HOSTILE},
 }
 ALLOWED = re.compile(r"^https://(pubmed\.ncbi\.nlm\.nih\.gov/\d+/|hpo\.jax\.org/browse/term/HP:\d{7}"
                      r"|amigo\.geneontology\.org/amigo/term/GO:\d{7}|www\.ebi\.ac\.uk/chembl/explore/compound/CHEMBL\d+)$")

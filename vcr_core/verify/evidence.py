@@ -443,10 +443,25 @@ class StructuralFinding(Evidence):
         return f"{_s(self.severity)} {_s(self.code)}: {where}{_s(self.message)}"
 
 
+class ByConstruction(Evidence):
+    """A verifier agreed with a claim that was assembled from that verifier's own source: not independent
+    support, so the verdict is kept as "unverifiable" with what the verifier found."""
+
+    kind: Literal["by_construction"] = "by_construction"
+    source: Text = ""
+    verifier: str | None = None
+    found: str | None = None     # the verdict the verifier gave
+    message: Text = ""
+
+    def summary(self) -> str:
+        return (f"by construction from {_s(self.source)}: the claim was assembled from this source, so "
+                f"{_s(self.verifier)}'s '{_s(self.found)}' is not independent support ({_s(self.message)})")
+
+
 MODELS: tuple[type[Evidence], ...] = (
     PmidSentence, RejectedCitation, KgEdge, KgEdgeSkipped, KgPairsChecked, SourcesConsulted, Expression, OntologyTerm,
     HpoGenePhenotype, HpoDiseasePhenotype, LevelMismatch, GoAnnotation, GoLookup, RecordField, IndraStatement,
-    ChemblMechanism, Falsification, FalsificationOverall, EntityGrounding, StructuralFinding,
+    ChemblMechanism, Falsification, FalsificationOverall, EntityGrounding, StructuralFinding, ByConstruction,
 )
 BY_KIND: dict[str, type[Evidence]] = {m.model_fields["kind"].default: m for m in MODELS}
 OTHER = "other"
