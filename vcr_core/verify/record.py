@@ -30,6 +30,7 @@ from __future__ import annotations
 import re
 
 from ..formalism import Node
+from ..knowledge.drug_targets import moa_direction  # noqa: F401 - re-exported (chembl, tests)
 from ..knowledge.genes import Resolved, families_of, resolve
 from ..records.model import Perturbation, Record
 from .base import CONTRADICTED, SUPPORTED, ClaimContext, ClaimVerdict, unverifiable
@@ -51,23 +52,11 @@ APPLIES_TO = ("binds_to", "modulates_molecule_activity", "loss_of_function")
 # A protein change after a gene name ("BRAF V600E", "EGFR p.L858R"): the claim is about that gene.
 _VARIANT = re.compile(r"\s+(?:p\.)?[A-Z]\d+(?:[A-Z]|\*|del|fs)?$")
 
-_DOWN = re.compile(r"inverse agonist|inactivat|negative allosteric|inhibit|antagonist|blocker|degrad|suppress|down-?regulat|"
-                   r"destabili[sz]|disrupt", re.IGNORECASE)
-_UP = re.compile(r"(?<!inverse )\bagonist|\bactivat|\binducer|\bopener|\bpotentiat|positive allosteric|\bstimulat|"
-                 r"\bup-?regulat|\bstabili[sz]er", re.IGNORECASE)
 _GENETIC_DOWN = re.compile(r"knock-?out|knock-?down|\bko\b|sirna|shrna|crispri|crispr(?![\s-]*a)|deletion|loss|silenc|null", re.IGNORECASE)
 _GENETIC_UP = re.compile(r"overexpress|crispra|activation|gain", re.IGNORECASE)
 _SALTS = re.compile(r"\b(mesylate|mesilate|esylate|hydrochloride|dihydrochloride|hcl|sodium|potassium|maleate|tosylate|citrate|"
                     r"sulfate|sulphate|phosphate|acetate|tartrate|fumarate|succinate|besylate|hydrobromide|"
                     r"dimaleate|monohydrate|hydrate|free base)\b", re.IGNORECASE)
-
-
-def moa_direction(moa: str | None) -> str | None:
-    """'down' / 'up' for an MoA text, None when it says neither or both."""
-    if not moa:
-        return None
-    down, up = bool(_DOWN.search(moa)), bool(_UP.search(moa))
-    return "down" if down and not up else "up" if up and not down else None
 
 
 def genetic_direction(ptype: str | None, name: str | None = None) -> str | None:
