@@ -34,7 +34,10 @@
   wrong: trametinib, a MEK1/MEK2 (MAP2K1/MAP2K2) inhibitor, carries "EC 2.7.11.24 (mitogen-activated protein
   kinase) inhibitor", which is ERK's class, not MEK's. So an inferred target is labelled
   "inferred from ChEBI class role X", may support a claim only at :data:`INFERRED_SCORE` or lower, and must
-  never be used to contradict; :attr:`DrugTargets.curated` is True only when a **known** source lists targets.
+  never be used to contradict; a class of more than :data:`BROAD_CLASS` genes supports nothing, and when a closed
+  curated list exists the inferred classes are not consulted. :attr:`DrugTargets.curated` is True only when a
+  **known** source curated as the drug's complete list (a Tahoe record's ``known targets`` of a chemical,
+  PrimeKG) lists grounded targets.
 
 The MoA direction (:func:`moa_direction`): inhibitor / antagonist / blocker / degrader / inverse agonist ->
 "down", agonist / activator / opener / potentiator -> "up"; the record's ``moa_type`` (or Tahoe's ``moa-fine``)
@@ -63,6 +66,7 @@ from .genes import Resolved, families_of, family_members, resolve
 
 KNOWN, INFERRED = "known", "inferred"
 KNOWN_SCORE, FAMILY_SCORE, INFERRED_SCORE = 0.9, 0.75, 0.5
+BROAD_CLASS = 50  # an inferred class with more genes ("tyrosine kinase": 138, "protease": 601) supports nothing
 VERSION = "1"
 
 _DOWN = re.compile(r"inverse agonist|inactivat|negative allosteric|inhibit|antagonist|blocker|degrad|suppress|down-?regulat|"
@@ -135,10 +139,12 @@ class DrugTarget:
     detail: str = ""
     identifier: str | None = None
     family: str | None = None
+    closed: bool = False  # from a list curated as the drug's complete mechanism-target list
 
     def to_dict(self) -> dict[str, Any]:
         return {"name": self.name, "kind": self.kind, "source": self.source, "detail": self.detail,
-                "identifier": self.identifier, "genes": sorted(self.symbols)[:20], "n_genes": len(self.symbols)}
+                "identifier": self.identifier, "genes": sorted(self.symbols)[:20], "n_genes": len(self.symbols),
+                "closed": self.closed}
 
 
 @dataclass(frozen=True)
@@ -179,9 +185,11 @@ class DrugTargets:
 
     @property
     def curated(self) -> bool:
-        """True when a curated source (the record, PrimeKG) lists grounded targets: only then may a verifier
-        say a claimed target is wrong."""
-        return bool(self.known)
+        """True when a source curated as the drug's complete target list (a Tahoe record's ``known targets`` of a
+        chemical, PrimeKG's DrugBank target edges) lists grounded targets: only then may a verifier say a claimed
+        target is wrong. A single-shape record's ``target`` names one target, not all (bevacizumab's record says
+        "VEGFR" while the antibody binds VEGF-A): known, but not closed."""
+        return any(t.closed for t in self.known)
 
     @property
     def known_symbols(self) -> frozenset[str]:
@@ -198,11 +206,15 @@ class DrugTargets:
         return "; ".join(f"{', '.join(dict.fromkeys(names))} ({src})" for src, names in by.items())
 
     def match(self, claimed: str | Resolved) -> TargetMatch | None:
-        """The best listed target a claimed one matches (known before inferred), or None."""
+        """The best listed target a claimed one matches (known before inferred), or None. Inferred classes are
+        not consulted when a closed curated list exists (:attr:`curated`: the list decides), nor when they are
+        broad (more than :data:`BROAD_CLASS` genes: "imatinib is a tyrosine kinase inhibitor" says nothing
+        about EGFR)."""
         rc = claimed if isinstance(claimed, Resolved) else ground_target(claimed)[0]
         text = claimed.name if isinstance(claimed, Resolved) else str(claimed)
         best: TargetMatch | None = None
-        for t in self.targets:
+        usable = [t for t in self.targets if t.kind == KNOWN or (not self.curated and len(t.symbols) <= BROAD_CLASS)]
+        for t in usable:
             m = _relation(text, rc, t)
             if m and (best is None or m.score > best.score):
                 best = m
@@ -403,6 +415,12 @@ def _target_field(record, i: int) -> str:
     return "target"
 
 
+def _is_chemical(p) -> bool:
+    t = (getattr(p, "type", None) or "").lower()
+    return bool(getattr(p, "smiles", None)) or any(w in t for w in ("chemical", "small molecule", "compound", "drug")) \
+        or (not t and not getattr(p, "gene_symbol", None))
+
+
 def record_moa(p) -> str | None:
     """A perturbation's MoA text: ``moa_type``, else Tahoe's ``moa-fine`` / ``moa-broad`` extras."""
     if getattr(p, "moa_type", None):
@@ -428,12 +446,13 @@ def drug_targets(name: str, record=None) -> DrugTargets:
         i, p = hit
         field_name = _target_field(record, i)
         src = f"record {record.index} {field_name!r}"
+        closed = record.shape == "tahoe" and field_name.strip().lower().replace("_", " ") == "known targets" and _is_chemical(p)
         for t in p.targets:
             rc, read_as = ground_target(t)
             if rc is None or not rc.symbols:
                 ungrounded.append(t)
                 continue
-            targets.append(DrugTarget(t, rc.symbols, KNOWN, src, read_as or rc.via, rc.identifier, rc.family))
+            targets.append(DrugTarget(t, rc.symbols, KNOWN, src, read_as or rc.via, rc.identifier, rc.family, closed))
         moa = record_moa(p)
         if moa_direction(moa):
             direction, direction_source = moa_direction(moa), f"record {record.index} MoA {moa!r}"
@@ -448,7 +467,7 @@ def drug_targets(name: str, record=None) -> DrugTargets:
                 if rc is not None and rc.symbols:
                     targets.append(DrugTarget(gene, rc.symbols, KNOWN, "PrimeKG drug_protein target edge",
                                               f"PrimeKG kg.csv ({Path(settings.primekg_csv).name}), gene id {gid}",
-                                              rc.identifier, rc.family))
+                                              rc.identifier, rc.family, True))
         except (OSError, ValueError, csv.Error) as exc:
             notes.append(f"PrimeKG kg.csv unreadable ({exc})")
     else:
