@@ -148,3 +148,35 @@ def test_claims_name_the_sources_they_were_assembled_from(kb):
     phen = _claims(a, "induces_phenotype")[0]
     assert "go" in by_id[phen.id]  # the vote's GO premise
     assert a.tool_entry()["evidence"]["sources"]["assembled_from"] == by_id
+
+
+def test_named_drug_without_targets_gets_class_targets_labelled_as_inferred(kb, monkeypatch):
+    """No target in the record or graph: the ChEBI class role names the class (knowledge.drug_targets); the
+    binding and the activity are inferences, the direction is the role's, and a broad class is a gap."""
+    from vcr_core.knowledge import drug_targets as dtm
+
+    def fake(name, record=None):
+        mk = dtm.DrugTarget
+        return dtm.DrugTargets(name, "DB0", "CHEBI:1", ("B-Raf inhibitor", "protease inhibitor"),
+                               (mk("B-Raf", frozenset({"BRAF"}), dtm.INFERRED, "ChEBI role", "inferred from ChEBI class role 'B-Raf inhibitor': 1 gene(s)"),
+                                mk("protease", frozenset(f"P{i}" for i in range(60)), dtm.INFERRED, "ChEBI role", "601 genes")),
+                               (), "down", "ChEBI roles 'B-Raf inhibitor'", ())
+    monkeypatch.setattr(dtm, "drug_targets", fake)
+    a = assemble(rec({"index": 1, "context": {"cell_type": "A375", "disease_model": "melanoma"},
+                      "perturbation": {"type": "small molecule", "name": "vemurafenib"}}), kb)
+    bind = _claims(a, "binds_to")
+    assert [(n.args["target"], n.confidence) for n in bind] == [("BRAF", INFERRED)]
+    assert "inferred from a class" in bind[0].via
+    act = _claims(a, "modulates_molecule_activity")[0]
+    assert (act.args["direction"], act.confidence) == ("down", INFERRED)
+    assert "too broad to draw a target from" in a.report
+    assert set(a.sources["assembled_from"][bind[0].id]) == {"kg", "record"}  # the record verifier reads ChEBI roles too
+    assert _claims(a, "modulates_pathway_activity")  # BRAF -> ERK cascade -> outcome, as with a listed target
+
+
+def test_ungrounded_record_target_is_not_drawn(kb):
+    a = assemble(rec({"index": 1, "context": {"cell_type": "K562"},
+                      "perturbation": {"name": "imatinib", "target": ["<script>alert(4)</script>", "ABL1"],
+                                       "moa_type": "ABL1 inhibitor"}}), kb)
+    assert [n.args["target"] for n in _claims(a, "binds_to")] == ["ABL1"]
+    assert "is no gene or family the offline sources know" in a.report

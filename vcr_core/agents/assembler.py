@@ -106,6 +106,7 @@ ROLE_PHENOTYPES: dict[str, tuple[str, str, bool]] = {
     "DNA synthesis inhibitor": ("reduced DNA synthesis", KNOWN, False),
     "antimitotic": ("mitotic arrest", KNOWN, False),
     "microtubule-destabilising agent": ("microtubule destabilisation", KNOWN, False),
+    "microtubule-stabilising agent": ("mitotic arrest", KNOWN, False),
     "anti-inflammatory drug": ("reduced inflammatory response", INFERRED, False),
     "non-steroidal anti-inflammatory drug": ("reduced inflammatory response", INFERRED, False),
     "anti-inflammatory agent": ("reduced inflammatory response", INFERRED, False),
@@ -368,18 +369,32 @@ def _perturbation_claims(kb: Knowledge, b: _Builder, record: Record, pert: Pertu
                           + (f"; ChEBI {det.get('chebi')} roles: {', '.join(roles)}" if roles else "; no ChEBI roles"))
     else:
         notes.gaps.append(f"{name!r} is not a drug in the loaded graph" if kb.graph is not None else kb.graph_reason or "no graph")
-    listed = list(dict.fromkeys(pert.targets))
+    dt = _drug_targets(name, record, notes)
+    ungrounded = set(dt.ungrounded) if dt is not None else set()
+    for bad in sorted(ungrounded):
+        notes.gaps.append(f"the record's target {bad!r} is no gene or family the offline sources know: not drawn")
+    listed = [t for t in dict.fromkeys(pert.targets) if t not in ungrounded]
     kg_targets = _kg_targets(kb, node)
+    if dt is not None:  # PrimeKG's DrugBank target edges, when configured (read by knowledge.drug_targets)
+        kg_targets += [(t.name, "drug_protein target (PrimeKG)") for t in dt.known if t.source.startswith("PrimeKG")
+                       and t.name not in dict(kg_targets)]
     if not listed and kg_targets:
         notes.used.append(f"targets from the graph: {', '.join(t for t, _ in kg_targets)}")
     chosen = listed[:MAX_TARGETS] or [t for t, _ in kg_targets][:MAX_TARGETS]
     if len(listed) > MAX_TARGETS:
         notes.gaps.append(f"only the first {MAX_TARGETS} of {len(listed)} listed targets are drawn")
+    class_targets: dict[str, Any] = {}
+    if not chosen and dt is not None:
+        chosen, class_targets = _class_targets(dt, notes)
     if not chosen:
-        notes.gaps.append("the record lists no target and the graph has no drug-target edge for it")
+        notes.gaps.append("the record lists no target, the graph has no drug-target edge for it and no ChEBI class role "
+                          "names a small enough class of genes")
     fusions = _context_fusions(context_text, chosen)
     moa_dir = _direction(pert.moa_type)
     role_dir_role = next((r for r in roles if _direction(r) and re.search(r"inhibitor|antagonist|agonist", r)), None)
+    if not role_dir_role and dt is not None and dt.direction and dt.direction_source and "ChEBI" in dt.direction_source:
+        role_dir_role = dt.direction_source.split("'")[1] if "'" in dt.direction_source else None
+        roles = roles or list(dt.roles)
     targets: list[_Target] = []
     for sym in chosen:
         kg_rel = dict(kg_targets).get(sym)
@@ -388,8 +403,16 @@ def _perturbation_claims(kb: Knowledge, b: _Builder, record: Record, pert: Pertu
             ev.append({"source": "record", "field": "targets", "statement": f"the record lists {sym} as a target of {name}"})
         if kg_rel:
             ev.append({"source": kb.graph_origin, "relation": kg_rel, "statement": f"graph edge {name} --{kg_rel}--> {sym}"})
-        via = "source: " + "; ".join(["record (known targets)"] * (sym in listed) + [f"graph edge '{kg_rel}'"] * bool(kg_rel))
-        n_bind = b.add("binds_to", {"actor": name, "target": sym}, via, KNOWN, ev)
+        inferred_from = class_targets.get(sym)
+        if inferred_from is not None:
+            ev.append({"source": "ChEBI", "id": dt.chebi_id, "statement": f"{name} has the ChEBI role '{inferred_from.name} "
+                       f"inhibitor/antagonist' class", "detail": inferred_from.detail})
+            ev.append({"source": "inference", "rule": "ChEBI class role -> genes of the class (knowledge.drug_targets)",
+                       "statement": f"{inferred_from.detail} -> {sym} (a class role can be wrong: an inference, not a known target)"})
+            via = f"inferred from a class: {inferred_from.detail}"
+        else:
+            via = "source: " + "; ".join(["record (known targets)"] * (sym in listed) + [f"graph edge '{kg_rel}'"] * bool(kg_rel))
+        n_bind = b.add("binds_to", {"actor": name, "target": sym}, via, INFERRED if inferred_from is not None else KNOWN, ev)
         t = _Target(sym, gene_index=(g.index if (g := _graph_node(kb, sym, ["gene/protein"])) else None))
         direction, dvia, dev = None, None, None
         if moa_dir:
@@ -399,7 +422,10 @@ def _perturbation_claims(kb: Knowledge, b: _Builder, record: Record, pert: Pertu
             direction, dvia = _direction(role_dir_role), f"source: ChEBI role '{role_dir_role}' of {name}"
             dev = {"source": "ChEBI", "id": sources.get("drug_node", {}).get("chebi"), "statement": f"{name} has role {role_dir_role}"}
         if direction:
-            n_act = b.add("modulates_molecule_activity", {"target": sym, "direction": direction}, dvia, KNOWN, [dev])
+            if inferred_from is not None:  # the direction is known, the target only inferred: so is its activity
+                dvia = f"inferred: {dvia.removeprefix('source: ')} acting on {sym}, a target inferred from a class"
+            n_act = b.add("modulates_molecule_activity", {"target": sym, "direction": direction}, dvia,
+                          INFERRED if inferred_from is not None else KNOWN, [dev])
             b.edge(n_bind, n_act)
             t.activity_id, t.direction = n_act, direction
             fusion = fusions.get(sym)
@@ -419,6 +445,39 @@ def _perturbation_claims(kb: Knowledge, b: _Builder, record: Record, pert: Pertu
             notes.gaps.append(f"no mechanism of action says whether {name} raises or lowers {sym}'s activity")
         targets.append(t)
     return name, roles, targets
+
+
+def _drug_targets(name: str, record: Record, notes: _Notes) -> Any:
+    """The drug's targets as ``knowledge.drug_targets`` knows them (record fields grounded, PrimeKG when
+    configured, ChEBI class roles), or None when that module cannot be read."""
+    try:
+        from ..knowledge.drug_targets import drug_targets
+        return drug_targets(name, record)
+    except Exception as exc:  # noqa: BLE001 - a missing vocabulary is a gap, not a crash
+        notes.gaps.append(f"drug targets could not be read ({exc})")
+        return None
+
+
+def _class_targets(dt: Any, notes: _Notes) -> tuple[list[str], dict[str, Any]]:
+    """Targets inferred from the drug's ChEBI class roles: the genes of each class small enough to name
+    (at most MAX_TARGETS genes; a FamPlex family is drawn as the family). Broad classes are a gap."""
+    chosen: list[str] = []
+    by_symbol: dict[str, Any] = {}
+    for t in dt.inferred:
+        if t.family and len(t.symbols) > MAX_TARGETS:
+            names = [t.family]
+        elif len(t.symbols) <= MAX_TARGETS:
+            names = sorted(t.symbols)
+        else:
+            notes.gaps.append(f"{dt.drug}'s ChEBI class role names {len(t.symbols)} genes ({t.name}): too broad to draw a target from")
+            continue
+        for n in names:
+            if n not in by_symbol and len(chosen) < MAX_TARGETS:
+                chosen.append(n)
+                by_symbol[n] = t
+    if chosen:
+        notes.inferences.append(f"targets inferred from ChEBI class roles: {', '.join(chosen)} (not known targets)")
+    return chosen, by_symbol
 
 
 def _context_fusions(context_text: str, targets: list[str]) -> dict[str, str]:
@@ -655,10 +714,10 @@ def assembled_from(evidence: dict[str, list[dict[str, Any]]]) -> dict[str, list[
         for e in items:
             src = str(e.get("source") or "")
             rule = str(e.get("rule") or "")
-            name = ("record" if src == "record" else "go" if src.startswith("Gene Ontology") or "GO" in rule
-                    else None if src == "inference" else "kg")
-            if name and name not in names:
-                names.append(name)
+            found = (["record"] if src == "record" else ["go"] if src.startswith("Gene Ontology") or "GO" in rule
+                     else ["kg", "record"] if src == "ChEBI" or "ChEBI" in rule  # the record verifier reads ChEBI class roles too
+                     else [] if src == "inference" else ["kg"])
+            names += [n for n in found if n not in names]
         out[nid] = names
     return out
 
