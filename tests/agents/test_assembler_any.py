@@ -61,6 +61,7 @@ def test_genetic_perturbations_read_from_name_type_and_context(kb, pert, context
     a = assemble(rec({"index": 1, "context": context, "perturbation": pert}), kb)
     first = a.explanation.claims[0]
     assert (first.action, first.args["protein"]) == (action, gene), a.report
+    assert first.args["variant"] != "genetic"  # the method that said so, not the record's generic type
     assert "does not say whether" not in a.report
     assert a.evidence[first.id][0]["source"] == "record"
 
@@ -125,6 +126,8 @@ def test_angiogenesis_only_in_endothelial_contexts():
     assert _process_allowed("angiogenesis", "HUVEC endothelial")
     assert not _process_allowed("angiogenesis", "HEL erythroleukemia")
     assert _process_allowed("cell population proliferation", "HEL erythroleukemia")
+    assert not _process_allowed("epithelial to mesenchymal transition", "primary human dermal fibroblasts")
+    assert _process_allowed("epithelial to mesenchymal transition", "A549 lung adenocarcinoma")
 
 
 def test_fusion_named_by_the_context_carries_the_target(kb):

@@ -53,7 +53,7 @@ MAX_PATHWAY_OUTCOMES = 2
 
 _DOWN = re.compile(r"inverse agonist|antagonist|inhibit|blocker|degrader|suppress|negative allosteric", re.I)
 _UP = re.compile(r"agonist|activator|potentiator|positive allosteric|opener", re.I)
-_LOSS = re.compile(r"knock-?out|knock-?down|\bKO\b|\bKD\b|crispr(?!a)|crispri|sirna|shrna|deletion|\bnull\b|loss of function|"
+_LOSS = re.compile(r"knock-?out|knock-?down|\bKO\b|\bKD\b|crispri|crispr(?!a)|sirna|shrna|deletion|\bnull\b|loss of function|"
                    r"\bloss\b|silenc|depletion|\bdeleted\b|-/-", re.I)
 _GAIN = re.compile(r"overexpress|over-express|\bOE\b|crispra|CRISPR activation|gain of function|\bgain\b|ectopic expression|"
                    r"constitutively active", re.I)
@@ -82,13 +82,15 @@ GO_PROCESSES = ("cell population proliferation", "apoptotic process", "angiogene
                 "cell cycle", "mitotic cell cycle", "inflammatory response", "cell death", "cellular senescence",
                 "epithelial cell proliferation", "DNA replication", "cell differentiation", "sprouting angiogenesis",
                 "anoikis")
-# General processes that one cell type carries out: angiogenesis is endothelial cells' (a leukaemia line does not sprout).
-TISSUE_PROCESSES = {"angiogenesis": "endothelial", "sprouting angiogenesis": "endothelial"}
+# General processes that one cell type carries out: angiogenesis is endothelial cells' (a leukaemia line does not
+# sprout), EMT epithelial cells' (fibroblasts are mesenchymal already).
+TISSUE_PROCESSES = {"angiogenesis": "endothelial", "sprouting angiogenesis": "endothelial",
+                    "epithelial to mesenchymal transition": "epithelial"}
 # Processes of one cell type count only where the record's context is that cell type.
 CELL_TYPE_CONTEXT = {"endothelial": r"endotheli|huvec", "T cell": r"\bT[- ]?cell|lymphoblast|jurkat|ccrf",
                      "leukocyte": r"leuk|lymph|myelo|\bHEL\b|K562|MOLM", "myeloid": r"myel|\bHEL\b|K562|MOLM|\bAML\b",
                      "B cell": r"\bB[- ]?cell|lymphoma|myeloma", "fibroblast": r"fibroblast",
-                     "epithelial": r"epitheli|carcinoma|adenocarcinoma"}
+                     "epithelial": r"epitheli|carcinoma|adenocarcinoma|MCF|A549|HeLa|HEK293"}
 _CELL_PROCESS = re.compile(r"^(.+?) (proliferation|apoptotic process|migration|differentiation)$")
 # Processes that all mean "more (or fewer) dividing cells": inferences within the family must agree.
 PROLIFERATION_FAMILY = {"cell population proliferation", "epithelial cell proliferation", "cell cycle", "mitotic cell cycle",
@@ -545,15 +547,16 @@ def _genetic_claims(kb: Knowledge, b: _Builder, pert: Perturbation, ptype: str, 
         return label, [], []
     direction, words = _genetic_kind([ptype, pert.name or "", *[t for t in ctx_texts if t]])
     t = _Target(gene, gene_index=(g.index if (g := _graph_node(kb, gene, ["gene/protein"])) else None))
+    variant = ptype if ptype and not re.fullmatch(r"genetic( perturbation)?", ptype, re.I) else words
     where = "perturbation type" if words and words in ptype else "perturbation name" if words and words in (pert.name or "") \
         else "context description"
     ev = [{"source": "record", "field": "type" if where == "perturbation type" else "name" if where == "perturbation name" else "context",
            "statement": f"the record's perturbation: {label} ({ptype or 'genetic'}); its {where} says '{words}'"}]
     if direction == "up":
-        t.activity_id = b.add("gain_of_function", {"variant": ptype or words or "overexpression", "protein": gene},
+        t.activity_id = b.add("gain_of_function", {"variant": variant or "overexpression", "protein": gene},
                               f"source: record ({where}: '{words}')", KNOWN, ev)
     elif direction == "down":
-        t.activity_id = b.add("loss_of_function", {"variant": ptype or words or "knockout", "protein": gene},
+        t.activity_id = b.add("loss_of_function", {"variant": variant or "knockout", "protein": gene},
                               f"source: record ({where}: '{words}')", KNOWN, ev)
     else:
         notes.gaps.append(f"the record does not say whether {gene} is lost or gained ({ptype!r}, {label!r})")
