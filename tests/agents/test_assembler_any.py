@@ -183,3 +183,11 @@ def test_ungrounded_record_target_is_not_drawn(kb):
                                        "moa_type": "ABL1 inhibitor"}}), kb)
     assert [n.args["target"] for n in _claims(a, "binds_to")] == ["ABL1"]
     assert "is no gene or family the offline sources know" in a.report
+
+
+def test_a_role_phenotype_of_another_cell_type_is_not_drawn():
+    from vcr_core.agents.assembler import _Builder, _Notes, _role_phenotypes
+    notes = _Notes()
+    hep = _role_phenotypes(_Builder(), "sorafenib", ["angiogenesis inhibitor"], True, notes, None, "HepG2 hepatocellular carcinoma")
+    assert hep == [] and "not the cells of this context" in notes.gaps[0]
+    assert _role_phenotypes(_Builder(), "sorafenib", ["angiogenesis inhibitor"], False, _Notes(), None, "HUVEC endothelial")

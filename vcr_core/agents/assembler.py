@@ -321,7 +321,7 @@ def assemble(record: Record, kb: Knowledge | None = None) -> Assembly:
         notes.gaps.append("the context names a cancer but the cells are not cancer cells: no cancer outcome is inferred")
     phenos = _go_phenotypes(kb, b, targets, drug_label, roles, context_text, notes)
     phenos += _pathway_steps(kb, b, targets, drug_label, roles, notes, context_text)
-    role_ids = _role_phenotypes(b, drug_label, roles, cancer, notes, pert)
+    role_ids = _role_phenotypes(b, drug_label, roles, cancer, notes, pert, context_text)
     # Gene - phenotype correlations (HPO) are organism-level and say nothing about cells: not used.
     # Every activity node must lead to a measurable output. A target the GO rule reached nothing from
     # is linked to the drug-level phenotypes with a correlative edge: which target carries them is not known.
@@ -826,7 +826,7 @@ def _go_phenotypes(kb: Knowledge, b: _Builder, targets: list[_Target], drug: str
 
 
 def _role_phenotypes(b: _Builder, drug: str | None, roles: list[str], cancer: bool, notes: _Notes,
-                     pert: Perturbation) -> list[str]:
+                     pert: Perturbation, context_text: str = "") -> list[str]:
     out: list[str] = []
     if not drug:
         return out
@@ -836,6 +836,11 @@ def _role_phenotypes(b: _Builder, drug: str | None, roles: list[str], cancer: bo
             continue
         phenotype, kind, needs_cancer = spec
         if needs_cancer and not cancer:
+            continue
+        tissue = next((p for p in TISSUE_PROCESSES if p in phenotype), None)
+        if tissue and not _process_allowed(tissue, context_text):
+            notes.gaps.append(f"{drug}'s ChEBI role '{role}' names {phenotype}, which {TISSUE_PROCESSES[tissue]} cells carry out, "
+                              "not the cells of this context; not drawn")
             continue
         ev = [{"source": "ChEBI", "statement": f"{drug} has the ChEBI role '{role}'"}]
         if kind == INFERRED:
