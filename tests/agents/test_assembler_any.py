@@ -191,3 +191,10 @@ def test_a_role_phenotype_of_another_cell_type_is_not_drawn():
     hep = _role_phenotypes(_Builder(), "sorafenib", ["angiogenesis inhibitor"], True, notes, None, "HepG2 hepatocellular carcinoma")
     assert hep == [] and "not the cells of this context" in notes.gaps[0]
     assert _role_phenotypes(_Builder(), "sorafenib", ["angiogenesis inhibitor"], False, _Notes(), None, "HUVEC endothelial")
+
+
+def test_a_transcription_factor_without_target_genes_is_a_stated_gap(kb):
+    a = assemble(rec({"index": 1, "context": {"cell_type": "A549", "disease_model": "lung adenocarcinoma"},
+                      "perturbation": {"name": "dexamethasone", "target": ["NR3C1"], "moa_type": "glucocorticoid receptor agonist"}}), kb)
+    assert "NR3C1 is a transcription factor" in a.report and "no regulates_expression claim" in a.report
+    assert not _claims(a, "regulates_expression")

