@@ -198,3 +198,22 @@ def test_a_transcription_factor_without_target_genes_is_a_stated_gap(kb):
                       "perturbation": {"name": "dexamethasone", "target": ["NR3C1"], "moa_type": "glucocorticoid receptor agonist"}}), kb)
     assert "NR3C1 is a transcription factor" in a.report and "no regulates_expression claim" in a.report
     assert not _claims(a, "regulates_expression")
+
+
+def test_the_pathway_reaches_its_outcome_through_the_effectors_it_is_named_for():
+    """BRAF inhibitor -> ERK1/2 cascade down -> ERK activity down -> reduced proliferation (MAPK1/MAPK3 are the
+    pathway's members that its GO name names)."""
+    table = {k: list(v) for k, v in TABLE.items()}
+    table["MAPK1"] = [ERK, PROLIF_UP]
+    table["MAPK3"] = [ERK, PROLIF_UP]
+    kb = Knowledge(graph=None, graph_reason="none", orgdb=TableOrgDb(table))
+    a = assemble(rec({"index": 1, "context": {"cell_type": "A375", "disease_model": "melanoma"},
+                      "perturbation": {"name": "vemurafenib", "target": ["BRAF"], "moa_type": "BRAF inhibitor"}}), kb)
+    acts = {n.args["target"]: n for n in _claims(a, "modulates_molecule_activity")}
+    erk = acts["ERK"]
+    assert erk.args["direction"] == "down" and erk.confidence == INFERRED and "ERK1 and ERK2" in erk.via
+    path = _claims(a, "modulates_pathway_activity")[0]
+    phen = _claims(a, "induces_phenotype")[0]
+    edges = {(e.source, e.target) for e in a.explanation.edges}
+    assert (acts["BRAF"].id, path.id) in edges and (path.id, erk.id) in edges and (erk.id, phen.id) in edges
+    assert _every_path_measurable(a)

@@ -56,3 +56,14 @@ def test_a_split_vote_gives_no_outcome():
     db = TableOrgDb(rows)
     assert pathway_outcomes(db, "GO:0007259") == []  # 4 against 2: below the agreement a vote needs
     assert signalling.MIN_AGREEMENT > 4 / 6
+
+
+def test_the_effectors_a_pathway_is_named_for():
+    from vcr_core.knowledge.signalling import pathway_effectors
+
+    erk = ("GO:0070371", "ERK1 and ERK2 cascade", "BP", "IDA")
+    db = TableOrgDb({"MAPK1": [erk], "MAPK3": [erk], "BRAF": [erk],
+                     "MTOR": [("GO:0031929", "TOR signaling", "BP", "IDA")]})
+    eff = pathway_effectors(db, "ERK1 and ERK2 cascade", "GO:0070371")  # the real gene resolver: ERK1 = MAPK3, ERK2 = MAPK1
+    assert [(e.name, e.symbols) for e in eff] == [("ERK", ("MAPK1", "MAPK3"))]
+    assert pathway_effectors(db, "TOR signaling", "GO:0031929") == []  # "TOR" reads as RORC, which is no member

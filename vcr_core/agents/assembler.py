@@ -718,6 +718,21 @@ def _pathway_steps(kb: Knowledge, b: _Builder, targets: list[_Target], drug: str
         b.edge(t.activity_id, path_id, "causal")
         b.edge(pid, path_id, "correlative")
         notes.inferences.append(f"{path_id}: {link.pathway} {pdir} (from {t.symbol}'s GO annotation '{link.regulation_term}')")
+        last = path_id
+        effectors = kb.remember(("effectors", link.pathway_go_id),
+                                lambda lk=link: signalling.pathway_effectors(kb.orgdb, lk.pathway, lk.pathway_go_id))
+        eff = next((e for e in effectors if t.symbol not in e.symbols), None)
+        if eff is not None:
+            # The effectors the pathway is named for (ERK for "ERK1 and ERK2 cascade"): the step a biologist reads.
+            last = b.add("modulates_molecule_activity", {"target": eff.name, "direction": pdir},
+                         f"inferred from {path_id} ({link.pathway} {pdir}): GO's name for the pathway names {eff.named_as}, "
+                         f"and {', '.join(eff.symbols)} are annotated to it", INFERRED,
+                         [{"source": src, "id": link.pathway_go_id, "term": link.pathway,
+                           "statement": f"{', '.join(eff.symbols)} are annotated to {link.pathway}"},
+                          {"source": "inference", "rule": "the effectors a GO pathway is named for", "premises": [path_id],
+                           "statement": f"{link.pathway} goes {pdir} -> {eff.name} ({', '.join(eff.symbols)}) activity {pdir}"}])
+            b.edge(path_id, last, "causal")
+            notes.inferences.append(f"{last}: {eff.name} activity {pdir} (the effectors '{link.pathway}' is named for)")
         for o, effect in usable[:MAX_PATHWAY_OUTCOMES]:
             label = _phenotype_label(o.process, effect)
             nid = b.add("induces_phenotype", {"source": drug or t.symbol, "phenotype": label},
@@ -725,7 +740,7 @@ def _pathway_steps(kb: Knowledge, b: _Builder, targets: list[_Target], drug: str
                         [{"source": "inference", "rule": "pathway members' GO regulation (vote)", "premises": [path_id],
                           "statement": f"{link.pathway} goes {pdir}; {o.statement} -> {label}"},
                          {"source": src, "id": link.pathway_go_id, "term": link.pathway, "statement": o.statement}])
-            b.edge(path_id, nid, "causal")
+            b.edge(last, nid, "causal")
             notes.inferences.append(f"{nid}: {label} (from {link.pathway} {pdir} and its members' GO annotations)")
             out.append(nid)
     return out

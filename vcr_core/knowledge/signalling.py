@@ -200,5 +200,53 @@ def pathway_outcomes(db: Any, pathway_go_id: str, exclude: Iterable[str] = ()) -
     return sorted(out, key=lambda o: (-len(o.agree), VOTE_PROCESSES.index(o.process)))
 
 
-__all__ = ["EXPERIMENTAL", "PathwayLink", "PathwayOutcome", "ReceptorLink", "pathway_outcomes", "receptors_of",
+@dataclass(frozen=True)
+class Effector:
+    name: str              # the FamPlex family or gene the pathway's name names ("ERK")
+    symbols: tuple[str, ...]
+    named_as: str          # the words of the pathway name ("ERK1 and ERK2")
+
+
+def pathway_effectors(db: Any, pathway: str, pathway_go_id: str, resolve=None) -> list[Effector]:
+    """The genes a pathway's GO name names that are also annotated to the pathway term itself ("ERK1 and
+    ERK2 cascade" -> ERK1 = MAPK3 and ERK2 = MAPK1, the FamPlex family ERK): the effectors a biologist
+    expects between a receptor or kinase and the outcome. A word that the gene resolver reads as a gene not
+    annotated to the pathway ("TOR" -> RORC) is not one."""
+    if resolve is None:
+        from .genes import resolve
+    from .genes import families_of, family_members
+    members = set(db.genes_annotated_to(pathway_go_id, include_descendants=False)) if pathway_go_id else set()
+    if not members:
+        return []
+    words: list[str] = []
+    for w in re.split(r"[\s/,()]+", pathway):
+        if w.lower() in ("and", "of", "via", "by", "the", "signaling", "pathway", "cascade", "signal", "transduction"):
+            continue
+        words += [w] + (w.split("-") if "-" in w else [])
+    found: dict[str, str] = {}   # symbol -> the word that named it
+    for w in words:
+        if len(w) < 3 or not re.search(r"[A-Z]", w):
+            continue
+        r = resolve(w)
+        if r is None:
+            continue
+        hit = set(r.symbols) & members
+        if len(r.symbols) > 1 and hit != set(r.symbols):
+            continue  # a family only some of whose members take part ("MAPK cascade": 2 of 14 MAPKs): not named
+        for sym in sorted(hit):
+            found.setdefault(sym, w)
+    if not found:
+        return []
+    syms = set(found)
+    named = list(dict.fromkeys(found.values()))
+    if len(named) == 1 and len(syms) > 1:  # one word names them all ("SMAD"): that word
+        return [Effector(named[0], tuple(sorted(syms)), named[0])]
+    for fam in sorted({f for s in syms for f in families_of(s)}):
+        fm = set(family_members(fam))
+        if fm and fm == syms:  # the words name exactly a FamPlex family ("ERK1 and ERK2" -> ERK): one effector
+            return [Effector(fam, tuple(sorted(syms)), " and ".join(named))]
+    return [Effector(s, (s,), found[s]) for s in sorted(syms)][:2]
+
+
+__all__ = ["EXPERIMENTAL", "Effector", "pathway_effectors", "PathwayLink", "PathwayOutcome", "ReceptorLink", "pathway_outcomes", "receptors_of",
            "regulated_pathways"]
