@@ -45,7 +45,7 @@ from ..knowledge.cache import Knowledge, set_knowledge
 from ..records.model import Perturbation, Record
 
 ASSEMBLER_NAME = "knowledge-assembly"
-ASSEMBLER_VERSION = "1"
+ASSEMBLER_VERSION = "2"  # 2: genetic, soluble-factor, class-target and pathway rules; assembled_from (issue 24)
 KNOWN, INFERRED = "known", "inferred"
 DISCLAIMER = ("Assembled from knowledge bases by fixed rules, not reasoned by a language model: it can only "
               "restate known biology about the perturbation's targets, and every inference is labelled as one.")
