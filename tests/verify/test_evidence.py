@@ -37,6 +37,9 @@ SAMPLES = {
     "record_field": {"kind": "record_field", "record": "1", "perturbation": "imatinib", "field": "target",
                      "value": ["ABL1"], "matched": "ABL1", "how": "same gene", "moa_type": "inhibitor",
                      "expected_direction": "down", "perturbation type": "CRISPR"},
+    "drug_target_list": {"kind": "drug_target_list", "drug": "trametinib", "sources": ["record t2 'known targets'"],
+                         "checked_against": "MAP2K1, MAP2K2 (record t2 'known targets')", "claimed": HOSTILE,
+                         "ungrounded": [HOSTILE], "closed_world": True},
     "indra_statement": {"kind": "indra_statement", "type": "Inhibition", "subject": "imatinib", "object": "ABL1",
                         "evidence_count": 12, "belief": 0.98, "pmids": ["111", "1](https://evil.example"], "hash": "-123",
                         "sign": "down", "query": "subject=a&object=b", "source": "INDRA DB"},
@@ -49,6 +52,8 @@ SAMPLES = {
     "entity_grounding": {"kind": "entity_grounding", "argument": "target", "name": HOSTILE, "kinds": ["gene"],
                          "grounding": None, "candidates": [], "status": "made up", "nearest": ["ABL1"]},
     "structural_finding": {"kind": "structural_finding", "code": "cycle", "severity": "error", "line": 3, "message": HOSTILE},
+    "by_construction": {"kind": "by_construction", "source": "the record", "verifier": "record", "found": "supported",
+                        "message": HOSTILE},
 }
 ALLOWED = re.compile(r"^https://(pubmed\.ncbi\.nlm\.nih\.gov/\d+/|hpo\.jax\.org/browse/term/HP:\d{7}"
                      r"|amigo\.geneontology\.org/amigo/term/GO:\d{7}|www\.ebi\.ac\.uk/chembl/explore/compound/CHEMBL\d+)$")

@@ -55,13 +55,24 @@ def test_participates_never_contradicts_from_absence(verifier):
 
 
 def test_localises_to_component_and_parts(verifier):
-    v = verifier.verify(ctx("localises_to", entity="RELA", from_loc="cytoplasm", to_loc="nucleus"))
+    v = verifier.verify(ctx("localises_to", entity="RELA", to_loc="nucleus"))
     assert v.verdict == "supported" and v.evidence[0]["go_id"] == "GO:0005634" and v.evidence[0]["evidence_code"] == "IDA"
-    assert any(e.get("role") == "from_loc" for e in v.evidence)
-    part = verifier.verify(ctx("localises_to", entity="HDAC1", from_loc="cytoplasm", to_loc="nuclear"))
+    same = verifier.verify(ctx("localises_to", entity="RELA", from_loc="nucleus", to_loc="nucleus"))
+    assert same.verdict == "supported" and any(e.get("role") == "from_loc" for e in same.evidence)
+    part = verifier.verify(ctx("localises_to", entity="HDAC1", to_loc="nuclear"))
     assert part.verdict == "supported" and "descendant" in part.evidence[0]["how"]  # HDAC complex is part of the nucleus
-    iea = verifier.verify(ctx("localises_to", entity="beta-catenin", from_loc="cytoplasm", to_loc="plasma membrane"))
+    iea = verifier.verify(ctx("localises_to", entity="beta-catenin", to_loc="plasma membrane"))
     assert iea.verdict == "supported" and iea.score == pytest.approx(0.7)
+
+
+def test_a_move_is_not_supported_by_directionless_annotations(verifier):
+    """ABL1 is annotated to both mitochondrion and cytoplasm: neither direction of a move follows from that."""
+    there = verifier.verify(ctx("localises_to", entity="ABL1", from_loc="mitochondrion", to_loc="cytoplasm"))
+    back = verifier.verify(ctx("localises_to", entity="ABL1", from_loc="cytoplasm", to_loc="mitochondrion"))
+    for v in (there, back):
+        assert v.verdict == "unverifiable" and "not which way it moves" in v.message
+    assert "cytoplasm (annotated); mitochondrion (annotated)" in there.message
+    assert there.evidence and there.evidence[0]["go_id"] == "GO:0005737"  # what it did find is still shown
 
 
 def test_localises_elsewhere_is_unverifiable_not_contradicted(verifier):
@@ -92,8 +103,10 @@ def test_real_file_when_present():
     v = GoVerifier(db)
     assert v.verify(ctx("participates_in", entity="TP53", ontology_id="GO:0006915")).verdict == "supported"
     assert v.verify(ctx("participates_in", entity="KDR", ontology_id="angiogenesis")).verdict == "supported"
-    assert v.verify(ctx("localises_to", entity="RELA", from_loc="cytoplasm", to_loc="nucleus")).verdict == "supported"
-    assert v.verify(ctx("localises_to", entity="HDAC1", from_loc="cytoplasm", to_loc="GO:0000118")).verdict == "supported"
+    assert v.verify(ctx("localises_to", entity="RELA", to_loc="nucleus")).verdict == "supported"
+    assert v.verify(ctx("localises_to", entity="HDAC1", to_loc="GO:0000118")).verdict == "supported"
+    flipped = v.verify(ctx("localises_to", entity="BAX", from_loc="mitochondrion", to_loc="cytosol"))
+    assert flipped.verdict == "unverifiable"  # BAX goes cytosol -> mitochondria in apoptosis; GO cannot tell
     reset_orgdb()
 
 

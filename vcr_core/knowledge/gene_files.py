@@ -29,6 +29,7 @@ class HgncGene:
     entrez: str
     uniprot: tuple[str, ...]
     locus_type: str         # "gene with protein product", "RNA, long non-coding", ...
+    enzymes: tuple[str, ...] = ()  # HGNC's "Enzyme IDs": EC numbers ("2.7.11.24")
 
 
 def _split(cell: str) -> tuple[str, ...]:
@@ -55,7 +56,7 @@ def _hgnc_genes(path: Path) -> tuple[HgncGene, ...]:
             if len(c) < 10 or c[3] != "Approved":
                 continue
             out.append(HgncGene(c[0], c[1], c[2], _split(c[4]), _split(c[9]), c[5], _split(c[6]),
-                                c[11] if len(c) > 11 else ""))
+                                c[11] if len(c) > 11 else "", _split(c[12]) if len(c) > 12 else ()))
     return tuple(out)
 
 

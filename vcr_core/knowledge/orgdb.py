@@ -285,6 +285,21 @@ class OrgDb:
                 f"SELECT DISTINCT _id FROM {table}{suffix} WHERE go_id = ? AND evidence != 'ND'", (go_id,)))
         return frozenset(ids)
 
+    def genes_with_ec(self, ec: str) -> set[str]:
+        """Symbols of the genes the file lists under an EC number ("2.7.11.24"); a partial number ("2.7.11",
+        "2.7.11.-") takes every number under it. Empty when the file has no ``ec`` table."""
+        ec = str(ec or "").strip().removeprefix("EC").strip().rstrip(".-").rstrip(".")
+        if not re.fullmatch(r"\d+(?:\.\d+){0,3}", ec):
+            return set()
+        self._index()
+        exact = ec.count(".") == 3
+        try:
+            rows = self._conn().execute("SELECT _id FROM ec WHERE ec_number = ?" if exact else
+                                        "SELECT _id FROM ec WHERE ec_number LIKE ?", (ec if exact else ec + ".%",)).fetchall()
+        except sqlite3.OperationalError:  # a file without the ec table
+            return set()
+        return {self._symbols[i] for (i,) in rows if i in self._symbols}
+
     def term(self, go_id: str) -> GoTerm | None:
         """The GO term (name, aspect, synonyms, parents) of an id, or None when the names file does not know it."""
         gid = normalise_go_id(go_id)

@@ -46,6 +46,8 @@ ANNOTATIONS = [
     ("1499", "CC", "GO:0005886", "IEA"),
     ("5594", "BP", "GO:0000165", "IDA"),   # MAPK cascade
 ]
+# Entrez id, EC number (the real file's ``ec`` rows for these genes)
+EC_NUMBERS = [("5594", "2.7.11.24"), ("5595", "2.7.11.24"), ("25", "2.7.10.2"), ("3791", "2.7.10.1"), ("3065", "3.5.1.98")]
 PARENTS = {"GO:0006977": ["GO:0006915"], "GO:0000118": ["GO:0005634"], "GO:0004713": ["GO:0016301"]}  # descendant -> ancestors (test only)
 
 TEST_GO_TERMS = [
@@ -73,6 +75,7 @@ CREATE TABLE gene_info (_id INTEGER NOT NULL UNIQUE, gene_name VARCHAR(255) NOT 
 CREATE TABLE alias (_id INTEGER NOT NULL, alias_symbol VARCHAR(80) NOT NULL);
 CREATE TABLE uniprot (_id INTEGER NOT NULL, uniprot_id VARCHAR(20) NOT NULL);
 CREATE TABLE metadata (name VARCHAR(80) PRIMARY KEY, value VARCHAR(255));
+CREATE TABLE ec (_id INTEGER NOT NULL, ec_number VARCHAR(13) NOT NULL);
 """ + "".join(f"CREATE TABLE go_{a} (_id INTEGER NOT NULL, go_id CHAR(10) NOT NULL, evidence CHAR(3) NOT NULL);\n"
               f"CREATE TABLE go_{a}_all (_id INTEGER NOT NULL, go_id CHAR(10) NOT NULL, evidence CHAR(3) NOT NULL);\n"
               for a in ("bp", "mf", "cc"))
@@ -103,6 +106,7 @@ def make_test_orgdb(path: Path, extra_annotations: list[tuple[str, str, str, str
         conn.execute(f"INSERT INTO {table} VALUES (?, ?, ?)", (rowid[eg], go_id, ev))
         for gid in [go_id, *PARENTS.get(go_id, [])]:
             conn.execute(f"INSERT INTO {table}_all VALUES (?, ?, ?)", (rowid[eg], gid, ev))
+    conn.executemany("INSERT INTO ec VALUES (?, ?)", [(rowid[eg], ec) for eg, ec in EC_NUMBERS])
     conn.executemany("INSERT INTO metadata VALUES (?, ?)", [("GOSOURCEDATE", "2022-07-01"), ("GOEGSOURCEDATE", "2022-Sep12"),
                                                            ("EGSOURCEDATE", "2022-Sep12"), ("ORGANISM", "Homo sapiens")])
     conn.commit()
@@ -120,3 +124,23 @@ def use_test_orgdb(monkeypatch, tmp_path: Path) -> Path:
     get_settings.cache_clear()
     reset_orgdb()
     return path
+
+
+class TableOrgDb:
+    """The parts of the orgdb API that signalling and the assembler use (``go_annotations``, ``find_terms``,
+    ``genes_annotated_to``) over a hand-written table {symbol: [(go_id, term, aspect, evidence)]}, for tests."""
+
+    def __init__(self, table: dict[str, list[tuple[str, str, str, str]]]) -> None:
+        from collections import namedtuple
+        self._ann = namedtuple("Ann", "go_id term ontology evidence")
+        self.table = table
+        self.names = {t: g for rows in table.values() for g, t, _, _ in rows}
+
+    def go_annotations(self, symbol: str) -> list:
+        return [self._ann(*a) for a in self.table.get(symbol, [])]
+
+    def find_terms(self, name: str, aspects: tuple[str, ...] = ("BP", "MF", "CC")) -> list[str]:
+        return [self.names[name]] if name in self.names else []
+
+    def genes_annotated_to(self, go_id: str, include_descendants: bool = True) -> set[str]:
+        return {s for s, rows in self.table.items() if any(r[0] == go_id for r in rows)}

