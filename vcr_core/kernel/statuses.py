@@ -2,7 +2,7 @@
 
 The database stores these as plain strings (each enum is a ``StrEnum``: its members compare equal to,
 and serialise as, their values), so the store, the CLI, the app and the exports share one vocabulary
-without a column type change. Migration ``0007`` normalises values that drifted in older databases.
+without a column type change. Migration ``0004`` normalised values that drifted in older databases.
 """
 from __future__ import annotations
 
@@ -66,7 +66,7 @@ class TraceJudgment(StrEnum):
     NEEDS_REVIEW = "needs_review"  # set by the app when an approved trace's claim is judged again
 
 
-# Values older code or imports wrote, and what they mean now (applied by migration 0007).
+# Values older code or imports wrote, and what they mean now (migration 0004 rewrote stored ones; imports apply it).
 LEGACY_JUDGMENTS = {"back_to_review": TraceJudgment.NEEDS_REVIEW.value, "approved": TraceJudgment.APPROVE.value,
                     "rejected": TraceJudgment.REJECT.value}
 
