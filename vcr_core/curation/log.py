@@ -49,6 +49,7 @@ from ..store import (
     Verdict,
     write_lock,
 )
+from ..store.engine import DatabaseRestoring
 from ..store.models import utcnow
 from ..store.traces import trace_in_batch
 from ..verify.base import VERDICTS
@@ -83,6 +84,18 @@ def _require_curator(curator: str | None) -> str:
     if not name:
         raise CurationError("enter your curator name before judging")
     return name
+
+
+def _refused_while_restoring(fn):
+    """A judgment (or lease) asked for while the database is restored is refused with the restore's one-line
+    message as a CurationError, which every caller already shows: never stored, never acknowledged."""
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except DatabaseRestoring as exc:
+            raise CurationError(str(exc)) from None
+    return wrapper
 
 
 def consensus_rule(rule: str | None = None) -> str:
@@ -231,6 +244,7 @@ _CLAIM_VERDICTS = select(Verdict.__table__.c.verifier, Verdict.__table__.c.verdi
     Verdict.__table__.c.claim_id == bindparam("cid"))
 
 
+@_refused_while_restoring
 def judge_claim(engine: Engine, claim_id: int, curator: str, judgment: str, *, verdict: str | None = None,
                 tag: str | None = None, note: str | None = None, seen_version: int | None = None,
                 rule: str | None = None) -> Curation:
@@ -275,6 +289,7 @@ def judge_claim(engine: Engine, claim_id: int, curator: str, judgment: str, *, v
     return Curation(**row)
 
 
+@_refused_while_restoring
 def judge_trace(engine: Engine, trace_id: int, curator: str, judgment: str, note: str | None = None, *,
                 seen_version: int | None = None, rule: str | None = None) -> Curation:
     """Approve, reject or mark a trace as needing work (and release the curator's lease on it).
@@ -415,6 +430,7 @@ def _queue_statements(queue: str) -> tuple[Any, Any]:
 _LEASE_HOLDER = select(_TL.c.curator, _TL.c.expires_at).where(_TL.c.trace_id == bindparam("tid"))
 
 
+@_refused_while_restoring
 def acquire_lease(engine: Engine, trace_id: int, curator: str, *, now: float | None = None,
                   lease_s: float | None = None) -> bool:
     """Take (or renew) the lease on a trace; False when another curator holds a live one."""
@@ -440,6 +456,7 @@ def _lease_upsert(conn: Connection):
     return _LEASE_UPSERTS[name]
 
 
+@_refused_while_restoring
 def release_lease(engine: Engine, trace_id: int, curator: str) -> None:
     """Give a trace back to the queues."""
     with write_lock(engine), engine.begin() as conn:
@@ -453,6 +470,7 @@ def lease_holder(engine: Engine, trace_id: int, *, now: float | None = None) -> 
     return row[0] if row is not None and row[1] > _now(now) else None
 
 
+@_refused_while_restoring
 def next_trace(engine: Engine, curator: str, queue: str = "mine", *, now: float | None = None,
                lease_s: float | None = None, skip: Iterable[int] = ()) -> int | None:
     """The next trace of ``curator``'s ``queue``, leased to them (a trace they already hold comes first);
@@ -761,3 +779,48 @@ def curator_vs_machine(engine: Engine) -> list[dict[str, Any]]:
     return sorted(({"verifier": v, **d, "agreement": round(d["agree"] / d["judgments"], 3) if d["judgments"] else None,
                     "overrule_rate": round(d["overruled"] / d["judgments"], 3) if d["judgments"] else None}
                    for v, d in stats.items()), key=lambda r: -(r["overrule_rate"] or 0))
+
+
+# --- judgments a restore left in the side copy ---
+
+def bring_back_judgments(engine: Engine, side_copy: str, rule: str | None = None) -> dict[str, int]:
+    """Copy back the judgments that the side copy of a restore (``<db>.before-restore-<time>``) holds and
+    the database does not, on the traces and claims the database holds (the same claim: same trace, same
+    hash), with their own ids and times; then recompute the state, which orders judgments by time. So a
+    judgment made after the backup decides again as it did, and one made before newer judgments does not
+    override them. Returns {"brought_back", "left"}: those on traces or claims the database does not hold
+    stay only in the side copy. Bringing the same side copy back twice adds nothing."""
+    import sqlite3
+    from pathlib import Path
+
+    from ..store.backup import RECOVERABLE_SQL, BackupError, inspect_file, sqlite_path
+
+    live = sqlite_path(engine)
+    if live is None:
+        raise BackupError("bringing judgments back from a side copy works on SQLite databases only")
+    side = Path(side_copy).expanduser()
+    inspect_file(side)
+    cols = [c.name for c in Curation.__table__.columns]
+    names = ", ".join(f'"{c}"' for c in cols)
+    with write_lock(engine):
+        conn = sqlite3.connect(str(live), timeout=60, isolation_level=None)
+        try:
+            conn.execute("PRAGMA busy_timeout=60000")
+            conn.execute("ATTACH DATABASE ? AS side", (str(side),))
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                total = conn.execute("SELECT count(*) FROM side.curation WHERE id NOT IN (SELECT id FROM main.curation)"
+                                     ).fetchone()[0]
+                picked = ", ".join(f's."{c}"' for c in cols)
+                sql = RECOVERABLE_SQL.format(side="side", live="main").replace("SELECT count(*)", f"SELECT {picked}")
+                n = conn.execute(f"INSERT INTO main.curation ({names}) {sql}").rowcount
+                conn.execute("COMMIT")
+            except BaseException:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
+        finally:
+            conn.close()
+    if n:
+        rebuild_state(engine, rule)
+    return {"brought_back": n, "left": total - n}
