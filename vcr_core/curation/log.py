@@ -28,6 +28,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from typing import Any
 
 from sqlalchemy import and_, bindparam, case, func, or_
@@ -112,10 +113,11 @@ def consensus_rule(rule: str | None = None) -> str:
 # --- the state, computed from the log (one pure function for incremental updates and rebuilds) ---
 
 def _consensus(opinions: dict[str, dict], value_key: str, rule: str) -> tuple[str, str | None]:
-    """(status, value) from each curator's latest opinion (dicts with 'id' and ``value_key``)."""
+    """(status, value) from each curator's latest opinion, ``opinions`` in the order they were given
+    (oldest first: :func:`compute_state` builds them so)."""
     if not opinions:
         return "uncurated", None
-    ordered = sorted(opinions.values(), key=lambda o: o["id"])
+    ordered = list(opinions.values())
     if rule == "one":
         return "decided", ordered[-1][value_key]
     if len(ordered) == 1:
@@ -124,25 +126,49 @@ def _consensus(opinions: dict[str, dict], value_key: str, rule: str) -> tuple[st
     return ("decided", a) if a == b else ("conflict", None)
 
 
+def _naive_utc(when: Any) -> datetime:
+    """A judgment's time as a naive UTC datetime (SQLite gives naive ones, new rows aware ones)."""
+    if when is None:
+        return datetime.min
+    if isinstance(when, str):
+        when = datetime.fromisoformat(when)
+    return when.astimezone(timezone.utc).replace(tzinfo=None) if when.tzinfo else when
+
+
+def log_order(r: dict[str, Any]) -> tuple[datetime, int]:
+    """The order of the judgment log: by the time each judgment was made, then by id. An imported or
+    brought-back judgment takes its place by its own time, whatever id it got, so an older archive never
+    overrides newer judgments; incremental updates and rebuilds use this one order."""
+    return _naive_utc(r.get("created_at")), r["id"]
+
+
+def _latest(opinions: dict[str, dict], who: str, opinion: dict) -> None:
+    opinions.pop(who, None)  # re-inserted: the dict stays in the order of each curator's latest opinion
+    opinions[who] = opinion
+
+
 def compute_state(trace_id: int, rows: Iterable[Any], rule: str) -> tuple[dict[str, Any], dict[int, dict[str, Any]]]:
     """The trace's state row and its judged claims' state rows (as dicts) from the trace's log rows.
 
-    ``rows``: Curation rows (objects or mappings) of one trace, any order."""
-    rows = sorted((r if isinstance(r, dict) else _row_dict(r) for r in rows), key=lambda r: r["id"])
+    ``rows``: Curation rows (objects or mappings) of one trace, any order; they are taken in
+    :func:`log_order`. ``version`` is the largest id (what a curator saw, for the staleness check)."""
+    rows = sorted((r if isinstance(r, dict) else _row_dict(r) for r in rows), key=log_order)
     claims: dict[int, dict[str, Any]] = {}
     for r in rows:
         if r["target"] != "claim" or r["claim_id"] is None:
             continue
-        c = claims.setdefault(r["claim_id"], {"claim_id": r["claim_id"], "trace_id": trace_id, "opinions": {}})
-        c["opinions"][r["curator"]] = {"id": r["id"], "judgment": r["judgment"], "verdict": r["verdict"], "tag": r["tag"],
-                                       "note": r["note"]}
-        c.update(version=r["id"], last_curator=r["curator"], last_judgment=r["judgment"])
+        c = claims.setdefault(r["claim_id"], {"claim_id": r["claim_id"], "trace_id": trace_id, "opinions": {}, "version": 0})
+        _latest(c["opinions"], r["curator"], {"id": r["id"], "judgment": r["judgment"], "verdict": r["verdict"],
+                                              "tag": r["tag"], "note": r["note"]})
+        c.update(version=max(c["version"], r["id"]), last_curator=r["curator"], last_judgment=r["judgment"])
     for c in claims.values():
         status, verdict = _consensus(c["opinions"], "verdict", rule)
         c.update(status=status, verdict=verdict)
     trace_rows = [r for r in rows if r["target"] == "trace"]
     reset = max((i for i, r in enumerate(trace_rows) if r["judgment"] == "needs_review"), default=-1)
-    opinions = {r["curator"]: {"id": r["id"], "judgment": r["judgment"], "note": r["note"]} for r in trace_rows[reset + 1:]}
+    opinions: dict[str, dict] = {}
+    for r in trace_rows[reset + 1:]:
+        _latest(opinions, r["curator"], {"id": r["id"], "judgment": r["judgment"], "note": r["note"]})
     if trace_rows and reset == len(trace_rows) - 1:
         status = "needs_review"
     else:
@@ -150,13 +176,13 @@ def compute_state(trace_id: int, rows: Iterable[Any], rule: str) -> tuple[dict[s
         status = {"uncurated": "uncurated", "needs_second": "needs_second", "conflict": "conflict"}.get(kind, judgment)
         if status != "conflict" and any(c["status"] == "conflict" for c in claims.values()):
             status = "conflict"
-    trace = {"trace_id": trace_id, "version": rows[-1]["id"] if rows else 0, "status": status, "opinions": opinions,
-             "curators": sorted({r["curator"] for r in rows}), "n_judgments": len(rows),
+    trace = {"trace_id": trace_id, "version": max((r["id"] for r in rows), default=0), "status": status,
+             "opinions": opinions, "curators": sorted({r["curator"] for r in rows}), "n_judgments": len(rows),
              "last_curator": rows[-1]["curator"] if rows else None}
     return trace, claims
 
 
-_ROW_KEYS = ("id", "target", "trace_id", "claim_id", "curator", "judgment", "verdict", "tag", "note")
+_ROW_KEYS = ("id", "target", "trace_id", "claim_id", "curator", "judgment", "verdict", "tag", "note", "created_at")
 
 
 def _row_dict(r: Any) -> dict[str, Any]:
@@ -552,7 +578,7 @@ class ClaimState:
     def who(self) -> str:
         """'accepted by ana · overridden by ben → contradicted' — who judged the claim and how."""
         parts = []
-        for name, o in sorted(self.opinions.items(), key=lambda kv: kv[1].get("id", 0)):
+        for name, o in self.opinions.items():  # in the order given (compute_state keeps it)
             parts.append(f"accepted by {name}" if o.get("judgment") == "accept"
                          else f"overridden by {name} → {o.get('verdict')}" + (f" ({o['tag']})" if o.get("tag") else ""))
         return " · ".join(parts)
@@ -569,7 +595,7 @@ def claim_states(engine: Engine, trace_id: int) -> list[ClaimState]:
     for v in verdicts:
         by_claim.setdefault(v.claim_id, []).append(v)
     cur_by_claim: dict[int, list] = {}
-    for k in sorted(curations, key=lambda k: k.id):
+    for k in sorted(curations, key=lambda k: log_order(_row_dict(k))):
         cur_by_claim.setdefault(k.claim_id, []).append(k)
     states = []
     for c in claims:
@@ -584,9 +610,10 @@ def claim_states(engine: Engine, trace_id: int) -> list[ClaimState]:
 
 
 def history(engine: Engine, trace_id: int) -> list[Curation]:
-    """Every judgment on a trace and its claims, oldest first."""
+    """Every judgment on a trace and its claims, oldest first (:func:`log_order`)."""
     with Session(engine) as s:
-        return list(s.exec(select(Curation).where(Curation.trace_id == trace_id).order_by(Curation.id)).all())
+        rows = list(s.exec(select(Curation).where(Curation.trace_id == trace_id).order_by(Curation.id)).all())
+    return sorted(rows, key=lambda k: log_order(_row_dict(k)))
 
 
 @dataclass
