@@ -119,8 +119,13 @@ def cmd_db_copy(args: argparse.Namespace) -> int:
     from ..store.copy import CopyError, copy_database
 
     source = get_engine(args.source) if args.source else _engine()
+    replaced: list[str] = []
     with fails_with(CopyError):
-        counts = copy_database(source, args.to, progress=lambda t, n: print(f"  {t:<14} {n:>8} row(s)"))
+        counts = copy_database(source, args.to, progress=lambda t, n: print(f"  {t:<14} {n:>8} row(s)"),
+                               replaced=replaced)
+    if replaced:
+        print(f"{len(replaced)} row(s) held a NUL character or lone surrogate, which not every database can store; "
+              f"replaced by U+FFFD in the copy: {'; '.join(replaced[:5])}{' ...' if len(replaced) > 5 else ''}")
     print(f"copied {sum(counts.values())} row(s) in {len(counts)} table(s) into {redact_url(args.to)}; "
           f"point DATABASE_URL there to use it")
     return 0

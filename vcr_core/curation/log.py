@@ -80,6 +80,15 @@ class StaleJudgment(CurationError):
         self.current = current
 
 
+def _storable_note(note: str | None) -> str | None:
+    """The note, refused (CurationError) when it holds text one supported database cannot store."""
+    from ..kernel.textsafe import unstorable_reason
+
+    if note and (why := unstorable_reason(note)):
+        raise CurationError(f"the note {why}; remove that character and judge again (nothing was stored)")
+    return note
+
+
 def _require_curator(curator: str | None) -> str:
     name = (curator or "").strip()
     if not name:
@@ -279,6 +288,7 @@ def judge_claim(engine: Engine, claim_id: int, curator: str, judgment: str, *, v
     ``seen_version``: the claim state's ``version`` the curator saw; a judgment by another curator on
     this claim since then refuses this one (``StaleJudgment``)."""
     curator = _require_curator(curator)
+    note = _storable_note(note)
     rule = consensus_rule(rule)
     if judgment not in CLAIM_JUDGMENTS:
         raise CurationError(f"a claim judgment is one of {', '.join(CLAIM_JUDGMENTS)}")
@@ -323,6 +333,7 @@ def judge_trace(engine: Engine, trace_id: int, curator: str, judgment: str, note
     ``seen_version``: the trace state's ``version`` the curator saw; a judgment by another curator on
     the trace or any of its claims since then refuses this one (``StaleJudgment``)."""
     curator = _require_curator(curator)
+    note = _storable_note(note)
     rule = consensus_rule(rule)
     if judgment not in TRACE_JUDGMENTS:
         raise CurationError(f"a trace judgment is one of {', '.join(TRACE_JUDGMENTS)}")

@@ -24,6 +24,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from ..formalism import Explanation
+from ..kernel.textsafe import storable
 from ..kernel.statuses import ClaimJudgment, PolicyOutcome, TraceJudgment
 from ..kernel.statuses import Verdict as VerdictValue
 from ..formalism.findings import Finding
@@ -285,8 +286,10 @@ def import_archive(engine: Engine, lines: Iterable[dict[str, Any] | tuple[int, d
             n, a = item if isinstance(item, tuple) else (counts["rows"] + 1, item)
             if not isinstance(a, dict):
                 raise ArchiveError(f"line {n} of the archive has no archive section; nothing was imported")
+            a, replaced = storable(a)  # NUL and lone surrogates -> U+FFFD, alike on every database
             check_line(n, a)
             counts["rows"] += 1
+            counts["replaced"] = counts.get("replaced", 0) + len(replaced)
             try:
                 batch, new = _batch(s, a["batch"], created_by)
                 added["batches"] += new

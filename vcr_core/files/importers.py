@@ -33,6 +33,7 @@ from sqlmodel import Session, select
 
 from ..formalism import Finding, ParseResult, parse_text, to_text, validate_parsed
 from ..formalism.findings import error
+from ..kernel.textsafe import storable
 from ..knowledge.genes import claim_grounder
 from ..records.model import Record, parse_record
 from ..store import Batch, Run, session_scope, utcnow
@@ -95,6 +96,7 @@ def _literal_obj(value: Any) -> tuple[Any, str | None]:
 
 
 def _row_from_obj(obj: dict[str, Any], position: int) -> ImportedRow:
+    obj, replaced = storable(obj)  # NUL and lone surrogates -> U+FFFD, alike on every database
     index = str(obj.get("index", position))
     rec_obj, problem = _literal_obj(obj.get("input_perturbation", obj.get("perturbation")))
     report = obj.get("input_report_text") if not _blank(obj.get("input_report_text")) else obj.get("report_text")
@@ -104,6 +106,8 @@ def _row_from_obj(obj: dict[str, Any], position: int) -> ImportedRow:
                       extra={k: obj[k] for k in ("question", "additional_info", "success", "error") if k in obj and not _blank(obj[k])})
     if problem:
         row.problems.append(problem)
+    if replaced:
+        row.problems.append(f"a NUL character or lone surrogate was replaced by U+FFFD in {', '.join(replaced[:5])}")
     return row
 
 
