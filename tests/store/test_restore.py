@@ -228,3 +228,20 @@ def test_migration_makes_ids_autoincrement_and_keeps_every_row(engine, judged):
     finally:
         conn.close()
     assert _rows(path) == before
+
+
+def test_a_worker_waits_out_a_restore_instead_of_dying(engine, caplog):
+    from vcr_core.jobs.worker import Worker
+
+    marker = restore_marker(sqlite_path(engine))
+    marker.write_text("pid 1")
+    worker = Worker(engine, poll_s=0.05, exit_when_idle=True)
+    done: list = []
+    t = threading.Thread(target=lambda: done.append(worker.run()))
+    t.start()
+    time.sleep(0.3)  # the worker polls meanwhile and is told the database is being restored
+    assert t.is_alive()
+    marker.unlink()
+    t.join(30)
+    assert done == [0]
+    assert any("being restored" in r.getMessage() for r in caplog.records)
