@@ -666,6 +666,246 @@ def big_file_experiment(work: Path, size_gb: float) -> dict:
             "big_file_streamed_exit": code2, "big_file_streamed_said": err2.strip().splitlines()[-1:]}
 
 
+
+# ------------------------------------------------------------------------------------------------
+# issue 22, slice 22a: restore under load, the archive as a checked exchange, import-traces memory
+# ------------------------------------------------------------------------------------------------
+
+def _kinase_batch(engine, work: Path, n: int, name: str) -> list[int]:
+    """``n`` records, each with a trace saved as generation saves it (claim hashes grounded)."""
+    from sqlmodel import select
+
+    from vcr_core.files.ingest import ingest_file
+    from vcr_core.formalism import parse_text, validate_parsed
+    from vcr_core.knowledge.genes import claim_grounder
+    from vcr_core.store import Record, Run, session_scope
+    from vcr_core.store.traces import save_trace
+    from vcr_core.verify.testing import EXPLANATION
+
+    path = work / f"{name}.json"
+    path.write_text(json.dumps([{"index": i, "context": {"cell_type": "K562"}, "perturbation": {"name": f"drug{i}"}}
+                                for i in range(n)]))
+    batch_id = ingest_file(engine, path).batch_id
+    text = EXPLANATION.replace('target="ABL1"', 'target="VEGFR2"')  # a name the grounder maps (= KDR)
+    result = parse_text(text)
+    grounder = claim_grounder()
+    ids = []
+    with session_scope(engine) as s:
+        run = Run(name=name, batch_id=batch_id, mode="explain-only", status="done")
+        s.add(run)
+        s.flush()
+        for rec in s.exec(select(Record).where(Record.batch_id == batch_id).order_by(Record.position)).all():
+            ids.append(save_trace(s, run_id=run.id, record=rec, explanation=result.explanation,
+                                  findings=validate_parsed(result), grounder=grounder, raw_output=text).id)
+    return ids
+
+
+def _claims_of(engine, trace_ids: list[int]) -> list[int]:
+    from sqlmodel import Session, select
+
+    from vcr_core.store import Claim
+    with Session(engine) as s:
+        return [c.id for c in s.exec(select(Claim).where(Claim.trace_id.in_(trace_ids))).all()]
+
+
+def restore_experiment(work: Path, seconds: float) -> dict:
+    """Two curator threads judge continuously; a backup is taken, more judgments follow, then
+    `vcr db restore --yes --bring-back` runs in another process while they go on writing."""
+    from vcr_core.curation import log as cur
+    from vcr_core.store import get_engine
+    from vcr_core.store.backup import backup_database
+    from vcr_core.verify.testing import EXPLANATION, add_trace
+
+    db = work / "restore22.db"
+    url = f"sqlite:///{db}"
+    engine = get_engine(url)
+    traces = _kinase_batch(engine, work, 10, "restore22")
+    claims = _claims_of(engine, traces)
+    acknowledged: dict[int, tuple] = {}
+    refused: list[str] = []
+    tracebacks: list[str] = []
+    stop = threading.Event()
+
+    def curator(name: str) -> None:
+        rnd = random.Random(name)
+        k = 0
+        while not stop.is_set():
+            k += 1
+            try:
+                if k % 5:
+                    row = cur.judge_claim(engine, rnd.choice(claims), name, "accept", note=f"{name}{k}")
+                else:
+                    row = cur.judge_trace(engine, rnd.choice(traces), name, rnd.choice(["approve", "reject"]),
+                                          note=f"{name}{k}")
+            except cur.CurationError as exc:
+                refused.append(str(exc))
+                continue
+            except Exception as exc:  # noqa: BLE001 - counted: a user would see a traceback
+                tracebacks.append(f"{type(exc).__name__}: {exc}"[:200])
+                continue
+            acknowledged[row.id] = (name, f"{name}{k}")
+
+    threads = [threading.Thread(target=curator, args=(n,)) for n in ("ana", "bo")]
+    for t in threads:
+        t.start()
+    time.sleep(seconds / 3)
+    backup = backup_database(engine, work / "restore22-backup.db").path
+    time.sleep(seconds / 3)
+    proc = subprocess.run([PY, "-m", "vcr_core.cli.main", "db", "restore", str(backup), "--yes", "--bring-back"],
+                          env=env_for(url, work / "home22"), capture_output=True, text=True, cwd=str(ROOT), timeout=600)
+    time.sleep(seconds / 3)
+    stop.set()
+    for t in threads:
+        t.join()
+    new_trace = add_trace(engine, _batch_id(db), EXPLANATION, record_index="0", run_name="after-restore")
+    side = sorted(work.glob("restore22.db.before-restore-*"))
+    rows = lambda path, table, cols: {r[0]: r[1:] for r in sqlite3.connect(str(path)).execute(  # noqa: E731
+        f"SELECT id, {cols} FROM {table}")}
+    live_c = rows(db, "curation", "curator, note, created_at")
+    side_c = rows(side[0], "curation", "curator, note, created_at") if side else {}
+    live_t, side_t = rows(db, "trace", "run_id, record_id"), (rows(side[0], "trace", "run_id, record_id") if side else {})
+    lost = [i for i in acknowledged if i not in live_c and i not in side_c]
+    reused = [i for i in live_c if i in side_c and live_c[i] != side_c[i]] + \
+             [i for i in live_t if i in side_t and live_t[i] != side_t[i]]
+    return {"restore_lost_acknowledged": len(lost), "restore_reused_ids": len(reused),
+            "restore_acknowledged": len(acknowledged), "restore_refused_with_message": len(refused),
+            "restore_refusals_seen": sorted(set(m[:60] for m in refused))[:2],
+            "restore_tracebacks": len(tracebacks) + proc.stderr.count("Traceback"),
+            "restore_exit": proc.returncode, "restore_said": proc.stdout.strip().splitlines()[1:3],
+            "restore_new_trace_id_past_side": new_trace > max(side_t or {0: 0}), "_db": str(db)}
+
+
+def _batch_id(db: Path) -> int:
+    return sqlite3.connect(str(db)).execute("SELECT min(id) FROM batch").fetchone()[0]
+
+
+def archive_experiment(work: Path) -> dict:
+    """Round trips A -> B -> A, an older archive into a database with newer judgments, and tampered archives."""
+    from sqlmodel import Session, select
+
+    from vcr_core.curation import log as cur
+    from vcr_core.files import export_traces, select_traces
+    from vcr_core.files.importers import import_traces
+    from vcr_core.store import Claim, Record, Trace, get_engine
+
+    def archive(engine, name):
+        path = work / name
+        path.write_bytes(export_traces(engine, select_traces(engine, status="any"), "jsonl"))
+        return path
+
+    def hashes(engine):
+        with Session(engine) as s:
+            rec = {t.id: s.get(Record, t.record_id).index for t in s.exec(select(Trace)).all()}
+            return {(rec[c.trace_id], c.node_id): c.hash for c in s.exec(select(Claim)).all()}
+
+    a = get_engine(f"sqlite:///{work / 'a22.db'}")
+    traces = _kinase_batch(a, work, 8, "a22")
+    claims = _claims_of(a, traces)
+    for i, cid in enumerate(claims[:12]):
+        cur.judge_claim(a, cid, "ana" if i % 2 else "bo", "override" if i % 3 == 0 else "accept",
+                        verdict="contradicted" if i % 3 == 0 else None, tag="polarity" if i % 3 == 0 else None)
+    for tid in traces[:4]:
+        cur.judge_trace(a, tid, "ana", "approve")
+    b = get_engine(f"sqlite:///{work / 'b22.db'}")
+    import_traces(b, archive(a, "a22.jsonl"))
+    ha, hb = hashes(a), hashes(b)
+    hash_changes = sum(ha[k] != hb.get(k) for k in ha)
+    state_before = cur.state_snapshot(a)
+    back = import_traces(a, archive(b, "b22.jsonl"))
+    back_added = sum(back["added"].values())
+    state_changed = cur.state_snapshot(a) != state_before
+
+    # C judges (approve), D judges later (reject); C's archive imported into D must not override D
+    c = get_engine(f"sqlite:///{work / 'c22.db'}")
+    c_traces = _kinase_batch(c, work, 5, "c22")
+    d = get_engine(f"sqlite:///{work / 'd22.db'}")
+    import_traces(d, archive(c, "c22-0.jsonl"))
+    for tid in c_traces:
+        cur.judge_trace(c, tid, "ana", "approve")
+    with Session(d) as s:
+        d_traces = [t.id for t in s.exec(select(Trace)).all()]
+    for tid in d_traces:
+        cur.judge_trace(d, tid, "ana", "reject")
+    import_traces(d, archive(c, "c22-1.jsonl"))
+    overridden = sum(cur.trace_status(d, tid) != "reject" for tid in d_traces)
+
+    # tampered archives: each must be refused with one line, nothing stored
+    good = [json.loads(x) for x in archive(a, "a22-again.jsonl").read_text().splitlines() if x.strip()]
+    forged_verdict = {"node_id": "n1", "claim_hash": "0" * 64, "verifier": "go", "version": "1", "verdict": "supported",
+                      "score": 1.0, "created_at": "2026-01-01T00:00:00"}
+    tampers = {
+        "forged_supported_verdict": lambda x: x["verdicts"].append(forged_verdict),
+        "claim_hash_changed": lambda x: x["claim_hashes"].update(n1="f" * 64),
+        "judgment_value_sql": lambda x: x["curations"].append({**x["curations"][0], "judgment": "'; DROP TABLE curation;--"}),
+        "judgment_on_missing_node": lambda x: x["curations"].append({**x["curations"][0], "target": "claim",
+                                                                      "judgment": "accept", "node_id": "n99"}),
+        "verdict_not_in_enum": lambda x: x["verdicts"].append({**forged_verdict, "verdict": "proven"}),
+        "no_record": lambda x: x.pop("record"),
+        "null_record": lambda x: x.update(record=None),
+        "null_batch": lambda x: x.update(batch=None),
+        "null_run": lambda x: x.update(run=None),
+    }
+    accepted, tracebacks, messages = [], [], []
+    for name, tamper in tampers.items():
+        lines = json.loads(json.dumps(good))
+        withcur = next(i for i, x in enumerate(lines) if x["archive"]["curations"])
+        tamper(lines[withcur]["archive"])
+        path = work / f"forged-{name}.jsonl"
+        path.write_text("\n".join(json.dumps(x) for x in lines) + "\n")
+        target = get_engine(f"sqlite:///{work / f'forged-{name}.db'}")
+        try:
+            import_traces(target, path)
+            accepted.append(name)
+        except ValueError as exc:
+            messages.append(str(exc))
+        except Exception as exc:  # noqa: BLE001
+            tracebacks.append(f"{name}: {type(exc).__name__}")
+    return {"roundtrip_hash_changes": hash_changes, "roundtrip_claims": len(ha), "roundtrip_back_added": back_added,
+            "roundtrip_back_state_changed": state_changed, "roundtrip_newer_overridden": overridden,
+            "archive_forged_accepted": len(accepted), "archive_forged_cases": len(tampers),
+            "archive_forged_accepted_names": accepted, "archive_tracebacks": len(tracebacks),
+            "archive_messages_one_line": all("\n" not in m and m.startswith("line ") for m in messages),
+            "archive_message_example": messages[0][:160] if messages else None}
+
+
+def import_csv_experiment(work: Path, size_mb: float) -> dict:
+    """Peak memory of `vcr import-traces` on a CSV of the original pipeline of ``size_mb``: refused from
+    its size by default (MAX_UPLOAD_MB), and imported row by row with the limit raised."""
+    import csv
+
+    from vcr_core.verify.testing import EXPLANATION
+
+    explain = EXPLANATION.split("<explain>")[1].split("</explain>")[0]
+    dag = EXPLANATION.split("<dag>")[1].split("</dag>")[0]
+    filler = "The perturbation lowers BCR-ABL1 signalling and MYC; " * 60
+    path = work / "big22.csv"
+    rows = 0
+    with open(path, "w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["index", "question", "thinking", "answer", "explain", "dag", "raw_response", "success", "error",
+                    "input_perturbation", "input_report_text"])
+        while fh.tell() < size_mb * 1024 * 1024:
+            w.writerow([rows, f"What does drug{rows} do in K562?", filler * 2, "It inhibits ABL1.", explain, dag,
+                        filler * 2, True, "", repr({"index": rows, "context": {"cell_type": "K562"},
+                                                   "perturbation": {"name": f"drug{rows}"}}), filler])
+            rows += 1
+    size = path.stat().st_size
+    url = f"sqlite:///{work / 'csv22.db'}"
+    cmd = [PY, "-m", "vcr_core.cli.main", "import-traces", str(path)]
+    try:
+        peak_refused, code1, s1, err1 = _peak_mb(cmd, env_for(url, work / "home22c"))
+        peak_stream, code2, s2, err2 = _peak_mb(cmd, env_for(url, work / "home22c",
+                                                              MAX_UPLOAD_MB=str(int(size / 1024 ** 2) + 10)))
+    finally:
+        path.unlink(missing_ok=True)
+    tag = f"{round(size_mb):d}mb"
+    return {f"import_peak_mb_{tag}_csv": round(max(peak_refused, peak_stream), 1), "csv_rows": rows,
+            "csv_mb": round(size / 1024 ** 2, 1), "csv_refused_by_size_peak_mb": round(peak_refused, 1),
+            "csv_refused_by_size_exit": code1, "csv_refused_said": err1.strip().splitlines()[-1:],
+            "csv_streamed_peak_mb": round(peak_stream, 1), "csv_streamed_s": round(s2, 1),
+            "csv_streamed_exit": code2, "csv_streamed_tracebacks": err2.count("Traceback")}
+
+
 # ------------------------------------------------------------------------------------------------
 
 def main() -> int:
@@ -677,6 +917,8 @@ def main() -> int:
     ap.add_argument("--stale-after", type=float, default=8.0, help="heartbeat time-out of the frozen-worker part (s)")
     ap.add_argument("--skip", default="", help="comma-separated parts to skip: hostile,sigkill,frozen,faults,backup,big")
     ap.add_argument("--work", default=None, help="scratch directory (default bench/_work; removed at the end)")
+    ap.add_argument("--only", default="", help="comma-separated parts to run, e.g. restore22,archive22,csv22")
+    ap.add_argument("--csv-mb", type=float, default=60.0, help="size of the import-traces CSV of part csv22 (MB)")
     args = ap.parse_args()
     global WORK
     if args.work:
@@ -700,9 +942,14 @@ def main() -> int:
             ("backup", lambda: backup_experiment(WORK, 20.0 if not args.quick else 8.0, 4)),
             ("roundtrip", lambda: roundtrip_experiment(WORK)),
             ("big", lambda: big_file_experiment(WORK, big_gb)),
+            # issue 22, slice 22a
+            ("restore22", lambda: restore_experiment(WORK, 6.0 if args.quick else 12.0)),
+            ("archive22", lambda: archive_experiment(WORK)),
+            ("csv22", lambda: import_csv_experiment(WORK, args.csv_mb)),
         ]
+        only = set(filter(None, args.only.split(",")))
         for name, fn in parts:
-            if name in skip or (name == "roundtrip" and "backup" in skip):
+            if name in skip or (name == "roundtrip" and "backup" in skip) or (only and name not in only):
                 continue
             t0 = time.perf_counter()
             log(f"{name} ...")

@@ -116,7 +116,8 @@ def test_cli_backup_and_restore_confirmation(engine, judged, tmp_path, monkeypat
     assert "--yes" in capsys.readouterr().err
     assert cur.trace_status(engine, judged["trace_id"]) == "reject"  # unchanged
     assert main(["db", "restore", str(dest), "--yes"]) == 0
-    assert "previous database is kept" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "replaced database is kept" in out and "1 judgments" in out and "vcr db bring-back" in out
     assert cur.trace_status(engine, judged["trace_id"]) == "approve"
 
 

@@ -119,8 +119,13 @@ def cmd_db_copy(args: argparse.Namespace) -> int:
     from ..store.copy import CopyError, copy_database
 
     source = get_engine(args.source) if args.source else _engine()
+    replaced: list[str] = []
     with fails_with(CopyError):
-        counts = copy_database(source, args.to, progress=lambda t, n: print(f"  {t:<14} {n:>8} row(s)"))
+        counts = copy_database(source, args.to, progress=lambda t, n: print(f"  {t:<14} {n:>8} row(s)"),
+                               replaced=replaced)
+    if replaced:
+        print(f"{len(replaced)} row(s) held a NUL character or lone surrogate, which not every database can store; "
+              f"replaced by U+FFFD in the copy: {'; '.join(replaced[:5])}{' ...' if len(replaced) > 5 else ''}")
     print(f"copied {sum(counts.values())} row(s) in {len(counts)} table(s) into {redact_url(args.to)}; "
           f"point DATABASE_URL there to use it")
     return 0
@@ -174,10 +179,40 @@ def cmd_db_restore(args: argparse.Namespace) -> int:
         if answer.strip().lower() not in ("y", "yes"):
             print("restore cancelled; nothing was changed.")
             return 1
+    from ..curation.log import bring_back_judgments, rebuild_state
+    from ..store.engine import DatabaseRestoring
+
     with fails_with(BackupError):
         res = restore_database(engine, args.path)
-    kept = f"; the previous database is kept as {res.side_copy}" if res.side_copy else ""
-    print(f"restored {args.path} into {target} ({res.traces} trace(s), {res.curations} curation(s)){kept}.")
+    rebuild_state(engine)  # the kept state follows the restored log, ordered by this version's rule
+    print(f"restored {args.path} into {target} ({res.traces} trace(s), {res.curations} curation(s)); "
+          f"the replaced database is kept as {res.side_copy}.")
+    if res.missing:
+        held = ", ".join(f"{n} {kind}" for kind, n in res.missing.items())
+        print(f"the restored copy does not hold what was added since the backup: {held} (all kept in {res.side_copy}).")
+        if res.recoverable and args.bring_back:
+            with fails_with(BackupError, DatabaseRestoring):
+                got = bring_back_judgments(engine, str(res.side_copy))
+            print(f"brought back {got['brought_back']} judgment(s) with their own times; {got['left']} on traces the "
+                  "backup does not hold stay in the side copy.")
+        elif res.recoverable:
+            print(f"{res.recoverable} of those judgments are on traces and claims the restored copy holds: bring them "
+                  f"back with their own times with `vcr db bring-back {res.side_copy}`.")
+    else:
+        print("the restored copy holds everything the replaced database held.")
+    return 0
+
+
+def cmd_db_bring_back(args: argparse.Namespace) -> int:
+    from ..curation.log import bring_back_judgments
+    from ..store.backup import BackupError
+    from ..store.engine import DatabaseRestoring
+
+    with fails_with(BackupError, DatabaseRestoring):
+        got = bring_back_judgments(_engine(), args.path)
+    print(f"brought back {got['brought_back']} judgment(s) with their own times from {args.path}"
+          + (f"; {got['left']} on traces or claims this database does not hold stay there." if got["left"] else "."))
+    return 0
 
 
 def cmd_db_rebuild_state(args: argparse.Namespace) -> int:
@@ -264,11 +299,22 @@ def register(sub: argparse._SubParsersAction) -> None:
     pk.add_argument("path", help="the backup file to write (a directory gets a time-stamped file name)")
     pk.add_argument("--force", action="store_true", help="overwrite PATH if it exists")
     pr = add_command(dsub, "restore", "replace the database with a backup (asks first; keeps a side copy)",
-                     func=cmd_db_restore, description="Check that PATH is a VCR database, keep the current database as "
-                                                      "<db>.before-restore-<time>, then copy PATH in. Asks for "
-                                                      "confirmation; scripts pass --yes.")
+                     func=cmd_db_restore, description="Check that PATH is a VCR database, then, with the database out "
+                                                      "of service (writers wait or are told a restore is under way), "
+                                                      "keep it as <db>.before-restore-<time> and replace it with PATH "
+                                                      "in one transaction; ids are never handed out again. Says what "
+                                                      "the backup does not hold (--bring-back copies those judgments "
+                                                      "back). Asks for confirmation; scripts pass --yes.")
     pr.add_argument("path", help="a file written by `vcr db backup`")
     pr.add_argument("--yes", action="store_true", help="do not ask (needed when stdin is not a terminal)")
+    pr.add_argument("--bring-back", action="store_true",
+                    help="copy back the judgments made since the backup (on traces the backup holds), with their times")
+    pg = add_command(dsub, "bring-back", "copy back judgments a restore left in its side copy, with their own times",
+                     func=cmd_db_bring_back, examples=("vcr db bring-back data/vcr.db.before-restore-20260101-120000",),
+                     description="Add the judgments of SIDE_COPY (a <db>.before-restore-<time> file) that this "
+                                 "database does not hold, on traces and claims it holds, with their own ids and "
+                                 "times; the state is recomputed (judgments ordered by time). Running it twice adds nothing.")
+    pg.add_argument("path", metavar="SIDE_COPY", help="the side copy a restore kept")
     pb = add_command(dsub, "rebuild-state", "recompute the kept claim and trace curation state from the judgment log",
                      func=cmd_db_rebuild_state)
     pb.add_argument("--consensus", choices=("one", "two_agree"), help="consensus rule (default: the CONSENSUS setting)")

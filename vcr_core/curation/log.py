@@ -28,6 +28,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from typing import Any
 
 from sqlalchemy import and_, bindparam, case, func, or_
@@ -49,6 +50,7 @@ from ..store import (
     Verdict,
     write_lock,
 )
+from ..store.engine import DatabaseRestoring
 from ..store.models import utcnow
 from ..store.traces import trace_in_batch
 from ..verify.base import VERDICTS
@@ -78,11 +80,32 @@ class StaleJudgment(CurationError):
         self.current = current
 
 
+def _storable_note(note: str | None) -> str | None:
+    """The note, refused (CurationError) when it holds text one supported database cannot store."""
+    from ..kernel.textsafe import unstorable_reason
+
+    if note and (why := unstorable_reason(note)):
+        raise CurationError(f"the note {why}; remove that character and judge again (nothing was stored)")
+    return note
+
+
 def _require_curator(curator: str | None) -> str:
     name = (curator or "").strip()
     if not name:
         raise CurationError("enter your curator name before judging")
     return name
+
+
+def _refused_while_restoring(fn):
+    """A judgment (or lease) asked for while the database is restored is refused with the restore's one-line
+    message as a CurationError, which every caller already shows: never stored, never acknowledged."""
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except DatabaseRestoring as exc:
+            raise CurationError(str(exc)) from None
+    return wrapper
 
 
 def consensus_rule(rule: str | None = None) -> str:
@@ -99,10 +122,11 @@ def consensus_rule(rule: str | None = None) -> str:
 # --- the state, computed from the log (one pure function for incremental updates and rebuilds) ---
 
 def _consensus(opinions: dict[str, dict], value_key: str, rule: str) -> tuple[str, str | None]:
-    """(status, value) from each curator's latest opinion (dicts with 'id' and ``value_key``)."""
+    """(status, value) from each curator's latest opinion, ``opinions`` in the order they were given
+    (oldest first: :func:`compute_state` builds them so)."""
     if not opinions:
         return "uncurated", None
-    ordered = sorted(opinions.values(), key=lambda o: o["id"])
+    ordered = list(opinions.values())
     if rule == "one":
         return "decided", ordered[-1][value_key]
     if len(ordered) == 1:
@@ -111,25 +135,49 @@ def _consensus(opinions: dict[str, dict], value_key: str, rule: str) -> tuple[st
     return ("decided", a) if a == b else ("conflict", None)
 
 
+def _naive_utc(when: Any) -> datetime:
+    """A judgment's time as a naive UTC datetime (SQLite gives naive ones, new rows aware ones)."""
+    if when is None:
+        return datetime.min
+    if isinstance(when, str):
+        when = datetime.fromisoformat(when)
+    return when.astimezone(timezone.utc).replace(tzinfo=None) if when.tzinfo else when
+
+
+def log_order(r: dict[str, Any]) -> tuple[datetime, int]:
+    """The order of the judgment log: by the time each judgment was made, then by id. An imported or
+    brought-back judgment takes its place by its own time, whatever id it got, so an older archive never
+    overrides newer judgments; incremental updates and rebuilds use this one order."""
+    return _naive_utc(r.get("created_at")), r["id"]
+
+
+def _latest(opinions: dict[str, dict], who: str, opinion: dict) -> None:
+    opinions.pop(who, None)  # re-inserted: the dict stays in the order of each curator's latest opinion
+    opinions[who] = opinion
+
+
 def compute_state(trace_id: int, rows: Iterable[Any], rule: str) -> tuple[dict[str, Any], dict[int, dict[str, Any]]]:
     """The trace's state row and its judged claims' state rows (as dicts) from the trace's log rows.
 
-    ``rows``: Curation rows (objects or mappings) of one trace, any order."""
-    rows = sorted((r if isinstance(r, dict) else _row_dict(r) for r in rows), key=lambda r: r["id"])
+    ``rows``: Curation rows (objects or mappings) of one trace, any order; they are taken in
+    :func:`log_order`. ``version`` is the largest id (what a curator saw, for the staleness check)."""
+    rows = sorted((r if isinstance(r, dict) else _row_dict(r) for r in rows), key=log_order)
     claims: dict[int, dict[str, Any]] = {}
     for r in rows:
         if r["target"] != "claim" or r["claim_id"] is None:
             continue
-        c = claims.setdefault(r["claim_id"], {"claim_id": r["claim_id"], "trace_id": trace_id, "opinions": {}})
-        c["opinions"][r["curator"]] = {"id": r["id"], "judgment": r["judgment"], "verdict": r["verdict"], "tag": r["tag"],
-                                       "note": r["note"]}
-        c.update(version=r["id"], last_curator=r["curator"], last_judgment=r["judgment"])
+        c = claims.setdefault(r["claim_id"], {"claim_id": r["claim_id"], "trace_id": trace_id, "opinions": {}, "version": 0})
+        _latest(c["opinions"], r["curator"], {"id": r["id"], "judgment": r["judgment"], "verdict": r["verdict"],
+                                              "tag": r["tag"], "note": r["note"]})
+        c.update(version=max(c["version"], r["id"]), last_curator=r["curator"], last_judgment=r["judgment"])
     for c in claims.values():
         status, verdict = _consensus(c["opinions"], "verdict", rule)
         c.update(status=status, verdict=verdict)
     trace_rows = [r for r in rows if r["target"] == "trace"]
     reset = max((i for i, r in enumerate(trace_rows) if r["judgment"] == "needs_review"), default=-1)
-    opinions = {r["curator"]: {"id": r["id"], "judgment": r["judgment"], "note": r["note"]} for r in trace_rows[reset + 1:]}
+    opinions: dict[str, dict] = {}
+    for r in trace_rows[reset + 1:]:
+        _latest(opinions, r["curator"], {"id": r["id"], "judgment": r["judgment"], "note": r["note"]})
     if trace_rows and reset == len(trace_rows) - 1:
         status = "needs_review"
     else:
@@ -137,13 +185,13 @@ def compute_state(trace_id: int, rows: Iterable[Any], rule: str) -> tuple[dict[s
         status = {"uncurated": "uncurated", "needs_second": "needs_second", "conflict": "conflict"}.get(kind, judgment)
         if status != "conflict" and any(c["status"] == "conflict" for c in claims.values()):
             status = "conflict"
-    trace = {"trace_id": trace_id, "version": rows[-1]["id"] if rows else 0, "status": status, "opinions": opinions,
-             "curators": sorted({r["curator"] for r in rows}), "n_judgments": len(rows),
+    trace = {"trace_id": trace_id, "version": max((r["id"] for r in rows), default=0), "status": status,
+             "opinions": opinions, "curators": sorted({r["curator"] for r in rows}), "n_judgments": len(rows),
              "last_curator": rows[-1]["curator"] if rows else None}
     return trace, claims
 
 
-_ROW_KEYS = ("id", "target", "trace_id", "claim_id", "curator", "judgment", "verdict", "tag", "note")
+_ROW_KEYS = ("id", "target", "trace_id", "claim_id", "curator", "judgment", "verdict", "tag", "note", "created_at")
 
 
 def _row_dict(r: Any) -> dict[str, Any]:
@@ -231,6 +279,7 @@ _CLAIM_VERDICTS = select(Verdict.__table__.c.verifier, Verdict.__table__.c.verdi
     Verdict.__table__.c.claim_id == bindparam("cid"))
 
 
+@_refused_while_restoring
 def judge_claim(engine: Engine, claim_id: int, curator: str, judgment: str, *, verdict: str | None = None,
                 tag: str | None = None, note: str | None = None, seen_version: int | None = None,
                 rule: str | None = None) -> Curation:
@@ -239,6 +288,7 @@ def judge_claim(engine: Engine, claim_id: int, curator: str, judgment: str, *, v
     ``seen_version``: the claim state's ``version`` the curator saw; a judgment by another curator on
     this claim since then refuses this one (``StaleJudgment``)."""
     curator = _require_curator(curator)
+    note = _storable_note(note)
     rule = consensus_rule(rule)
     if judgment not in CLAIM_JUDGMENTS:
         raise CurationError(f"a claim judgment is one of {', '.join(CLAIM_JUDGMENTS)}")
@@ -275,6 +325,7 @@ def judge_claim(engine: Engine, claim_id: int, curator: str, judgment: str, *, v
     return Curation(**row)
 
 
+@_refused_while_restoring
 def judge_trace(engine: Engine, trace_id: int, curator: str, judgment: str, note: str | None = None, *,
                 seen_version: int | None = None, rule: str | None = None) -> Curation:
     """Approve, reject or mark a trace as needing work (and release the curator's lease on it).
@@ -282,6 +333,7 @@ def judge_trace(engine: Engine, trace_id: int, curator: str, judgment: str, note
     ``seen_version``: the trace state's ``version`` the curator saw; a judgment by another curator on
     the trace or any of its claims since then refuses this one (``StaleJudgment``)."""
     curator = _require_curator(curator)
+    note = _storable_note(note)
     rule = consensus_rule(rule)
     if judgment not in TRACE_JUDGMENTS:
         raise CurationError(f"a trace judgment is one of {', '.join(TRACE_JUDGMENTS)}")
@@ -415,6 +467,7 @@ def _queue_statements(queue: str) -> tuple[Any, Any]:
 _LEASE_HOLDER = select(_TL.c.curator, _TL.c.expires_at).where(_TL.c.trace_id == bindparam("tid"))
 
 
+@_refused_while_restoring
 def acquire_lease(engine: Engine, trace_id: int, curator: str, *, now: float | None = None,
                   lease_s: float | None = None) -> bool:
     """Take (or renew) the lease on a trace; False when another curator holds a live one."""
@@ -440,6 +493,7 @@ def _lease_upsert(conn: Connection):
     return _LEASE_UPSERTS[name]
 
 
+@_refused_while_restoring
 def release_lease(engine: Engine, trace_id: int, curator: str) -> None:
     """Give a trace back to the queues."""
     with write_lock(engine), engine.begin() as conn:
@@ -453,6 +507,7 @@ def lease_holder(engine: Engine, trace_id: int, *, now: float | None = None) -> 
     return row[0] if row is not None and row[1] > _now(now) else None
 
 
+@_refused_while_restoring
 def next_trace(engine: Engine, curator: str, queue: str = "mine", *, now: float | None = None,
                lease_s: float | None = None, skip: Iterable[int] = ()) -> int | None:
     """The next trace of ``curator``'s ``queue``, leased to them (a trace they already hold comes first);
@@ -534,7 +589,7 @@ class ClaimState:
     def who(self) -> str:
         """'accepted by ana · overridden by ben → contradicted' — who judged the claim and how."""
         parts = []
-        for name, o in sorted(self.opinions.items(), key=lambda kv: kv[1].get("id", 0)):
+        for name, o in self.opinions.items():  # in the order given (compute_state keeps it)
             parts.append(f"accepted by {name}" if o.get("judgment") == "accept"
                          else f"overridden by {name} → {o.get('verdict')}" + (f" ({o['tag']})" if o.get("tag") else ""))
         return " · ".join(parts)
@@ -551,7 +606,7 @@ def claim_states(engine: Engine, trace_id: int) -> list[ClaimState]:
     for v in verdicts:
         by_claim.setdefault(v.claim_id, []).append(v)
     cur_by_claim: dict[int, list] = {}
-    for k in sorted(curations, key=lambda k: k.id):
+    for k in sorted(curations, key=lambda k: log_order(_row_dict(k))):
         cur_by_claim.setdefault(k.claim_id, []).append(k)
     states = []
     for c in claims:
@@ -566,9 +621,10 @@ def claim_states(engine: Engine, trace_id: int) -> list[ClaimState]:
 
 
 def history(engine: Engine, trace_id: int) -> list[Curation]:
-    """Every judgment on a trace and its claims, oldest first."""
+    """Every judgment on a trace and its claims, oldest first (:func:`log_order`)."""
     with Session(engine) as s:
-        return list(s.exec(select(Curation).where(Curation.trace_id == trace_id).order_by(Curation.id)).all())
+        rows = list(s.exec(select(Curation).where(Curation.trace_id == trace_id).order_by(Curation.id)).all())
+    return sorted(rows, key=lambda k: log_order(_row_dict(k)))
 
 
 @dataclass
@@ -761,3 +817,48 @@ def curator_vs_machine(engine: Engine) -> list[dict[str, Any]]:
     return sorted(({"verifier": v, **d, "agreement": round(d["agree"] / d["judgments"], 3) if d["judgments"] else None,
                     "overrule_rate": round(d["overruled"] / d["judgments"], 3) if d["judgments"] else None}
                    for v, d in stats.items()), key=lambda r: -(r["overrule_rate"] or 0))
+
+
+# --- judgments a restore left in the side copy ---
+
+def bring_back_judgments(engine: Engine, side_copy: str, rule: str | None = None) -> dict[str, int]:
+    """Copy back the judgments that the side copy of a restore (``<db>.before-restore-<time>``) holds and
+    the database does not, on the traces and claims the database holds (the same claim: same trace, same
+    hash), with their own ids and times; then recompute the state, which orders judgments by time. So a
+    judgment made after the backup decides again as it did, and one made before newer judgments does not
+    override them. Returns {"brought_back", "left"}: those on traces or claims the database does not hold
+    stay only in the side copy. Bringing the same side copy back twice adds nothing."""
+    import sqlite3
+    from pathlib import Path
+
+    from ..store.backup import RECOVERABLE_SQL, BackupError, inspect_file, sqlite_path
+
+    live = sqlite_path(engine)
+    if live is None:
+        raise BackupError("bringing judgments back from a side copy works on SQLite databases only")
+    side = Path(side_copy).expanduser()
+    inspect_file(side)
+    cols = [c.name for c in Curation.__table__.columns]
+    names = ", ".join(f'"{c}"' for c in cols)
+    with write_lock(engine):
+        conn = sqlite3.connect(str(live), timeout=60, isolation_level=None)
+        try:
+            conn.execute("PRAGMA busy_timeout=60000")
+            conn.execute("ATTACH DATABASE ? AS side", (str(side),))
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                total = conn.execute("SELECT count(*) FROM side.curation WHERE id NOT IN (SELECT id FROM main.curation)"
+                                     ).fetchone()[0]
+                picked = ", ".join(f's."{c}"' for c in cols)
+                sql = RECOVERABLE_SQL.format(side="side", live="main").replace("SELECT count(*)", f"SELECT {picked}")
+                n = conn.execute(f"INSERT INTO main.curation ({names}) {sql}").rowcount
+                conn.execute("COMMIT")
+            except BaseException:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
+        finally:
+            conn.close()
+    if n:
+        rebuild_state(engine, rule)
+    return {"brought_back": n, "left": total - n}

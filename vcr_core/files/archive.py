@@ -6,17 +6,27 @@ content hash), the record (batch, position, index), the run (batch, name, creati
 trace (run, record), and adds each verdict, trace verdict and curation that is not there yet
 (matched by what it says and when it was made). So importing the same archive twice, or into the
 database it came from, adds nothing; curators, times, judgments, tags and notes are kept as they were.
+
+An archive is checked, not trusted (issue 22): every line must carry its batch, record, run and trace;
+each claim is hashed again with the same grounder generation uses, and a verdict or judgment whose
+claim hash differs from its claim's is refused with its line; verdicts, trace verdicts and judgments
+must use the values of :mod:`vcr_core.kernel.statuses` and name a node of their trace; creation times
+(records, runs, traces, verdicts, judgments) are kept. Any problem refuses the whole archive with one
+line naming it; nothing is imported. The lines are read one at a time.
 """
 from __future__ import annotations
 
 import json
 from datetime import datetime
-from typing import Any, Iterable
+from typing import Any, Iterable, Iterator
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from ..formalism import Explanation
+from ..kernel.textsafe import storable
+from ..kernel.statuses import ClaimJudgment, PolicyOutcome, TraceJudgment
+from ..kernel.statuses import Verdict as VerdictValue
 from ..formalism.findings import Finding
 from ..store import Batch, Claim, Curation, Record, Run, Trace, TraceVerdict, Verdict, session_scope
 from ..store.traces import save_trace
@@ -24,8 +34,49 @@ from ..store.traces import save_trace
 ARCHIVE_FORMAT = "vcr-archive/1"
 
 
-def _dt(value: str | None) -> datetime | None:
-    return datetime.fromisoformat(value) if value else None
+class ArchiveError(ValueError):
+    """An archive line that cannot be imported; the message names the line and the problem."""
+
+
+def _dt(value: Any, where: str = "") -> datetime | None:
+    if value in (None, ""):
+        return None
+    try:
+        when = datetime.fromisoformat(value)
+    except (TypeError, ValueError):
+        raise ArchiveError(f"{where}: {str(value)[:40]!r} is not a time (ISO 8601)"
+                           + ("; nothing was imported" if where.startswith("line ") else "")) from None
+    return when
+
+
+def is_archive_head(first_line: str | bytes) -> bool:
+    """True when the first non-empty line of a JSONL file is a line of the project's own archive."""
+    try:
+        head = json.loads(first_line)
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return False
+    return (isinstance(head, dict) and isinstance(head.get("archive"), dict)
+            and head["archive"].get("format") == ARCHIVE_FORMAT)
+
+
+def iter_archive(lines: Iterable[str | bytes]) -> Iterator[tuple[int, dict[str, Any]]]:
+    """(line number, archive section) of each non-empty line, read one at a time. A line that is not
+    JSON or has no archive section raises ArchiveError naming it."""
+    for n, line in enumerate(lines, start=1):
+        if isinstance(line, bytes):
+            try:
+                line = line.decode("utf-8-sig" if n == 1 else "utf-8")
+            except UnicodeDecodeError as exc:
+                raise ArchiveError(f"line {n} of the archive is not UTF-8 text (byte {exc.start}); nothing was imported") from None
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise ArchiveError(f"line {n} of the archive is not JSON ({exc.msg}); nothing was imported") from None
+        if not isinstance(obj, dict) or not isinstance(obj.get("archive"), dict):
+            raise ArchiveError(f"line {n} of the archive has no archive section; nothing was imported")
+        yield n, obj["archive"]
 
 
 def archive_lines(data: bytes) -> list[dict[str, Any]] | None:
@@ -33,27 +84,61 @@ def archive_lines(data: bytes) -> list[dict[str, Any]] | None:
     import formats apply). A line that is not JSON raises ValueError naming it."""
     text = data.decode("utf-8-sig")
     first = next((ln for ln in text.splitlines() if ln.strip()), None)
-    if first is None:
+    if first is None or not is_archive_head(first):
         return None
-    try:
-        head = json.loads(first)
-    except json.JSONDecodeError:
-        return None
-    if not (isinstance(head, dict) and isinstance(head.get("archive"), dict)
-            and head["archive"].get("format") == ARCHIVE_FORMAT):
-        return None
-    out = []
-    for n, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            obj = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise ValueError(f"line {n} of the archive is not JSON ({exc.msg}); nothing was imported") from None
-        if not isinstance(obj, dict) or not isinstance(obj.get("archive"), dict):
-            raise ValueError(f"line {n} of the archive has no archive section; nothing was imported")
-        out.append(obj["archive"])
-    return out
+    return [a for _n, a in iter_archive(text.splitlines())]
+
+
+_SECTIONS = {"batch": ("name", "content_hash"), "record": ("index", "position"), "run": ("name",), "trace": ()}
+_CLAIM_JUDGMENTS = {v.value for v in ClaimJudgment}
+_TRACE_JUDGMENTS = {v.value for v in TraceJudgment}
+_VERDICTS = {v.value for v in VerdictValue}
+_OUTCOMES = {v.value for v in PolicyOutcome}
+
+
+def check_line(n: int, a: dict[str, Any]) -> None:
+    """Refuse (ArchiveError naming line ``n``) a line without its sections, or with values no judgment,
+    verdict or trace verdict can have. The node ids are checked against the trace when it is stored."""
+    from ..curation.log import REASON_TAGS
+
+    def bad(what: str) -> ArchiveError:
+        return ArchiveError(f"line {n} of the archive: {what}; nothing was imported")
+
+    for section, keys in _SECTIONS.items():
+        if not isinstance(a.get(section), dict):
+            raise bad(f"the {section} section is missing or empty")
+        for key in keys:
+            if a[section].get(key) in (None, ""):
+                raise bad(f"the {section} has no {key}")
+    for key in ("verdicts", "trace_verdicts", "curations"):
+        items = a.get(key)
+        if items is not None and not (isinstance(items, list) and all(isinstance(i, dict) for i in items)):
+            raise bad(f"{key} is not a list of objects")
+    for v in a.get("verdicts") or []:
+        if v.get("verdict") not in _VERDICTS or not isinstance(v.get("verifier"), str) or v.get("version") is None:
+            raise bad(f"a verdict says {str(v.get('verdict'))[:40]!r} (one of {', '.join(sorted(_VERDICTS))}, with its "
+                      "verifier and version)")
+    for v in a.get("trace_verdicts") or []:
+        if v.get("verdict") not in _OUTCOMES:
+            raise bad(f"a trace verdict says {str(v.get('verdict'))[:40]!r} (one of {', '.join(sorted(_OUTCOMES))})")
+    for c in a.get("curations") or []:
+        target, judgment = c.get("target"), c.get("judgment")
+        allowed = _CLAIM_JUDGMENTS if target == "claim" else _TRACE_JUDGMENTS if target == "trace" else None
+        if allowed is None:
+            raise bad(f"a judgment has target {str(target)[:40]!r} (claim or trace)")
+        if judgment not in allowed:
+            raise bad(f"a {target} judgment says {str(judgment)[:40]!r} (one of {', '.join(sorted(allowed))})")
+        if not isinstance(c.get("curator"), str) or not c["curator"].strip():
+            raise bad("a judgment has no curator")
+        if c.get("verdict") is not None and c["verdict"] not in _VERDICTS:
+            raise bad(f"a judgment's verdict is {str(c['verdict'])[:40]!r} (one of {', '.join(sorted(_VERDICTS))})")
+        if c.get("tag") is not None and c["tag"] not in REASON_TAGS:
+            raise bad(f"a judgment's tag is {str(c['tag'])[:40]!r}, not a reason tag")
+        if target == "claim" and not c.get("node_id"):
+            raise bad("a claim judgment names no node")
+        if c.get("created_at") is None:
+            raise bad("a judgment has no time")
+        _dt(c["created_at"], f"line {n} of the archive: a judgment's time")  # raises naming the line
 
 
 def _batch(s: Session, a: dict[str, Any], created_by: str | None) -> tuple[Batch, bool]:
@@ -86,6 +171,8 @@ def _record(s: Session, batch_id: int, a: dict[str, Any]) -> tuple[Record, bool]
     row.preprocessed = a.get("preprocessed")
     row.preprocessed_at = _dt(a.get("preprocessed_at"))
     row.preprocess_error = a.get("preprocess_error")
+    if a.get("created_at"):
+        row.created_at = _dt(a["created_at"], "a record's time")
     s.add(row)
     s.flush()
     return row, True
@@ -105,7 +192,7 @@ def _run(s: Session, batch_id: int, a: dict[str, Any]) -> tuple[Run, bool]:
     return row, True
 
 
-def _trace(s: Session, run: Run, record: Record, a: dict[str, Any]) -> tuple[Trace, bool]:
+def _trace(s: Session, run: Run, record: Record, a: dict[str, Any], grounder=None) -> tuple[Trace, bool]:
     row = s.exec(select(Trace).where(Trace.run_id == run.id, Trace.record_id == record.id)).first()
     if row is not None:
         return row, False
@@ -115,7 +202,8 @@ def _trace(s: Session, run: Run, record: Record, a: dict[str, Any]) -> tuple[Tra
                                     "prompt_version", "provider", "model", "meta")}
     fields |= {k: a.get(k) or 0 for k in ("prompt_tokens", "completion_tokens", "cost_usd", "latency_s")}
     fields["created_at"] = _dt(a.get("created_at")) or datetime.utcnow()
-    trace = save_trace(s, run_id=run.id, record=record, explanation=expl, findings=findings, **fields)
+    # the same grounder as generation and the other imports: claim hashes follow gene identifiers
+    trace = save_trace(s, run_id=run.id, record=record, explanation=expl, findings=findings, grounder=grounder, **fields)
     trace.findings = a.get("findings")  # exactly as archived
     s.add(trace)
     s.flush()
@@ -135,29 +223,94 @@ def _add_missing(s, model, trace_id: int, items: list[dict[str, Any]] | None, st
     return added
 
 
-def import_archive(engine: Engine, lines: Iterable[dict[str, Any]], *, created_by: str | None = None) -> dict[str, Any]:
-    """Rebuild every archived trace (one transaction); returns what was added, per kind."""
+def _check_claims(n: int, a: dict[str, Any], claims: dict[str, Claim], record: Record, new: bool) -> None:
+    """Every verdict and judgment on a claim names a node of the trace and carries that claim's hash as
+    this database computes it (with the claim grounder, as generation does): a mismatch means the archive
+    was changed, and is refused with the line. A trace stored by an older version without the grounder
+    archived the ungrounded hash of the same claim: that one is accepted too and kept on the new trace, so a
+    round trip changes no hash."""
+    def bad(what: str) -> ArchiveError:
+        return ArchiveError(f"line {n} of the archive: {what}; nothing was imported")
+
+    archived: dict[str, str | None] = {}
+    given = a.get("claim_hashes")
+    if given is not None and not (isinstance(given, dict) and all(isinstance(h, str) for h in given.values())):
+        raise bad("claim_hashes is not an object of node ids and hashes")
+    for node, h in (given or {}).items():
+        if node not in claims:
+            raise bad(f"a claim hash names node {str(node)[:40]!r}, which the trace does not have")
+        archived[node] = h
+    for kind, items in (("verdict", a.get("verdicts") or []), ("judgment", a.get("curations") or [])):
+        for item in items:
+            node = item.get("node_id")
+            if node is None and (kind == "verdict" or item.get("target") == "trace"):
+                continue  # a verdict on the whole trace (structural checks), a trace judgment
+            if node not in claims:
+                raise bad(f"a {kind} names node {str(node)[:40]!r}, which the trace does not have")
+            if archived.setdefault(node, item.get("claim_hash")) != item.get("claim_hash"):
+                raise bad(f"the claim hash of a {kind} on node {str(node)[:40]!r} does not match its claim (two "
+                          "different hashes are given for it)")
+    ungrounded: dict[str, str] = {}
+    if new and any(h != claims[node].hash for node, h in archived.items()):
+        from ..formalism import claim_hash
+        from ..store.traces import record_model
+
+        expl = Explanation.model_validate(a["trace"]["explanation"])
+        context = record_model(record).context_key()
+        ungrounded = {node.id: claim_hash(node, context, None) for node in expl.claims}
+    for node, h in archived.items():
+        claim = claims[node]
+        if h == claim.hash:
+            continue
+        if h is not None and h == ungrounded.get(node):
+            claim.hash = h  # the same claim, hashed as the database it came from hashed it
+            continue
+        raise bad(f"the claim hash given for node {str(node)[:40]!r} does not match its claim (recomputed from "
+                  "the explanation)")
+
+
+def import_archive(engine: Engine, lines: Iterable[dict[str, Any] | tuple[int, dict[str, Any]]], *,
+                   created_by: str | None = None) -> dict[str, Any]:
+    """Rebuild every archived trace (one transaction; any problem refuses it all with ArchiveError);
+    returns what was added, per kind. ``lines``: archive sections, or (line number, section) pairs as
+    :func:`iter_archive` reads them."""
+    from ..knowledge.genes import claim_grounder
+
     added = {"batches": 0, "records": 0, "runs": 0, "traces": 0, "verdicts": 0, "trace_verdicts": 0, "curations": 0}
     counts = {"rows": 0, "ok": 0, "invalid": 0, "report_only": 0, "duplicate": False, "archive": True}
     runs: set[int] = set()
     batch_ids: set[int] = set()
+    grounder = claim_grounder()
     with session_scope(engine) as s:
-        for a in lines:
+        for item in lines:
+            n, a = item if isinstance(item, tuple) else (counts["rows"] + 1, item)
+            if not isinstance(a, dict):
+                raise ArchiveError(f"line {n} of the archive has no archive section; nothing was imported")
+            a, replaced = storable(a)  # NUL and lone surrogates -> U+FFFD, alike on every database
+            check_line(n, a)
             counts["rows"] += 1
-            batch, new = _batch(s, a["batch"], created_by)
-            added["batches"] += new
-            batch_ids.add(batch.id)
-            record, new = _record(s, batch.id, a["record"])
-            added["records"] += new
-            run, new = _run(s, batch.id, a["run"])
-            added["runs"] += new
-            runs.add(run.id)
-            trace, new = _trace(s, run, record, a["trace"])
+            counts["replaced"] = counts.get("replaced", 0) + len(replaced)
+            try:
+                batch, new = _batch(s, a["batch"], created_by)
+                added["batches"] += new
+                batch_ids.add(batch.id)
+                record, new = _record(s, batch.id, a["record"])
+                added["records"] += new
+                run, new = _run(s, batch.id, a["run"])
+                added["runs"] += new
+                runs.add(run.id)
+                trace, new = _trace(s, run, record, a["trace"], grounder)
+            except ArchiveError as exc:
+                raise ArchiveError(f"line {n} of the archive: {exc}; nothing was imported") from None
+            except (KeyError, TypeError, AttributeError, ValueError) as exc:
+                raise ArchiveError(f"line {n} of the archive cannot be read ({type(exc).__name__} in its "
+                                   f"{'record' if 'record' in str(exc) else 'sections'}); nothing was imported") from None
             added["traces"] += new
             key = {"ok": "ok", "report_only": "report_only"}.get(trace.status, "invalid")
             counts[key] += 1
             claims = {c.node_id: c for c in s.exec(select(Claim).where(Claim.trace_id == trace.id)).all()}
-
+            _check_claims(n, a, claims, record, new)
+            s.flush()
 
             def claim_id(item: dict[str, Any], claims=claims) -> int | None:
                 return getattr(claims.get(item.get("node_id")), "id", None)
@@ -187,6 +340,7 @@ def import_archive(engine: Engine, lines: Iterable[dict[str, Any]], *, created_b
                                          claim_snapshot=c.get("claim_snapshot"), app_version=c.get("app_version"),
                                          created_at=when))
             s.flush()
+            s.expunge_all()  # the session keeps nothing of the lines already stored: memory stays bounded
         for run_id in runs:  # counts of a rebuilt run follow its traces
             run = s.get(Run, run_id)
             statuses = [t.status for t in s.exec(select(Trace).where(Trace.run_id == run_id)).all()]

@@ -179,7 +179,8 @@ def archive_section(rows: TraceRows) -> dict[str, Any]:
         "batch": {"name": batch.name, "content_hash": batch.content_hash, "kind": batch.kind,
                   "source_filename": batch.source_filename, "created_by": batch.created_by,
                   "created_at": _iso(batch.created_at), "n_records": batch.n_records, "meta": batch.meta} if batch else None,
-        "record": {"index": rec.index, "position": rec.position, "raw": rec.raw, "preprocessed": rec.preprocessed,
+        "record": {"index": rec.index, "position": rec.position, "raw": rec.raw, "created_at": _iso(rec.created_at),
+                   "preprocessed": rec.preprocessed,
                    "preprocessed_at": _iso(rec.preprocessed_at), "preprocess_error": rec.preprocess_error},
         "run": {"name": run.name, "created_at": _iso(run.created_at), "mode": run.mode, "provider": run.provider,
                 "model": run.model, "tools": run.tools, "options": run.options, "status": run.status,
@@ -189,6 +190,8 @@ def archive_section(rows: TraceRows) -> dict[str, Any]:
                                              "tool_context", "findings", "errors", "prompt_version", "provider",
                                              "model", "prompt_tokens", "completion_tokens", "cost_usd", "latency_s",
                                              "meta")} | {"created_at": _iso(t.created_at)},
+        # each claim's hash, checked and kept by the import (a round trip changes no claim's identity)
+        "claim_hashes": {c.node_id: c.hash for c in rows.claims},
         # Evidence exactly as stored (the import writes it back unchanged), not its export form.
         "verdicts": [{"node_id": node(v.claim_id), "claim_hash": v.claim_hash, "verifier": v.verifier,
                       "version": v.version, "verdict": v.verdict, "score": v.score, "evidence": v.evidence,

@@ -25,13 +25,15 @@ import io
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterable, Iterator
 
+from sqlalchemy import func
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from ..formalism import Finding, ParseResult, parse_text, to_text, validate_parsed
 from ..formalism.findings import error
+from ..kernel.textsafe import storable
 from ..knowledge.genes import claim_grounder
 from ..records.model import Record, parse_record
 from ..store import Batch, Run, session_scope, utcnow
@@ -94,6 +96,7 @@ def _literal_obj(value: Any) -> tuple[Any, str | None]:
 
 
 def _row_from_obj(obj: dict[str, Any], position: int) -> ImportedRow:
+    obj, replaced = storable(obj)  # NUL and lone surrogates -> U+FFFD, alike on every database
     index = str(obj.get("index", position))
     rec_obj, problem = _literal_obj(obj.get("input_perturbation", obj.get("perturbation")))
     report = obj.get("input_report_text") if not _blank(obj.get("input_report_text")) else obj.get("report_text")
@@ -103,31 +106,15 @@ def _row_from_obj(obj: dict[str, Any], position: int) -> ImportedRow:
                       extra={k: obj[k] for k in ("question", "additional_info", "success", "error") if k in obj and not _blank(obj[k])})
     if problem:
         row.problems.append(problem)
+    if replaced:
+        row.problems.append(f"a NUL character or lone surrogate was replaced by U+FFFD in {', '.join(replaced[:5])}")
     return row
 
 
-def read_rows(data: bytes, filename: str = "") -> list[ImportedRow]:
-    """Every explanation in a file, whatever its format. Raises ValueError for unreadable files."""
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise ValueError(f"{filename or 'the file'} is not UTF-8 text (byte {exc.start})") from exc
+def _rows_from_text(text: str, filename: str) -> Iterator[ImportedRow]:
+    """Every explanation in one JSON document or text file (read whole: the size limit bounds it)."""
     name = filename.lower()
     stripped = text.lstrip()
-    if name.endswith(".csv"):
-        reader = csv.DictReader(io.StringIO(text))
-        return [_row_from_obj(dict(r), i) for i, r in enumerate(reader)]
-    if name.endswith(".jsonl"):
-        rows = []
-        for i, line in enumerate(text.splitlines()):
-            if line.strip():
-                try:
-                    obj = json.loads(line)
-                except json.JSONDecodeError as exc:
-                    rows.append(ImportedRow(position=i, index=str(i), text=None, problems=[f"line {i + 1} is not JSON: {exc.msg}"]))
-                    continue
-                rows.append(_row_from_obj(obj if isinstance(obj, dict) else {"raw_response": str(obj)}, i))
-        return rows
     if stripped.startswith(("[", "{")):
         try:
             obj = json.loads(text)
@@ -138,11 +125,80 @@ def read_rows(data: bytes, filename: str = "") -> list[ImportedRow]:
         if isinstance(obj, dict):
             if "nodes" in obj and "edges" in obj:  # canonical JSON form
                 from ..formalism import Explanation
-                return [ImportedRow(position=0, index=str(obj.get("index", 0)), text=to_text(Explanation.model_validate(obj)))]
+                yield ImportedRow(position=0, index=str(obj.get("index", 0)), text=to_text(Explanation.model_validate(obj)))
+                return
             obj = [obj]
         if isinstance(obj, list):
-            return [_row_from_obj(o if isinstance(o, dict) else {"raw_response": str(o)}, i) for i, o in enumerate(obj)]
-    return [ImportedRow(position=0, index="0", text=text)]
+            for i, o in enumerate(obj):
+                yield _row_from_obj(o if isinstance(o, dict) else {"raw_response": str(o)}, i)
+            return
+    yield ImportedRow(position=0, index="0", text=text)
+
+
+def _jsonl_rows(lines: Iterable[str]) -> Iterator[ImportedRow]:
+    for i, line in enumerate(lines):
+        if line.strip():
+            try:
+                obj = json.loads(line)
+            except json.JSONDecodeError as exc:
+                yield ImportedRow(position=i, index=str(i), text=None, problems=[f"line {i + 1} is not JSON: {exc.msg}"])
+                continue
+            yield _row_from_obj(obj if isinstance(obj, dict) else {"raw_response": str(obj)}, i)
+
+
+def read_rows(data: bytes, filename: str = "") -> list[ImportedRow]:
+    """Every explanation in a file, whatever its format. Raises ValueError for unreadable files."""
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"{filename or 'the file'} is not UTF-8 text (byte {exc.start})") from exc
+    name = filename.lower()
+    if name.endswith(".csv"):
+        return [_row_from_obj(dict(r), i) for i, r in enumerate(csv.DictReader(io.StringIO(text)))]
+    if name.endswith(".jsonl"):
+        return list(_jsonl_rows(text.splitlines()))
+    return list(_rows_from_text(text, filename))
+
+
+def iter_rows(path: Path) -> Iterator[ImportedRow]:
+    """Every explanation in the file at ``path``, read as it goes: a CSV row by row, JSONL line by line
+    (so memory holds one row, not the file); a JSON document or text file whole (the size limit bounds
+    it). Raises ValueError for text that is not UTF-8."""
+    name = path.name.lower()
+    try:
+        if name.endswith((".csv", ".jsonl")):
+            with open(path, encoding="utf-8-sig", newline="" if name.endswith(".csv") else None) as fh:
+                if name.endswith(".csv"):
+                    for i, r in enumerate(csv.DictReader(fh)):
+                        yield _row_from_obj(dict(r), i)
+                else:
+                    yield from _jsonl_rows(fh)
+            return
+        text = path.read_bytes().decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"{path.name} is not UTF-8 text (byte {exc.start} of a line or field); nothing was imported") from None
+    except csv.Error as exc:
+        raise ValueError(f"{path.name} is not a readable CSV file ({exc}); nothing was imported") from None
+    yield from _rows_from_text(text, path.name)
+
+
+def check_size(path: Path) -> None:
+    """Refuse a file above MAX_UPLOAD_MB (the limit of every way in) before reading it: one line."""
+    from ..kernel.settings import get_settings
+
+    max_mb = get_settings().max_upload_mb
+    size = path.stat().st_size
+    if size > max_mb * 1024 * 1024:
+        raise ValueError(f"the file is {size / 1024 / 1024:.1f} MB, above the {max_mb:g} MB limit (setting "
+                         "MAX_UPLOAD_MB); nothing was read")
+
+
+def _file_hash(path: Path) -> str:
+    h = hashlib.sha256(b"import:")
+    with open(path, "rb") as fh:
+        while chunk := fh.read(1 << 20):
+            h.update(chunk)
+    return h.hexdigest()
 
 
 def check_row(row: ImportedRow) -> tuple[ParseResult | None, list[Finding]]:
@@ -202,39 +258,43 @@ def import_traces(engine: Engine, path: str | Path, *, created_by: str | None = 
     the row's index there. Returns counts: rows, ok, invalid, report_only, merged, batch_id, run_id,
     duplicate."""
     path = Path(path)
-    data = path.read_bytes()
+    check_size(path)
     if path.name.lower().endswith(".jsonl"):
-        from .archive import archive_lines, import_archive
+        from .archive import import_archive, is_archive_head, iter_archive
 
-        lines = archive_lines(data)  # the project's own export: rebuilt with verdicts and curations
-        if lines is not None:
-            return import_archive(engine, lines, created_by=created_by)
-    rows = read_rows(data, path.name)
-    content_hash = hashlib.sha256(b"import:" + data).hexdigest()
-    counts = {"rows": len(rows), "ok": 0, "invalid": 0, "report_only": 0, "merged": 0, "duplicate": False}
+        with open(path, "rb") as fh:
+            first = next((ln for ln in fh if ln.strip()), b"")
+        if is_archive_head(first.decode("utf-8-sig", errors="replace")):
+            with open(path, "rb") as fh:  # the project's own export: rebuilt with verdicts and curations
+                return import_archive(engine, iter_archive(fh), created_by=created_by)
+    content_hash = _file_hash(path)
+    counts = {"rows": 0, "ok": 0, "invalid": 0, "report_only": 0, "merged": 0, "duplicate": False}
     with session_scope(engine) as session:
         existing = session.exec(select(Batch).where(Batch.content_hash == content_hash)).first()
         if existing is not None:
             run = session.exec(select(Run).where(Run.batch_id == existing.id)).first()
-            return counts | {"duplicate": True, "batch_id": existing.id, "run_id": run.id if run else None}
+            n = session.exec(select(func.count()).select_from(RecordRow).where(RecordRow.batch_id == existing.id)).one()
+            return counts | {"rows": n, "duplicate": True, "batch_id": existing.id, "run_id": run.id if run else None}
         batch = Batch(name=name or path.stem, content_hash=content_hash, kind="import", source_filename=path.name,
-                      created_by=created_by, n_records=len(rows))
+                      created_by=created_by, n_records=0)
         session.add(batch)
         session.flush()
-        run = Run(name=name or path.stem, batch_id=batch.id, mode="import", status="done", n_total=len(rows),
+        run = Run(name=name or path.stem, batch_id=batch.id, mode="import", status="done", n_total=0,
                   created_by=created_by, started_at=utcnow(), finished_at=utcnow(), options={"source": path.name})
         session.add(run)
         session.flush()
+        batch_id, run_id = batch.id, run.id
         fill_identity_keys(session)
         seen: set[str] = set()
         grounder = claim_grounder()  # claim hashes follow gene identifiers ("VEGFR2" = "KDR")
-        for row in rows:
+        for row in iter_rows(path):
+            counts["rows"] += 1
             rec, problems = _record_from_row(row)
             if rec.index in seen:  # an index repeated in the file still becomes its own record
                 rec.index = f"{rec.index}#{row.position}"
             seen.add(rec.index)
-            rec_row = record_row(batch.id, rec, row.position)
-            same = _same_record(session, rec_row, batch.id)
+            rec_row = record_row(batch_id, rec, row.position)
+            same = _same_record(session, rec_row, batch_id)
             if same is not None:  # another file's (or an upload's) record: this trace joins it
                 rec_row = same
                 counts["merged"] += 1
@@ -246,7 +306,7 @@ def import_traces(engine: Engine, path: str | Path, *, created_by: str | None = 
             if result is None and row.report:
                 status = "report_only"
                 findings = []
-            trace = save_trace(session, run_id=run.id, record=rec_row, grounder=grounder,
+            trace = save_trace(session, run_id=run_id, record=rec_row, grounder=grounder,
                                explanation=result.explanation if result else None, findings=findings,
                                source="imported", report=row.report, raw_output=row.raw_output or row.text,
                                text_form=to_text(result.explanation) if result else None,
@@ -254,10 +314,17 @@ def import_traces(engine: Engine, path: str | Path, *, created_by: str | None = 
                                **({"status": status} if status else {}))
             key = {"ok": "ok", "report_only": "report_only"}.get(trace.status, "invalid")
             counts[key] += 1
+            session.flush()
+            session.expunge_all()  # nothing of the rows already stored stays in memory
+        run = session.get(Run, run_id)
+        run.n_total = counts["rows"]
         run.n_done = counts["ok"] + counts["report_only"]
         run.n_invalid = counts["invalid"]
         session.add(run)
-        return counts | {"batch_id": batch.id, "run_id": run.id}
+        batch = session.get(Batch, batch_id)
+        batch.n_records = counts["rows"]
+        session.add(batch)
+        return counts | {"batch_id": batch_id, "run_id": run_id}
 
 
 def validate_file(path: str | Path) -> list[dict[str, Any]]:
@@ -265,7 +332,8 @@ def validate_file(path: str | Path) -> list[dict[str, Any]]:
     edges (their number) and findings (as dicts)."""
     path = Path(path)
     out = []
-    for row in read_rows(path.read_bytes(), path.name):
+    check_size(path)
+    for row in iter_rows(path):
         result, findings = check_row(row)
         expl = result.explanation if result else None
         out.append({

@@ -17,6 +17,7 @@ from typing import Callable
 from sqlalchemy.engine import Engine
 
 from ..store import Job, session_scope
+from ..store.engine import DatabaseRestoring
 from .control import JobContext, JobControl
 from .queue import (
     HEARTBEAT_S,
@@ -80,7 +81,13 @@ class Worker:
             self._check_signal()
             if self._stop.is_set():
                 break
-            if not self.run_one():
+            try:
+                ran = self.run_one()
+            except DatabaseRestoring as exc:  # out of service for a while: wait, then go on (a job cut
+                log.warning("%s", exc)       # short is taken up again once its heartbeat is stale)
+                self._stop.wait(self.poll_s)
+                continue
+            if not ran:
                 if self.exit_when_idle:
                     break
                 self._stop.wait(self.poll_s)

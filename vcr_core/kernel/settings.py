@@ -74,7 +74,7 @@ class Settings(BaseSettings):
     lease_s: float = Field(default=600.0, description="Seconds a trace handed to a curator from a queue stays theirs.")
 
     # -- ingest
-    max_upload_mb: float = Field(default=50.0, description="Largest accepted upload, in MB.")
+    max_upload_mb: float = Field(default=50.0, description="Largest accepted upload or import file (vcr import-traces), in MB.")
 
     # -- filter policy
     policy_min_supported: float = Field(default=0.5, description="Share of claims that must be supported to pass; "

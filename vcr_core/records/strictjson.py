@@ -19,6 +19,8 @@ import re
 from dataclasses import dataclass
 from typing import IO, Any, Iterator
 
+from ..kernel.textsafe import unstorable_reason
+
 CHUNK = 1 << 20
 _WS = re.compile(r"[ \t\n\r]*")
 
@@ -59,12 +61,12 @@ DECODER = json.JSONDecoder(object_pairs_hook=_pairs_hook, parse_float=_float, pa
 
 def _bad_text(s: str) -> bool:
     if s.isascii():
-        return False
-    try:
-        s.encode("utf-8")
-        return False
-    except UnicodeEncodeError:
-        return True
+        return "\x00" in s
+    return unstorable_reason(s) is not None
+
+
+def _why(s: str) -> str:
+    return unstorable_reason(s) or "is not text"
 
 
 def check_value(obj: Any, root: str = "") -> list[tuple[str, str]]:
@@ -82,12 +84,12 @@ def check_value(obj: Any, root: str = "") -> list[tuple[str, str]]:
             for k, v in value.items():
                 sub = f"{path}.{k}" if path else str(k)
                 if _bad_text(k):
-                    problems.append((path or "(top)", "a key holds a lone surrogate (\\ud800-\\udfff), which is not text"))
+                    problems.append((path or "(top)", f"a key {_why(k)}"))
                 if isinstance(v, (dict, list)):
                     stack.append((v, sub))
                 elif isinstance(v, str):
                     if _bad_text(v):
-                        problems.append((sub, "holds a lone surrogate (\\ud800-\\udfff), which is not text"))
+                        problems.append((sub, _why(v)))
                 elif isinstance(v, _NonFinite):
                     problems.append((sub, f"{v.text} is not a finite number (use null for a missing number)"))
         elif isinstance(value, list):
@@ -96,11 +98,11 @@ def check_value(obj: Any, root: str = "") -> list[tuple[str, str]]:
                 if isinstance(v, (dict, list)):
                     stack.append((v, sub))
                 elif isinstance(v, str) and _bad_text(v):
-                    problems.append((sub, "holds a lone surrogate (\\ud800-\\udfff), which is not text"))
+                    problems.append((sub, _why(v)))
                 elif isinstance(v, _NonFinite):
                     problems.append((sub, f"{v.text} is not a finite number (use null for a missing number)"))
         elif isinstance(value, str) and _bad_text(value):
-            problems.append((path or "(top)", "holds a lone surrogate (\\ud800-\\udfff), which is not text"))
+            problems.append((path or "(top)", _why(value)))
         elif isinstance(value, _NonFinite):
             problems.append((path or "(top)", f"{value.text} is not a finite number"))
     return problems

@@ -13,6 +13,7 @@ from sqlalchemy import func, inspect, select, text
 from sqlalchemy.engine import Engine
 from sqlmodel import SQLModel
 
+from ..kernel.textsafe import storable
 from . import models  # noqa: F401  (registers the tables)
 from .engine import make_engine, redact_url, upgrade_database
 
@@ -29,8 +30,13 @@ def _tables():
     return [t for t in SQLModel.metadata.sorted_tables if t.name not in SKIP]
 
 
-def copy_database(source: Engine, target_url: str, *, progress: Callable[[str, int], None] | None = None) -> dict[str, int]:
+def copy_database(source: Engine, target_url: str, *, progress: Callable[[str, int], None] | None = None,
+                  replaced: list[str] | None = None) -> dict[str, int]:
     """Copy every table of ``source`` into the (empty) database at ``target_url``; returns rows per table.
+
+    Text one supported database cannot store (a NUL character, which SQLite keeps and PostgreSQL
+    refuses; a lone surrogate) is replaced by U+FFFD, whatever the target; ``replaced`` receives one
+    line per changed row (table, id, columns).
 
     Raises :class:`CopyError` when the target already holds rows or the counts differ afterwards.
     """
@@ -53,7 +59,14 @@ def copy_database(source: Engine, target_url: str, *, progress: Callable[[str, i
                 n = 0
                 result = src.execution_options(stream_results=True).execute(select(table).order_by(*table.primary_key.columns))
                 while rows := result.fetchmany(CHUNK):
-                    dst.execute(table.insert(), [dict(r._mapping) for r in rows])
+                    batch = []
+                    for r in rows:
+                        row, changed = storable(dict(r._mapping))
+                        if changed and replaced is not None:
+                            replaced.append(f"{table.name} {row.get('id', '')}: "
+                                            + ", ".join(c.split(".")[0] for c in changed[:3]))
+                        batch.append(row)
+                    dst.execute(table.insert(), batch)
                     n += len(rows)
                 counts[table.name] = n
                 if progress:

@@ -6,6 +6,7 @@ portable and the schema is managed by Alembic migrations, applied on start by th
 """
 from __future__ import annotations
 
+import os
 import threading
 from contextlib import contextmanager
 from pathlib import Path
@@ -23,6 +24,38 @@ _LOCK = threading.Lock()
 _ENGINES: dict[str, Engine] = {}
 _UPGRADED: set[str] = set()
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+
+
+class DatabaseRestoring(RuntimeError):
+    """The database is being restored from a backup (or was, while this write waited): nothing was stored."""
+
+
+def restore_marker(database: str | Path) -> Path:
+    """The file that says a restore of the SQLite ``database`` is under way (it holds who and since when)."""
+    p = Path(database).expanduser()
+    return p.with_name(p.name + ".restoring")
+
+
+def restore_generation(database: str | Path) -> int:
+    """A number that changes each time the SQLite ``database`` is restored (0 before the first restore)."""
+    p = Path(database).expanduser()
+    try:
+        st = os.stat(p.with_name(p.name + ".restored"))
+    except OSError:
+        return 0
+    return st.st_mtime_ns ^ st.st_size ^ st.st_ino
+
+
+def check_not_restoring(database: str | Path) -> None:
+    """Raise :class:`DatabaseRestoring` while a restore of ``database`` is under way."""
+    marker = restore_marker(database)
+    if os.path.exists(marker):
+        try:
+            who = marker.read_text(encoding="utf-8").strip()[:120]
+        except OSError:
+            who = ""
+        raise DatabaseRestoring("the database is being restored from a backup" + (f" ({who})" if who else "")
+                                + "; nothing was stored: try again when the restore is done")
 
 
 def _sqlite_pragmas(dbapi_conn, _record) -> None:  # pragma: no cover - exercised via every test
@@ -62,6 +95,10 @@ def _make_engine(url: str) -> Engine:
             Path(db).expanduser().parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
+        if db and db != ":memory:":
+            path = str(Path(db).expanduser())
+            # Out of service while a restore runs: every transaction (reads too) is refused with one line.
+            event.listen(engine, "begin", lambda _conn: check_not_restoring(path))
         return engine
     return create_engine(url, pool_pre_ping=True)
 
@@ -127,7 +164,6 @@ def write_lock(engine: Engine) -> Iterator[None]:
     to 100 ms while another process writes; a blocked ``flock`` wakes the moment the lock is free, which
     keeps judgment latency low with many curators. No-op for other databases (they lock rows)."""
     import fcntl
-    import os
 
     u = engine.url
     if u.get_backend_name() != "sqlite" or not u.database or u.database == ":memory:":
@@ -139,9 +175,17 @@ def write_lock(engine: Engine) -> Iterator[None]:
         if entry is None or entry[1] is None:
             entry = _WRITE_LOCKS[path] = (threading.Lock(), os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
     tlock, fd = entry
+    database = str(Path(u.database).expanduser())
+    check_not_restoring(database)
+    generation = restore_generation(database)
     with tlock:
         fcntl.flock(fd, fcntl.LOCK_EX)
         try:
+            # A restore ran while this writer waited (it holds this lock throughout): what the writer read
+            # before belongs to the replaced database, so it writes nothing and says so.
+            if restore_generation(database) != generation:
+                raise DatabaseRestoring("the database was restored from a backup while this waited; nothing was "
+                                        "stored: reload and do it again")
             yield
         finally:
             fcntl.flock(fd, fcntl.LOCK_UN)
