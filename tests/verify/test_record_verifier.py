@@ -179,3 +179,18 @@ def test_direction_is_not_judged_when_another_actor_is_the_direct_cause():
     drug = Node(id="n1", action="binds_to", args={"actor": "nintedanib", "target": "VEGFR2"})
     exp = Explanation(nodes=[drug, up], edges=[Edge(source="n1", target="n2")])
     assert RecordVerifier().verify(ClaimContext(node=up, explanation=exp, record=rec(TAHOE))).verdict == "contradicted"
+
+
+def test_phosphorylation_of_an_inhibited_receptor_kinase_goes_down():
+    """Nintedanib inhibits VEGFR2 (KDR, a receptor tyrosine kinase): its autophosphorylation falls; "up" is not contradicted."""
+    from vcr_core.knowledge.orgdb import get_orgdb
+    if get_orgdb() is None:
+        pytest.skip("the real org.Hs.eg.sqlite is not installed; `bash .ci/bootstrap setup` extracts it")
+    down = check(TAHOE, "post_translational_modification", protein="VEGFR-2", mod_type="phosphorylation", direction="down")
+    assert down.verdict == "supported" and down.score == pytest.approx(0.6) and "GO:0004714" in down.message
+    up = check(TAHOE, "post_translational_modification", protein="KDR", mod_type="phosphorylation", direction="up")
+    assert up.verdict == "unverifiable"
+    mek = check(TAHOE_MEK, "post_translational_modification", protein="MEK1", mod_type="phosphorylation", direction="down")
+    assert mek.verdict == "unverifiable" and "not annotated as a receptor tyrosine kinase" in mek.message
+    erk = check(TAHOE_MEK, "post_translational_modification", protein="ERK1/2", mod_type="phosphorylation", direction="down")
+    assert erk.verdict == "unverifiable" and "kinase-substrate" in erk.message

@@ -48,7 +48,8 @@ TARGET_CLASSES = {
     "GO:0005200": "structural constituent of cytoskeleton", "GO:0004721": "phosphoprotein phosphatase",
     "GO:0008168": "methyltransferase", "GO:0016491": "oxidoreductase", "GO:0004888": "transmembrane signaling receptor",
 }
-APPLIES_TO = ("binds_to", "modulates_molecule_activity", "loss_of_function")
+APPLIES_TO = ("binds_to", "modulates_molecule_activity", "loss_of_function", "post_translational_modification")
+RTK_ACTIVITY = "GO:0004714"  # transmembrane receptor protein tyrosine kinase activity
 # A protein change after a gene name ("BRAF V600E", "EGFR p.L858R"): the claim is about that gene.
 _VARIANT = re.compile(r"\s+(?:p\.)?[A-Z]\d+(?:[A-Z]|\*|del|fs)?$")
 
@@ -246,7 +247,55 @@ class RecordVerifier:
         if other:
             return unverifiable(f"the claim's direct cause in the graph is {other} acting, not the record's perturbation, so "
                                 "the record's MoA says nothing about its direction")
+        if ctx.node.action == "post_translational_modification":
+            return self._ptm(ctx.node, record)
         return self._activity(ctx.node, record)
+
+    # -- post_translational_modification
+    def _ptm(self, node: Node, record: Record) -> ClaimVerdict:
+        """Phosphorylation of a receptor tyrosine kinase the drug inhibits (a curated or record target): an
+        ATP-competitive inhibitor blocks the receptor's autophosphorylation, so "down" is supported (0.6). "Up" is
+        never contradicted: inhibited kinases can be phosphorylated more by feedback or by other kinases (pMEK
+        rises under some MEK inhibitors, RAF inhibitors phosphorylate CRAF), and the claim may be about another
+        site. Substrates of the kinase (ERK under a MEK inhibitor) need kinase-substrate relations no installed
+        package ships: unverifiable."""
+        protein, mod, direction = node.args.get("protein"), str(node.args.get("mod_type") or ""), \
+            str(node.args.get("direction") or "").strip().lower()
+        if not isinstance(protein, str) or "phospho" not in mod.lower() or direction not in ("up", "down"):
+            return unverifiable("only phosphorylation of a named protein with a direction up or down is checked here")
+        for pert in record.perturbations:
+            if not _is_chemical(pert):
+                continue
+            dt = drug_targets(pert.name or pert.label, record)
+            m = dt.match(protein)
+            if m is None or m.kind != KNOWN:
+                continue
+            moa = _moa(pert)
+            if moa_direction(moa) != "down":
+                return unverifiable(f"{protein!r} is a listed target of {pert.label}, but its MoA ({moa or 'none given'}) "
+                                    "does not say it is inhibited", [DrugTargetList(drug=dt.drug, matched=m.target.name, how=m.how,
+                                                                                    target_kind=m.kind).store()])
+            from ..knowledge.orgdb import get_orgdb, orgdb_status
+            db = get_orgdb()
+            if db is None:
+                return unverifiable(f"whether {protein!r} is a receptor tyrosine kinase is unknown ({orgdb_status()[1]})")
+            rtk = sorted(m.target.symbols & db.genes_annotated_to(RTK_ACTIVITY))
+            if not rtk:
+                return unverifiable(f"{m.target.name} is not annotated as a receptor tyrosine kinase ({RTK_ACTIVITY}), so "
+                                    "its phosphorylation under the inhibitor is not implied by the MoA")
+            ev = [RecordField(record=record.index, perturbation=pert.label, field="moa_type", value=moa, matched=m.target.name,
+                              how=m.how, expected_direction="down").store(),
+                  DrugTargetList(drug=dt.drug, target_kind=m.kind, matched=m.target.name, how=m.how, claimed=protein,
+                                 sources=dt.known_sources()).store()]
+            if direction == "down":
+                return ClaimVerdict(SUPPORTED, 0.6, ev, f"{m.target.name} ({', '.join(rtk[:3])}) is a receptor tyrosine kinase "
+                                    f"({RTK_ACTIVITY}, {db.source}) that {pert.label} inhibits ({moa!r}): a kinase inhibitor blocks "
+                                    "its autophosphorylation")
+            return unverifiable(f"{pert.label} inhibits {m.target.name}, which suggests less autophosphorylation, but more "
+                                "phosphorylation of an inhibited kinase by feedback or other kinases is known, so 'up' is not "
+                                "contradicted", ev)
+        return unverifiable(f"{protein!r} is not a known target of the record's drug; its phosphorylation needs "
+                            "kinase-substrate relations that no installed source ships")
 
     # -- binds_to
     def _binds(self, node: Node, record: Record) -> ClaimVerdict:
