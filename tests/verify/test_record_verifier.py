@@ -194,3 +194,10 @@ def test_phosphorylation_of_an_inhibited_receptor_kinase_goes_down():
     assert mek.verdict == "unverifiable" and "not annotated as a receptor tyrosine kinase" in mek.message
     erk = check(TAHOE_MEK, "post_translational_modification", protein="ERK1/2", mod_type="phosphorylation", direction="down")
     assert erk.verdict == "unverifiable" and "kinase-substrate" in erk.message
+
+
+def test_a_partly_listed_list_is_not_contradicted(tiny_orgdb):
+    assert check(TAHOE, "binds_to", actor="nintedanib", target="VEGFR1/2").verdict == "supported"
+    part = check(TAHOE, "binds_to", actor="nintedanib", target="VEGFR2/ESR1")
+    assert part.verdict == "unverifiable" and "ESR1 not among the known targets" in part.message
+    assert check(TAHOE, "modulates_molecule_activity", target="VEGFR-1/VEGFR-2", direction="down").verdict == "supported"

@@ -30,7 +30,8 @@ from __future__ import annotations
 import re
 
 from ..formalism import Node
-from ..knowledge.drug_targets import KNOWN, drug_targets, in_known_family, moa_direction  # moa_direction re-exported
+from ..knowledge.drug_targets import (KNOWN, drug_targets, ground_target, in_known_family,  # noqa: F401
+                                      moa_direction, split_target_list)  # moa_direction re-exported
 from ..knowledge.genes import Resolved, families_of, resolve
 from ..records.model import Perturbation, Record
 from .base import CONTRADICTED, SUPPORTED, ClaimContext, ClaimVerdict, unverifiable
@@ -151,28 +152,17 @@ def _relation(claimed: str, rc: Resolved | None, listed: str, rl: Resolved | Non
         return f"the listed {listed} is a member of {claimed} ({rc.family})", 0.75
     if rc.kind == "fusion" and rl.kind == "gene" and rl.symbols <= rc.symbols:
         return f"{claimed} contains the listed {listed}", 0.7
+    if rc.kind == "list" and rl.kind == "family" and rc.symbols <= rl.symbols:
+        return f"every part of {claimed} is a member of the listed family {listed} ({rl.family})", 0.75
     if rc.kind == "family" and rl.kind == "family" and (rc.family == rl.family):
         return f"{claimed} and {listed} are the same family ({rc.family})", 0.9
     return None
 
 
 def resolve_claimed(name: str) -> tuple[Resolved | None, str]:
-    """The gene a claimed target stands for, reading through a protein change ("BRAF V600E" -> BRAF)
-    and a fusion ("BCR-ABL1" -> ABL1 when only one part is a gene the sources know); (None, '') if none."""
-    rc = resolve(name)
-    if rc is not None:
-        return rc, ""
-    stripped = _VARIANT.sub("", name.strip())
-    if stripped != name.strip() and (rc := resolve(stripped)) is not None:
-        return rc, f"{name!r} is a variant of {stripped}"
-    parts = [x for x in re.split(r"::|-|/", name) if x.strip()]
-    if len(parts) == 2:
-        found = [(x, r) for x in parts if (r := resolve(x)) is not None and r.kind == "gene"]
-        if found:
-            symbols = frozenset().union(*(r.symbols for _, r in found))
-            return Resolved(name, "fusion", symbols, "fusion of " + " and ".join(x for x, _ in found)), \
-                f"{name!r} is a fusion containing {', '.join(x for x, _ in found)}"
-    return None, ""
+    """The gene a claimed target stands for (:func:`vcr_core.knowledge.drug_targets.ground_target`: a protein
+    change, a trailing "kinase", a list "VEGFR1/2/3", a fusion); (None, '') if none."""
+    return ground_target(name)
 
 
 def _siblings(rc: Resolved, listed: list[tuple[str, Resolved | None]]) -> list[str]:
@@ -305,7 +295,7 @@ class RecordVerifier:
         hits = [(i, p) for i, p in enumerate(record.perturbations) if _is_actor(p, actor)]
         i, pert = hits[0] if hits else (None, None)
         dt = drug_targets(pert.name or actor, record) if pert is not None else drug_targets(actor)
-        rc, read_as = resolve_claimed(target)
+        rc, read_as = ground_target(target)
         base = dict(drug=dt.drug, sources=dt.known_sources(), checked_against=dt.checked_against() or None, claimed=target,
                     ungrounded=list(dt.ungrounded), roles=list(dt.roles)[:12], closed_world=dt.curated)
         rec_ev = (RecordField(record=record.index, perturbation=pert.label, field=_target_field(record, i),
@@ -322,6 +312,11 @@ class RecordVerifier:
                                 "and can be wrong; it never rules a target out")
         ev = [x for x in (rec_ev, DrugTargetList(**base, claimed_as=sorted(rc.symbols)[:10] if rc else None).store()) if x]
         listed = f" (checked against {dt.checked_against()})" if dt.known else ""
+        if rc is not None and rc.kind == "list":
+            matched, missing = dt.list_matches(target)
+            if matched:  # part of the list is right: the claim is partly wrong at most, never contradicted whole
+                return unverifiable(f"{target!r} lists {len(matched) + len(missing)} targets; "
+                                    f"{', '.join(missing)} not among the known targets{listed}", ev)
         if dt.ungrounded and not dt.known:
             return unverifiable(f"the record's targets for {dt.drug} ({', '.join(dt.ungrounded[:5])}) are not genes or "
                                 f"families the offline sources know, so they support nothing and rule nothing out", ev)
@@ -366,6 +361,12 @@ class RecordVerifier:
                 if rel:
                     matched = (name, rel[0])
                     break
+            if matched is None and rc is not None and rc.kind == "list":
+                # a list ("VEGFR-1/VEGFR-2") follows the MoA when every part is a listed target
+                found = [next((n for n in pert.targets if _relation(part, resolve(part), n, resolve(n))), None)
+                         for part in split_target_list(target) or []]
+                if found and all(found):
+                    matched = (", ".join(dict.fromkeys(found)), f"every part of {target} is listed")
             if _is_genetic(pert) and matched is None and pert.gene_symbol:
                 rel = _relation(target, rc, pert.gene_symbol, resolve(pert.gene_symbol))
                 matched = (pert.gene_symbol, rel[0]) if rel else None
