@@ -24,7 +24,8 @@ policy is applied. Printed (one JSON line, the last line of stdout):
 * ``contradicted_true_share``: of the contradicted claims, the share the hand-labelled audit
   (``bench/real_outputs_audit.json``: claim text, label true/false/doubtful, a biologist's reason) finds
   **true**; ``audit_coverage`` says how many contradicted claims the audit covers (a claim not in the audit
-  is listed on stderr, to be labelled). Claims are keyed by trace index, model file and claim text.
+  is listed on stderr, to be labelled). Claims are keyed by trace index ("claude-3", "gemini-0": model file
+  and row) and claim text. The audit may label supported claims too: ``supported_true_share``.
 
 Targets (issue 20): coverage >= 0.40, contradicted_true_share <= 0.05, filter outcomes not all "fail".
 ``--list-contradicted`` prints every contradicted claim with its verdict message (to write the audit).
@@ -96,10 +97,11 @@ def audit_key(index: str, text: str) -> str:
 
 
 def load_audit(path: Path = AUDIT) -> dict[str, dict[str, Any]]:
+    """{trace|claim text: entry} of the hand audit (its "contradicted" and "claims" lists)."""
     if not path.exists():
         return {}
     doc = json.loads(path.read_text(encoding="utf-8"))
-    return {audit_key(a["trace"], a["claim"]): a for a in doc.get("claims", [])}
+    return {audit_key(a["trace"], a["claim"]): a for a in [*doc.get("contradicted", []), *doc.get("claims", [])]}
 
 
 def measure(files: list[tuple[Path, int | None]], list_contradicted: bool = False) -> dict[str, Any]:
@@ -133,7 +135,7 @@ def measure(files: list[tuple[Path, int | None]], list_contradicted: bool = Fals
     per = defaultdict(Counter)
     by_verifier: Counter = Counter()
     counts: Counter = Counter()
-    contradicted = []
+    contradicted, supported = [], []
     for cid, info in claim_info.items():
         verdict, score = machine_verdict(rows.get(cid, []))
         counts[verdict] += 1
@@ -145,6 +147,8 @@ def measure(files: list[tuple[Path, int | None]], list_contradicted: bool = Fals
         if verdict == "contradicted":
             why = [f"{r['verifier']} {r['score']:.2f}: {r['message']}" for r in rows[cid] if r["verdict"] == "contradicted"]
             contradicted.append({**info, "why": why, "audit": audit.get(audit_key(info["trace"], info["text"]))})
+        elif verdict == "supported":
+            supported.append({**info, "audit": audit.get(audit_key(info["trace"], info["text"]))})
     n = len(claim_info)
     labelled = [c for c in contradicted if c["audit"]]
     true_n = sum(1 for c in labelled if c["audit"]["label"] == "true")
@@ -165,6 +169,11 @@ def measure(files: list[tuple[Path, int | None]], list_contradicted: bool = Fals
         "contradicted_true_share": round(true_n / len(labelled), 4) if labelled else (0.0 if not contradicted else None),
         "audit_coverage": f"{len(labelled)}/{len(contradicted)}",
         "audit_labels": dict(Counter(c["audit"]["label"] for c in labelled)),
+        # the same audit file may label supported claims too: the share of them a biologist finds true
+        "supported_true_share": (round(sum(1 for c in supported if c["audit"] and c["audit"]["label"] == "true")
+                                       / max(1, sum(1 for c in supported if c["audit"])), 4)
+                                 if any(c["audit"] for c in supported) else None),
+        "supported_audit": dict(Counter((c["audit"] or {}).get("label", "not audited") for c in supported)),
         "filter": dict(outcomes),
         "per_primitive": {a: {"claims": c["claims"], "coverage": round((c["supported"] + c["contradicted"]) / c["claims"], 3),
                               "supported": c["supported"], "contradicted": c["contradicted"]}
