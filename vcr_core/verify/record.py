@@ -4,17 +4,16 @@ A Tahoe record lists ``known targets`` and a ``moa_type``; a single-shape record
 ``moa_type``. Rules (names compared case-insensitively through HGNC/Entrez aliases and FamPlex
 families, see :mod:`vcr_core.knowledge.genes`: "VEGFR2" is KDR, "ERK1/2" is MAPK1 and MAPK3):
 
-* ``binds_to(actor, target)`` where the actor is the record's perturbation and the target is a
-  listed target -> **supported** (0.9 the same gene, 0.75 a family relation: the claim names a
-  family with a listed member or a member of a listed family); evidence: the record's field and value.
-* ``binds_to`` to a target outside the list -> **contradicted (0.6) only in a closed world**: the
-  record is a Tahoe record whose ``known targets`` list is curated as complete, the actor is that
-  record's chemical perturbation, the claimed target is a real gene or FamPlex family, every listed
-  target resolves to genes too (so an alias cannot hide a match), and the claimed target is neither
-  a listed gene, an alias of one, a member of a listed family nor in the same FamPlex family as a
-  listed target (paralogues often share inhibitors). The evidence says "closed world: the record
-  lists N known targets". Anywhere else (single-shape ``target``, unresolved names, siblings) it is
-  unverifiable, with the reason.
+* ``binds_to(actor, target)``: the drug's targets come from :mod:`vcr_core.knowledge.drug_targets` (the
+  record's own list, grounded first, so a listed name that is no gene supports nothing; PrimeKG's target
+  edges when configured; ChEBI class roles, inferred). A known target -> **supported** (0.9 the same gene,
+  0.75 a family relation); an inferred class -> supported at 0.5 at most, never contradicted. Outside a
+  **closed** list (a Tahoe record's ``known targets`` of a chemical, PrimeKG) a real gene that is no FamPlex
+  relative of a listed target -> **contradicted (0.6)**, whatever its target class (drugs have off-targets,
+  hence below 1), with the list it was checked against. A single-shape ``target`` is not a complete list,
+  listed names that are no genes could hide a match, a list claim partly listed, unknown drugs: unverifiable.
+* ``post_translational_modification`` (phosphorylation) of a receptor tyrosine kinase the drug inhibits:
+  down supported (0.6), up never contradicted (see :meth:`RecordVerifier._ptm`).
 * ``modulates_molecule_activity(target, direction)`` of a listed target: the direction follows from
   the MoA (inhibitor / antagonist / blocker / degrader / inverse agonist -> down; agonist /
   activator / inducer / opener / potentiator -> up) -> supported (0.8) when it agrees, contradicted
@@ -32,23 +31,13 @@ import re
 from ..formalism import Node
 from ..knowledge.drug_targets import (KNOWN, drug_targets, ground_target, in_known_family,  # noqa: F401
                                       moa_direction, split_target_list)  # moa_direction re-exported
-from ..knowledge.genes import Resolved, families_of, resolve
+from ..knowledge.genes import Resolved, resolve
 from ..records.model import Perturbation, Record
 from .base import CONTRADICTED, SUPPORTED, ClaimContext, ClaimVerdict, unverifiable
 from .evidence import DrugTargetList, RecordField
 
 NAME, VERSION = "record", "3"
 
-# Broad target classes (GO molecular function, with descendants). A drug's off-targets are mostly of its
-# known targets' class (kinase inhibitors bind other kinases, proteasome inhibitors other peptidases), so
-# the closed world never rules out a target that shares one of these classes with a listed target.
-TARGET_CLASSES = {
-    "GO:0016301": "kinase", "GO:0008233": "peptidase", "GO:0004879": "nuclear receptor",
-    "GO:0004930": "G protein-coupled receptor", "GO:0005216": "ion channel", "GO:0005215": "transporter",
-    "GO:0004407": "histone deacetylase", "GO:0003916": "DNA topoisomerase", "GO:0003950": "ADP-ribosyltransferase",
-    "GO:0005200": "structural constituent of cytoskeleton", "GO:0004721": "phosphoprotein phosphatase",
-    "GO:0008168": "methyltransferase", "GO:0016491": "oxidoreductase", "GO:0004888": "transmembrane signaling receptor",
-}
 APPLIES_TO = ("binds_to", "modulates_molecule_activity", "loss_of_function", "post_translational_modification")
 RTK_ACTIVITY = "GO:0004714"  # transmembrane receptor protein tyrosine kinase activity
 # A protein change after a gene name ("BRAF V600E", "EGFR p.L858R"): the claim is about that gene.
@@ -133,11 +122,6 @@ def _moa(p: Perturbation) -> str | None:
     return None
 
 
-def _closed_world(record: Record, i: int) -> bool:
-    """Tahoe ``known targets`` lists are curated as the drug's complete target list."""
-    return record.shape == "tahoe" and _target_field(record, i).strip().lower().replace("_", " ") == "known targets"
-
-
 def _relation(claimed: str, rc: Resolved | None, listed: str, rl: Resolved | None) -> tuple[str, float] | None:
     """How a claimed target matches one listed target: (explanation, score) or None."""
     if rc is None or rl is None:  # a name that is no gene supports nothing, even written as listed
@@ -163,32 +147,6 @@ def resolve_claimed(name: str) -> tuple[Resolved | None, str]:
     """The gene a claimed target stands for (:func:`vcr_core.knowledge.drug_targets.ground_target`: a protein
     change, a trailing "kinase", a list "VEGFR1/2/3", a fusion); (None, '') if none."""
     return ground_target(name)
-
-
-def _siblings(rc: Resolved, listed: list[tuple[str, Resolved | None]]) -> list[str]:
-    fams_c = set().union(*(families_of(s) for s in rc.symbols)) | ({rc.family} if rc.family else set())
-    out = []
-    for name, rl in listed:
-        if rl is None:
-            continue
-        fams_l = set().union(*(families_of(s) for s in rl.symbols)) | ({rl.family} if rl.family else set())
-        if fams_c & fams_l or (rc.symbols & rl.symbols):
-            out.append(f"{name} ({', '.join(sorted(fams_c & fams_l)) or 'shared genes'})")
-    return out
-
-
-def _shared_class(claimed: set[str], listed: set[str]) -> tuple[str | None, str | None]:
-    """(a target class the claimed and listed genes share, or None; a reason the check cannot be made, or None)."""
-    from ..knowledge.orgdb import get_orgdb, orgdb_status
-
-    db = get_orgdb()
-    if db is None:
-        return None, f"target classes unknown ({orgdb_status()[1]})"
-    for go_id, label in TARGET_CLASSES.items():
-        members = db.genes_annotated_to(go_id)
-        if claimed & members and listed & members:
-            return f"{label} ({go_id})", None
-    return None, None
 
 
 def _other_direct_cause(node: Node, explanation, record: Record) -> str | None:
