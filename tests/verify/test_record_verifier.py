@@ -119,7 +119,9 @@ def test_closed_world_contradicts_a_kinase_outside_the_list_and_names_the_list(t
     """ABL1 and the listed KDR are both kinases, but the curated list (not a class) decides: ABL1 is none of nintedanib's
     listed targets nor of their FamPlex families; the score stays below 1 (off-targets exist)."""
     v = check(TAHOE, "binds_to", actor="nintedanib", target="ABL1")
-    assert v.verdict == "contradicted" and v.score < 1
+    assert v.verdict == "contradicted" and v.score == pytest.approx(0.5) and "kinase (GO:0016301)" in v.message
+    other = check(TAHOE, "binds_to", actor="nintedanib", target="TP53")  # no class in common: the stronger 0.6
+    assert other.verdict == "contradicted" and other.score == pytest.approx(0.6) and "no GO molecular-function class" in other.evidence[-1]["class_check"]
     lst = [e for e in v.evidence if e["kind"] == "drug_target_list"][0]
     assert lst["checked_against"] == "VEGFR2, FLT1, FGFR1, PDGFRB (record t1 'known targets')" and lst["claimed_as"] == ["ABL1"]
 
