@@ -345,8 +345,16 @@ def drugbank_id(name: str) -> str | None:
 
 def primekg_targets(path: Path) -> dict[str, list[tuple[str, str]]]:
     """PrimeKG ``kg.csv``'s drug -> target rows: key (DrugBank id and folded drug name) -> [(gene name, gene id)].
-    Only ``relation == drug_protein`` with ``display_relation == target`` (not enzyme, carrier, transporter)."""
+    Only ``relation == drug_protein`` with ``display_relation == target`` (not enzyme, carrier, transporter).
+    Read once per process and file version (the rows are also kept in the cache directory)."""
     path = Path(path)
+    st = path.stat()
+    return _primekg_targets(str(path.resolve()), st.st_size, st.st_mtime_ns)
+
+
+@lru_cache(maxsize=2)
+def _primekg_targets(path_s: str, size: int, mtime_ns: int) -> dict[str, list[tuple[str, str]]]:
+    path = Path(path_s)
 
     def build() -> dict[str, list[tuple[str, str]]]:
         out: dict[str, list[tuple[str, str]]] = {}
@@ -365,9 +373,8 @@ def primekg_targets(path: Path) -> dict[str, list[tuple[str, str]]]:
                         out[key].append(gene)
         return out
 
-    st = path.stat()
     return load_or_build(get_settings().cache_dir / "knowledge" / f"primekg-drug-targets-v{VERSION}.pkl", build,
-                         (VERSION, str(path.resolve()), st.st_size, st.st_mtime_ns))
+                         (VERSION, path_s, size, mtime_ns))
 
 
 def _class_genes(head: str) -> tuple[frozenset[str], str, str | None, str | None]:
