@@ -69,6 +69,9 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_CLAIMS = ROOT / "bench" / "verify_claims.json"
+# Claim sets added by later issues, run with the default set unless --claims says otherwise (issue 20, slice 20t:
+# wrong targets, directions against the MoA, moves between compartments).
+EXTRA_CLAIMS = [ROOT / "bench" / "verify_claims_targets.json"]
 WORK = ROOT / "bench" / "_work" / "verify_eval"
 KINDS = ("swapped_target", "flipped_direction", "made_up_symbol", "wrong_type", "wrong_phenotype")
 TARGETS = {"precision_supported": (">=", 0.90), "precision_contradicted": (">=", 0.90), "coverage": (">=", 0.40),
@@ -86,8 +89,13 @@ _IDENTIFIER = re.compile(r"\b[A-Za-z][A-Za-z0-9_.]*:[A-Za-z0-9_.-]*\d|\bPMID\W*\
 # ---------------------------------------------------------------------------------------------
 
 def load_claims(path: str | Path) -> dict[str, Any]:
-    """Read a claim set (JSON: {"explanations": [{id, record, answer, explain, dag, labels}]})."""
-    return json.loads(Path(path).read_text(encoding="utf-8"))
+    """Read a claim set (JSON: {"explanations": [{id, record, answer, explain, dag, labels}]}); several files
+    given as "a.json,b.json" are read as one set (their explanations concatenated)."""
+    paths = [p for p in str(path).split(",") if p.strip()]
+    docs = [json.loads(Path(p.strip()).read_text(encoding="utf-8")) for p in paths]
+    if len(docs) == 1:
+        return docs[0]
+    return {"explanations": [ex for d in docs for ex in d.get("explanations", [])]}
 
 
 def explanation_text(ex: dict[str, Any]) -> str:
@@ -515,7 +523,8 @@ def evaluate(doc: dict[str, Any], names: list[str] | None = None, *, work: Path 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--claims", default=str(DEFAULT_CLAIMS), help="claim set JSON (may live outside the project)")
+    ap.add_argument("--claims", default=",".join(str(p) for p in [DEFAULT_CLAIMS, *EXTRA_CLAIMS] if p.exists()),
+                    help="claim set JSON, or several comma-separated (may live outside the project)")
     ap.add_argument("--verifiers", default=None, help="comma-separated verifier names (default: the project's defaults)")
     ap.add_argument("--json-only", action="store_true", help="print only the JSON line")
     ap.add_argument("--table", default="mistakes", choices=("mistakes", "wrong", "all", "none"),

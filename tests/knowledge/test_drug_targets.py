@@ -88,3 +88,18 @@ def test_primekg_drug_target_edges(monkeypatch, tmp_path):
     assert sorted(t.name for t in dt.known) == ["MAP2K1", "MAP2K2"]  # the enzyme edge is not a target
     assert dt.known[0].source == "PrimeKG drug_protein target edge" and dt.curated
     assert dt.match("MEK2").kind == "known" and not in_known_family(dt, resolve("BRAF"))
+
+
+def test_lists_and_kinase_words_are_grounded():
+    from vcr_core.knowledge.drug_targets import ground_target, split_target_list
+    assert split_target_list("VEGFR1/2/3") == ["VEGFR1", "VEGFR2", "VEGFR3"]
+    rc, how = ground_target("VEGFR-1/VEGFR-2/VEGFR-3")
+    assert rc.kind == "list" and rc.symbols == {"FLT1", "KDR", "FLT4"} and "lists" in how
+    assert ground_target("VEGFR kinase")[0].family == "VEGFR"
+    assert ground_target("ERK1/2")[0].kind == "family"  # a FamPlex name is read whole first
+    assert split_target_list("VEGFR2/zorblin") is None and ground_target("<script>/alert")[0] is None
+    dt = drug_targets("Nintedanib", rec({"index": "t5", "perturbation": {"context": [{"cell type": "HUVEC"}], "perturbations": [
+        {"perturbation type": "chemical", "name": "Nintedanib", "known targets": ["KDR", "FLT1", "FLT4", "FGFR1"], "moa_type": "inhibitor"}]}}))
+    whole = dt.match("VEGFR1/2/3")
+    assert whole is not None and whole.kind == "known"
+    assert dt.match("VEGFR2/EGFR") is None and dt.list_matches("VEGFR2/EGFR")[1] == ["EGFR"]

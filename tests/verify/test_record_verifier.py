@@ -119,7 +119,9 @@ def test_closed_world_contradicts_a_kinase_outside_the_list_and_names_the_list(t
     """ABL1 and the listed KDR are both kinases, but the curated list (not a class) decides: ABL1 is none of nintedanib's
     listed targets nor of their FamPlex families; the score stays below 1 (off-targets exist)."""
     v = check(TAHOE, "binds_to", actor="nintedanib", target="ABL1")
-    assert v.verdict == "contradicted" and v.score < 1
+    assert v.verdict == "contradicted" and v.score == pytest.approx(0.5) and "kinase (GO:0016301)" in v.message
+    other = check(TAHOE, "binds_to", actor="nintedanib", target="TP53")  # no class in common: the stronger 0.6
+    assert other.verdict == "contradicted" and other.score == pytest.approx(0.6) and "no GO molecular-function class" in other.evidence[-1]["class_check"]
     lst = [e for e in v.evidence if e["kind"] == "drug_target_list"][0]
     assert lst["checked_against"] == "VEGFR2, FLT1, FGFR1, PDGFRB (record t1 'known targets')" and lst["claimed_as"] == ["ABL1"]
 
@@ -179,3 +181,25 @@ def test_direction_is_not_judged_when_another_actor_is_the_direct_cause():
     drug = Node(id="n1", action="binds_to", args={"actor": "nintedanib", "target": "VEGFR2"})
     exp = Explanation(nodes=[drug, up], edges=[Edge(source="n1", target="n2")])
     assert RecordVerifier().verify(ClaimContext(node=up, explanation=exp, record=rec(TAHOE))).verdict == "contradicted"
+
+
+def test_phosphorylation_of_an_inhibited_receptor_kinase_goes_down():
+    """Nintedanib inhibits VEGFR2 (KDR, a receptor tyrosine kinase): its autophosphorylation falls; "up" is not contradicted."""
+    from vcr_core.knowledge.orgdb import get_orgdb
+    if get_orgdb() is None:
+        pytest.skip("the real org.Hs.eg.sqlite is not installed; `bash .ci/bootstrap setup` extracts it")
+    down = check(TAHOE, "post_translational_modification", protein="VEGFR-2", mod_type="phosphorylation", direction="down")
+    assert down.verdict == "supported" and down.score == pytest.approx(0.6) and "GO:0004714" in down.message
+    up = check(TAHOE, "post_translational_modification", protein="KDR", mod_type="phosphorylation", direction="up")
+    assert up.verdict == "unverifiable"
+    mek = check(TAHOE_MEK, "post_translational_modification", protein="MEK1", mod_type="phosphorylation", direction="down")
+    assert mek.verdict == "unverifiable" and "not annotated as a receptor tyrosine kinase" in mek.message
+    erk = check(TAHOE_MEK, "post_translational_modification", protein="ERK1/2", mod_type="phosphorylation", direction="down")
+    assert erk.verdict == "unverifiable" and "kinase-substrate" in erk.message
+
+
+def test_a_partly_listed_list_is_not_contradicted(tiny_orgdb):
+    assert check(TAHOE, "binds_to", actor="nintedanib", target="VEGFR1/2").verdict == "supported"
+    part = check(TAHOE, "binds_to", actor="nintedanib", target="VEGFR2/ESR1")
+    assert part.verdict == "unverifiable" and "ESR1 not among the known targets" in part.message
+    assert check(TAHOE, "modulates_molecule_activity", target="VEGFR-1/VEGFR-2", direction="down").verdict == "supported"

@@ -137,3 +137,14 @@ def test_closed_world_contradictions_are_counted_apart():
     assert ve.closed_world_only([closed]) is True
     assert ve.closed_world_only([closed, other]) is False
     assert ve.closed_world_only([dict(closed, score=0.2)]) is False  # below the policy's threshold
+
+
+def test_the_targets_claim_set_is_well_formed_half_false_and_cited():
+    doc = ve.load_claims(",".join(str(p) for p in ve.EXTRA_CLAIMS))
+    problems, summary = ve.check_claim_set(doc)
+    assert problems == [] and summary["false"] * 2 == summary["claims"]
+    assert {"swapped_target", "flipped_direction"} <= set(summary["kinds"])
+    labels = [lab for ex in doc["explanations"] for lab in ex["labels"].values()]
+    assert all(any(w in lab["why"] for w in ("19", "20")) for lab in labels)  # every label cites a dated reference
+    both = ve.load_claims(f"{ve.DEFAULT_CLAIMS},{ve.EXTRA_CLAIMS[0]}")
+    assert len(both["explanations"]) == len(ve.load_claims(ve.DEFAULT_CLAIMS)["explanations"]) + len(doc["explanations"])

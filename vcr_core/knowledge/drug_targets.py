@@ -105,18 +105,47 @@ def fold_drug(name: str) -> str:
     return " ".join(_SALTS.sub(" ", text.casefold()).replace("-", " ").split())
 
 
+_LIST_SEP = re.compile(r"\s*(?:/|,|;|\band\b)\s*")
+_KINASE_WORDS = re.compile(r"\s+(?:receptor\s+)?(?:tyrosine\s+)?kinases?(?:\s+domain)?$", re.IGNORECASE)
+
+
+def split_target_list(name: str) -> list[str] | None:
+    """The targets of a list written as one name ("VEGFR1/2/3" -> VEGFR1, VEGFR2, VEGFR3; "PDGFR/c-kit";
+    "VEGFR-1, VEGFR-2"), when every part is a gene or family name; else None. A bare number after the first
+    part repeats its prefix ("ERK1/2" is resolved whole before this is tried)."""
+    if not isinstance(name, str) or len(name) > 120:
+        return None
+    parts = [p for p in _LIST_SEP.split(name.strip()) if p]
+    if len(parts) < 2:
+        return None
+    head = re.match(r"^(.*?[A-Za-z-])(\d+)$", parts[0])
+    out = [parts[0]]
+    for p in parts[1:]:
+        out.append(head.group(1) + p if head and re.fullmatch(r"\d+[A-Za-z]?", p) else p)
+    return out if all(resolve(p) is not None for p in out) else None
+
+
 def ground_target(name: str) -> tuple[Resolved | None, str]:
-    """The gene or family a target name stands for, reading through a protein change ("BRAF V600E" -> BRAF)
-    and a two-part fusion ("BCR-ABL1" -> ABL1, kind 'fusion'); ``(None, '')`` when it is neither."""
+    """The gene or family a target name stands for, reading through a protein change ("BRAF V600E" -> BRAF),
+    a trailing "kinase" ("VEGFR kinase" -> VEGFR), a list ("VEGFR1/2/3", kind 'list', the union of its parts'
+    genes: see :func:`split_target_list`) and a two-part fusion ("BCR-ABL1" -> ABL1, kind 'fusion');
+    ``(None, '')`` when it is none of these."""
     if not isinstance(name, str) or not name.strip() or len(name) > 120:
         return None, ""
     rc = resolve(name)
     if rc is not None:
         return rc, ""
+    stripped = _KINASE_WORDS.sub("", name.strip())
+    if stripped != name.strip() and (rc := resolve(stripped)) is not None:
+        return rc, f"{name!r} read as {stripped}"
+    parts = split_target_list(name)
+    if parts:
+        symbols = frozenset().union(*(resolve(p).symbols for p in parts))
+        return Resolved(name, "list", symbols, "list of " + ", ".join(parts)), f"{name!r} lists {', '.join(parts)}"
     stripped = _VARIANT.sub("", name.strip())
     if stripped != name.strip() and (rc := resolve(stripped)) is not None:
         return rc, f"{name!r} is a variant of {stripped}"
-    parts = [x for x in re.split(r"::|-|/", name) if x.strip()]
+    parts = [x for x in re.split(r"::|-", name) if x.strip()]
     if len(parts) == 2:
         found = [(x, r) for x in parts if (r := resolve(x)) is not None and r.kind == "gene"]
         if found:
@@ -212,6 +241,12 @@ class DrugTargets:
         about EGFR)."""
         rc = claimed if isinstance(claimed, Resolved) else ground_target(claimed)[0]
         text = claimed.name if isinstance(claimed, Resolved) else str(claimed)
+        if rc is not None and rc.kind == "list":
+            matched, missing = self.list_matches(text)
+            if not matched or missing:
+                return None
+            kind_rank = min(matched, key=lambda m: m.score)
+            return TargetMatch(kind_rank.target, "; ".join(m.how for m in matched), kind_rank.score)
         best: TargetMatch | None = None
         usable = [t for t in self.targets if t.kind == KNOWN or (not self.curated and len(t.symbols) <= BROAD_CLASS)]
         for t in usable:
@@ -219,6 +254,14 @@ class DrugTargets:
             if m and (best is None or m.score > best.score):
                 best = m
         return best
+
+    def list_matches(self, claimed: str) -> tuple[list[TargetMatch], list[str]]:
+        """For a list written as one name ("VEGFR1/2/3"): (the matches of its parts, the parts that match none)."""
+        matched, missing = [], []
+        for part in split_target_list(claimed) or []:
+            m = self.match(part)
+            (matched.append(m) if m is not None else missing.append(part))
+        return matched, missing
 
     def relatives(self, claimed: str | Resolved) -> list[str]:
         """Known targets the claimed one shares a FamPlex family with ("FLT4 (VEGFR)"), for a claim that is
@@ -302,8 +345,16 @@ def drugbank_id(name: str) -> str | None:
 
 def primekg_targets(path: Path) -> dict[str, list[tuple[str, str]]]:
     """PrimeKG ``kg.csv``'s drug -> target rows: key (DrugBank id and folded drug name) -> [(gene name, gene id)].
-    Only ``relation == drug_protein`` with ``display_relation == target`` (not enzyme, carrier, transporter)."""
+    Only ``relation == drug_protein`` with ``display_relation == target`` (not enzyme, carrier, transporter).
+    Read once per process and file version (the rows are also kept in the cache directory)."""
     path = Path(path)
+    st = path.stat()
+    return _primekg_targets(str(path.resolve()), st.st_size, st.st_mtime_ns)
+
+
+@lru_cache(maxsize=2)
+def _primekg_targets(path_s: str, size: int, mtime_ns: int) -> dict[str, list[tuple[str, str]]]:
+    path = Path(path_s)
 
     def build() -> dict[str, list[tuple[str, str]]]:
         out: dict[str, list[tuple[str, str]]] = {}
@@ -322,9 +373,8 @@ def primekg_targets(path: Path) -> dict[str, list[tuple[str, str]]]:
                         out[key].append(gene)
         return out
 
-    st = path.stat()
     return load_or_build(get_settings().cache_dir / "knowledge" / f"primekg-drug-targets-v{VERSION}.pkl", build,
-                         (VERSION, str(path.resolve()), st.st_size, st.st_mtime_ns))
+                         (VERSION, path_s, size, mtime_ns))
 
 
 def _class_genes(head: str) -> tuple[frozenset[str], str, str | None, str | None]:

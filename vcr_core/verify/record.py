@@ -4,17 +4,16 @@ A Tahoe record lists ``known targets`` and a ``moa_type``; a single-shape record
 ``moa_type``. Rules (names compared case-insensitively through HGNC/Entrez aliases and FamPlex
 families, see :mod:`vcr_core.knowledge.genes`: "VEGFR2" is KDR, "ERK1/2" is MAPK1 and MAPK3):
 
-* ``binds_to(actor, target)`` where the actor is the record's perturbation and the target is a
-  listed target -> **supported** (0.9 the same gene, 0.75 a family relation: the claim names a
-  family with a listed member or a member of a listed family); evidence: the record's field and value.
-* ``binds_to`` to a target outside the list -> **contradicted (0.6) only in a closed world**: the
-  record is a Tahoe record whose ``known targets`` list is curated as complete, the actor is that
-  record's chemical perturbation, the claimed target is a real gene or FamPlex family, every listed
-  target resolves to genes too (so an alias cannot hide a match), and the claimed target is neither
-  a listed gene, an alias of one, a member of a listed family nor in the same FamPlex family as a
-  listed target (paralogues often share inhibitors). The evidence says "closed world: the record
-  lists N known targets". Anywhere else (single-shape ``target``, unresolved names, siblings) it is
-  unverifiable, with the reason.
+* ``binds_to(actor, target)``: the drug's targets come from :mod:`vcr_core.knowledge.drug_targets` (the
+  record's own list, grounded first, so a listed name that is no gene supports nothing; PrimeKG's target
+  edges when configured; ChEBI class roles, inferred). A known target -> **supported** (0.9 the same gene,
+  0.75 a family relation); an inferred class -> supported at 0.5 at most, never contradicted. Outside a
+  **closed** list (a Tahoe record's ``known targets`` of a chemical, PrimeKG) a real gene that is no FamPlex
+  relative of a listed target -> **contradicted (0.6)**, whatever its target class (drugs have off-targets,
+  hence below 1), with the list it was checked against. A single-shape ``target`` is not a complete list,
+  listed names that are no genes could hide a match, a list claim partly listed, unknown drugs: unverifiable.
+* ``post_translational_modification`` (phosphorylation) of a receptor tyrosine kinase the drug inhibits:
+  down supported (0.6), up never contradicted (see :meth:`RecordVerifier._ptm`).
 * ``modulates_molecule_activity(target, direction)`` of a listed target: the direction follows from
   the MoA (inhibitor / antagonist / blocker / degrader / inverse agonist -> down; agonist /
   activator / inducer / opener / potentiator -> up) -> supported (0.8) when it agrees, contradicted
@@ -30,17 +29,18 @@ from __future__ import annotations
 import re
 
 from ..formalism import Node
-from ..knowledge.drug_targets import KNOWN, drug_targets, in_known_family, moa_direction  # moa_direction re-exported
-from ..knowledge.genes import Resolved, families_of, resolve
+from ..knowledge.drug_targets import (KNOWN, drug_targets, ground_target, in_known_family,  # noqa: F401
+                                      moa_direction, split_target_list)  # moa_direction re-exported
+from ..knowledge.genes import Resolved, resolve
 from ..records.model import Perturbation, Record
 from .base import CONTRADICTED, SUPPORTED, ClaimContext, ClaimVerdict, unverifiable
 from .evidence import DrugTargetList, RecordField
 
-NAME, VERSION = "record", "3"
+NAME, VERSION = "record", "4"
 
-# Broad target classes (GO molecular function, with descendants). A drug's off-targets are mostly of its
-# known targets' class (kinase inhibitors bind other kinases, proteasome inhibitors other peptidases), so
-# the closed world never rules out a target that shares one of these classes with a listed target.
+# Broad target classes (GO molecular function, with descendants). A drug's true off-targets are mostly of its listed
+# targets' class (kinase inhibitors bind other kinases, bortezomib the serine protease HTRA2): outside a closed list
+# such a target is contradicted with a lower score (0.5) and the shared class named; any other target at 0.6.
 TARGET_CLASSES = {
     "GO:0016301": "kinase", "GO:0008233": "peptidase", "GO:0004879": "nuclear receptor",
     "GO:0004930": "G protein-coupled receptor", "GO:0005216": "ion channel", "GO:0005215": "transporter",
@@ -48,7 +48,9 @@ TARGET_CLASSES = {
     "GO:0005200": "structural constituent of cytoskeleton", "GO:0004721": "phosphoprotein phosphatase",
     "GO:0008168": "methyltransferase", "GO:0016491": "oxidoreductase", "GO:0004888": "transmembrane signaling receptor",
 }
-APPLIES_TO = ("binds_to", "modulates_molecule_activity", "loss_of_function")
+SAME_CLASS_SCORE, OTHER_CLASS_SCORE = 0.5, 0.6
+APPLIES_TO = ("binds_to", "modulates_molecule_activity", "loss_of_function", "post_translational_modification")
+RTK_ACTIVITY = "GO:0004714"  # transmembrane receptor protein tyrosine kinase activity
 # A protein change after a gene name ("BRAF V600E", "EGFR p.L858R"): the claim is about that gene.
 _VARIANT = re.compile(r"\s+(?:p\.)?[A-Z]\d+(?:[A-Z]|\*|del|fs)?$")
 
@@ -131,11 +133,6 @@ def _moa(p: Perturbation) -> str | None:
     return None
 
 
-def _closed_world(record: Record, i: int) -> bool:
-    """Tahoe ``known targets`` lists are curated as the drug's complete target list."""
-    return record.shape == "tahoe" and _target_field(record, i).strip().lower().replace("_", " ") == "known targets"
-
-
 def _relation(claimed: str, rc: Resolved | None, listed: str, rl: Resolved | None) -> tuple[str, float] | None:
     """How a claimed target matches one listed target: (explanation, score) or None."""
     if rc is None or rl is None:  # a name that is no gene supports nothing, even written as listed
@@ -150,54 +147,17 @@ def _relation(claimed: str, rc: Resolved | None, listed: str, rl: Resolved | Non
         return f"the listed {listed} is a member of {claimed} ({rc.family})", 0.75
     if rc.kind == "fusion" and rl.kind == "gene" and rl.symbols <= rc.symbols:
         return f"{claimed} contains the listed {listed}", 0.7
+    if rc.kind == "list" and rl.kind == "family" and rc.symbols <= rl.symbols:
+        return f"every part of {claimed} is a member of the listed family {listed} ({rl.family})", 0.75
     if rc.kind == "family" and rl.kind == "family" and (rc.family == rl.family):
         return f"{claimed} and {listed} are the same family ({rc.family})", 0.9
     return None
 
 
 def resolve_claimed(name: str) -> tuple[Resolved | None, str]:
-    """The gene a claimed target stands for, reading through a protein change ("BRAF V600E" -> BRAF)
-    and a fusion ("BCR-ABL1" -> ABL1 when only one part is a gene the sources know); (None, '') if none."""
-    rc = resolve(name)
-    if rc is not None:
-        return rc, ""
-    stripped = _VARIANT.sub("", name.strip())
-    if stripped != name.strip() and (rc := resolve(stripped)) is not None:
-        return rc, f"{name!r} is a variant of {stripped}"
-    parts = [x for x in re.split(r"::|-|/", name) if x.strip()]
-    if len(parts) == 2:
-        found = [(x, r) for x in parts if (r := resolve(x)) is not None and r.kind == "gene"]
-        if found:
-            symbols = frozenset().union(*(r.symbols for _, r in found))
-            return Resolved(name, "fusion", symbols, "fusion of " + " and ".join(x for x, _ in found)), \
-                f"{name!r} is a fusion containing {', '.join(x for x, _ in found)}"
-    return None, ""
-
-
-def _siblings(rc: Resolved, listed: list[tuple[str, Resolved | None]]) -> list[str]:
-    fams_c = set().union(*(families_of(s) for s in rc.symbols)) | ({rc.family} if rc.family else set())
-    out = []
-    for name, rl in listed:
-        if rl is None:
-            continue
-        fams_l = set().union(*(families_of(s) for s in rl.symbols)) | ({rl.family} if rl.family else set())
-        if fams_c & fams_l or (rc.symbols & rl.symbols):
-            out.append(f"{name} ({', '.join(sorted(fams_c & fams_l)) or 'shared genes'})")
-    return out
-
-
-def _shared_class(claimed: set[str], listed: set[str]) -> tuple[str | None, str | None]:
-    """(a target class the claimed and listed genes share, or None; a reason the check cannot be made, or None)."""
-    from ..knowledge.orgdb import get_orgdb, orgdb_status
-
-    db = get_orgdb()
-    if db is None:
-        return None, f"target classes unknown ({orgdb_status()[1]})"
-    for go_id, label in TARGET_CLASSES.items():
-        members = db.genes_annotated_to(go_id)
-        if claimed & members and listed & members:
-            return f"{label} ({go_id})", None
-    return None, None
+    """The gene a claimed target stands for (:func:`vcr_core.knowledge.drug_targets.ground_target`: a protein
+    change, a trailing "kinase", a list "VEGFR1/2/3", a fusion); (None, '') if none."""
+    return ground_target(name)
 
 
 def _other_direct_cause(node: Node, explanation, record: Record) -> str | None:
@@ -216,6 +176,21 @@ def _other_direct_cause(node: Node, explanation, record: Record) -> str | None:
             actor = parent.args.get(arg)
             if isinstance(actor, str) and actor.strip() and not any(_is_actor(p, actor) for p in record.perturbations):
                 return f"{parent.id} ({actor} {parent.action})"
+    return None
+
+
+def _shared_class(claimed: set[str], listed: set[str]) -> str | None:
+    """A broad target class (GO molecular function) the claimed and listed genes share, or None (also when no
+    org db is installed: the score is then the out-of-class one, and the message says nothing of classes)."""
+    from ..knowledge.orgdb import get_orgdb
+
+    db = get_orgdb()
+    if db is None:
+        return None
+    for go_id, label in TARGET_CLASSES.items():
+        members = db.genes_annotated_to(go_id)
+        if claimed & members and listed & members:
+            return f"{label} ({go_id})"
     return None
 
 
@@ -246,7 +221,55 @@ class RecordVerifier:
         if other:
             return unverifiable(f"the claim's direct cause in the graph is {other} acting, not the record's perturbation, so "
                                 "the record's MoA says nothing about its direction")
+        if ctx.node.action == "post_translational_modification":
+            return self._ptm(ctx.node, record)
         return self._activity(ctx.node, record)
+
+    # -- post_translational_modification
+    def _ptm(self, node: Node, record: Record) -> ClaimVerdict:
+        """Phosphorylation of a receptor tyrosine kinase the drug inhibits (a curated or record target): an
+        ATP-competitive inhibitor blocks the receptor's autophosphorylation, so "down" is supported (0.6). "Up" is
+        never contradicted: inhibited kinases can be phosphorylated more by feedback or by other kinases (pMEK
+        rises under some MEK inhibitors, RAF inhibitors phosphorylate CRAF), and the claim may be about another
+        site. Substrates of the kinase (ERK under a MEK inhibitor) need kinase-substrate relations no installed
+        package ships: unverifiable."""
+        protein, mod, direction = node.args.get("protein"), str(node.args.get("mod_type") or ""), \
+            str(node.args.get("direction") or "").strip().lower()
+        if not isinstance(protein, str) or "phospho" not in mod.lower() or direction not in ("up", "down"):
+            return unverifiable("only phosphorylation of a named protein with a direction up or down is checked here")
+        for pert in record.perturbations:
+            if not _is_chemical(pert):
+                continue
+            dt = drug_targets(pert.name or pert.label, record)
+            m = dt.match(protein)
+            if m is None or m.kind != KNOWN:
+                continue
+            moa = _moa(pert)
+            if moa_direction(moa) != "down":
+                return unverifiable(f"{protein!r} is a listed target of {pert.label}, but its MoA ({moa or 'none given'}) "
+                                    "does not say it is inhibited", [DrugTargetList(drug=dt.drug, matched=m.target.name, how=m.how,
+                                                                                    target_kind=m.kind).store()])
+            from ..knowledge.orgdb import get_orgdb, orgdb_status
+            db = get_orgdb()
+            if db is None:
+                return unverifiable(f"whether {protein!r} is a receptor tyrosine kinase is unknown ({orgdb_status()[1]})")
+            rtk = sorted(m.target.symbols & db.genes_annotated_to(RTK_ACTIVITY))
+            if not rtk:
+                return unverifiable(f"{m.target.name} is not annotated as a receptor tyrosine kinase ({RTK_ACTIVITY}), so "
+                                    "its phosphorylation under the inhibitor is not implied by the MoA")
+            ev = [RecordField(record=record.index, perturbation=pert.label, field="moa_type", value=moa, matched=m.target.name,
+                              how=m.how, expected_direction="down").store(),
+                  DrugTargetList(drug=dt.drug, target_kind=m.kind, matched=m.target.name, how=m.how, claimed=protein,
+                                 sources=dt.known_sources()).store()]
+            if direction == "down":
+                return ClaimVerdict(SUPPORTED, 0.6, ev, f"{m.target.name} ({', '.join(rtk[:3])}) is a receptor tyrosine kinase "
+                                    f"({RTK_ACTIVITY}, {db.source}) that {pert.label} inhibits ({moa!r}): a kinase inhibitor blocks "
+                                    "its autophosphorylation")
+            return unverifiable(f"{pert.label} inhibits {m.target.name}, which suggests less autophosphorylation, but more "
+                                "phosphorylation of an inhibited kinase by feedback or other kinases is known, so 'up' is not "
+                                "contradicted", ev)
+        return unverifiable(f"{protein!r} is not a known target of the record's drug; its phosphorylation needs "
+                            "kinase-substrate relations that no installed source ships")
 
     # -- binds_to
     def _binds(self, node: Node, record: Record) -> ClaimVerdict:
@@ -256,7 +279,7 @@ class RecordVerifier:
         hits = [(i, p) for i, p in enumerate(record.perturbations) if _is_actor(p, actor)]
         i, pert = hits[0] if hits else (None, None)
         dt = drug_targets(pert.name or actor, record) if pert is not None else drug_targets(actor)
-        rc, read_as = resolve_claimed(target)
+        rc, read_as = ground_target(target)
         base = dict(drug=dt.drug, sources=dt.known_sources(), checked_against=dt.checked_against() or None, claimed=target,
                     ungrounded=list(dt.ungrounded), roles=list(dt.roles)[:12], closed_world=dt.curated)
         rec_ev = (RecordField(record=record.index, perturbation=pert.label, field=_target_field(record, i),
@@ -273,6 +296,11 @@ class RecordVerifier:
                                 "and can be wrong; it never rules a target out")
         ev = [x for x in (rec_ev, DrugTargetList(**base, claimed_as=sorted(rc.symbols)[:10] if rc else None).store()) if x]
         listed = f" (checked against {dt.checked_against()})" if dt.known else ""
+        if rc is not None and rc.kind == "list":
+            matched, missing = dt.list_matches(target)
+            if matched:  # part of the list is right: the claim is partly wrong at most, never contradicted whole
+                return unverifiable(f"{target!r} lists {len(matched) + len(missing)} targets; "
+                                    f"{', '.join(missing)} not among the known targets{listed}", ev)
         if dt.ungrounded and not dt.known:
             return unverifiable(f"the record's targets for {dt.drug} ({', '.join(dt.ungrounded[:5])}) are not genes or "
                                 f"families the offline sources know, so they support nothing and rule nothing out", ev)
@@ -298,10 +326,16 @@ class RecordVerifier:
                                 f"{', '.join(dt.ungrounded[:5])}, which are not gene names the offline sources know (an alias "
                                 "could hide a match)", ev)
         n = len(dt.known)
-        return ClaimVerdict(CONTRADICTED, 0.6, ev,
+        shared = _shared_class(set(rc.symbols), set(dt.known_symbols))
+        score = SAME_CLASS_SCORE if shared else OTHER_CLASS_SCORE
+        ev[-1] = {**ev[-1], "class_check": (f"shares the class {shared} with a listed target" if shared
+                                            else "no GO molecular-function class in common with the listed targets")}
+        return ClaimVerdict(CONTRADICTED, score, ev,
                             f"closed world: {dt.checked_against()} list(s) {n} known target(s) of {dt.drug}; {target!r} "
                             f"({rc.kind} {', '.join(sorted(rc.symbols)[:5])}) is none of them, nor an alias, member or FamPlex "
-                            "relative of one. Off-target binding is possible, hence a score below 1")
+                            "relative of one. " + (f"It is a {shared} like a listed target, so it could be an off-target the list "
+                                                   "leaves out: weak" if shared else "Off-target binding is possible, hence a "
+                                                   "score below 1"))
 
     # -- modulates_molecule_activity
     def _activity(self, node: Node, record: Record) -> ClaimVerdict:
@@ -317,6 +351,12 @@ class RecordVerifier:
                 if rel:
                     matched = (name, rel[0])
                     break
+            if matched is None and rc is not None and rc.kind == "list":
+                # a list ("VEGFR-1/VEGFR-2") follows the MoA when every part is a listed target
+                found = [next((n for n in pert.targets if _relation(part, resolve(part), n, resolve(n))), None)
+                         for part in split_target_list(target) or []]
+                if found and all(found):
+                    matched = (", ".join(dict.fromkeys(found)), f"every part of {target} is listed")
             if _is_genetic(pert) and matched is None and pert.gene_symbol:
                 rel = _relation(target, rc, pert.gene_symbol, resolve(pert.gene_symbol))
                 matched = (pert.gene_symbol, rel[0]) if rel else None
