@@ -22,8 +22,10 @@ families, see :mod:`vcr_core.knowledge.genes`: "VEGFR2" is KDR, "ERK1/2" is MAPK
   knockdown, siRNA, CRISPRi -> down; overexpression, CRISPRa -> up). An MoA that says neither, or
   both, decides nothing. Known limit: paradoxical activation (a RAF inhibitor activating CRAF in
   wild-type cells) would be contradicted if the paradoxically activated protein were itself listed.
-  When the claim's ``via`` names a node whose actor is another molecule (VEGF acting on KDR in a
-  nintedanib record), the record says nothing: unverifiable.
+  Directions along the graph (:mod:`.graph`): the MoA applies only when the perturbation is upstream of
+  the claim in the DAG and no other actor is among its causes; a claim caused by another actor ("VEGF
+  binds VEGFR2" -> "VEGFR2 activity up" in a lenvatinib record under "Soluble factor addition of VEGF"),
+  or a root claim while the context applies another actor, is unverifiable here (judged by its own cause).
 """
 from __future__ import annotations
 
@@ -34,8 +36,9 @@ from ..knowledge.genes import Resolved, families_of, resolve
 from ..records.model import Perturbation, Record
 from .base import CONTRADICTED, SUPPORTED, ClaimContext, ClaimVerdict, unverifiable
 from .evidence import RecordField
+from .graph import attribute
 
-NAME, VERSION = "record", "2"
+NAME, VERSION = "record", "3"
 
 # Broad target classes (GO molecular function, with descendants). A drug's off-targets are mostly of its
 # known targets' class (kinase inhibitors bind other kinases, proteasome inhibitors other peptidases), so
@@ -227,13 +230,12 @@ class RecordVerifier:
             return self._binds(ctx.node, record)
         if ctx.node.action == "loss_of_function":
             return self._loss(ctx.node, record)
-        # The claim's actor is the node named in `via` when it has one (another ligand may be acting,
-        # e.g. VEGF on KDR in a nintedanib record): only the record's own perturbation's MoA applies.
-        from .indra import claim_subject
-        subject = claim_subject(ctx.node, ctx.explanation, record)
-        if subject and not any(_is_actor(p, subject) for p in record.perturbations):
-            return unverifiable(f"the claim's actor is {subject!r} (through via), not the record's perturbation, so the "
-                                "record's MoA says nothing about it")
+        # Directions along the graph: the MoA applies only when the perturbation is upstream of the claim and
+        # no other actor (the context's soluble factor, a ligand binding the target) is among its causes.
+        att = attribute(ctx.explanation, record, ctx.node, lambda name: any(_is_actor(p, name) for p in record.perturbations))
+        if att.kind != "perturbation":
+            return unverifiable(f"the record's MoA says nothing about this claim: {att.reason}; it is judged by its own "
+                                "cause, not by the perturbation")
         return self._activity(ctx.node, record)
 
     # -- binds_to
