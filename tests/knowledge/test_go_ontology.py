@@ -97,7 +97,7 @@ def test_status_names_the_file_or_says_unavailable(monkeypatch, tmp_path):
     ok, why = go_ontology_status()
     assert ok and "2022-07-01" in why
     first = get_go_ontology()
-    assert first is get_go_ontology() and len(first) == 27
+    assert first is get_go_ontology() and len(first) == 28
     assert (get_settings().cache_dir / "go_ontology.pickle").exists()
     reset_go_ontology()
     again = get_go_ontology()  # from the pickle

@@ -128,6 +128,7 @@ GO_TEST_TERMS = [
     # go_id, name, aspect, synonyms
     ("GO:0008150", "biological_process", "BP", ()),
     ("GO:0009987", "cellular process", "BP", ()),
+    ("GO:0008219", "cell death", "BP", ()),
     ("GO:0012501", "programmed cell death", "BP", ()),
     ("GO:0006915", "apoptotic process", "BP", ("apoptosis", "programmed cell death by apoptosis")),
     ("GO:0097194", "execution phase of apoptosis", "BP", ("apoptosis",)),
@@ -157,7 +158,8 @@ GO_TEST_TERMS = [
 GO_TEST_RELATIONS = [
     # child, parent, GO.db relationship_type
     ("GO:0009987", "GO:0008150", "isa"),
-    ("GO:0012501", "GO:0009987", "isa"),
+    ("GO:0008219", "GO:0009987", "isa"),
+    ("GO:0012501", "GO:0008219", "isa"),
     ("GO:0006915", "GO:0012501", "isa"),
     ("GO:0097194", "GO:0006915", "part of"),
     ("GO:0042981", "GO:0006915", "regulates"),
