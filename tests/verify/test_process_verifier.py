@@ -15,7 +15,8 @@ from vcr_core.verify.process import ProcessVerifier, match_process, parse_phenot
 # TP53 (7157): positive regulation of apoptotic process (IDA) on top of the fixture's apoptotic process.
 KDR_ANNOTATIONS = [("3791", "BP", "GO:0045766", "IDA"), ("3791", "BP", "GO:0043066", "IMP"),
                    ("3791", "BP", "GO:0070374", "IMP"), ("3791", "BP", "GO:0008284", "IEP"),
-                   ("7157", "BP", "GO:0043065", "IDA")]
+                   ("7157", "BP", "GO:0043065", "IDA"),
+                   ("25", "BP", "GO:0043065", "IMP")]  # ABL1: positive regulation of apoptotic process (wild-type c-ABL)
 
 
 @pytest.fixture
@@ -141,6 +142,15 @@ def test_phenotypes_in_context_from_chebi_roles(knowledge):
     assert apo.verdict == "contradicted" and "apoptosis inducer" in apo.message
     ok = verify(IMATINIB_K562, 'induces_phenotype(id="n2", source="imatinib", phenotype="apoptosis")')
     assert ok.verdict == "supported"
+
+
+def test_for_a_cell_fate_the_drug_role_outweighs_a_targets_annotations(knowledge):
+    # ABL1 is annotated to positive regulation of apoptosis, so "ABL1 inhibited -> apoptosis down" is what GO alone
+    # would say; in K562 the target is BCR-ABL1 (anti-apoptotic) and imatinib, a ChEBI apoptosis inducer, kills them.
+    v = verify(IMATINIB_K562, 'induces_phenotype(id="n2", source="imatinib", phenotype="reduced apoptosis")')
+    assert v.verdict == "contradicted" and "apoptosis inducer" in v.message and "GO annotations read the other way" in v.message
+    arrest = verify(IMATINIB_K562, 'induces_phenotype(id="n2", source="imatinib", phenotype="cell cycle arrest")')
+    assert arrest.verdict == "supported" and "antineoplastic" in arrest.message
 
 
 def test_registered_as_a_verifier():

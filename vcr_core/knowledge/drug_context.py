@@ -19,7 +19,7 @@ from functools import lru_cache
 
 from ..kernel.vocab import resource_path
 
-CACHE_VERSION = 1
+CACHE_VERSION = 2
 _SALTS = re.compile(r"\b(mesylate|mesilate|esylate|hydrochloride|dihydrochloride|hcl|sodium|potassium|maleate|tosylate|citrate|"
                     r"sulfate|sulphate|phosphate|acetate|tartrate|fumarate|succinate|besylate|hydrobromide|dimaleate|"
                     r"monohydrate|hydrate|free base|calcium|disodium|trihydrate|dihydrate)\b", re.IGNORECASE)
@@ -60,10 +60,16 @@ def _build() -> dict[str, DrugRoles]:
         if not roles:
             continue
         key = drug_key(t["name"])
-        if not key or key in out:
+        if not key:
             continue
-        out[key] = DrugRoles(t["id"], t["name"], tuple(by_id[r]["name"] for r in roles),
-                             frozenset().union(*(closure(r) for r in roles)))
+        names = tuple(by_id[r]["name"] for r in roles)
+        closed = frozenset().union(*(closure(r) for r in roles))
+        if key in out:  # several ChEBI entries share a name (a drug and its stereo-form): their roles together
+            prev = out[key]
+            out[key] = DrugRoles(prev.chebi_id, prev.name, prev.roles + tuple(n for n in names if n not in prev.roles),
+                                 prev.role_closure | closed)
+            continue
+        out[key] = DrugRoles(t["id"], t["name"], names, closed)
     return out
 
 

@@ -226,7 +226,8 @@ class GoOntology:
         In order, the first step that finds anything wins: a GO id; GO's exact name; GO's exact synonym; the
         hand-written :data:`ALIASES`; the name without the generic words of signalling names ('pathway',
         'signaling', 'cascade'); then, for 'A/B X' names ('PI3K/AKT signaling', 'MAPK/ERK pathway'), each part
-        'A X' and 'B X' matched the same way (both kept: the name covers both). Among several matches of one
+        'A X' and 'B X' matched the same way (both kept: the name covers both); then 'A-B X' the same way, only
+        when every part matches ('PI3K-Akt pathway'). Among several matches of one
         step, a term that is a descendant (is_a/part_of) of another match is dropped: 'apoptosis' is a synonym
         of both 'apoptotic process' and its part 'execution phase of apoptosis'; the name means the whole."""
         text = str(name or "").strip()
@@ -238,14 +239,19 @@ class GoOntology:
             return [t] if t and t.ontology in aspects else []
         ids = self._match_ids(text, aspects)
         if not ids and "/" in core(text):
-            parts = [p for p in core(text).split("/") if p]
-            seen: list[str] = []
-            for p in parts:
-                for i in self._match_ids(p, aspects):
-                    if i not in seen:
-                        seen.append(i)
-            ids = seen
+            ids = self._parts(core(text).split("/"), aspects, every=False)
+        if not ids and "-" in core(text):  # "PI3K-Akt pathway": only when every part is a GO name ("NF-kappaB" is not)
+            ids = self._parts(core(text).split("-"), aspects, every=True)
         return [self._d.terms[i] for i in self._most_general(ids)]
+
+    def _parts(self, parts: list[str], aspects: tuple[str, ...], every: bool) -> list[str]:
+        seen: list[str] = []
+        for p in (x for x in parts if x):
+            found = self._match_ids(p, aspects)
+            if every and not found:
+                return []
+            seen.extend(i for i in found if i not in seen)
+        return seen
 
     def _match_ids(self, text: str, aspects: tuple[str, ...]) -> list[str]:
         f, c = fold(text), core(text)
@@ -379,15 +385,21 @@ def _check(path: Path) -> str | None:
 
 
 def go_ontology_status() -> tuple[bool, str]:
-    """(available, a sentence): the file and its release, or 'GO ontology unavailable: ...' and what to run."""
+    """(available, a sentence): the file and its release, or 'GO ontology unavailable: ...' and what to run.
+    Reads the file's metadata only (cheap: the Status page calls it), never the whole ontology."""
     from ..kernel.settings import get_settings
 
     path = get_settings().resolved_go_ontology_path
     problem = _check(path)
     if problem:
         return False, problem
-    go = get_go_ontology()
-    return (True, f"GO ontology: {go.source}, {len(go)} terms, at {path}") if go else (False, f"GO ontology unavailable: {path}")
+    conn = sqlite3.connect(f"file:{path}?mode=ro&immutable=1", uri=True)
+    try:
+        meta = dict(conn.execute("SELECT name, value FROM metadata").fetchall())
+        n = conn.execute("SELECT count(*) FROM go_term").fetchone()[0]
+    finally:
+        conn.close()
+    return True, f"GO ontology: Gene Ontology {meta.get('GOSOURCEDATE', '?')} (GO.db), {n} terms, at {path}"
 
 
 def get_go_ontology() -> GoOntology | None:

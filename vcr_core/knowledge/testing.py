@@ -152,6 +152,7 @@ GO_TEST_TERMS = [
     ("GO:0038202", "TORC1 signaling", "BP", ("TORC1 signal transduction",)),
     ("GO:0007249", "I-kappaB kinase/NF-kappaB signaling", "BP", ("NF-kappaB cascade",)),
     ("GO:0048010", "vascular endothelial growth factor receptor signaling pathway", "BP", ("VEGFR signaling pathway",)),
+    ("GO:0007049", "cell cycle", "BP", ()),
     ("GO:0045786", "negative regulation of cell cycle", "BP", ()),
     ("GO:0005634", "nucleus", "CC", ("cell nucleus",)),
 ]
@@ -187,7 +188,8 @@ GO_TEST_RELATIONS = [
     ("GO:0038202", "GO:0009987", "isa"),
     ("GO:0007249", "GO:0009987", "isa"),
     ("GO:0048010", "GO:0009987", "isa"),
-    ("GO:0045786", "GO:0009987", "isa"),
+    ("GO:0007049", "GO:0009987", "isa"),
+    ("GO:0045786", "GO:0007049", "negatively regulates"),
 ]
 
 GO_SCHEMA = """

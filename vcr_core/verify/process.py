@@ -49,7 +49,7 @@ from .graph import attribute, causes, context_actors
 NAME, VERSION = "process", "1"
 APPLIES_TO = ("modulates_pathway_activity", "induces_phenotype", "alleviates_phenotype")
 DIRECTIONAL_CODES = EXPERIMENTAL - {"IEP", "HEP"}  # an expression pattern is not a direction
-SCORE_GO_SUPPORT, SCORE_GO_CONTRA, SCORE_FATE_SUPPORT = 0.7, 0.55, 0.6
+SCORE_GO_SUPPORT, SCORE_GO_CONTRA, SCORE_FATE_SUPPORT, SCORE_BROADER_CONTRA = 0.7, 0.55, 0.6, 0.5
 SCORE_ROLE_SUPPORT, SCORE_ROLE_CONTRA = 0.6, 0.6
 MAX_EVIDENCE = 8
 
@@ -73,6 +73,8 @@ _TOO_GENERAL = {"growth", "development", "response", "signaling", "process", "ac
                 "death", "cell death", "cell growth", "morphogenesis", "differentiation", "cell differentiation", "survival"}
 _DISEASE = re.compile(r"tumou?r|cancer|carcinoma|metasta|leuka?emia|lymphoma|melanoma|sarcoma|disease|syndrome|fibrosis|"
                       r"neoplas|oncogen|malignan", re.I)
+MAX_BROADER_KINDS = 20  # a parent cascade with few kinds (MAPK cascade: 10), not "RTK signaling" (75)
+_SIGNALLING = re.compile(r"signal|cascade|pathway", re.I)
 _CANCER_CELLS = re.compile(r"tumou?r|cancer|carcinoma|leuka?emi|lymphoma|melanoma|sarcoma|myeloma|glioma|malignan|neoplas", re.I)
 
 # ChEBI role -> (GO process, direction it drives, score of a contradiction). Roles name the effect outright;
@@ -88,6 +90,8 @@ ROLE_EFFECTS = {
     "autophagy inhibitor": ("GO:0006914", "down"),
 }
 PROLIFERATION = "GO:0008283"
+# The cell cycle as a whole (exact terms only: checkpoints and their parts are not "the cell cycle going down").
+CELL_CYCLE_TERMS = {"GO:0007049": "down", "GO:0045786": "up"}  # cell cycle; negative regulation of cell cycle (arrest)
 # Cell fates: GO annotations of a target to their regulation support a claim but never contradict one. Cancer
 # cells rewire them, and a mutant or fused target can act against its wild-type annotations: ABL1 is annotated
 # "positive regulation of apoptotic process", yet BCR-ABL1 is anti-apoptotic and imatinib induces apoptosis in
@@ -194,6 +198,12 @@ class ProcessVerifier:
                                 "no upstream gene with a GO direction for it and no drug role that says"),
                                 [term_ev] + [e for v in (go_v, role_v) if v for e in v[3]][:MAX_EVIDENCE])
         verdicts = {v[0] for v in decided}
+        if len(verdicts) > 1 and go_v is not None and len(go_v) > 4 and go_v[4] and role_v is not None:
+            # a cell fate: GO annotations of a target are weak there (CELL_FATES), the drug's role decides
+            decided, verdicts = [role_v], {role_v[0]}
+            role_v = (role_v[0], role_v[1], role_v[2] + f" (GO annotations read the other way, weaker for a cell fate: "
+                      f"{go_v[2]})", role_v[3] + go_v[3][:2])
+            decided = [role_v]
         if len(verdicts) > 1:
             return unverifiable(f"GO annotations and the drug's roles disagree on {text!r}: " + "; ".join(v[2] for v in decided),
                                 [term_ev] + [e for v in decided for e in v[3]][:MAX_EVIDENCE])
@@ -285,6 +295,36 @@ class ProcessVerifier:
         db = get_orgdb()
         if db is None:
             return (None, 0.0, orgdb_status()[1], [])
+        predictions, evidence, undecided = self._predict(db, go, genes, terms, resolve)
+        broader = ""
+        if not predictions["up"] and not predictions["down"] and all(_SIGNALLING.search(t.name) for t in terms):
+            # a specific cascade no upstream gene is annotated to ("ERK1 and ERK2 cascade"): the cascade it is a kind of
+            parents = [go.term(p) for t in terms for p, rel in go.parents(t.go_id) if rel == "is_a"]
+            parents = [p for p in parents if p is not None and _SIGNALLING.search(p.name)
+                       and len(go.descendants(p.go_id, ("is_a",))) <= MAX_BROADER_KINDS]
+            if parents:
+                predictions, evidence, undecided = self._predict(db, go, genes, parents, resolve)
+                broader = f" (through {', '.join(str(p) for p in parents)}, of which it is a kind)"
+        if predictions["up"] and predictions["down"]:
+            return (None, 0.0, "upstream genes point both ways: " + "; ".join(predictions["up"] + predictions["down"]), evidence)
+        for pdir in ("up", "down"):
+            if predictions[pdir]:
+                why = "; ".join(predictions[pdir])
+                fate = next((CELL_FATES[f] for t in terms for f in CELL_FATES if f in go.ancestors(t.go_id) | {t.go_id}), None)
+                why += broader
+                if pdir == direction:
+                    score = SCORE_FATE_SUPPORT if fate or broader else SCORE_GO_SUPPORT
+                    return (SUPPORTED, score, f"by GO annotations (experimental): {why}", evidence, bool(fate))
+                if fate:
+                    return (None, 0.0, f"GO annotations suggest {pdir} ({why}), but a cell fate ({fate}) is not contradicted "
+                            "from a target's annotations alone (mutant and fused targets, rewired cancer cells)", evidence)
+                return (CONTRADICTED, SCORE_BROADER_CONTRA if broader else SCORE_GO_CONTRA,
+                        f"by GO annotations (experimental), inferred: {why}; the claim says {direction}, and no upstream "
+                        "gene is annotated the other way", evidence)
+        return (None, 0.0, "; ".join(undecided[:3]), evidence)
+
+    def _predict(self, db, go, genes, terms, resolve):
+        """Per upstream gene, the direction its experimental GO annotations predict for ``terms``."""
         predictions: dict[str, list[str]] = {"up": [], "down": []}
         evidence: list[Any] = []
         undecided: list[str] = []
@@ -318,20 +358,7 @@ class ProcessVerifier:
                                              evidence_code=ann.evidence, evidence_kind="experimental",
                                              how=f"{'drives' if sign == 1 else 'restrains'} {t.name} ({t.go_id}); {where}",
                                              source=f"{db.source}; GO relations {go.source}"))
-        if predictions["up"] and predictions["down"]:
-            return (None, 0.0, "upstream genes point both ways: " + "; ".join(predictions["up"] + predictions["down"]), evidence)
-        for pdir in ("up", "down"):
-            if predictions[pdir]:
-                why = "; ".join(predictions[pdir])
-                fate = next((CELL_FATES[f] for t in terms for f in CELL_FATES if f in go.ancestors(t.go_id) | {t.go_id}), None)
-                if pdir == direction:
-                    return (SUPPORTED, SCORE_FATE_SUPPORT if fate else SCORE_GO_SUPPORT, f"by GO annotations (experimental): {why}", evidence)
-                if fate:
-                    return (None, 0.0, f"GO annotations suggest {pdir} ({why}), but a cell fate ({fate}) is not contradicted "
-                            "from a target's annotations alone (mutant and fused targets, rewired cancer cells)", evidence)
-                return (CONTRADICTED, SCORE_GO_CONTRA, f"by GO annotations (experimental), inferred: {why}; the claim says "
-                        f"{direction}, and no upstream gene is annotated the other way", evidence)
-        return (None, 0.0, "; ".join(undecided[:3]), evidence)
+        return predictions, evidence, undecided
 
     def _by_role(self, ctx, go, terms, direction, att, text):
         """(verdict, score, message, evidence) from the drug's ChEBI roles in the record's context, or None."""
@@ -351,6 +378,11 @@ class ProcessVerifier:
                         continue
                     return self._role_verdict(p, roles, role, effect[0], effect[1], t, direction, go,
                                               SCORE_ROLE_CONTRA, "")
+                if t.go_id in CELL_CYCLE_TERMS and roles.has("antineoplastic agent"):
+                    cancer, why = cancer_context(record)
+                    if cancer:
+                        return self._role_verdict(p, roles, "antineoplastic agent", t.go_id, CELL_CYCLE_TERMS[t.go_id], t,
+                                                  direction, go, 0.55, f" in a cancer context ({why})")
                 if PROLIFERATION in lineage and roles.has("antineoplastic agent"):
                     cancer, why = cancer_context(record)
                     cells_named = t.go_id != PROLIFERATION and not _CANCER_CELLS.search(text)
