@@ -136,6 +136,9 @@ def test_phenotypes_in_context_from_chebi_roles(knowledge):
     up = verify(IMATINIB_K562, 'induces_phenotype(id="n2", source="imatinib", phenotype="increased cell proliferation")')
     assert up.verdict == "contradicted" and "antineoplastic agent" in up.message and "K562" in up.message
     assert any(e["kind"] == "chebi_role" and e["chebi_id"] == "CHEBI:45783" for e in up.evidence)
+    endo = verify(IMATINIB_K562, 'set_context(cell_type="endothelial cells")\n'
+                                 'induces_phenotype(id="n2", source="imatinib", phenotype="increased cell proliferation")')
+    assert endo.verdict != "contradicted"  # not the cancer's own cells
     normal = verify(IMATINIB_HUVEC, 'induces_phenotype(id="n2", source="imatinib", phenotype="increased cell proliferation")')
     assert normal.verdict != "contradicted"  # HUVEC is not a cancer line
     apo = verify(IMATINIB_HUVEC, 'induces_phenotype(id="n2", source="imatinib", phenotype="reduced apoptosis")')

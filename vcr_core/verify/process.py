@@ -75,6 +75,9 @@ _DISEASE = re.compile(r"tumou?r|cancer|carcinoma|metasta|leuka?emia|lymphoma|mel
                       r"neoplas|oncogen|malignan", re.I)
 MAX_BROADER_KINDS = 20  # a parent cascade with few kinds (MAPK cascade: 10), not "RTK signaling" (75)
 _SIGNALLING = re.compile(r"signal|cascade|pathway", re.I)
+# Cells that are not the cancer's own cells, even in a tumour model: antineoplastic rules do not speak for them.
+_NORMAL_CELLS = re.compile(r"endotheli|huvec|fibroblast|\bt[- ]cells?\b|lymphocyte|macrophage|monocyte|neutrophil|hepatocyte|"
+                           r"keratinocyte|neuron|astrocyte|pbmc|stem cell|cardiomyocyte|myocyte|platelet|pericyte", re.I)
 _CANCER_CELLS = re.compile(r"tumou?r|cancer|carcinoma|leuka?emi|lymphoma|melanoma|sarcoma|myeloma|glioma|malignan|neoplas", re.I)
 
 # ChEBI role -> (GO process, direction it drives, score of a contradiction). Roles name the effect outright;
@@ -378,6 +381,8 @@ class ProcessVerifier:
                         continue
                     return self._role_verdict(p, roles, role, effect[0], effect[1], t, direction, go,
                                               SCORE_ROLE_CONTRA, "")
+                if roles.has("antineoplastic agent") and self._normal_cells(ctx, text):
+                    continue  # the claim is about cells that are not the cancer's (endothelial cells in a tumour model)
                 if t.go_id in CELL_CYCLE_TERMS and roles.has("antineoplastic agent"):
                     cancer, why = cancer_context(record)
                     if cancer:
@@ -390,6 +395,15 @@ class ProcessVerifier:
                         return self._role_verdict(p, roles, "antineoplastic agent", PROLIFERATION, "down", t, direction, go,
                                                   0.55, f" in a cancer context ({why})")
         return None
+
+    def _normal_cells(self, ctx, text: str) -> str | None:
+        """The non-cancer cell type the claim or its context is about, if any."""
+        texts = [text]
+        if ctx.explanation is not None:
+            texts += [str(v) for k, v in ctx.explanation.context.items() if "cell" in str(k).lower()]
+        if ctx.record is not None:
+            texts += [x for c in ctx.record.contexts for x in (c.cell_type, c.cell_line) if x]
+        return next((m.group(0) for t in texts if (m := _NORMAL_CELLS.search(t))), None)
 
     def _role_verdict(self, p, roles, role, go_id, expected, term, direction, go, contra_score, where):
         ev = [GenericEvidence(kind="chebi_role", drug=p.label, chebi_id=roles.chebi_id, chebi_name=roles.name, role=role,
