@@ -97,3 +97,36 @@ def test_no_context_actor_root_claims_are_the_perturbations():
     expl, _ = parse_explanation('modulates_molecule_activity(id="n1", target="VEGFR2", direction="up")', "")
     v = RecordVerifier().verify(ClaimContext(node=expl.node("n1"), explanation=expl, record=records[0]))
     assert v.verdict == "contradicted"  # no one else acts: a flipped direction is still caught
+
+
+def test_the_runner_never_copies_a_graph_dependent_verdict_from_another_trace(engine, tmp_path):
+    """The same claim (same hash: same record, same arguments) caused by VEGF in one trace and by the drug in
+    another gets its own record verdict in each: record and process verdicts are graph_scoped."""
+    import json
+
+    from sqlmodel import Session, select
+
+    from vcr_core.files.ingest import ingest_file
+    from vcr_core.store import Claim, Verdict
+    from vcr_core.verify import verify_traces
+    from vcr_core.verify.testing import add_trace
+
+    path = tmp_path / "lenvatinib.json"
+    path.write_text(json.dumps([{**LENVATINIB, "index": 1}]))
+    res = ingest_file(engine, path)
+    assert res.ok
+    by_vegf = ('<explain>\nbinds_to(id="n1", actor="VEGF", target="VEGFR2")\n'
+               'modulates_molecule_activity(id="n2", target="VEGFR2", direction="up")\n'
+               'induces_phenotype(id="n3", source="lenvatinib", phenotype="reduced angiogenesis")\n</explain>\n'
+               '<dag>\nedge("n1", "n2", relation="causal")\nedge("n2", "n3", relation="causal")\n</dag>')
+    by_drug = by_vegf.replace('actor="VEGF"', 'actor="lenvatinib"')
+    first = add_trace(engine, res.batch_id, by_vegf, run_name="a")
+    second = add_trace(engine, res.batch_id, by_drug, run_name="b")
+    verify_traces(engine, [first], ["record"])
+    verify_traces(engine, [second], ["record"])
+    with Session(engine) as s:
+        rows = {c.trace_id: v for v, c in s.exec(select(Verdict, Claim).where(Verdict.claim_id == Claim.id,
+                                                                             Verdict.verifier == "record",
+                                                                             Claim.node_id == "n2")).all()}
+    assert rows[first].verdict == "unverifiable" and "VEGF" in rows[first].message
+    assert rows[second].verdict == "contradicted" and "same claim verified" not in (rows[second].message or "")

@@ -151,6 +151,7 @@ class ProcessVerifier:
     """Pathway/process direction through GO annotations of upstream genes, and phenotypes against ChEBI roles."""
 
     name, version = NAME, VERSION
+    graph_scoped = True  # its verdict depends on who causes the claim in its own graph (verify/graph.py)
 
     def applies(self, node: Node) -> bool:
         return node.action in APPLIES_TO

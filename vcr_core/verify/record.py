@@ -218,6 +218,7 @@ class RecordVerifier:
     """Checks target and direction claims against the record's own target list and MoA."""
 
     name, version = NAME, VERSION
+    graph_scoped = True  # its verdict depends on who causes the claim in its own graph (verify/graph.py)
 
     def applies(self, node: Node) -> bool:
         return node.action in APPLIES_TO
