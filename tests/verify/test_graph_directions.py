@@ -130,3 +130,16 @@ def test_the_runner_never_copies_a_graph_dependent_verdict_from_another_trace(en
                                                                              Claim.node_id == "n2")).all()}
     assert rows[first].verdict == "unverifiable" and "VEGF" in rows[first].message
     assert rows[second].verdict == "contradicted" and "same claim verified" not in (rows[second].message or "")
+
+
+def test_a_context_that_names_the_perturbation_itself_is_no_other_actor():
+    records, problems = parse_records([{"index": 9, "context": {"perturbation_type": "genetic", "description": "TP53 knockout",
+                                                                "cell_line": "HCT116"},
+                                        "perturbation": {"type": "CRISPR knockout", "name": "TP53 knockout", "gene_symbol": "TP53"}}])
+    assert not problems
+    record = records[0]
+    expl, _ = parse_explanation('modulates_molecule_activity(id="n1", target="TP53", direction="down")', "")
+    att = attribute(expl, record, expl.node("n1"), lambda n: _is_actor(record.perturbation, n))
+    assert att.kind == "perturbation"
+    v = RecordVerifier().verify(ClaimContext(node=expl.node("n1"), explanation=expl, record=record))
+    assert v.verdict == "supported"  # the knockout's own direction, not "another actor"

@@ -124,7 +124,9 @@ def _mentions(text: str, name: str) -> bool:
 def attribute(explanation: Explanation | None, record: Record | None, node: Node, is_perturbation) -> Attribution:
     """Who causes ``node`` (see the module docstring). ``is_perturbation(name) -> bool`` says whether a name
     is the record's perturbation (the record verifier's drug-name matching)."""
-    others = context_actors(record, explanation)
+    # A context text that names the record's own perturbation ("TP53 knockout" as the description of a TP53
+    # knockout record) names no other actor.
+    others = [o for o in context_actors(record, explanation) if not is_perturbation(o)]
     own = node_actor(node)
     if explanation is None:
         if own and not is_perturbation(own):
