@@ -69,11 +69,15 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_CLAIMS = ROOT / "bench" / "verify_claims.json"
-# Claim sets added by later issues, run with the default set unless --claims says otherwise (issue 20, slice 20t:
-# wrong targets, directions against the MoA, moves between compartments).
-EXTRA_CLAIMS = [ROOT / "bench" / "verify_claims_targets.json"]
+# Claim sets added by later issues, read with the default set unless --claims says otherwise: issue 20's
+# wrong targets, directions against the MoA and moves between compartments (TARGET_CLAIMS), and its
+# pathway, process-direction and phenotype-in-context claims (PROCESS_CLAIMS).
+TARGET_CLAIMS = ROOT / "bench" / "verify_claims_targets.json"
+PROCESS_CLAIMS = ROOT / "bench" / "verify_claims_20p.json"
+EXTRA_CLAIMS = (TARGET_CLAIMS, PROCESS_CLAIMS)
 WORK = ROOT / "bench" / "_work" / "verify_eval"
-KINDS = ("swapped_target", "flipped_direction", "made_up_symbol", "wrong_type", "wrong_phenotype")
+KINDS = ("swapped_target", "flipped_direction", "made_up_symbol", "wrong_type", "wrong_phenotype",
+         "flipped_process", "context_phenotype")  # 20p: a pathway/process going the wrong way; a phenotype against the drug's role
 TARGETS = {"precision_supported": (">=", 0.90), "precision_contradicted": (">=", 0.90), "coverage": (">=", 0.40),
            "falsehood_recall": (">=", 0.40), "absence_contradictions": ("==", 0), "traces_per_s": (">=", 10.0)}
 CONTRA_MIN = 0.5  # the policy's contradiction threshold (policy.current_policy()['contradiction_min_score'])
@@ -88,14 +92,13 @@ _IDENTIFIER = re.compile(r"\b[A-Za-z][A-Za-z0-9_.]*:[A-Za-z0-9_.-]*\d|\bPMID\W*\
 # The claim set
 # ---------------------------------------------------------------------------------------------
 
-def load_claims(path: str | Path) -> dict[str, Any]:
+def load_claims(path: str | Path | list) -> dict[str, Any]:
     """Read a claim set (JSON: {"explanations": [{id, record, answer, explain, dag, labels}]}); several files
-    given as "a.json,b.json" are read as one set (their explanations concatenated)."""
-    paths = [p for p in str(path).split(",") if p.strip()]
-    docs = [json.loads(Path(p.strip()).read_text(encoding="utf-8")) for p in paths]
-    if len(docs) == 1:
-        return docs[0]
-    return {"explanations": [ex for d in docs for ex in d.get("explanations", [])]}
+    (a list, or names joined by commas) are read as one set, their explanations in order."""
+    items = path if isinstance(path, (list, tuple)) else [path]
+    paths = [part.strip() for p in items for part in str(p).split(",") if part.strip()]
+    docs = [json.loads(Path(p).read_text(encoding="utf-8")) for p in paths]
+    return docs[0] if len(docs) == 1 else {"explanations": [e for d in docs for e in d.get("explanations", [])]}
 
 
 def explanation_text(ex: dict[str, Any]) -> str:
@@ -523,8 +526,10 @@ def evaluate(doc: dict[str, Any], names: list[str] | None = None, *, work: Path 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--claims", default=",".join(str(p) for p in [DEFAULT_CLAIMS, *EXTRA_CLAIMS] if p.exists()),
-                    help="claim set JSON, or several comma-separated (may live outside the project)")
+    ap.add_argument("--claims", action="append", default=None,
+                    help="claim set JSON (may live outside the project); repeat to read several as one set "
+                         "or name several joined by commas (default: bench/verify_claims.json and the "
+                         "issue-20 sets)")
     ap.add_argument("--verifiers", default=None, help="comma-separated verifier names (default: the project's defaults)")
     ap.add_argument("--json-only", action="store_true", help="print only the JSON line")
     ap.add_argument("--table", default="mistakes", choices=("mistakes", "wrong", "all", "none"),
@@ -538,6 +543,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.fresh_cache and not args.home:
         shutil.rmtree(WORK / "home", ignore_errors=True)
     prepare_environment(WORK, Path(args.home) if args.home else None)
+    if not args.claims:
+        args.claims = [str(DEFAULT_CLAIMS), *(str(p) for p in EXTRA_CLAIMS if p.exists())]
     doc = load_claims(args.claims)
     problems, summary = check_claim_set(doc)
     if problems:
@@ -555,7 +562,7 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps({"error": str(exc)}))
         return 2
     if not args.json_only:
-        print(f"claim set {args.claims}: {summary['explanations']} explanations, {summary['claims']} claims "
+        print(f"claim set {', '.join(args.claims)}: {summary['explanations']} explanations, {summary['claims']} claims "
               f"({summary['true']} true, {summary['false']} false: {summary['kinds']}), "
               f"{len(summary['primitives'])} primitives", file=sys.stderr)
         print(mistakes_table(items, args.table), file=sys.stderr)

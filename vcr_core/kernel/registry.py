@@ -23,7 +23,8 @@ CONTRACTS: dict[str, tuple[str, tuple[str, ...], tuple[str, ...]]] = {
             ("name", "status", "run"), ()),
     VERIFIERS: ("a claim verifier class; `verify(ctx)` returns a ClaimVerdict that names its source",
                 ("name", "version", "applies", "verify"),
-                ("default", "counts_as_support", "batch_scoped", "needs_engine", "network_url_setting")),
+                ("default", "counts_as_support", "batch_scoped", "graph_scoped", "needs_engine",
+                 "network_url_setting")),
     JOBS: ("a job handler `handler(job_id, engine)`; keywords `lease` (fence every write with it) and "
            "`context` (the JobContext: control, worker options, progress) when it accepts them; "
            "a returned status string ends the job with that status",

@@ -53,6 +53,7 @@ class Settings(BaseSettings):
 
     # -- knowledge sources (issue 11a): the offline Gene Ontology file and two network services
     orgdb_path: Path | None = Field(default=None, description="org.Hs.eg.sqlite (Entrez gene2go, aliases, UniProt); default: <venv>/share/vcr/org.Hs.eg.sqlite.")
+    go_ontology_path: Path | None = Field(default=None, description="GO.sqlite (the Gene Ontology: names, synonyms, relations; from Debian's r-bioc-go.db); default: <venv>/share/vcr/GO.sqlite.")
     indra_url: str = Field(default="https://db.indra.bio", description="INDRA statement REST service (indra verifier).")
     chembl_url: str = Field(default="https://www.ebi.ac.uk/chembl/api/data", description="ChEMBL web services (chembl verifier).")
     indra_api_key: SecretStr | None = Field(default=None, description="Optional INDRA DB REST key.")
@@ -102,6 +103,13 @@ class Settings(BaseSettings):
         if self.orgdb_path:
             return Path(self.orgdb_path).expanduser()
         return Path(sys.prefix) / "share" / "vcr" / "org.Hs.eg.sqlite"
+
+    @property
+    def resolved_go_ontology_path(self) -> Path:
+        """``GO_ONTOLOGY_PATH``, else the GO.sqlite the set-up command extracts beside the virtual environment."""
+        if self.go_ontology_path:
+            return Path(self.go_ontology_path).expanduser()
+        return Path(sys.prefix) / "share" / "vcr" / "GO.sqlite"
 
     def provider_keys(self) -> dict[str, bool]:
         """Which provider keys are present (never the keys themselves)."""

@@ -144,3 +144,117 @@ class TableOrgDb:
 
     def genes_annotated_to(self, go_id: str, include_descendants: bool = True) -> set[str]:
         return {s for s, rows in self.table.items() if any(r[0] == go_id for r in rows)}
+
+
+# -- a tiny GO.sqlite (GO.db's schema subset) for tests of knowledge/go_ontology.py and what is built on it.
+# Real ids, names, synonyms and relations of GO release 2022-07-01 (a handful of terms, not the whole graph).
+GO_TEST_TERMS = [
+    # go_id, name, aspect, synonyms
+    ("GO:0008150", "biological_process", "BP", ()),
+    ("GO:0009987", "cellular process", "BP", ()),
+    ("GO:0008219", "cell death", "BP", ()),
+    ("GO:0012501", "programmed cell death", "BP", ()),
+    ("GO:0006915", "apoptotic process", "BP", ("apoptosis", "programmed cell death by apoptosis")),
+    ("GO:0097194", "execution phase of apoptosis", "BP", ("apoptosis",)),
+    ("GO:0042981", "regulation of apoptotic process", "BP", ("regulation of apoptosis",)),
+    ("GO:0043065", "positive regulation of apoptotic process", "BP", ("pro-apoptosis", "positive regulation of apoptosis")),
+    ("GO:0043066", "negative regulation of apoptotic process", "BP", ("anti-apoptosis", "negative regulation of apoptosis")),
+    ("GO:0043068", "positive regulation of programmed cell death", "BP", ()),
+    ("GO:0008283", "cell population proliferation", "BP", ("cell proliferation",)),
+    ("GO:0042127", "regulation of cell population proliferation", "BP", ("regulation of cell proliferation",)),
+    ("GO:0008284", "positive regulation of cell population proliferation", "BP", ("positive regulation of cell proliferation",)),
+    ("GO:0008285", "negative regulation of cell population proliferation", "BP", ("negative regulation of cell proliferation",)),
+    ("GO:0001525", "angiogenesis", "BP", ("blood vessel formation from pre-existing blood vessels",)),
+    ("GO:0045766", "positive regulation of angiogenesis", "BP", ()),
+    ("GO:0016525", "negative regulation of angiogenesis", "BP", ()),
+    ("GO:0000165", "MAPK cascade", "BP", ("MAPK signaling", "MAPKKK cascade")),
+    ("GO:0070371", "ERK1 and ERK2 cascade", "BP", ("ERK cascade", "ERK1/2 cascade")),
+    ("GO:0070374", "positive regulation of ERK1 and ERK2 cascade", "BP", ()),
+    ("GO:0014065", "phosphatidylinositol 3-kinase signaling", "BP", ("PI3K signaling", "PI3K cascade")),
+    ("GO:0043491", "protein kinase B signaling", "BP", ("PKB signaling", "AKT signaling cascade")),
+    ("GO:0051897", "positive regulation of protein kinase B signaling", "BP", ()),
+    ("GO:0038202", "TORC1 signaling", "BP", ("TORC1 signal transduction",)),
+    ("GO:0007249", "I-kappaB kinase/NF-kappaB signaling", "BP", ("NF-kappaB cascade",)),
+    ("GO:0048010", "vascular endothelial growth factor receptor signaling pathway", "BP", ("VEGFR signaling pathway",)),
+    ("GO:0007049", "cell cycle", "BP", ()),
+    ("GO:0045786", "negative regulation of cell cycle", "BP", ()),
+    ("GO:0005634", "nucleus", "CC", ("cell nucleus",)),
+]
+GO_TEST_RELATIONS = [
+    # child, parent, GO.db relationship_type
+    ("GO:0009987", "GO:0008150", "isa"),
+    ("GO:0008219", "GO:0009987", "isa"),
+    ("GO:0012501", "GO:0008219", "isa"),
+    ("GO:0006915", "GO:0012501", "isa"),
+    ("GO:0097194", "GO:0006915", "part of"),
+    ("GO:0042981", "GO:0006915", "regulates"),
+    ("GO:0043065", "GO:0042981", "isa"),
+    ("GO:0043065", "GO:0006915", "positively regulates"),
+    ("GO:0043065", "GO:0043068", "isa"),
+    ("GO:0043068", "GO:0012501", "positively regulates"),
+    ("GO:0043066", "GO:0042981", "isa"),
+    ("GO:0043066", "GO:0006915", "negatively regulates"),
+    ("GO:0008283", "GO:0009987", "isa"),
+    ("GO:0042127", "GO:0008283", "regulates"),
+    ("GO:0008284", "GO:0042127", "isa"),
+    ("GO:0008284", "GO:0008283", "positively regulates"),
+    ("GO:0008285", "GO:0042127", "isa"),
+    ("GO:0008285", "GO:0008283", "negatively regulates"),
+    ("GO:0001525", "GO:0008150", "isa"),
+    ("GO:0045766", "GO:0001525", "positively regulates"),
+    ("GO:0016525", "GO:0001525", "negatively regulates"),
+    ("GO:0000165", "GO:0009987", "isa"),
+    ("GO:0070371", "GO:0000165", "isa"),
+    ("GO:0070374", "GO:0070371", "positively regulates"),
+    ("GO:0014065", "GO:0009987", "isa"),
+    ("GO:0043491", "GO:0009987", "isa"),
+    ("GO:0051897", "GO:0043491", "positively regulates"),
+    ("GO:0038202", "GO:0009987", "isa"),
+    ("GO:0007249", "GO:0009987", "isa"),
+    ("GO:0048010", "GO:0009987", "isa"),
+    ("GO:0007049", "GO:0009987", "isa"),
+    ("GO:0045786", "GO:0007049", "negatively regulates"),
+]
+
+GO_SCHEMA = """
+CREATE TABLE metadata (name VARCHAR(80) PRIMARY KEY, value VARCHAR(255));
+CREATE TABLE go_term (_id INTEGER PRIMARY KEY, go_id CHAR(10) NOT NULL UNIQUE, term VARCHAR(255) NOT NULL,
+                      ontology VARCHAR(9) NOT NULL, definition TEXT NULL);
+CREATE TABLE go_synonym (_id INTEGER NOT NULL, synonym VARCHAR(255) NOT NULL, secondary CHAR(10) NULL, like_go_id SMALLINT);
+""" + "".join(f"CREATE TABLE go_{a}_parents (_id INTEGER NOT NULL, _parent_id INTEGER NOT NULL, relationship_type VARCHAR(7) NOT NULL);\n"
+              for a in ("bp", "mf", "cc"))
+
+
+def make_test_go_sqlite(path: Path) -> Path:
+    """Write a tiny GO.sqlite (GO.db's schema, real terms and relations) to ``path``."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.exists():
+        path.unlink()
+    conn = sqlite3.connect(path)
+    conn.executescript(GO_SCHEMA)
+    rowid = {}
+    for i, (gid, name, aspect, syns) in enumerate(GO_TEST_TERMS, start=1):
+        rowid[gid] = i
+        conn.execute("INSERT INTO go_term VALUES (?, ?, ?, ?, NULL)", (i, gid, name, aspect))
+        conn.executemany("INSERT INTO go_synonym VALUES (?, ?, NULL, 0)", [(i, s) for s in syns])
+    conn.execute("INSERT INTO go_synonym VALUES (?, 'GO:0000000', 'GO:0000000', 1)", (rowid["GO:0006915"],))  # an id-like row
+    aspect_of = {gid: a for gid, _n, a, _s in GO_TEST_TERMS}
+    for child, parent, rel in GO_TEST_RELATIONS:
+        conn.execute(f"INSERT INTO go_{aspect_of[child].lower()}_parents VALUES (?, ?, ?)", (rowid[child], rowid[parent], rel))
+    conn.executemany("INSERT INTO metadata VALUES (?, ?)", [("GOSOURCENAME", "Gene Ontology"), ("GOSOURCEDATE", "2022-07-01")])
+    conn.commit()
+    conn.close()
+    return path
+
+
+def use_test_go_ontology(monkeypatch, tmp_path: Path) -> Path:
+    """Write the tiny GO.sqlite and point GO_ONTOLOGY_PATH at it (settings and the loaded-ontology cache reset)."""
+    from ..kernel.settings import get_settings
+    from .go_ontology import reset_go_ontology
+
+    path = make_test_go_sqlite(Path(tmp_path) / "GO.sqlite")
+    monkeypatch.setenv("GO_ONTOLOGY_PATH", str(path))
+    get_settings.cache_clear()
+    reset_go_ontology()
+    return path

@@ -56,6 +56,14 @@ def status_report() -> list[Part]:
                           "or set ORGDB_PATH; the go verifier says 'unavailable' until then"))
     except Exception as exc:  # noqa: BLE001
         parts.append(Part("GO annotations", False, f"GO annotations unavailable: {exc}"))
+    try:
+        from ..knowledge.go_ontology import go_ontology_status
+        ok, message = go_ontology_status()
+        parts.append(Part("GO ontology", ok, message, "" if ok else
+                          "run `bash .ci/bootstrap setup` (extracts GO.sqlite from Debian's r-bioc-go.db) or set "
+                          "GO_ONTOLOGY_PATH; pathway and process claims stay unverifiable until then"))
+    except Exception as exc:  # noqa: BLE001
+        parts.append(Part("GO ontology", False, f"GO ontology unavailable: {exc}"))
     parts.append(Part("NER backend", True, s.ner_backend,
                       "" if s.ner_backend == "dictionary" else f"needs the flair model {s.hunflair2_model} (HUNFLAIR2_MODEL)"))
     keys = s.provider_keys()

@@ -21,8 +21,10 @@ families, see :mod:`vcr_core.knowledge.genes`: "VEGFR2" is KDR, "ERK1/2" is MAPK
   knockdown, siRNA, CRISPRi -> down; overexpression, CRISPRa -> up). An MoA that says neither, or
   both, decides nothing. Known limit: paradoxical activation (a RAF inhibitor activating CRAF in
   wild-type cells) would be contradicted if the paradoxically activated protein were itself listed.
-  When the claim's ``via`` names a node whose actor is another molecule (VEGF acting on KDR in a
-  nintedanib record), the record says nothing: unverifiable.
+  Directions along the graph (:mod:`.graph`): the MoA applies only when the perturbation is upstream of
+  the claim in the DAG and no other actor is among its causes; a claim caused by another actor ("VEGF
+  binds VEGFR2" -> "VEGFR2 activity up" in a lenvatinib record under "Soluble factor addition of VEGF"),
+  or a root claim while the context applies another actor, is unverifiable here (judged by its own cause).
 """
 from __future__ import annotations
 
@@ -35,8 +37,9 @@ from ..knowledge.genes import Resolved, resolve
 from ..records.model import Perturbation, Record
 from .base import CONTRADICTED, SUPPORTED, ClaimContext, ClaimVerdict, unverifiable
 from .evidence import DrugTargetList, RecordField
+from .graph import attribute
 
-NAME, VERSION = "record", "4"
+NAME, VERSION = "record", "5"
 
 # Broad target classes (GO molecular function, with descendants). A drug's true off-targets are mostly of its listed
 # targets' class (kinase inhibitors bind other kinases, bortezomib the serine protease HTRA2): outside a closed list
@@ -160,25 +163,6 @@ def resolve_claimed(name: str) -> tuple[Resolved | None, str]:
     return ground_target(name)
 
 
-def _other_direct_cause(node: Node, explanation, record: Record) -> str | None:
-    """'n1 (VEGF binds_to)' when a causal parent of the node in the DAG has an actor that is not the record's
-    perturbation (VEGF added to the medium activates KDR, whatever the drug does), else None."""
-    from .indra import ACTOR_ARGS
-    if explanation is None:
-        return None
-    for edge in explanation.edges:
-        if edge.target != node.id or edge.relation != "causal":
-            continue
-        parent = explanation.node(edge.source)
-        if parent is None:
-            continue
-        for arg in ACTOR_ARGS:
-            actor = parent.args.get(arg)
-            if isinstance(actor, str) and actor.strip() and not any(_is_actor(p, actor) for p in record.perturbations):
-                return f"{parent.id} ({actor} {parent.action})"
-    return None
-
-
 def _shared_class(claimed: set[str], listed: set[str]) -> str | None:
     """A broad target class (GO molecular function) the claimed and listed genes share, or None (also when no
     org db is installed: the score is then the out-of-class one, and the message says nothing of classes)."""
@@ -198,6 +182,7 @@ class RecordVerifier:
     """Checks target and direction claims against the record's own target list and MoA."""
 
     name, version = NAME, VERSION
+    graph_scoped = True  # its verdict depends on who causes the claim in its own graph (verify/graph.py)
 
     def applies(self, node: Node) -> bool:
         return node.action in APPLIES_TO
@@ -210,17 +195,12 @@ class RecordVerifier:
             return self._binds(ctx.node, record)
         if ctx.node.action == "loss_of_function":
             return self._loss(ctx.node, record)
-        # The claim's actor is the node named in `via` when it has one (another ligand may be acting,
-        # e.g. VEGF on KDR in a nintedanib record): only the record's own perturbation's MoA applies.
-        from .indra import claim_subject
-        subject = claim_subject(ctx.node, ctx.explanation, record)
-        if subject and not any(_is_actor(p, subject) for p in record.perturbations):
-            return unverifiable(f"the claim's actor is {subject!r} (through via), not the record's perturbation, so the "
-                                "record's MoA says nothing about it")
-        other = _other_direct_cause(ctx.node, ctx.explanation, record)
-        if other:
-            return unverifiable(f"the claim's direct cause in the graph is {other} acting, not the record's perturbation, so "
-                                "the record's MoA says nothing about its direction")
+        # Directions along the graph: the MoA applies only when the perturbation is upstream of the claim and
+        # no other actor (the context's soluble factor, a ligand binding the target) is among its causes.
+        att = attribute(ctx.explanation, record, ctx.node, lambda name: any(_is_actor(p, name) for p in record.perturbations))
+        if att.kind != "perturbation":
+            return unverifiable(f"the record's MoA says nothing about this claim: {att.reason}; it is judged by its own "
+                                "cause, not by the perturbation")
         if ctx.node.action == "post_translational_modification":
             return self._ptm(ctx.node, record)
         return self._activity(ctx.node, record)

@@ -122,6 +122,8 @@ def _cached(session: Session, claim: Claim, name: str, version: str, batch_id: i
                                               Verdict.version == version)).all()
     if any(r.claim_id == claim.id for r in rows):
         return True, None
+    if _graph_scoped(name):
+        return False, None
     if _batch_scoped(name) and rows:
         same_batch = []
         for r in rows:
@@ -160,11 +162,19 @@ def _cache_index(session: Session, claims: list[Claim], versions: dict[str, str]
     return out
 
 
+def _graph_scoped(name: str) -> bool:
+    """Verdicts that depend on the claim's place in its graph (``graph_scoped``: who causes it, see
+    ``verify/graph.py``) are never copied from an equal claim of another trace."""
+    return bool(getattr(verifier_class(name), "graph_scoped", False)) if name in claim_verifier_names() else False
+
+
 def _cached_in(index: CacheIndex, claim: Claim, name: str, batch_id: int | None) -> tuple[bool, Verdict | None]:
     """:func:`_cached`'s answer for one claim, read from a :func:`_cache_index` (no query)."""
     rows = index.get((claim.hash, name), []) if claim.hash is not None else []
     if any(r.claim_id == claim.id for r, _, _ in rows):
         return True, None
+    if _graph_scoped(name):
+        return False, None
     if _batch_scoped(name):
         rows = [x for x in rows if x[1] and x[2] == batch_id]
     return False, (rows[0][0] if rows else None)
