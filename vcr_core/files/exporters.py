@@ -88,6 +88,12 @@ def select_traces(engine: Engine, *, status: str = "approved", verified_only: bo
         return list(s.exec(q.order_by(Trace.id)).all())
 
 
+def trace_models(engine: Engine) -> list[str]:
+    """The models that made the stored traces (the model filter's choices)."""
+    with Session(engine) as s:
+        return sorted(m for m in s.exec(select(Trace.model).distinct()).all() if m)
+
+
 def _latest(table, condition, *scope):
     """Trace ids whose newest row of ``table`` (within ``scope``) meets ``condition``: one query, not one per trace."""
     newest = select(func.max(table.id)).where(*scope).group_by(table.trace_id)
