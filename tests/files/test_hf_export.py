@@ -230,6 +230,15 @@ def test_vcr_export_hf_command_and_new_filters(engine, tmp_path, capsys):
     assert summary["split"]["rule"] == "both" and summary["split"]["seed"] == 5
     assert summary["sft_selected"] == len(ids["approved"])  # sft: the approved traces; traces: the whole scope
     assert summary["traces"] + summary["split"]["excluded_traces"] == len(ids["first"])
+    # one model's traces make no pair: datasets cannot load a config without rows, so the card leaves the
+    # preferences config out of its header and says so; the others load
+    assert summary["preference_pairs"] == 0 and summary["rows"]["preferences"] == {}
+    from huggingface_hub import DatasetCard
+    card = DatasetCard.load(out / "README.md")
+    assert [c["config_name"] for c in card.data.configs] == ["traces", "sft"]
+    assert "Not in this dataset (no row, so `load_dataset` has nothing to read): preferences." in card.text
+    sft = _load(out, "sft", tmp_path)
+    assert {s: sft[s].num_rows for s in sft} == summary["rows"]["sft"]
     # an export replaces an earlier one, never a directory holding something else
     assert main(["export", "--format", "hf", "-o", str(out), "--status", "any"]) == 0
     (tmp_path / "busy").mkdir()

@@ -141,7 +141,7 @@ class _ShardWriter:
             self.flush()
 
     def flush(self) -> None:
-        if not self.buffer and self.writer is not None:
+        if not self.buffer:
             return
         if self.writer is None or self.shard_rows >= self.options.shard_rows:
             self._open()
@@ -159,9 +159,9 @@ class _ShardWriter:
         self.shard_rows = 0
 
     def close(self) -> None:
-        if self.buffer or self.writer is None:
-            self.flush()
-        self.writer.close()
+        self.flush()
+        if self.writer is not None:
+            self.writer.close()
 
 
 @dataclass
@@ -350,9 +350,6 @@ def write_hf_dataset(engine: Engine, trace_ids: Iterable[int], out_dir: str | Pa
         cands.append(_Candidate(rows.trace.id, doc["model"], doc["curation_status"],
                                 (doc["trace_verdict"] or {}).get("verdict"), prompt, text))
     emit_pairs(record_index, split, pert, cell, cands)
-    for config in CONFIGS:  # a config with no row at all still loads: one empty train shard with its schema
-        if not any(c == config for c, _ in writers):
-            writers[(config, "train")] = _ShardWriter(out, config, "train", options)
     for w in writers.values():
         w.close()
     summary = _summary(writers, stats, options, selection or {}, len(sft & set(ids)))
@@ -405,12 +402,16 @@ def _write_card(engine: Engine, out: Path, writers, summary: dict[str, Any]) -> 
     configs, infos = [], {}
     for config in CONFIGS:
         present = [s for s in SPLITS if (config, s) in writers]
+        if not present:  # datasets cannot load a config (or split) without rows: the body says it is empty
+            continue
         configs.append({"config_name": config, **({"default": True} if config == "traces" else {}),
                         "data_files": [{"split": s, "path": f"data/{config}/{s}-*.parquet"} for s in present]})
         splits = SplitDict()
         for s in present:
             splits.add(SplitInfo(name=s, num_examples=writers[(config, s)].rows))
         infos[config] = DatasetInfo(features=Features.from_arrow_schema(SCHEMAS[config]), splits=splits)
+    if configs and not any(c.get("default") for c in configs):
+        configs[0]["default"] = True
     data = DatasetCardData(configs=configs, tags=["biology", "perturbation", "mechanistic-explanation"])
     DatasetInfosDict(infos).to_dataset_card_data(data)
     agreement = inter_curator_agreement(engine)["pairs"]
@@ -440,6 +441,8 @@ def _card_body(s: dict[str, Any], agreement: list[dict[str, Any]]) -> str:
         "sft = load_dataset(DIR, \"sft\")\nprefs = load_dataset(DIR, \"preferences\")\n```",
         "## Configs and splits",
         _table(["config", *SPLITS], [[c, *[s["rows"][c].get(x, 0) for x in SPLITS]] for c in CONFIGS]),
+        *([f"Not in this dataset (no row, so `load_dataset` has nothing to read): {', '.join(empty)}."]
+          if (empty := [c for c in CONFIGS if not s["rows"][c]]) else []),
         "* `traces`: one row per trace; `archive` holds the trace's archive section (JSON), which "
         "`vcr import-traces DIR` reads back (the JSONL export stays the lossless archive).\n"
         "* `sft`: chat messages (system, user, assistant with `<think>`, `<answer>`, `<explain>`, `<dag>`) of the "
