@@ -185,6 +185,8 @@ def main() -> int:
     ap.add_argument("--curated", type=float, default=0.2, help="share of records whose two traces curators ranked")
     ap.add_argument("--roundtrip-split", choices=("all", "train", "validation", "test"), default="all",
                     help="re-import every trace of the traces config (all, default) or only one split's")
+    ap.add_argument("--roundtrip-limit", type=int, default=0,
+                    help="re-import only the first K rows of the traces config (0: no limit)")
     ap.add_argument("--keep", action="store_true", help="keep the temporary directory (database and dataset)")
     args = ap.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="vcr_export_bench_"))
@@ -224,23 +226,27 @@ def main() -> int:
     other = get_engine(f"sqlite:///{tmp / 'reimported.db'}")
     from vcr_core.files.importers import import_traces
 
-    if args.roundtrip_split == "all":
-        counts = import_traces(other, out)
-    else:  # one split's shards: the same reader, on fewer rows
-        from vcr_core.files.archive import import_archive
-        from vcr_core.files.hf import iter_hf_archives
+    read: set[tuple[str, str]] = set()  # (record index, run name) of every archive re-imported
 
-        shards = sorted((out / "data" / "traces").glob(f"{args.roundtrip_split}-*.parquet"))
-        counts = import_archive(other, (a for f in shards for a in iter_hf_archives(f)))
+    def limited(archives):
+        import itertools
+        for a in itertools.islice(archives, args.roundtrip_limit or None):
+            read.add((str(a["record"]["index"]), a["run"]["name"]))
+            yield a
+
+    from vcr_core.files.archive import import_archive
+    from vcr_core.files.hf import iter_hf_archives
+
+    if args.roundtrip_split == "all" and not args.roundtrip_limit:
+        counts = import_traces(other, out)  # the command's own path
+    else:  # one split's shards, or the first K rows: the same reader and importer, on fewer rows
+        shards = sorted((out / "data" / "traces").glob(f"{'' if args.roundtrip_split == 'all' else args.roundtrip_split}*.parquet"))
+        counts = import_archive(other, limited(a for f in shards for a in iter_hf_archives(f)))
     print(f"import-traces of the traces config ({args.roundtrip_split}): {counts['rows']} rows in {time.perf_counter() - t0:.1f} s")
     t0 = time.perf_counter()
     source, back = signatures(engine), signatures(other)
-    if args.roundtrip_split != "all":  # compare the traces of that split only
-        import pyarrow.parquet as pq
-        wanted = {(str(json.loads(a)["record"]["index"]), json.loads(a)["run"]["name"])
-                  for f in sorted((out / "data" / "traces").glob(f"{args.roundtrip_split}-*.parquet"))
-                  for a in pq.read_table(f, columns=["archive"]).column(0).to_pylist()}
-        source = {k: v for k, v in source.items() if k in wanted}
+    if read:  # compare the traces re-imported only
+        source = {k: v for k, v in source.items() if k in read}
     lost = sum(1 for k in source if back.get(k) != source[k])  # every trace of the source was exported (rule: perturbation)
     print(f"roundtrip comparison: {time.perf_counter() - t0:.1f} s")
     if not args.keep:
