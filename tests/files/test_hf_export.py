@@ -239,6 +239,11 @@ def test_vcr_export_hf_command_and_new_filters(engine, tmp_path, capsys):
     assert "Not in this dataset (no row, so `load_dataset` has nothing to read): preferences." in card.text
     sft = _load(out, "sft", tmp_path)
     assert {s: sft[s].num_rows for s in sft} == summary["rows"]["sft"]
+    # `vcr import-traces DIR` reads the traces config back: into the database it came from, it adds nothing
+    capsys.readouterr()
+    assert main(["import-traces", str(out)]) == 0
+    assert f"archive of {summary['traces']} trace(s)" in capsys.readouterr().out
+    assert main(["import-traces", str(tmp_path / "nowhere")]) == 2
     # an export replaces an earlier one, never a directory holding something else
     assert main(["export", "--format", "hf", "-o", str(out), "--status", "any"]) == 0
     (tmp_path / "busy").mkdir()
