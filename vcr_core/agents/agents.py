@@ -64,6 +64,15 @@ def _messages(user: str) -> list[dict[str, str]]:
     return [{"role": "system", "content": render("system")}, {"role": "user", "content": user}]
 
 
+def explain_messages(record: Record, tool_context: str, report: str | None = None,
+                     use_json: bool = False) -> list[dict[str, str]]:
+    """The system and user messages the explanation agent sends for ``record`` (the training-set export
+    writes the same ones, so a model trained on them sees the prompts it will be run with)."""
+    user = render("explain_json" if use_json else "explain", question=question_text(record),
+                  evidence=_evidence(report, tool_context))
+    return _messages(user)
+
+
 def _call(messages: list[dict], choice: ModelChoice, purpose: str, opts: CallOptions, **kw: Any) -> LlmResponse:
     max_tokens = opts.max_tokens or (LOCAL_MAX_TOKENS.get(purpose) if choice.is_local else None)
     return complete(messages, model_choice=choice, purpose=purpose, timeout=opts.timeout,
@@ -115,9 +124,7 @@ def explain(record: Record, tool_context: str, choice: ModelChoice, opts: CallOp
             report: str | None = None) -> ExplainResult:
     """Explanation agent with one repair round. Raises LlmError only when the first call fails."""
     use_json = opts.use_json(choice)
-    user = render("explain_json" if use_json else "explain", question=question_text(record),
-                  evidence=_evidence(report, tool_context))
-    messages = _messages(user)
+    messages = explain_messages(record, tool_context, report, use_json)
     extra = {"response_format": structured.response_format(choice.is_local)} if use_json else {}
     first = _call(messages, choice, "explain", opts, **extra)
     out = _evaluate(first.text, record, use_json)

@@ -41,13 +41,15 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
+    from ..files.hf import is_hf_export
     from ..files.importers import import_traces
 
     paths = [Path(p) for p in args.paths]
     status = 0
     for path in paths:
-        if not path.is_file():
-            print(f"error: {path} does not exist or is not a file", file=sys.stderr)
+        if not (path.is_file() or (path.is_dir() and is_hf_export(path))):  # a dataset of `vcr export --format hf`
+            print(f"error: {path} does not exist or is not a file (nor a dataset directory of `vcr export --format hf`)",
+                  file=sys.stderr)
             status = 2
             continue
         try:
@@ -260,10 +262,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = add_command(sub, "import-traces", "import outputs of the original pipeline for curation", func=cmd_import,
                     description="Load work done with the original pipeline: its structured-explanation output JSON, its "
                                 "report JSON, or its CSV results. Every row becomes a record plus a trace; rows that "
-                                "do not parse are stored with their findings, never dropped.",
+                                "do not parse are stored with their findings, never dropped. Also the project's own "
+                                "exports: a JSONL archive, or the traces config of a `vcr export --format hf` dataset "
+                                "directory (or one of its Parquet shards), rebuilt with verdicts and curations.",
                     examples=("vcr import-traces results/structure-explain-results.csv",
-                              "vcr import-traces report_results.json --name 'claude run'"))
-    p.add_argument("paths", nargs="+", metavar="PATH", help="files to import (.json, .jsonl, .csv)")
+                              "vcr import-traces report_results.json --name 'claude run'",
+                              "vcr import-traces dataset/"))
+    p.add_argument("paths", nargs="+", metavar="PATH",
+                   help="files to import (.json, .jsonl, .csv, .parquet) or dataset directories of `vcr export --format hf`")
     p.add_argument("--name", help="batch and run name (default: the file name)")
     p.add_argument("--curator", help="who imports it")
 

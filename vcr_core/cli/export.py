@@ -3,16 +3,37 @@ from __future__ import annotations
 
 import argparse
 import sys
+from datetime import datetime
 
-from ..files.exporters import FORMATS, select_traces, write_export
-from .util import add_command, require_selection
+from ..files.exporters import CURATION_STATES, FORMATS, select_traces, write_export
+from ..files.hf import SPLIT_RULES, HfOptions, write_hf_dataset
+from .util import USAGE, CommandError, add_command, fails_with, require_selection
 from .util import engine as cli_engine
+
+ALL_FORMATS = FORMATS + ("hf",)
+
+
+def _date(text: str) -> datetime:
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date (YYYY-MM-DD or YYYY-MM-DDTHH:MM)") from None
+
+
+def selection_of(args: argparse.Namespace) -> dict:
+    """The selection an export was made with, as the dataset card records it."""
+    return {"status": args.status, "verified_only": args.verified_only, "verdict": args.verdict, "batch": args.batch,
+            "run": args.run, "model": args.model, "since": args.since.isoformat() if args.since else None,
+            "until": args.until.isoformat() if args.until else None}
 
 
 def cmd_export(args: argparse.Namespace) -> int:
     engine = cli_engine()
     require_selection(engine, run_id=args.run, batch_id=args.batch)
-    ids = select_traces(engine, status=args.status, verified_only=args.verified_only, batch_id=args.batch, run_id=args.run)
+    scope = dict(batch_id=args.batch, run_id=args.run, model=args.model, since=args.since, until=args.until)
+    ids = select_traces(engine, status=args.status, verified_only=args.verified_only, verdict=args.verdict, **scope)
+    if args.format == "hf":
+        return _export_hf(engine, args, scope, ids)
     if not ids:
         print("nothing to export: no trace matches (by default only approved traces are exported; "
               "use --status any for all)", file=sys.stderr)
@@ -29,17 +50,52 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def _export_hf(engine, args: argparse.Namespace, scope: dict, sft_ids: list[int]) -> int:
+    """The dataset directory: the traces and preferences configs hold the scope (batch, run, model, dates);
+    the sft config only the traces that also pass the curation-status and filter selection."""
+    if args.output in (None, "-"):
+        raise CommandError("--format hf writes a directory: name it with -o DIR", USAGE)
+    all_ids = select_traces(engine, status="any", **scope)
+    if not all_ids:
+        print("nothing to export: no trace matches the batch, run, model and dates given", file=sys.stderr)
+        return 1
+    problems: list[str] = []
+    with fails_with(ValueError):
+        summary = write_hf_dataset(engine, all_ids, args.output, sft_ids=sft_ids, selection=selection_of(args),
+                                   options=HfOptions(split_by=args.split_by, seed=args.seed), problems=problems)
+    rows = ", ".join(f"{c} {sum(v.values())}" for c, v in summary["rows"].items())
+    print(f"exported a dataset to {args.output} ({rows}; split by {args.split_by}, seed {args.seed}"
+          + (f", {summary['split']['excluded_traces']} trace(s) left out by the rule" if args.split_by == "both" else "")
+          + f"); load it with datasets.load_dataset({str(args.output)!r}, 'sft')", file=sys.stderr)
+    for line in problems:
+        print(f"warning: {line}", file=sys.stderr)
+    return 0
+
+
 def register(sub: argparse._SubParsersAction) -> None:
     """Add `vcr export`."""
-    p = add_command(sub, "export", "export approved (or any) traces as JSONL, original JSON or GraphML", func=cmd_export,
+    p = add_command(sub, "export", "export approved (or any) traces as JSONL, original JSON, GraphML or a Hugging Face dataset",
+                    func=cmd_export,
                     description="Export traces. By default only traces a curator approved; --status any exports all, "
-                                "--verified-only keeps those that pass the filter policy.",
+                                "--verified-only keeps those that pass the filter policy. --format hf writes a dataset "
+                                "directory (Parquet shards and a dataset card) with the configs traces and preferences "
+                                "(every trace of the batch, run, model and dates given) and sft (only the traces that also "
+                                "pass --status and --verified-only/--verdict), split without leakage (--split-by).",
                     examples=("vcr export -o approved.jsonl",
                               "vcr export --status any --verified-only --format original -o verified.json",
-                              "vcr export --run 3 --format graphml -o run3.graphml"))
-    p.add_argument("--format", choices=FORMATS, default="jsonl", help="jsonl (default), original or graphml")
-    p.add_argument("--status", choices=("approved", "any"), default="approved", help="curation status to export")
+                              "vcr export --run 3 --format graphml -o run3.graphml",
+                              "vcr export --format hf -o dataset/ --split-by both --seed 1 --model claude-sonnet-4"))
+    p.add_argument("--format", choices=ALL_FORMATS, default="jsonl", help="jsonl (default), original, graphml or hf")
+    p.add_argument("--status", choices=CURATION_STATES, default="approved",
+                   help="curation status to export: approved (default), any, or one state such as reject or uncurated")
     p.add_argument("--verified-only", action="store_true", help="only traces that pass the filter policy")
+    p.add_argument("--verdict", choices=("pass", "fail", "insufficient"), help="only traces with this filter-policy verdict")
     p.add_argument("--batch", type=int, help="only this batch")
     p.add_argument("--run", type=int, help="only this run")
-    p.add_argument("-o", "--output", help="file to write (default: standard output)")
+    p.add_argument("--model", help="only traces of this model")
+    p.add_argument("--since", type=_date, help="only traces made at or after this date (YYYY-MM-DD)")
+    p.add_argument("--until", type=_date, help="only traces made before this date (YYYY-MM-DD)")
+    p.add_argument("--split-by", choices=SPLIT_RULES, default="perturbation",
+                   help="hf: perturbation (default), cell_line, or both (a held-out drug x cell-line block)")
+    p.add_argument("--seed", type=int, default=0, help="hf: seed of the split (default 0)")
+    p.add_argument("-o", "--output", help="file to write (default: standard output); with --format hf a directory")

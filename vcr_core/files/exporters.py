@@ -22,12 +22,14 @@ import io
 import json
 import tempfile
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from typing import Any, BinaryIO, Iterable, Iterator
 
 import networkx as nx
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, func, select
 
+from ..curation.log import TRACE_STATUSES
 from ..formalism import Explanation, node_to_text
 from ..kernel.textsafe import scrub
 from ..store import (
@@ -50,21 +52,46 @@ from ..viz import to_networkx
 FORMATS = ("jsonl", "original", "graphml")
 
 
+CURATION_STATES = ("approved", "any") + TRACE_STATUSES
+"""What ``status`` may ask for: 'approved' (the kept state, the default), 'any', or one trace curation state."""
+
+
 def select_traces(engine: Engine, *, status: str = "approved", verified_only: bool = False, batch_id: int | None = None,
-                  run_id: int | None = None) -> list[int]:
-    """Trace ids to export: ``status`` 'approved' (default) or 'any'; ``verified_only`` keeps traces
-    whose latest filter-policy verdict is 'pass'."""
+                  run_id: int | None = None, model: str | None = None, verdict: str | None = None,
+                  since: datetime | None = None, until: datetime | None = None) -> list[int]:
+    """Trace ids to export: ``status`` 'approved' (default), 'any' or one curation state ('reject',
+    'uncurated', ...); ``verified_only`` keeps traces whose latest filter-policy verdict is 'pass'
+    (``verdict`` asks for another outcome: 'fail', 'insufficient'); ``model`` the trace's model;
+    ``since``/``until`` its creation time (inclusive, exclusive)."""
+    if status not in CURATION_STATES:
+        raise ValueError(f"unknown curation status {status!r}; use one of {', '.join(CURATION_STATES)}")
     q = select(Trace.id).join(Record, Record.id == Trace.record_id)
     if batch_id is not None:
         q = q.where(trace_in_batch(batch_id))
     if run_id is not None:
         q = q.where(Trace.run_id == run_id)
-    if verified_only:
-        q = q.where(Trace.id.in_(_latest(TraceVerdict, TraceVerdict.verdict == "pass")))
+    if model is not None:
+        q = q.where(Trace.model == model)
+    if since is not None:  # a date without a time zone is UTC, as stored
+        q = q.where(Trace.created_at >= (since if since.tzinfo else since.replace(tzinfo=timezone.utc)))
+    if until is not None:
+        q = q.where(Trace.created_at < (until if until.tzinfo else until.replace(tzinfo=timezone.utc)))
+    if verified_only or verdict:
+        q = q.where(Trace.id.in_(_latest(TraceVerdict, TraceVerdict.verdict == (verdict or "pass"))))
     if status == "approved":  # approved under the consensus rule (the kept state)
         q = q.where(Trace.id.in_(select(TraceStateRow.trace_id).where(TraceStateRow.status == "approve")))
+    elif status == "uncurated":  # no state row yet counts as uncurated
+        q = q.where(Trace.id.not_in(select(TraceStateRow.trace_id).where(TraceStateRow.status != "uncurated")))
+    elif status != "any":
+        q = q.where(Trace.id.in_(select(TraceStateRow.trace_id).where(TraceStateRow.status == status)))
     with Session(engine) as s:
         return list(s.exec(q.order_by(Trace.id)).all())
+
+
+def trace_models(engine: Engine) -> list[str]:
+    """The models that made the stored traces (the model filter's choices)."""
+    with Session(engine) as s:
+        return sorted(m for m in s.exec(select(Trace.model).distinct()).all() if m)
 
 
 def _latest(table, condition, *scope):
@@ -209,13 +236,20 @@ def iter_docs(engine: Engine, trace_ids: Iterable[int], batch_size: int = BATCH,
               problems: list[str] | None = None) -> Iterator[dict[str, Any]]:
     """``trace_doc`` of every trace, streamed batch by batch. Text that cannot be encoded (lone surrogates
     stored before ingest rejected them) is replaced by U+FFFD; each replacement is reported in ``problems``."""
+    for _rows, doc in iter_rows_docs(engine, trace_ids, batch_size, problems):
+        yield doc
+
+
+def iter_rows_docs(engine: Engine, trace_ids: Iterable[int], batch_size: int = BATCH,
+                   problems: list[str] | None = None) -> Iterator[tuple[TraceRows, dict[str, Any]]]:
+    """Each trace's rows with its ``trace_doc`` (scrubbed as in ``iter_docs``), for writers that need both."""
     for rows in iter_trace_rows(engine, trace_ids, batch_size):
         doc, changed = scrub(trace_doc(rows))
         if changed and problems is not None:
             shown = ", ".join(dict.fromkeys(p for p in changed if not p.startswith("archive.")))[:300]
             problems.append(f"trace {rows.trace.id}: text that cannot be encoded (lone surrogates) was replaced by "
                             f"U+FFFD in {shown}")
-        yield doc
+        yield rows, doc
 
 
 def _cur(c) -> dict[str, Any]:

@@ -258,6 +258,13 @@ def import_traces(engine: Engine, path: str | Path, *, created_by: str | None = 
     the row's index there. Returns counts: rows, ok, invalid, report_only, merged, batch_id, run_id,
     duplicate."""
     path = Path(path)
+    from .hf import is_hf_export
+
+    if is_hf_export(path):  # the traces config of `vcr export --format hf`: its archive column
+        from .archive import import_archive
+        from .hf import iter_hf_archives
+
+        return import_archive(engine, iter_hf_archives(path), created_by=created_by)
     check_size(path)
     if path.name.lower().endswith(".jsonl"):
         from .archive import import_archive, is_archive_head, iter_archive
