@@ -177,7 +177,7 @@ def test_direction_is_not_judged_when_another_actor_is_the_direct_cause():
     up = Node(id="n2", action="modulates_molecule_activity", args={"target": "VEGFR2", "direction": "up"})
     exp = Explanation(nodes=[vegf, up], edges=[Edge(source="n1", target="n2")])
     v = RecordVerifier().verify(ClaimContext(node=up, explanation=exp, record=rec(TAHOE)))
-    assert v.verdict == "unverifiable" and "n1 (VEGF binds_to)" in v.message
+    assert v.verdict == "unverifiable" and "n1" in v.message and "'VEGF'" in v.message
     drug = Node(id="n1", action="binds_to", args={"actor": "nintedanib", "target": "VEGFR2"})
     exp = Explanation(nodes=[drug, up], edges=[Edge(source="n1", target="n2")])
     assert RecordVerifier().verify(ClaimContext(node=up, explanation=exp, record=rec(TAHOE))).verdict == "contradicted"
