@@ -3,8 +3,10 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 from ..files.exporters import FORMATS, select_traces, write_export
+from ..kernel.filecache import output_file
 from .util import add_command, require_selection
 from .util import engine as cli_engine
 
@@ -21,8 +23,14 @@ def cmd_export(args: argparse.Namespace) -> int:
     if args.output in (None, "-"):
         write_export(engine, ids, args.format, sys.stdout.buffer, problems=problems)
     else:
-        with open(args.output, "wb") as out:  # streamed: memory stays bounded by one batch of traces
-            write_export(engine, ids, args.format, out, problems=problems)
+        # streamed (memory stays bounded by one batch of traces) into a temporary moved into place: a failure
+        # part-way keeps the old file; an existing one is replaced only with --force
+        try:
+            with output_file(Path(args.output), force=args.force) as out:
+                write_export(engine, ids, args.format, out, problems=problems)
+        except OSError as exc:  # name the output in the one-line error (a failed write does not)
+            exc.filename = exc.filename or args.output
+            raise
         print(f"exported {len(ids)} trace(s) as {args.format} to {args.output}", file=sys.stderr)
     for line in problems:
         print(f"warning: {line}", file=sys.stderr)
@@ -42,4 +50,5 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--verified-only", action="store_true", help="only traces that pass the filter policy")
     p.add_argument("--batch", type=int, help="only this batch")
     p.add_argument("--run", type=int, help="only this run")
-    p.add_argument("-o", "--output", help="file to write (default: standard output)")
+    p.add_argument("-o", "--output", help="file to write (default: standard output); written whole or not at all")
+    p.add_argument("--force", action="store_true", help="replace the --output file when it exists")

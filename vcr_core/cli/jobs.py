@@ -140,7 +140,7 @@ def _batch_for(engine, args: argparse.Namespace) -> int | None:
 
 
 def _create_or_resume(engine, args: argparse.Namespace) -> int:
-    from ..jobs import create_run, resume_run
+    from ..generation import create_run, resume_run
     from ..llm import missing_key_message, resolve_model
 
     if args.run:
@@ -292,12 +292,12 @@ def _print_summary(info: dict) -> None:
 
 
 def _write_files(engine, run_id: int, args: argparse.Namespace) -> None:
-    from ..generation.outputs import index_tag, output_paths, write_original_files
+    from ..generation.outputs import index_tag, output_paths, write_run_files
 
     tag = index_tag(args.pert_path)
     rep, exp = output_paths(Path(args.output_dir), folder_name=args.folder_name, experiment_name=args.experiment_name,
                             tool_list=args.tool_list, kg_num_neighbor=args.kg_num_neighbor, tag=tag)
-    n_rep, n_exp = write_original_files(engine, run_id, rep, exp, tag)
+    n_rep, n_exp, rep, exp = write_run_files(engine, run_id, rep, exp, tag)  # never over another run's files
     if n_rep:
         print(f"wrote {n_rep} report(s) to {rep}")
     print(f"wrote {n_exp} structured explanation(s) to {exp}")
@@ -343,7 +343,7 @@ def _fmt_run(p: dict) -> str:
 
 
 def cmd_runs(args: argparse.Namespace) -> int:
-    from ..jobs import cancel_run, list_runs, resume_run, run_progress
+    from ..generation import cancel_run, list_runs, resume_run, run_progress
 
     engine = _engine()
     with fails_with(ValueError, code=USAGE):
