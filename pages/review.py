@@ -8,6 +8,7 @@ import streamlit as st
 from pages.common import VERDICT_ICON, batch_options, code_md, curator, engine, plain_md, through_app
 from pages.evidence_view import show_evidence
 from vcr_core.curation import log as cur
+from vcr_core.kernel.failures import one_line as _one_line
 from vcr_core.kernel.identity import same_curator
 from vcr_core.formalism import Explanation
 from vcr_core.verify.policy import TRACE_VERDICTS
@@ -151,6 +152,8 @@ def _judge_trace(judgment: str, seen: int, confirmed: bool = False) -> None:
         st.session_state["trace_msg"] = ("warning", f"{exc} (now: {exc.current.get('status')})")
     except cur.CurationError as exc:
         st.session_state["trace_msg"] = ("error", str(exc))
+    except Exception as exc:  # a full disk, a database that refuses the text: one line, nothing half-stored
+        st.session_state["trace_msg"] = ("error", _one_line(exc))
 
 
 def _next_trace() -> None:
@@ -210,6 +213,8 @@ def _judge_claim(claim_id: int, judgment: str, seen: int, **kw) -> None:
         st.session_state[f"claim_msg_{claim_id}"] = ("warning", f"{exc}. Now: {now}")
     except cur.CurationError as exc:
         st.session_state[f"claim_msg_{claim_id}"] = ("error", str(exc))
+    except Exception as exc:  # a full disk, a database that refuses the text: one line
+        st.session_state[f"claim_msg_{claim_id}"] = ("error", _one_line(exc))
 
 
 @st.fragment

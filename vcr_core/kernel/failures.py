@@ -36,6 +36,22 @@ def _database_path() -> str:
     return "the database server's data directory"
 
 
+def _database_disk_full(margin: int = 1 << 20) -> bool:
+    """True when the file system of the SQLite database has less than ``margin`` bytes free: SQLite
+    reports a full disk as 'disk I/O error' when it cannot create its WAL or shared-memory file."""
+    import shutil
+
+    try:
+        from .settings import get_settings
+
+        url = get_settings().resolved_database_url
+        if not url.startswith("sqlite:///"):
+            return False
+        return shutil.disk_usage(os.path.dirname(os.path.abspath(url.removeprefix("sqlite:///")))).free < margin
+    except Exception:  # noqa: BLE001 - no settings, no directory: not known to be full
+        return False
+
+
 def disk_full_line(what: str) -> str:
     return f"the disk holding {what} is full: free space and retry; {NOTHING_LOST}"
 
@@ -69,13 +85,15 @@ def _database_line(exc: BaseException) -> str | None:
     text = _SQL_TAIL.sub("", str(orig)).strip().splitlines()
     first = text[0] if text else type(orig).__name__
     low = first.lower()
-    if any(k in low for k in _FULL):
+    if any(k in low for k in _FULL) or ("disk i/o error" in low and _database_disk_full()):
         return disk_full_line(_database_path())
     if "nul (0x00)" in low or "null character" in low or "invalid byte sequence" in low or "surrogates not allowed" in low:
         return ("the database cannot store this text (a NUL byte or an unpaired surrogate): remove the character "
                 f"and retry; {NOTHING_LOST}")
     if "database is locked" in low or "could not obtain lock" in low or "deadlock" in low:
         return "the database is busy (another writer holds it): retry in a moment; nothing was stored"
+    if "disk i/o error" in low:
+        return f"the disk holding {_database_path()} failed a read or write: check the disk and retry"
     if "unable to open database file" in low:
         return f"cannot open {_database_path()}: check that its directory exists and is writable (VCR_HOME, DATABASE_URL)"
     if "readonly database" in low or "read-only" in low:
