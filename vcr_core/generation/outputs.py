@@ -135,6 +135,10 @@ def _write_json(path: Path, rows: list[dict], run_id: int) -> None:
     if changed:
         logging.getLogger(__name__).warning("run %s: text that cannot be encoded was replaced by U+FFFD in %s "
                                             "(%d field(s), e.g. %s)", run_id, path.name, len(changed), changed[0])
-    with atomic_file(path, "w") as fh:
-        json.dump(rows, fh, ensure_ascii=False, indent=1, default=str)
-    write_atomic(_owner(path), str(run_id))
+    try:
+        with atomic_file(path, "w") as fh:
+            json.dump(rows, fh, ensure_ascii=False, indent=1, default=str)
+        write_atomic(_owner(path), str(run_id))
+    except OSError as exc:  # a failed write names no file: name the output in the one-line error
+        exc.filename = exc.filename or str(path)
+        raise
