@@ -783,7 +783,7 @@ def failures_experiment(work: Path) -> dict:
         bad = _traceback_like(rc, err) or (expect_fail and rc == 0)
         lines = [x for x in err.replace("\r", "\n").splitlines() if x.strip() and "record/s" not in x and "s/record" not in x]
         probes.append({"probe": name, "rc": rc, "traceback_like": bad, "error": lines[-1][:200] if lines else "",
-                       "stderr_tail": "\n".join(lines[-6:])[:800]})
+                       "stderr_tail": "\n".join(lines[-6:] + out.splitlines()[-3:])[:800]})
         return rc, out, err
 
     probe("CONSENSUS=three rebuild-state", "db", "rebuild-state", env_extra={"CONSENSUS": "three"})
@@ -809,7 +809,9 @@ def failures_experiment(work: Path) -> dict:
     destroyed += graph.exists() and graph.stat().st_size == 0
 
     # run outputs: a second run with the same names must not overwrite the first's file
-    gen = ["generate", "--batch", "1", "--no-verify", "--max_items", "1", "--output_dir", str(home / "output")]
+    # knowledge-assembled (the bench's environment carries a fake OpenAI key, which would fail every record)
+    gen = ["generate", "--batch", "1", "--no-verify", "--max_items", "1", "--model_type", "knowledge",
+           "--output_dir", str(home / "output")]
     probe("generate run 1", *gen, expect_fail=False)
     files = sorted((home / "output").rglob("*.json"))
     before = {f: hashlib.sha256(f.read_bytes()).hexdigest() for f in files}
@@ -846,6 +848,7 @@ def failures_experiment(work: Path) -> dict:
             env = senv
             probe("ingest onto a full disk", "ingest", str(big))
             probe("generate onto a full disk", "generate", "--batch", "1", "--no-verify", "--max_items", "3",
+                  "--model_type", "knowledge",
                   "--output_dir", str(small_home / "output"))
             probe("export --force onto a full disk", "export", "-o", str(old), "--force")
             destroyed += old.read_bytes() != old_bytes
