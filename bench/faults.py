@@ -908,6 +908,210 @@ def import_csv_experiment(work: Path, size_mb: float) -> dict:
 
 # ------------------------------------------------------------------------------------------------
 
+# ------------------------------------------------------------------------------------------------
+# issue 22b: identities, one-line failures, outputs
+# ------------------------------------------------------------------------------------------------
+
+SPOOF_PAIRS = [("dora", "Dora"), ("eve", "eve\u200b"), ("ana", "ＡＮＡ"), ("bo", "bo\x00"), ("cy", "c\u200dy"),
+               ("di", "DI\ufeff"), ("ed", "ed\u00ad"), ("fa", " fa\t"), ("gil", "gil\u202e"), ("hu", "HU\x1b")]
+
+
+def _probe_db(work: Path, name: str):
+    """A fresh database with one approved-able trace; (engine, trace id, db url, home)."""
+    from vcr_core.files.ingest import ingest_file
+    from vcr_core.store import get_engine
+    from vcr_core.verify.testing import EXPLANATION, add_trace
+
+    home = work / name
+    home.mkdir(parents=True, exist_ok=True)
+    url = f"sqlite:///{home / 'vcr.db'}"
+    use_db(url, home)
+    engine = get_engine()
+    path = home / "r.json"
+    path.write_text(json.dumps([{"index": "1", "context": {"cell_type": "K562"},
+                                 "perturbation": {"name": "imatinib", "target": "ABL1"}}]))
+    batch = ingest_file(engine, path).batch_id
+    return engine, add_trace(engine, batch, EXPLANATION), url, home
+
+
+def identity_experiment(work: Path) -> dict:
+    """One person under two spellings must not meet two_agree; NUL-only and 10,000-character names are refused."""
+    from vcr_core.curation import log as cur
+    from vcr_core.files.ingest import ingest_file
+    from vcr_core.verify.testing import EXPLANATION, add_trace
+
+    engine, _, _, home = _probe_db(work, "identity")
+    path = home / "r2.json"
+    path.write_text(json.dumps([{"index": "1", "context": {"cell_type": "A549"}, "perturbation": {"name": "x", "target": "EGFR"}}]))
+    batch = ingest_file(engine, path).batch_id
+    accepted, cases = 0, []
+    for a, b in SPOOF_PAIRS:
+        t = add_trace(engine, batch, EXPLANATION, run_name=f"spoof-{a}")
+        cur.judge_trace(engine, t, a, "approve", rule="two_agree")
+        cur.judge_trace(engine, t, b, "approve", rule="two_agree")
+        ok = cur.trace_status(engine, t) == "approve"
+        accepted += ok
+        cases.append({"pair": [a, b], "two_agree_met": ok})
+    for bad in ("\x00", "\u200b\u200b", "x" * 10_000):
+        t = add_trace(engine, batch, EXPLANATION, run_name="bad-name")
+        try:
+            cur.judge_trace(engine, t, bad, "approve")
+            accepted += 1
+            cases.append({"name": repr(bad[:12]), "stored": True})
+        except cur.CurationError:
+            cases.append({"name": repr(bad[:12]), "stored": False})
+    return {"identity_spoofs_accepted": accepted, "identity_cases": len(cases)}
+
+
+def _vcr(env: dict, *args: str, timeout: float = 600) -> tuple[int, str, str]:
+    p = subprocess.run([PY, "-m", "vcr_core.cli.main", *args], env=env, capture_output=True, text=True,
+                       timeout=timeout, cwd=env.get("_CWD", str(ROOT)))
+    return p.returncode, p.stdout, p.stderr
+
+
+def _traceback_like(rc: int, err: str, secret: str = "SECRETTEXT") -> bool:
+    """A failure a user would not want to read: a traceback, SQL, record text, or more than one error line."""
+    errors = [line for line in err.splitlines() if line.startswith("error:")]
+    return ("Traceback" in err or "[SQL:" in err or "sqlalche.me" in err or secret in err
+            or (rc != 0 and len(errors) != 1))
+
+
+@contextlib.contextmanager
+def _small_fs(work: Path, mb: int = 8):
+    """An ``mb`` MB file system: a tmpfs mounted by root; else None (the caller simulates a full disk)."""
+    mnt = work / "small"
+    mnt.mkdir(parents=True, exist_ok=True)
+    ok = os.geteuid() == 0 and subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={mb}m", "tmpfs", str(mnt)],
+                                              capture_output=True).returncode == 0
+    try:
+        yield mnt if ok else None
+    finally:
+        if ok:
+            subprocess.run(["umount", "-l", str(mnt)], capture_output=True)
+
+
+def _fill(mnt: Path, leave_kb: int) -> None:
+    free = shutil.disk_usage(mnt).free
+    with open(mnt / "filler", "ab") as fh:
+        with contextlib.suppress(OSError):
+            fh.write(b"\0" * max(0, free - leave_kb * 1024))
+
+
+def failures_experiment(work: Path) -> dict:
+    """Every probe of 22b through the `vcr` command or the library's one-line mapping: bad settings, paths
+    that name no file, a full disk (ingest, judging, generate, export), GraphML with NUL and controls.
+    Also counts what was destroyed (outputs_destroyed)."""
+    import hashlib
+    import xml.etree.ElementTree as ET
+
+    from vcr_core.curation import log as cur
+    from vcr_core.kernel.failures import user_message
+    from vcr_core.store import Curation, Trace, dispose_engines, session_scope
+
+    engine, tid, url, home = _probe_db(work, "failures")
+    cur.judge_trace(engine, tid, "ana", "approve")
+    with session_scope(engine) as s:  # a model name and a judgment stored before entry checks, with NUL and ESC
+        s.get(Trace, tid).model = "local/m\x00del\x1b"
+        s.add(Curation(target="trace", trace_id=tid, curator="eve\x00", judgment="approve", note="n\x00te\x07"))
+    cur.rebuild_state(engine)
+    env = env_for(url, home, _CWD=str(home))
+    probes: list[dict] = []
+    destroyed = 0
+
+    def probe(name, *args, env_extra=None, expect_fail=True):
+        rc, out, err = _vcr({**env, **(env_extra or {})}, *args)
+        bad = _traceback_like(rc, err) or (expect_fail and rc == 0)
+        lines = [x for x in err.replace("\r", "\n").splitlines() if x.strip() and "record/s" not in x and "s/record" not in x]
+        probes.append({"probe": name, "rc": rc, "traceback_like": bad, "error": lines[-1][:200] if lines else "",
+                       "stderr_tail": "\n".join(lines[-6:] + out.splitlines()[-3:])[:800]})
+        return rc, out, err
+
+    probe("CONSENSUS=three rebuild-state", "db", "rebuild-state", env_extra={"CONSENSUS": "three"})
+    probe("LEASE_S=abc db info", "db", "info", env_extra={"LEASE_S": "abc"})
+    probe("LEASE_S=-5 db info", "db", "info", env_extra={"LEASE_S": "-5"})
+    probe("export into a missing directory", "export", "-o", str(home / "missing" / "x.jsonl"))
+    probe("export onto a directory", "export", "-o", str(home))
+    if Path("/dev/full").exists():
+        probe("export onto /dev/full", "export", "-o", "/dev/full")
+    keep = home / "keep.jsonl"
+    keep.write_text("an earlier export\n")
+    probe("export onto an existing file without --force", "export", "-o", str(keep))
+    destroyed += keep.read_text() != "an earlier export\n"
+    graph = home / "g.graphml"
+    rc, _, _ = probe("GraphML with NUL and controls", "export", "--format", "graphml", "--status", "any", "-o", str(graph),
+                     expect_fail=False)
+    try:
+        ET.parse(graph)
+        graphml_ok = graph.stat().st_size > 0
+    except (OSError, ET.ParseError):
+        graphml_ok = False
+    probes[-1]["traceback_like"] |= not graphml_ok
+    destroyed += graph.exists() and graph.stat().st_size == 0
+
+    # run outputs: a second run with the same names must not overwrite the first's file
+    # knowledge-assembled (the bench's environment carries a fake OpenAI key, which would fail every record)
+    gen = ["generate", "--batch", "1", "--no-verify", "--max_items", "1", "--model_type", "knowledge",
+           "--output_dir", str(home / "output")]
+    probe("generate run 1", *gen, expect_fail=False)
+    files = sorted((home / "output").rglob("*.json"))
+    before = {f: hashlib.sha256(f.read_bytes()).hexdigest() for f in files}
+    probe("generate run 2 (same names)", *gen, expect_fail=False)
+    destroyed += sum(hashlib.sha256(f.read_bytes()).hexdigest() != h for f, h in before.items())
+    run_files = len(list((home / "output").rglob("*.json")))
+
+    # a full disk
+    full = {"full_disk": "none"}
+    with _small_fs(work) as mnt:
+        if mnt is not None:
+            full["full_disk"] = "tmpfs 8 MB"
+            small_home = mnt / "home"
+            small_home.mkdir()
+            surl = f"sqlite:///{small_home / 'vcr.db'}"
+            senv = env_for(surl, small_home, _CWD=str(small_home))
+            dispose_engines()
+            rc, _, err = _vcr(senv, "ingest", str(home / "r.json"))
+            use_db(surl, small_home)
+            from vcr_core.store import get_engine
+            from vcr_core.verify.testing import EXPLANATION, add_trace
+
+            sengine = get_engine()
+            st = add_trace(sengine, 1, EXPLANATION)
+            cur.judge_trace(sengine, st, "ana", "approve")
+            old = small_home / "old.jsonl"
+            rc, _, err = _vcr(senv, "export", "-o", str(old))
+            old_bytes = old.read_bytes()
+            big = home / "big.json"
+            big.write_text(json.dumps([{"index": str(i), "context": {"cell_type": "K562"},
+                                        "perturbation": {"name": f"drug{i}", "target": "ABL1"}, "note": "SECRETTEXT" * 200}
+                                       for i in range(3000)]))
+            _fill(mnt, 300)
+            env = senv
+            probe("ingest onto a full disk", "ingest", str(big))
+            probe("generate onto a full disk", "generate", "--batch", "1", "--no-verify", "--max_items", "3",
+                  "--model_type", "knowledge",
+                  "--output_dir", str(small_home / "output"))
+            probe("export --force onto a full disk", "export", "-o", str(old), "--force")
+            destroyed += old.read_bytes() != old_bytes
+            # judging: the page shows user_message(exc); a None would be a traceback on the page
+            errors = 0
+            for i in range(400):
+                try:
+                    cur.judge_trace(sengine, st, f"c{i}", "needs_work", note="SECRETTEXT" * 300)
+                except Exception as exc:  # noqa: BLE001 - measured
+                    line = user_message(exc)
+                    errors += 1
+                    probes.append({"probe": "judging onto a full disk", "rc": 1, "error": line or repr(exc)[:200],
+                                   "stderr_tail": "",
+                                   "traceback_like": not line or "SECRETTEXT" in line or "INSERT" in line or "\n" in line})
+                    break
+            full["full_disk_judging_failed"] = errors
+            dispose_engines()
+    return {"user_tracebacks": sum(p["traceback_like"] for p in probes), "failure_probes": len(probes),
+            "traceback_probes": {p["probe"]: p["stderr_tail"] for p in probes if p["traceback_like"]},
+            "outputs_destroyed": int(destroyed), "run_output_files": run_files, **full,
+            "probe_lines": {p["probe"]: p["error"] for p in probes}}
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="scaled down: 40 records, 8 kills, 0.2 GB file")
@@ -915,7 +1119,7 @@ def main() -> int:
     ap.add_argument("--kills", type=int, default=None, help="SIGKILLs (default 20)")
     ap.add_argument("--big-gb", type=float, default=None, help="size of the big input file (default 2)")
     ap.add_argument("--stale-after", type=float, default=8.0, help="heartbeat time-out of the frozen-worker part (s)")
-    ap.add_argument("--skip", default="", help="comma-separated parts to skip: hostile,sigkill,frozen,faults,backup,big")
+    ap.add_argument("--skip", default="", help="comma-separated parts to skip: hostile,sigkill,frozen,faults,backup,big,identity,failures")
     ap.add_argument("--work", default=None, help="scratch directory (default bench/_work; removed at the end)")
     ap.add_argument("--only", default="", help="comma-separated parts to run, e.g. restore22,archive22,csv22")
     ap.add_argument("--csv-mb", type=float, default=60.0, help="size of the import-traces CSV of part csv22 (MB)")
@@ -946,6 +1150,8 @@ def main() -> int:
             ("restore22", lambda: restore_experiment(WORK, 6.0 if args.quick else 12.0)),
             ("archive22", lambda: archive_experiment(WORK)),
             ("csv22", lambda: import_csv_experiment(WORK, args.csv_mb)),
+            ("identity", lambda: identity_experiment(WORK)),      # issue 22b
+            ("failures", lambda: failures_experiment(WORK)),      # issue 22b: user_tracebacks, outputs_destroyed
         ]
         only = set(filter(None, args.only.split(",")))
         for name, fn in parts:

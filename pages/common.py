@@ -87,7 +87,9 @@ def curator_sidebar() -> None:
             # The name lives under a key of its own, so it survives page changes (widget state does not), in
             # the URL (?curator=), so a refresh or a copied link keeps it, and in a browser cookie, so a new tab
             # opened on the app remembers it. The address wins over the cookie (a link names its curator).
-            remembered = (st.query_params.get("curator") or _cookie_name()).strip()[:80]
+            remembered = _usable(st.query_params.get("curator") or _cookie_name())
+            if st.query_params.get("curator") and not remembered:
+                st.query_params.pop("curator", None)  # an unusable name does not stay in the address
             if not st.session_state.get("curator") and remembered:
                 st.session_state["curator"] = remembered
             st.text_input("Your name", value=st.session_state.get("curator", ""), key="curator_name",
@@ -97,6 +99,8 @@ def curator_sidebar() -> None:
             if st.session_state.get("curator") and st.query_params.get("curator") != st.session_state["curator"]:
                 st.query_params["curator"] = st.session_state["curator"]
             _remember_in_browser(st.session_state.get("curator", ""))
+        if st.session_state.get("_curator_problem"):
+            st.error(st.session_state["_curator_problem"])
         if not st.session_state.get("curator"):
             st.caption("Log in before judging claims or traces." if _auth_configured()
                        else "Enter your name before judging claims or traces.")
@@ -132,8 +136,23 @@ def _remember_in_browser(name: str) -> None:
             f"'; path=/; max-age={age}; SameSite=Lax';</script>", unsafe_allow_javascript=True)
 
 
+def _usable(name: str | None) -> str:
+    """The name as typed, cleaned of invisible and control characters; '' when it is no usable curator name
+    (too long, nothing visible): one normalisation (``kernel.identity``) for the name, the cookie and the address."""
+    from vcr_core.kernel.identity import IdentityError, curator_display, curator_key
+
+    try:
+        curator_key(name)
+        return curator_display(name)
+    except IdentityError as exc:
+        if name and name.strip():
+            st.session_state["_curator_problem"] = str(exc)
+        return ""
+
+
 def _name_changed() -> None:
-    name = st.session_state["curator_name"].strip()
+    st.session_state.pop("_curator_problem", None)
+    name = _usable(st.session_state["curator_name"])
     st.session_state["curator"] = name
     if name:
         st.query_params["curator"] = name
@@ -144,6 +163,26 @@ def _name_changed() -> None:
 def curator() -> str:
     """The curator's name (signed-in identity, or the name entered / remembered in the page address)."""
     return st.session_state.get("curator", "")
+
+
+def role() -> str:
+    """'admin' or 'curator' for the identity this session has (``kernel.roles``): the identity provider's
+    claims when signed in, else the ADMINS setting and the typed name; without either, everyone is admin."""
+    from vcr_core.kernel.roles import role_of
+
+    if _auth_configured():
+        logged_in = bool(st.user.get("is_logged_in"))
+        claims = {k: v for k, v in st.user.to_dict().items()} if logged_in else {}
+        return role_of(curator(), logged_in=logged_in, claims=claims) if logged_in else "curator"
+    return role_of(curator(), logged_in=False)
+
+
+def is_admin() -> bool:
+    return role() == "admin"
+
+
+ADMIN_ONLY = ("Only admins may see the settings, make backups or download the database. Admins are named by the "
+              "ADMINS setting or by your identity provider's roles claim (ADMIN_CLAIM).")
 
 
 _MD_SPECIAL = "\\`*_{}[]()#+-.!|<>~$:"

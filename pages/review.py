@@ -8,6 +8,8 @@ import streamlit as st
 from pages.common import VERDICT_ICON, batch_options, code_md, curator, engine, plain_md, through_app
 from pages.evidence_view import show_evidence
 from vcr_core.curation import log as cur
+from vcr_core.kernel.failures import one_line as _one_line
+from vcr_core.kernel.identity import same_curator
 from vcr_core.formalism import Explanation
 from vcr_core.verify.policy import TRACE_VERDICTS
 from vcr_core.verify.runner import all_verifier_names
@@ -96,13 +98,16 @@ st.caption(f"trace #{trace.id} · run #{trace.run_id} · {plain_md(trace.model o
            f"curation: {tstate['status']} · filter policy: {tv.verdict if tv else 'not verified'}"
            + (f" ({'; '.join((tv.summary or {}).get('reasons') or [])})" if tv and (tv.summary or {}).get("reasons") else ""))
 holder = cur.lease_holder(engine(), trace_id)
-if holder and holder != me:
+if holder and not same_curator(holder, me):
     st.info(f"{plain_md(holder)} is working on this trace (taken from their queue).")
 if trace.status != "ok":
     why = "; ".join(str(e) for e in (trace.errors or [])) or "; ".join(
         str(f.get("message", f)) for f in (trace.findings or []) if isinstance(f, dict)) or "no reason was recorded"
     st.error(f"This trace {'failed' if trace.status == 'failed' else 'did not pass validation'}. Why:")
     st.text(why)
+_trace_disagreement = cur.disagreement(tstate["opinions"], "judgment", cur.consensus_rule())
+if _trace_disagreement and tstate["status"] != "conflict":  # under CONSENSUS=one the latest decided: say who disagreed
+    st.info(f"Curators disagree on this trace: {plain_md(_trace_disagreement)}")
 if tstate["status"] in ("conflict", "needs_second"):
     view = cur.conflict_view(engine(), trace_id)
     st.warning("Curators disagree on this trace: their judgments side by side with the machine's." if tstate["status"] == "conflict"
@@ -147,6 +152,8 @@ def _judge_trace(judgment: str, seen: int, confirmed: bool = False) -> None:
         st.session_state["trace_msg"] = ("warning", f"{exc} (now: {exc.current.get('status')})")
     except cur.CurationError as exc:
         st.session_state["trace_msg"] = ("error", str(exc))
+    except Exception as exc:  # a full disk, a database that refuses the text: one line, nothing half-stored
+        st.session_state["trace_msg"] = ("error", _one_line(exc))
 
 
 def _next_trace() -> None:
@@ -206,6 +213,8 @@ def _judge_claim(claim_id: int, judgment: str, seen: int, **kw) -> None:
         st.session_state[f"claim_msg_{claim_id}"] = ("warning", f"{exc}. Now: {now}")
     except cur.CurationError as exc:
         st.session_state[f"claim_msg_{claim_id}"] = ("error", str(exc))
+    except Exception as exc:  # a full disk, a database that refuses the text: one line
+        st.session_state[f"claim_msg_{claim_id}"] = ("error", _one_line(exc))
 
 
 @st.fragment
@@ -218,11 +227,14 @@ def claim_card(claim_id: int) -> None:
     with st.container(border=True):
         st.markdown(f"{VERDICT_ICON.get(stt.effective, '·')} **{plain_md(c.node_id)}** · {code_md(c.action)} · effective: "
                     f"**{stt.effective or 'not verified'}** (machine: {stt.machine or '—'}"
-                    f"{f', {stt.machine_score:.2f}' if stt.machine else ''})" + (" · ⚠️ conflicting" if stt.conflicting else ""))
+                    f"{f', {stt.machine_score:.2f}' if stt.machine else ''})" + (" · ⚠️ curators disagree" if stt.conflicting
+                                                                                else " · ✎ overrides the machine" if stt.overrides_machine else ""))
         st.code(c.text, language=None, wrap_lines=True)
         claim_sources(trace, c.node_id)
         if stt.opinions:
             st.caption(plain_md(stt.who()) + (f" · {stt.state_status.replace('_', ' ')}" if stt.state_status != "decided" else ""))
+            if stt.disagreement():
+                st.caption(plain_md(stt.disagreement()))
         if stt.verdicts:
             st.dataframe(pd.DataFrame([{"verifier": v.verifier, "verdict": v.verdict, "score": round(v.score, 2),
                                         "message": v.message or ""} for v in stt.verdicts]), hide_index=True, width="stretch")

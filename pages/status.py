@@ -1,7 +1,7 @@
 """Status & settings: what is configured, and what to do about each missing part."""
 import streamlit as st
 
-from pages.common import through_app
+from pages.common import ADMIN_ONLY, is_admin, through_app
 from vcr_core.kernel.settings import get_settings
 from vcr_core.system.status import settings_for_display, status_report
 
@@ -17,13 +17,18 @@ for part in status_report():
         if part.todo and not part.ok:
             st.caption(f"What to do: {part.todo}")
 s = get_settings()
-with st.expander("All settings (keys hidden)"):
-    st.json(settings_for_display())
+admin = is_admin()
+if admin:
+    with st.expander("All settings (keys hidden)"):
+        st.json(settings_for_display())
 
 st.subheader("Backup")
 st.write("A consistent copy of the database, safe while curators and workers write (the same as "
          "`vcr db backup PATH`). Restore one with `vcr db restore PATH`.")
-if st.button("Make a backup now", key="make_backup"):
+if not admin:
+    st.session_state.pop("backup_file", None)  # a role taken away mid-session takes the download with it
+    st.info(ADMIN_ONLY)
+elif st.button("Make a backup now", key="make_backup"):
     from vcr_core.store import get_engine
     from vcr_core.store.backup import BackupError, backup_bytes
 
@@ -31,7 +36,7 @@ if st.button("Make a backup now", key="make_backup"):
         st.session_state["backup_file"] = backup_bytes(get_engine(), s.vcr_home / "backups")
     except BackupError as exc:
         st.warning(str(exc))
-if st.session_state.get("backup_file"):
+if admin and st.session_state.get("backup_file"):
     name, data = st.session_state["backup_file"]
     st.download_button(f"Download {name} ({len(data) / 1024 / 1024:.1f} MB)", data, file_name=name,
                        mime="application/vnd.sqlite3", key="download_backup")

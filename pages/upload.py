@@ -29,7 +29,16 @@ def _store(name: str, data: bytes) -> None:
                                 "targets": ", ".join(t for p in r.perturbations for t in p.targets),
                                 "context": r.context.label, "disease": r.context.disease or ""} for r in report.records]),
                  hide_index=True, width="stretch")
-    result = ingest_bytes(engine(), data, name=Path(name).stem, filename=name, created_by=curator() or None)
+    try:
+        result = ingest_bytes(engine(), data, name=Path(name).stem, filename=name, created_by=curator() or None)
+    except Exception as exc:  # a full disk: one line, nothing half-stored (ingest is one transaction)
+        from vcr_core.kernel.failures import user_message
+
+        line = user_message(exc)
+        if line is None:
+            raise
+        st.error(f"{name}: {line}")
+        return
     if result.duplicate:
         st.info(f"This file is already stored as batch #{result.batch_id}; nothing was added.")
     else:

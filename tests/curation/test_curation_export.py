@@ -41,7 +41,8 @@ def test_effective_verdict_and_back_to_review_after_approval(engine, seeded):
     cur.judge_claim(engine, c["n1"], "bo", "override", verdict="contradicted", tag="wrong_relation", note="binds BCR-ABL1, not ABL1")
     assert cur.trace_status(engine, tid) == "needs_review"  # an edit after approval sends it back
     states = {s.claim.node_id: s for s in cur.claim_states(engine, tid)}
-    assert states["n1"].effective == "contradicted" and states["n1"].machine == "supported" and states["n1"].conflicting
+    assert states["n1"].effective == "contradicted" and states["n1"].machine == "supported"
+    assert states["n1"].overrides_machine and not states["n1"].conflicting  # one curator against the machine: no conflict
     hist = cur.history(engine, tid)
     assert [h.judgment for h in hist] == ["approve", "override", "needs_review"]
 
@@ -144,3 +145,19 @@ def test_export_file_streams_to_a_temporary_file(engine, tmp_path):
         assert data == export_traces(engine, ids, fmt) and data
         assert os.fstat(fh.fileno()).st_nlink == 0  # anonymous: no name left on disk
         fh.close()
+
+
+def test_disagreement_is_visible_under_every_rule(engine, seeded):
+    """one: the latest decides and the other opinion is named; two_agree: a conflict. A single override
+    of the machine is labelled as such, not as a conflict."""
+    tid = seeded["trace_id"]
+    c = _claims(engine, tid)
+    cur.judge_claim(engine, c["n1"], "ana", "accept", rule="one")
+    cur.judge_claim(engine, c["n1"], "ben", "override", verdict="contradicted", tag="polarity", rule="one")
+    st = {s.claim.node_id: s for s in cur.claim_states(engine, tid)}["n1"]
+    assert st.effective == "contradicted" and st.state_status == "decided" and st.conflicting
+    assert st.disagreement("one") == "decided by the latest (ben: contradicted); ana disagreed (supported)"
+    cur.rebuild_state(engine, "two_agree")
+    st = {s.claim.node_id: s for s in cur.claim_states(engine, tid)}["n1"]
+    assert st.state_status == "conflict" and st.disagreement("two_agree").startswith("conflict: ana supported, ben contradicted")
+    assert cur.trace_status(engine, tid) == "conflict"

@@ -4,9 +4,11 @@ from __future__ import annotations
 import argparse
 import sys
 from datetime import datetime
+from pathlib import Path
 
 from ..files.exporters import CURATION_STATES, FORMATS, select_traces, write_export
 from ..files.hf import SPLIT_RULES, HfOptions, write_hf_dataset
+from ..kernel.filecache import output_file
 from .util import USAGE, CommandError, add_command, fails_with, require_selection
 from .util import engine as cli_engine
 
@@ -42,8 +44,14 @@ def cmd_export(args: argparse.Namespace) -> int:
     if args.output in (None, "-"):
         write_export(engine, ids, args.format, sys.stdout.buffer, problems=problems)
     else:
-        with open(args.output, "wb") as out:  # streamed: memory stays bounded by one batch of traces
-            write_export(engine, ids, args.format, out, problems=problems)
+        # streamed (memory stays bounded by one batch of traces) into a temporary moved into place: a failure
+        # part-way keeps the old file; an existing one is replaced only with --force
+        try:
+            with output_file(Path(args.output), force=args.force) as out:
+                write_export(engine, ids, args.format, out, problems=problems)
+        except OSError as exc:  # name the output in the one-line error (a failed write does not)
+            exc.filename = exc.filename or args.output
+            raise
         print(f"exported {len(ids)} trace(s) as {args.format} to {args.output}", file=sys.stderr)
     for line in problems:
         print(f"warning: {line}", file=sys.stderr)
@@ -98,4 +106,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--split-by", choices=SPLIT_RULES, default="perturbation",
                    help="hf: perturbation (default), cell_line, or both (a held-out drug x cell-line block)")
     p.add_argument("--seed", type=int, default=0, help="hf: seed of the split (default 0)")
-    p.add_argument("-o", "--output", help="file to write (default: standard output); with --format hf a directory")
+    p.add_argument("-o", "--output", help="file to write (default: standard output), written whole or not at all; "
+                   "with --format hf a directory")
+    p.add_argument("--force", action="store_true", help="replace the --output file when it exists")

@@ -292,12 +292,12 @@ def _print_summary(info: dict) -> None:
 
 
 def _write_files(engine, run_id: int, args: argparse.Namespace) -> None:
-    from ..generation.outputs import index_tag, output_paths, write_original_files
+    from ..generation.outputs import index_tag, output_paths, write_run_files
 
     tag = index_tag(args.pert_path)
     rep, exp = output_paths(Path(args.output_dir), folder_name=args.folder_name, experiment_name=args.experiment_name,
                             tool_list=args.tool_list, kg_num_neighbor=args.kg_num_neighbor, tag=tag)
-    n_rep, n_exp = write_original_files(engine, run_id, rep, exp, tag)
+    n_rep, n_exp, rep, exp = write_run_files(engine, run_id, rep, exp, tag)  # never over another run's files
     if n_rep:
         print(f"wrote {n_rep} report(s) to {rep}")
     print(f"wrote {n_exp} structured explanation(s) to {exp}")

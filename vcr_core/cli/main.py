@@ -61,6 +61,9 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help()
         return 0 if args.command is None else 2
+    import os
+
+    from ..kernel.failures import one_line
     from .util import CommandError
 
     try:
@@ -74,6 +77,11 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:  # `vcr ... | head`: the reader left; not an error of the command
         sys.stderr.close()
         return 0
+    except Exception as exc:  # every failure a user meets is one line (kernel/failures.py); no traceback
+        if os.environ.get("VCR_DEBUG"):
+            raise
+        print(f"error: {one_line(exc)}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -36,6 +36,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session, select
 
 from .. import __version__ as APP_VERSION
+from ..kernel.identity import IdentityError, curator_display, curator_key, key_or_none
 from ..store import (
     Batch,
     Claim,
@@ -90,10 +91,22 @@ def _storable_note(note: str | None) -> str | None:
 
 
 def _require_curator(curator: str | None) -> str:
-    name = (curator or "").strip()
-    if not name:
-        raise CurationError("enter your curator name before judging")
-    return name
+    """The curator's key (``kernel.identity.curator_key``): one form for every name stored or compared."""
+    return _identity(curator)[0]
+
+
+def _identity(curator: str | None) -> tuple[str, str]:
+    """(key, name as typed for display) of a curator; ``CurationError`` with one line when unusable."""
+    try:
+        return curator_key(curator), curator_display(curator)
+    except IdentityError as exc:
+        raise CurationError(str(exc)) from None
+
+
+@functools.lru_cache(maxsize=4096)
+def _who(name: str) -> str:
+    """The key of a name read from the log (rows stored before names were normalised fold together)."""
+    return key_or_none(name) or name
 
 
 def _refused_while_restoring(fn):
@@ -156,6 +169,23 @@ def _latest(opinions: dict[str, dict], who: str, opinion: dict) -> None:
     opinions[who] = opinion
 
 
+def disagreement(opinions: dict[str, dict], value_key: str, rule: str | None = None) -> str | None:
+    """A line saying how curators disagree, under every rule; None when they agree (or one judged).
+
+    ``one``: "decided by the latest (ben: reject); ana disagreed (approve)"; ``two_agree``: the two
+    latest differ: "conflict: ana approve, ben reject" (older differing opinions are named too)."""
+    ordered = sorted((o for o in opinions.values() if o.get(value_key)), key=lambda o: o.get("id", 0))
+    names = {id(o): k for k, o in opinions.items()}
+    if len(ordered) < 2 or len({o[value_key] for o in ordered}) < 2:
+        return None
+    last = ordered[-1]
+    others = [o for o in ordered[:-1] if o[value_key] != last[value_key]]
+    if (rule or "one") == "two_agree" and ordered[-2][value_key] != last[value_key]:
+        return "conflict: " + ", ".join(f"{names[id(o)]} {o[value_key]}" for o in ordered)
+    return (f"decided by the latest ({names[id(last)]}: {last[value_key]}); "
+            + ", ".join(f"{names[id(o)]} disagreed ({o[value_key]})" for o in others))
+
+
 def compute_state(trace_id: int, rows: Iterable[Any], rule: str) -> tuple[dict[str, Any], dict[int, dict[str, Any]]]:
     """The trace's state row and its judged claims' state rows (as dicts) from the trace's log rows.
 
@@ -167,9 +197,9 @@ def compute_state(trace_id: int, rows: Iterable[Any], rule: str) -> tuple[dict[s
         if r["target"] != "claim" or r["claim_id"] is None:
             continue
         c = claims.setdefault(r["claim_id"], {"claim_id": r["claim_id"], "trace_id": trace_id, "opinions": {}, "version": 0})
-        _latest(c["opinions"], r["curator"], {"id": r["id"], "judgment": r["judgment"], "verdict": r["verdict"],
-                                              "tag": r["tag"], "note": r["note"]})
-        c.update(version=max(c["version"], r["id"]), last_curator=r["curator"], last_judgment=r["judgment"])
+        _latest(c["opinions"], _who(r["curator"]), {"id": r["id"], "judgment": r["judgment"], "verdict": r["verdict"],
+                                                    "tag": r["tag"], "note": r["note"]})
+        c.update(version=max(c["version"], r["id"]), last_curator=_who(r["curator"]), last_judgment=r["judgment"])
     for c in claims.values():
         status, verdict = _consensus(c["opinions"], "verdict", rule)
         c.update(status=status, verdict=verdict)
@@ -177,7 +207,7 @@ def compute_state(trace_id: int, rows: Iterable[Any], rule: str) -> tuple[dict[s
     reset = max((i for i, r in enumerate(trace_rows) if r["judgment"] == "needs_review"), default=-1)
     opinions: dict[str, dict] = {}
     for r in trace_rows[reset + 1:]:
-        _latest(opinions, r["curator"], {"id": r["id"], "judgment": r["judgment"], "note": r["note"]})
+        _latest(opinions, _who(r["curator"]), {"id": r["id"], "judgment": r["judgment"], "note": r["note"]})
     if trace_rows and reset == len(trace_rows) - 1:
         status = "needs_review"
     else:
@@ -186,8 +216,8 @@ def compute_state(trace_id: int, rows: Iterable[Any], rule: str) -> tuple[dict[s
         if status != "conflict" and any(c["status"] == "conflict" for c in claims.values()):
             status = "conflict"
     trace = {"trace_id": trace_id, "version": max((r["id"] for r in rows), default=0), "status": status,
-             "opinions": opinions, "curators": sorted({r["curator"] for r in rows}), "n_judgments": len(rows),
-             "last_curator": rows[-1]["curator"] if rows else None}
+             "opinions": opinions, "curators": sorted({_who(r["curator"]) for r in rows}), "n_judgments": len(rows),
+             "last_curator": _who(rows[-1]["curator"]) if rows else None}
     return trace, claims
 
 
@@ -246,7 +276,7 @@ def _trace_transaction(engine: Engine, trace_id: int) -> Iterator[tuple[Connecti
 def _append(conn: Connection, log: list[dict[str, Any]], values: dict[str, Any]) -> dict[str, Any]:
     """Append one judgment to the log (and to ``log``, the trace's rows read in this transaction); its
     column values (a ``Curation`` object is built after the lock is released: that costs 0.1 ms)."""
-    values = {"claim_id": None, "claim_hash": None, "verdict": None, "tag": None, "note": None, "claim_snapshot": None,
+    values = {"claim_id": None, "claim_hash": None, "curator_display": None, "verdict": None, "tag": None, "note": None, "claim_snapshot": None,
               "app_version": APP_VERSION, "created_at": utcnow(), **values}
     values["id"] = conn.execute(_CT.insert(), values).inserted_primary_key[0]
     log.append({k: values[k] for k in _ROW_KEYS})
@@ -266,7 +296,7 @@ def _check_fresh(log: list[dict[str, Any]], curator: str, seen_version: int | No
     the state the curator saw."""
     if seen_version is None:
         return
-    others = sorted({r["curator"] for r in log if r["id"] > seen_version and r["curator"] != curator
+    others = sorted({_who(r["curator"]) for r in log if r["id"] > seen_version and _who(r["curator"]) != curator
                      and (claim_id is None or r["claim_id"] == claim_id)})
     if others:
         raise StaleJudgment(f"{' and '.join(others)} judged this meanwhile: look at the new state and judge again",
@@ -287,7 +317,7 @@ def judge_claim(engine: Engine, claim_id: int, curator: str, judgment: str, *, v
 
     ``seen_version``: the claim state's ``version`` the curator saw; a judgment by another curator on
     this claim since then refuses this one (``StaleJudgment``)."""
-    curator = _require_curator(curator)
+    curator, shown = _identity(curator)
     note = _storable_note(note)
     rule = consensus_rule(rule)
     if judgment not in CLAIM_JUDGMENTS:
@@ -312,13 +342,14 @@ def judge_claim(engine: Engine, claim_id: int, curator: str, judgment: str, *, v
         _check_fresh(log, curator, seen_version, claim_id, lambda: compute_state(trace_id, log, rule)[1].get(claim_id, {}))
         approved = compute_state(trace_id, log, rule)[0]["status"] == "approve"
         row = _append(conn, log, {"target": "claim", "trace_id": trace_id, "claim_id": claim_id, "claim_hash": claim["hash"],
-                                  "curator": curator, "judgment": judgment,
+                                  "curator": curator, "curator_display": shown, "judgment": judgment,
                                   "verdict": verdict if judgment == "override" else machine, "tag": tag, "note": note or None,
                                   "claim_snapshot": {"node_id": claim["node_id"], "action": claim["action"],
                                                      "args": claim["args"], "text": claim["text"],
                                                      "machine_verdict": machine, "machine_score": score}})
         if approved:  # Reactome's rule: an edit after approval sends the item back to review.
-            _append(conn, log, {"target": "trace", "trace_id": trace_id, "curator": curator, "judgment": "needs_review",
+            _append(conn, log, {"target": "trace", "trace_id": trace_id, "curator": curator, "curator_display": shown,
+                                "judgment": "needs_review",
                                 "note": f"claim {claim['node_id']} judged after approval"})
         trace_state, claim_rows = compute_state(trace_id, log, rule)
         _store_state(conn, trace_state, {claim_id: claim_rows[claim_id]})
@@ -332,7 +363,7 @@ def judge_trace(engine: Engine, trace_id: int, curator: str, judgment: str, note
 
     ``seen_version``: the trace state's ``version`` the curator saw; a judgment by another curator on
     the trace or any of its claims since then refuses this one (``StaleJudgment``)."""
-    curator = _require_curator(curator)
+    curator, shown = _identity(curator)
     note = _storable_note(note)
     rule = consensus_rule(rule)
     if judgment not in TRACE_JUDGMENTS:
@@ -342,8 +373,8 @@ def judge_trace(engine: Engine, trace_id: int, curator: str, judgment: str, note
             raise CurationError(f"there is no trace {trace_id}")
     with _trace_transaction(engine, trace_id) as (conn, log):
         _check_fresh(log, curator, seen_version, None, lambda: compute_state(trace_id, log, rule)[0])
-        row = _append(conn, log, {"target": "trace", "trace_id": trace_id, "curator": curator, "judgment": judgment,
-                                  "note": note or None})
+        row = _append(conn, log, {"target": "trace", "trace_id": trace_id, "curator": curator, "curator_display": shown,
+                                  "judgment": judgment, "note": note or None})
         _store_state(conn, compute_state(trace_id, log, rule)[0], {})
         conn.execute(_RELEASE, {"tid": trace_id, "who": curator})
     return Curation(**row)
@@ -496,6 +527,7 @@ def _lease_upsert(conn: Connection):
 @_refused_while_restoring
 def release_lease(engine: Engine, trace_id: int, curator: str) -> None:
     """Give a trace back to the queues."""
+    curator = _require_curator(curator)
     with write_lock(engine), engine.begin() as conn:
         conn.execute(_RELEASE, {"tid": trace_id, "who": curator})
 
@@ -581,10 +613,20 @@ class ClaimState:
 
     @property
     def conflicting(self) -> bool:
-        """Curators disagree with each other, or one overrode the machine."""
+        """Curators disagree with each other (a conflict under ``two_agree``, or differing verdicts that
+        the latest decided under ``one``). One curator overriding the machine is not a conflict
+        (``overrides_machine``)."""
         opinions = {o.get("verdict") for o in self.opinions.values() if o.get("verdict")}
-        return self.state_status == "conflict" or len(opinions) > 1 or any(
-            o.get("judgment") == "override" and o.get("verdict") != self.machine for o in self.opinions.values())
+        return self.state_status == "conflict" or len(opinions) > 1
+
+    @property
+    def overrides_machine(self) -> bool:
+        """A curator's verdict differs from the machine's."""
+        return any(o.get("judgment") == "override" and o.get("verdict") != self.machine for o in self.opinions.values())
+
+    def disagreement(self, rule: str | None = None) -> str | None:
+        """How the curators disagree on this claim (``disagreement``), or None."""
+        return disagreement(self.opinions, "verdict", consensus_rule(rule))
 
     def who(self) -> str:
         """'accepted by ana · overridden by ben → contradicted' — who judged the claim and how."""
@@ -677,7 +719,7 @@ def review_queue(engine: Engine, filters: QueueFilters | None = None, *, page: i
     if f.verifier:
         q = q.where(Trace.id.in_(select(Verdict.trace_id).where(Verdict.verifier == f.verifier)))
     if f.curator:
-        q = q.where(Trace.id.in_(select(Curation.trace_id).where(Curation.curator == f.curator)))
+        q = q.where(Trace.id.in_(select(Curation.trace_id).where(Curation.curator == (key_or_none(f.curator) or f.curator))))
     with Session(engine) as s:
         total = s.exec(select(func.count()).select_from(q.subquery())).one()
         page = max(0, min(page, (total - 1) // page_size if total else 0))

@@ -332,10 +332,11 @@ def import_archive(engine: Engine, lines: Iterable[dict[str, Any] | tuple[int, d
             added["curations"] += _add_missing(
                 s, Curation, trace.id, a.get("curations"),
                 lambda c: (c.target, c.curator, c.judgment, c.claim_hash, c.created_at),
-                lambda c, when: (c["target"], c["curator"], c["judgment"], c.get("claim_hash"), when),
+                lambda c, when: (c["target"], _curator(c["curator"]), c["judgment"], c.get("claim_hash"), when),
                 lambda c, when: Curation(target=c["target"], trace_id=trace.id,
                                          claim_id=claim_id(c) if c["target"] == "claim" else None,
-                                         claim_hash=c.get("claim_hash"), curator=c["curator"], judgment=c["judgment"],
+                                         claim_hash=c.get("claim_hash"), curator=_curator(c["curator"]),
+                                         curator_display=c.get("curator_display") or c["curator"], judgment=c["judgment"],
                                          verdict=c.get("verdict"), tag=c.get("tag"), note=c.get("note"),
                                          claim_snapshot=c.get("claim_snapshot"), app_version=c.get("app_version"),
                                          created_at=when))
@@ -357,3 +358,10 @@ def import_archive(engine: Engine, lines: Iterable[dict[str, Any] | tuple[int, d
     counts["batch_id"] = min(batch_ids) if batch_ids else None
     counts["run_id"] = min(runs) if runs else None
     return counts
+
+
+def _curator(name):
+    """The archived curator's key (archives written before names were normalised hold the name as typed)."""
+    from ..kernel.identity import key_or_none
+
+    return key_or_none(name) or name

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import tempfile
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -29,7 +30,7 @@ import networkx as nx
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, func, select
 
-from ..curation.log import TRACE_STATUSES
+from ..curation.log import TRACE_STATUSES, consensus_rule, disagreement
 from ..formalism import Explanation, node_to_text
 from ..kernel.textsafe import scrub
 from ..store import (
@@ -168,6 +169,7 @@ def trace_doc(rows: TraceRows) -> dict[str, Any]:
     """One trace as a JSON-ready dict: record, explanation, report, claims with machine verdicts, each
     curator's judgment and the effective verdict, the trace verdict, curation status and history."""
     t, rec, tv = rows.trace, rows.record, rows.trace_verdict
+    rule = consensus_rule()
     claims = []
     for c in rows.claims:
         vs = rows.verdicts.get(c.id, [])
@@ -178,6 +180,7 @@ def trace_doc(rows: TraceRows) -> dict[str, Any]:
                        "effective_verdict": (cs.verdict if cs is not None and cs.verdict else None) or machine,
                        "curation_state": cs.status if cs is not None else "uncurated",
                        "judgments": {k: {kk: vv for kk, vv in o.items() if kk != "id"} for k, o in ((cs.opinions or {}) if cs else {}).items()},
+                       "disagreement": disagreement((cs.opinions or {}) if cs else {}, "verdict", rule),
                        "verdicts": [{"verifier": v.verifier, "version": v.version, "verdict": v.verdict, "score": v.score,
                                      "evidence": export_evidence(v.evidence), "message": v.message} for v in vs],
                        "curations": [_cur(k) for k in rows.curations if k.claim_id == c.id]})
@@ -187,6 +190,8 @@ def trace_doc(rows: TraceRows) -> dict[str, Any]:
             "trace_verdict": {"verdict": tv.verdict, "policy": tv.policy, "summary": tv.summary} if tv else None,
             "curation_status": rows.state.status if rows.state else "uncurated",
             "trace_judgments": {k: o.get("judgment") for k, o in ((rows.state.opinions or {}) if rows.state else {}).items()},
+            # every curator's disagreement, under every rule ("decided by the latest (ben: reject); ana disagreed ...")
+            "disagreement": disagreement((rows.state.opinions or {}) if rows.state else {}, "judgment", rule),
             "claims": claims, "curations": [_cur(c) for c in rows.curations], "archive": archive_section(rows)}
 
 
@@ -226,7 +231,8 @@ def archive_section(rows: TraceRows) -> dict[str, Any]:
         "trace_verdicts": [{"verdict": v.verdict, "policy": v.policy, "summary": v.summary,
                             "created_at": _iso(v.created_at)} for v in rows.trace_verdicts or []],
         "curations": [{"target": c.target, "node_id": node(c.claim_id), "claim_hash": c.claim_hash,
-                       "curator": c.curator, "judgment": c.judgment, "verdict": c.verdict, "tag": c.tag,
+                       "curator": c.curator, "curator_display": c.curator_display, "judgment": c.judgment,
+                       "verdict": c.verdict, "tag": c.tag,
                        "note": c.note, "claim_snapshot": c.claim_snapshot, "app_version": c.app_version,
                        "created_at": _iso(c.created_at)} for c in rows.curations],
     }
@@ -253,7 +259,7 @@ def iter_rows_docs(engine: Engine, trace_ids: Iterable[int], batch_size: int = B
 
 
 def _cur(c) -> dict[str, Any]:
-    return {"curator": c.curator, "target": c.target, "claim_hash": c.claim_hash, "judgment": c.judgment,
+    return {"curator": c.curator, "curator_display": c.curator_display or c.curator, "target": c.target, "claim_hash": c.claim_hash, "judgment": c.judgment,
             "verdict": c.verdict, "tag": c.tag, "note": c.note, "at": c.created_at.isoformat() if c.created_at else None}
 
 
@@ -323,15 +329,28 @@ def write_export(engine: Engine, trace_ids: list[int], fmt: str, out: BinaryIO, 
     return n
 
 
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def xml_text(s: str) -> str:
+    """``s`` with every character XML 1.0 cannot hold (NUL, other controls, lone surrogates, U+FFFE/FFFF)
+    replaced by U+FFFD: a name or note holding one must not stop a GraphML export."""
+    return _NOT_XML.sub("\ufffd", s)
+
+
 def _plain_attributes(graph: nx.DiGraph) -> None:
-    """GraphML takes str, int, float and bool only: status and verdict enums become their plain values."""
+    """GraphML takes str, int, float and bool only, in XML-safe text: status and verdict enums become their
+    plain values, characters XML cannot hold become U+FFFD (in node ids too)."""
     def plain(v):
-        return str(v) if isinstance(v, str) else v
+        return xml_text(str(v)) if isinstance(v, str) else v
     graph.graph.update({k: plain(v) for k, v in graph.graph.items()})
     for _, attrs in graph.nodes(data=True):
         attrs.update({k: plain(v) for k, v in attrs.items()})
     for _, _, attrs in graph.edges(data=True):
         attrs.update({k: plain(v) for k, v in attrs.items()})
+    bad = {n: xml_text(n) for n in graph.nodes if isinstance(n, str) and _NOT_XML.search(n)}
+    if bad:
+        nx.relabel_nodes(graph, bad, copy=False)
 
 
 def export_file(engine: Engine, trace_ids: list[int], fmt: str = "jsonl", problems: list[str] | None = None) -> io.RawIOBase:

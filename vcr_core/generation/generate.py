@@ -239,8 +239,12 @@ def _run_records(run_id: int, todo: list[int], adapter, control: JobControl, wor
             return
         done += 1
         if exc is not None:  # a record's crash is reported, the run goes on
-            log.warning("record %s failed in run %s: %s: %s", record_id, run_id, type(exc).__name__, exc)
-            errors.append(f"{type(exc).__name__}: {exc}"[:500])
+            from ..kernel.failures import user_message
+
+            known = user_message(exc)  # a full disk: one line, without the statement and the record's text
+            line = known or f"{type(exc).__name__}: {exc}"[:500]
+            log.warning("record %s failed in run %s: %s", record_id, run_id, line)
+            errors.append(line)
         if on_progress:
             on_progress(done, len(todo))
 

@@ -80,9 +80,42 @@ def rows_for_run(engine: Engine, run_id: int, tag: str = "") -> tuple[list[dict]
     return reports, explains
 
 
+def _owner(path: Path) -> Path:
+    """The file beside an output that names the run which wrote it."""
+    return path.with_name(f".{path.name}.run")
+
+
+def _owned_by_other(path: Path, run_id: int) -> bool:
+    if not path.exists():
+        return False
+    try:
+        return int(_owner(path).read_text().strip()) != run_id
+    except (OSError, ValueError):  # written before outputs named their run, or by hand: not this run's
+        return True
+
+
+def run_output_paths(report_path: Path, explain_path: Path, run_id: int) -> tuple[Path, Path]:
+    """The paths this run writes: the original names, unless another run's file (or any file not written
+    by this run) is there; then ``<name>_run<id>.json`` for both. A resumed run rewrites its own files;
+    run outputs never overwrite each other."""
+    if _owned_by_other(report_path, run_id) or _owned_by_other(explain_path, run_id):
+        return tuple(p.with_name(f"{p.stem}_run{run_id}{p.suffix}") for p in (report_path, explain_path))  # type: ignore[return-value]
+    return report_path, explain_path
+
+
+def write_run_files(engine: Engine, run_id: int, report_path: Path, explain_path: Path,
+                    tag: str = "") -> tuple[int, int, Path, Path]:
+    """``write_original_files`` at ``run_output_paths``: (report rows, explanation rows, report path,
+    explanation path)."""
+    report_path, explain_path = run_output_paths(report_path, explain_path, run_id)
+    n_rep, n_exp = write_original_files(engine, run_id, report_path, explain_path, tag)
+    return n_rep, n_exp, report_path, explain_path
+
+
 def write_original_files(engine: Engine, run_id: int, report_path: Path, explain_path: Path,
                          tag: str = "") -> tuple[int, int]:
-    """Write both files (the report file only in mode report-explain); returns the row counts."""
+    """Write both files (the report file only in mode report-explain); returns the row counts. Each is
+    written whole or not at all; the run that wrote it is noted beside it (``run_output_paths``)."""
     reports, explains = rows_for_run(engine, run_id, tag)
     _write_json(explain_path, explains, run_id)
     if reports:
@@ -94,15 +127,18 @@ def _write_json(path: Path, rows: list[dict], run_id: int) -> None:
     """Write ``rows`` whole or not at all (temporary file, then rename); text that cannot be encoded
     (lone surrogates stored before ingest rejected them) is replaced by U+FFFD and logged."""
     import logging
-    import os
 
+    from ..kernel.filecache import atomic_file, write_atomic
     from ..kernel.textsafe import scrub
 
     rows, changed = scrub(rows)
     if changed:
         logging.getLogger(__name__).warning("run %s: text that cannot be encoded was replaced by U+FFFD in %s "
                                             "(%d field(s), e.g. %s)", run_id, path.name, len(changed), changed[0])
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(rows, ensure_ascii=False, indent=1, default=str), encoding="utf-8")
-    os.replace(tmp, path)
+    try:
+        with atomic_file(path, "w") as fh:
+            json.dump(rows, fh, ensure_ascii=False, indent=1, default=str)
+        write_atomic(_owner(path), str(run_id))
+    except OSError as exc:  # a failed write names no file: name the output in the one-line error
+        exc.filename = exc.filename or str(path)
+        raise

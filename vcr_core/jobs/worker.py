@@ -169,6 +169,12 @@ class Worker:
         try:
             return self._delegate(job, context)
         except Exception as exc:  # noqa: BLE001 - the job fails with its reason, the worker lives on
+            from ..kernel.failures import user_message
+
+            known = user_message(exc)  # a full disk, a bad setting, ...: one line, no traceback, no SQL
+            if known:
+                log.error("job %s failed: %s", job.id, known)
+                return "failed", known
             log.exception("job %s failed", job.id)
             return "failed", f"{type(exc).__name__}: {exc}" if not isinstance(exc, RuntimeError) else str(exc)
 

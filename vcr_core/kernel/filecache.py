@@ -7,6 +7,7 @@ built again, never an error.
 """
 from __future__ import annotations
 
+import errno
 import os
 import pickle
 import threading
@@ -18,11 +19,13 @@ T = TypeVar("T")
 
 
 @contextmanager
-def atomic_file(path: Path, mode: str = "wb") -> Iterator[IO]:
+def atomic_file(path: Path, mode: str = "wb", *, make_parents: bool = True) -> Iterator[IO]:
     """A file to write ``path`` through: a temporary of this process and thread, renamed into place
-    when the block ends (and removed when it fails)."""
+    when the block ends (and removed when it fails, so a failure part-way keeps the old file).
+    ``make_parents=False``: a missing directory is an error (``FileNotFoundError``) rather than created."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    if make_parents:
+        path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f"{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
     try:
         with open(tmp, mode, **({} if "b" in mode else {"encoding": "utf-8"})) as fh:
@@ -54,3 +57,28 @@ def load_or_build(path: Path, build: Callable[[], T], stamp: Any = None) -> T:
     with atomic_file(path) as fh:  # streamed: the NER automaton is hundreds of MB
         pickle.dump({"stamp": stamp, "data": data}, fh, protocol=pickle.HIGHEST_PROTOCOL)
     return data
+
+
+@contextmanager
+def output_file(path: Path, *, force: bool = False, mode: str = "wb") -> Iterator[IO]:
+    """An output a user named (``vcr export -o``): written through a temporary beside it and moved into
+    place, so a failure part-way (a full disk) keeps the old file and leaves no partial one.
+
+    Refused with the ordinary ``OSError`` kinds (``kernel.failures`` gives each one line): an existing
+    file unless ``force`` (``FileExistsError``), a directory (``IsADirectoryError``), a missing directory
+    (``FileNotFoundError``; never created). A device or pipe (``/dev/stdout``, ``/dev/full``) is written
+    directly: there is no file to keep and no directory to put a temporary in."""
+    path = Path(path)
+    if path.is_dir():
+        raise IsADirectoryError(errno.EISDIR, "is a directory", str(path))
+    if path.exists() and not path.is_file():
+        with open(path, mode) as fh:
+            yield fh
+        return
+    if not path.parent.is_dir():
+        raise (NotADirectoryError(errno.ENOTDIR, "not a directory", str(path)) if path.parent.exists()
+               else FileNotFoundError(errno.ENOENT, "no such directory", str(path)))
+    if path.exists() and not force:
+        raise FileExistsError(errno.EEXIST, "exists", str(path))
+    with atomic_file(path, mode, make_parents=False) as fh:
+        yield fh

@@ -9,12 +9,14 @@ from __future__ import annotations
 import sys
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import platformdirs
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 APP_NAME = "vcr-curation"
+CONSENSUS_RULES = ("one", "two_agree")
 
 
 def user_data_dir() -> Path:
@@ -49,7 +51,7 @@ class Settings(BaseSettings):
     pubmed_index_dir: Path | None = Field(default=None, description="Native index directory (data.bin, ids.bin).")
     pubmed_db: Path | None = Field(default=None, description="SQLite articles database (pubmed-vectors schema).")
     offline: bool = Field(default=False, description="Never touch the network (PubChem, E-utilities, Harmonizome, Wikipedia).")
-    tool_timeout_s: float = Field(default=60.0, description="Per-tool time-out for one record.")
+    tool_timeout_s: float = Field(default=60.0, gt=0, description="Per-tool time-out for one record.")
 
     # -- knowledge sources (issue 11a): the offline Gene Ontology file and two network services
     orgdb_path: Path | None = Field(default=None, description="org.Hs.eg.sqlite (Entrez gene2go, aliases, UniProt); default: <venv>/share/vcr/org.Hs.eg.sqlite.")
@@ -60,8 +62,8 @@ class Settings(BaseSettings):
 
     # -- models
     default_model: str | None = Field(default=None, description="litellm model used when none is chosen.")
-    llm_timeout_s: float = Field(default=120.0, description="Per-call time-out for model calls.")
-    llm_max_retries: int = Field(default=4, description="Retries on 429, 5xx and time-outs.")
+    llm_timeout_s: float = Field(default=120.0, gt=0, description="Per-call time-out for model calls.")
+    llm_max_retries: int = Field(default=4, ge=0, description="Retries on 429, 5xx and time-outs.")
     local_model_port: int = Field(default=8765, description="Port of the embedded local model server on 127.0.0.1.")
     llm_max_concurrent: int | None = Field(default=None, description="Cap on model calls in flight per provider, "
                                            "across every worker and Ray task on the database.")
@@ -72,10 +74,16 @@ class Settings(BaseSettings):
     app_worker: bool = Field(default=True, description="The app supervises a separate `vcr worker` process.")
 
     consensus: str = Field(default="one", description="'one' curator's judgment decides, or 'two_agree': two curators who agree.")
-    lease_s: float = Field(default=600.0, description="Seconds a trace handed to a curator from a queue stays theirs.")
+    lease_s: float = Field(default=600.0, gt=0, le=7 * 86400,
+                           description="Seconds a trace handed to a curator from a queue stays theirs.")
+    admins: str = Field(default="", description="Comma-separated curator names (or signed-in e-mails) who are admins: "
+                        "database download, backups, restores and settings. Empty: the identity provider's claims decide; "
+                        "without login everyone on the machine is admin.")
+    admin_claim: str = Field(default="roles", description="Claim of the signed-in user (OIDC) that lists their roles; "
+                             "a user whose claim holds 'admin' (or 'owner') is an admin.")
 
     # -- ingest
-    max_upload_mb: float = Field(default=50.0, description="Largest accepted upload or import file (vcr import-traces), in MB.")
+    max_upload_mb: float = Field(default=50.0, gt=0, description="Largest accepted upload or import file (vcr import-traces), in MB.")
 
     # -- filter policy
     policy_min_supported: float = Field(default=0.5, description="Share of claims that must be supported to pass; "
@@ -84,6 +92,21 @@ class Settings(BaseSettings):
                                                   "counts as credible and fails the trace.")
     expression_padj: float = Field(default=0.05, description="Adjusted p below which a gene counts as significant.")
     expression_min_abs_log2fc: float = Field(default=1.0, description="|log2FC| above which a gene counts as changed.")
+
+    @field_validator("consensus", mode="before")
+    @classmethod
+    def _consensus_rule(cls, v: Any) -> str:
+        rule = str(v if v is not None else "one").strip().lower() or "one"
+        if rule not in CONSENSUS_RULES:
+            raise ValueError(f"use one of {', '.join(CONSENSUS_RULES)}")
+        return rule
+
+    @property
+    def admin_names(self) -> set[str]:
+        """The ``ADMINS`` as curator keys (``identity.curator_key``)."""
+        from .identity import key_or_none
+
+        return {k for k in (key_or_none(n) for n in self.admins.split(",")) if k}
 
     @property
     def resolved_database_url(self) -> str:
@@ -120,7 +143,28 @@ class Settings(BaseSettings):
         }
 
 
+class SettingsError(ValueError):
+    """A setting whose value cannot be used: one line naming it, its value and what it takes."""
+
+
+def settings_error_line(exc: ValidationError) -> str:
+    """One line for every invalid setting in ``exc`` (no traceback, no pydantic URL)."""
+    parts = []
+    for err in exc.errors():
+        name = str(err.get("loc", ("?",))[0]).upper()
+        value = err.get("input")
+        shown = repr(value) if isinstance(value, (str, int, float)) and len(repr(value)) <= 40 else "the value given"
+        msg = str(err.get("msg", "invalid")).removeprefix("Value error, ")
+        parts.append(f"{name} is {shown}: {msg}")
+    return "; ".join(parts) + " (fix it in the environment or .env)"
+
+
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
-    """The process-wide settings (cached; call ``get_settings.cache_clear()`` after changing env)."""
-    return Settings()
+    """The process-wide settings (cached; call ``get_settings.cache_clear()`` after changing env).
+
+    An invalid value raises ``SettingsError`` with one line naming the setting and what it takes."""
+    try:
+        return Settings()
+    except ValidationError as exc:
+        raise SettingsError(settings_error_line(exc)) from None

@@ -178,7 +178,8 @@ class Curation(SQLModel, table=True):
     trace_id: int = Field(foreign_key="trace.id", index=True)
     claim_id: Optional[int] = Field(default=None, foreign_key="claim.id", index=True)
     claim_hash: Optional[str] = Field(default=None, index=True)
-    curator: str = Field(index=True)
+    curator: str = Field(index=True, description="the curator's key (kernel.identity.curator_key): stored and compared")
+    curator_display: Optional[str] = Field(default=None, description="the name as the curator typed it, for display")
     judgment: str
     verdict: Optional[str] = None
     tag: Optional[str] = None

@@ -1,0 +1,78 @@
+"""Roles in a real browser: two users of one app, an admin and a curator.
+
+OIDC cannot be exercised offline (it needs an identity provider), so the role is driven the way the app
+decides it without login: the ADMINS setting names ana, and each browser tells the app who it is through
+the page address (``?curator=``), the identity the app sees. With OIDC the same check reads the signed-in
+user's e-mail or roles claim (``kernel/roles.py``, unit-tested in tests/kernel/test_roles.py).
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+pytestmark = [pytest.mark.slow, pytest.mark.browser]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def admin_server(tmp_path):
+    if not Path(CHROMIUM).exists():
+        pytest.skip("Debian's chromium is not installed")
+    pytest.importorskip("playwright.sync_api")
+    env = dict(os.environ, VCR_HOME=str(tmp_path / "home"), DATABASE_URL=f"sqlite:///{tmp_path / 'app.db'}",
+               OFFLINE="true", APP_WORKER="false", ADMINS="ana")
+    port = _free_port()
+    log = open(tmp_path / "streamlit.log", "w")
+    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
+                             "--server.headless", "true", "--browser.gatherUsageStats", "false"],
+                            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    deadline = time.time() + 90
+    while time.time() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            break
+        except OSError:
+            time.sleep(0.5)
+    yield f"http://127.0.0.1:{port}"
+    proc.terminate()
+    try:
+        proc.wait(10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
+def test_an_admin_and_a_curator_see_different_status_pages(admin_server):
+    from playwright.sync_api import expect, sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"])
+        try:
+            ana = browser.new_context().new_page()   # two users: separate contexts, separate cookies
+            ben = browser.new_context().new_page()
+            ana.goto(f"{admin_server}/status?curator=Ana")
+            ben.goto(f"{admin_server}/status?curator=ben")
+            expect(ana.get_by_role("button", name="Make a backup now")).to_be_visible(timeout=120_000)
+            expect(ana.get_by_text("All settings (keys hidden)")).to_be_visible()
+            expect(ben.get_by_text("Only admins may see the settings", exact=False)).to_be_visible(timeout=120_000)
+            expect(ben.get_by_role("button", name="Make a backup now")).to_have_count(0)
+            expect(ben.get_by_text("All settings (keys hidden)")).to_have_count(0)
+            ana.get_by_role("button", name="Make a backup now").click()
+            expect(ana.get_by_role("button", name="Download vcr-backup-", exact=False)).to_be_visible(timeout=120_000)
+            expect(ben.get_by_role("button", name="Download vcr-backup-", exact=False)).to_have_count(0)
+        finally:
+            browser.close()
