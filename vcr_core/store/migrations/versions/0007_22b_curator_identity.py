@@ -1,7 +1,7 @@
 """curator identity: the name as typed kept beside the normalised key
 
 Revision ID: 0006_22b
-Revises: 0005
+Revises: 0006_22a
 
 ``curation.curator`` holds the curator's key (NFKC, case-folded, invisible characters removed:
 ``kernel.identity.curator_key``); ``curation.curator_display`` the name as typed. Rows stored before
