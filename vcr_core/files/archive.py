@@ -19,6 +19,7 @@ from sqlmodel import Session, select
 from ..formalism import Explanation
 from ..formalism.findings import Finding
 from ..store import Batch, Claim, Curation, Record, Run, Trace, TraceVerdict, Verdict, session_scope
+from ..curation.reuse import after_save
 from ..store.traces import save_trace
 
 ARCHIVE_FORMAT = "vcr-archive/1"
@@ -119,6 +120,7 @@ def _trace(s: Session, run: Run, record: Record, a: dict[str, Any]) -> tuple[Tra
     trace.findings = a.get("findings")  # exactly as archived
     s.add(trace)
     s.flush()
+    after_save(s, trace)  # core identity of its claims, and what the team already decided about them
     return trace, True
 
 

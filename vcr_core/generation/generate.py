@@ -20,6 +20,7 @@ from ..jobs.control import JobControl
 from ..jobs.inflight import InFlight
 from ..jobs.executor import RayAdapter, ThreadAdapter, run_bounded, use_database
 from ..jobs.queue import ACTIVE, Lease, LeaseLost, fence, owns
+from ..curation.reuse import after_save
 from ..knowledge.genes import claim_grounder
 from ..llm import CallInfo, LocalModelError, ensure_local_model, missing_key_message
 from ..llm.models import choice_for_run
@@ -116,6 +117,7 @@ def _store_outcome(engine: Engine, run_id: int, record_id: int, outcome, lease: 
             trace = save_trace(session, run_id=run_id, record=session.get(Record, record_id),
                                explanation=outcome.explanation, findings=outcome.findings, grounder=claim_grounder(),
                                **outcome.fields)
+            after_save(session, trace)  # core identity of its claims, and what the team already decided about them
             mine = [LlmCall.id.in_(call_ids)] if call_ids is not None else [LlmCall.record_id == record_id]
             session.execute(update(LlmCall).where(LlmCall.run_id == run_id, LlmCall.trace_id.is_(None), *mine)
                             .values(trace_id=trace.id))
