@@ -90,10 +90,12 @@ def _source(status: str, deciding: list[dict[str, Any]]) -> dict[str, Any]:
                            "scope_reason": o.get("scope_reason"), "at": str(o["created_at"])} for o in deciding]}
 
 
-def propagate(conn: Connection, core: str | None, rule: str, *, only: set[int] | None = None) -> dict[str, int]:
+def propagate(conn: Connection, core: str | None, rule: str, *, only: set[int] | None = None,
+              append_verdicts: bool = True) -> dict[str, int]:
     """Bring the reuse of ``core``'s judgments up to date on an open write transaction: upsert or delete
     ``claim_reuse`` rows and append a ``curated`` verdict for every claim whose reused verdict changed.
-    ``only``: limit to these claim ids (a trace just saved). Returns counts."""
+    ``only``: limit to these claim ids (a trace just saved); ``append_verdicts=False`` restores the kept
+    rows only (an archive brings the curated verdicts it had). Returns counts."""
     if not core:
         return {"decided": 0, "withdrawn": 0, "changed": 0}
     log = [dict(r._mapping) for r in conn.execute(_CORE_LOG, {"core": core})]
@@ -125,7 +127,7 @@ def propagate(conn: Connection, core: str | None, rule: str, *, only: set[int] |
                         "source": source, "version": version})
         if status == "decided" and (old is None or old["status"] != "decided" or old["verdict"] != verdict
                                      or old["source"] != source):
-            verdicts.append(_verdict_row(cid, tid, chash, verdict or "unverifiable", 1.0,
+            verdicts.append(_verdict_row(cid, tid, chash, verdict or "unverifiable", 1.0 if verdict in ("supported", "contradicted") else 0.0,
                                          [{"kind": "curation", **j} for j in source["judgments"]], source["message"], now))
         elif status != "decided" and old is not None and old["status"] == "decided":
             what = "curators disagree on this claim's core" if status == "conflict" else "waiting for a second curator"
@@ -134,7 +136,7 @@ def propagate(conn: Connection, core: str | None, rule: str, *, only: set[int] |
         conn.execute(_DELETE, deletes)
     if upserts:
         conn.execute(_reuse_upsert(conn), upserts)
-    if verdicts:
+    if verdicts and append_verdicts:
         conn.execute(_V.insert(), verdicts)
     return {"decided": n_decided, "withdrawn": len(deletes), "changed": len(upserts) + len(deletes)}
 
@@ -182,8 +184,9 @@ def after_save(session: Session, trace: Trace, rule: str | None = None) -> int:
     return sum(propagate(conn, core, rule, only=by_core[core])["decided"] for core in judged)
 
 
-def rebuild_reuse(engine: Engine, rule: str | None = None) -> dict[str, int]:
-    """Recompute every claim's reuse from the log (after a change of consensus rule, or a restore)."""
+def rebuild_reuse(engine: Engine, rule: str | None = None, *, append_verdicts: bool = True) -> dict[str, int]:
+    """Recompute every claim's reuse from the log (after a change of consensus rule, or a restore:
+    ``append_verdicts=False`` when the curated verdicts came with the restored rows)."""
     from .core import identify_claims
     from ..store import write_lock
 
@@ -195,7 +198,7 @@ def rebuild_reuse(engine: Engine, rule: str | None = None) -> dict[str, int]:
     total = {"cores": len(cores), "decided": 0}
     with write_lock(engine), engine.begin() as conn:
         for core in cores:
-            total["decided"] += propagate(conn, core, rule)["decided"]
+            total["decided"] += propagate(conn, core, rule, append_verdicts=append_verdicts)["decided"]
     return total
 
 
