@@ -218,3 +218,46 @@ def test_core_queue_serves_the_core_undecided_in_most_traces_first(engine, grid)
     assert reuse.undecided_claims(engine) == before - 2  # its own claim and model B's in K562; context-bound
     again = {r["core"]: r["traces"] for r in reuse.core_queue(engine)}
     assert again[top["core"]] == 2  # still undecided in HCT116 and A549
+
+
+def test_knowledge_export_and_import_into_another_database_decides_its_claims(engine, grid, tmp_path, capsys, monkeypatch):
+    from vcr_core.cli.main import main
+    from vcr_core.curation.knowledge import export_knowledge, import_knowledge, judged_cores
+    from vcr_core.files.ingest import ingest_file
+    from vcr_core.kernel.settings import get_settings
+    from vcr_core.store import get_engine
+
+    t = grid["traces"]
+    a = _claims(engine, t["a_k562"])
+    cur.judge_claim(engine, a["binds_to"].id, "ana", "override", verdict="supported", tag="correct", note="ChEMBL IC50",
+                    rule="one")
+    cur.judge_claim(engine, a["regulates_expression"].id, "bo", "override", verdict="contradicted", tag="polarity", rule="one")
+    cores = {r["primitive"]: r for r in judged_cores(engine, rule="one")}
+    assert cores["binds_to"]["verdict"] == "supported" and cores["binds_to"]["curators"] == ["ana"]
+    assert cores["binds_to"]["traces_decided"] == 3 and cores["regulates_expression"]["traces_decided"] == 2
+    assert cores["binds_to"]["entities"]["target"] == ["HGNC:76"]
+    assert b"HGNC:76" in export_knowledge(engine, "csv", rule="one").splitlines()[1]
+    assert main(["knowledge", "export", "-o", str(tmp_path / "team.jsonl")]) == 0
+    data = (tmp_path / "team.jsonl").read_bytes()
+    assert len(data.splitlines()) == 2
+
+    other_url = f"sqlite:///{tmp_path / 'other.db'}"
+    other = get_engine(other_url)
+    path = tmp_path / "o.json"
+    path.write_text(json.dumps([{"index": "9", "context": {"cell_type": "HCT116"}, "perturbation": {"name": "Imatinib"}}]))
+    bid = ingest_file(other, path).batch_id
+    tid = _save(other, bid, "9", MODEL_B.format(drug="imatinib", cell="HCT116"), "there", after=True)
+    tid2 = _save(other, bid, "9", MODEL_A.format(drug="imatinib", cell="HCT116"), "there too", after=True)
+    with pytest.raises(cur.CurationError, match="line 1"):
+        import_knowledge(other, b"not json\n", rule="one")
+    monkeypatch.setenv("DATABASE_URL", other_url)
+    get_settings.cache_clear()
+    capsys.readouterr()
+    assert main(["knowledge", "import", str(tmp_path / "team.jsonl")]) == 0
+    out = capsys.readouterr().out
+    assert "1 judgment(s) replayed" in out and "1 judgment(s) whose claim does not occur here" in out  # K562 expression
+    there = {st.claim.action: st for st in cur.claim_states(other, tid2)}
+    assert there["binds_to"].effective == "supported"
+    assert there["binds_to"].decided_by and "ana" in there["binds_to"].decided_by
+    assert there["regulates_expression"].effective is None  # context-bound: K562 knowledge does not decide HCT116
+    assert {st.claim.action: st for st in cur.claim_states(other, tid)}["binds_to"].effective == "supported"
