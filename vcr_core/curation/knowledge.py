@@ -145,3 +145,19 @@ def import_knowledge(engine: Engine, data: bytes, rule: str | None = None) -> di
         after = conn.execute(select(func.count()).select_from(_R).where(_R.c.status == "decided")).scalar_one()
     counts["claims_decided"] = counts["judgments"] + max(0, after - before)
     return counts
+
+
+def judge_core(engine: Engine, core: str, curator: str, verdict: str, *, tag: str | None = None, note: str | None = None,
+               scope: str | None = None, scope_reason: str | None = None, rule: str | None = None):
+    """Judge a core at once (the core view): the judgment is made on the core's first occurrence that no
+    curator judged yet (else its first) and decides every other occurrence in ``scope``."""
+    from .log import judge_claim
+
+    with engine.connect() as conn:
+        cid = conn.execute(select(func.min(_C.c.id)).where(_C.c.core == core, _C.c.id.not_in(select(_CS.c.claim_id)))).scalar() \
+            or conn.execute(select(func.min(_C.c.id)).where(_C.c.core == core)).scalar()
+    if cid is None:
+        raise CurationError("there is no claim with this core")
+    return judge_claim(engine, cid, curator, "override", verdict=verdict, tag=tag or ("correct" if verdict == "supported" else "other"),
+                       note=note or ("judged on the core view" if verdict != "supported" else None), scope=scope,
+                       scope_reason=scope_reason, rule=rule)
