@@ -261,3 +261,20 @@ def test_knowledge_export_and_import_into_another_database_decides_its_claims(en
     assert there["binds_to"].decided_by and "ana" in there["binds_to"].decided_by
     assert there["regulates_expression"].effective is None  # context-bound: K562 knowledge does not decide HCT116
     assert {st.claim.action: st for st in cur.claim_states(other, tid)}["binds_to"].effective == "supported"
+
+
+def test_claims_stored_before_cores_get_theirs_on_first_use(engine, tmp_path):
+    """Migration 0006 leaves stored claims without a core; the first judgment identifies them, then reuses."""
+    from vcr_core.files.ingest import ingest_file
+    from vcr_core.verify.testing import add_trace
+
+    path = tmp_path / "r.json"
+    path.write_text(json.dumps([{"index": "1", "context": {"cell_type": "K562"}, "perturbation": {"name": "imatinib"}}]))
+    bid = ingest_file(engine, path).batch_id
+    first = add_trace(engine, bid, MODEL_A.format(drug="imatinib", cell="K562"), run_name="old 1")  # saved without a core
+    second = add_trace(engine, bid, MODEL_B.format(drug="imatinib", cell="K562"), run_name="old 2")
+    assert _claims(engine, first)["binds_to"].core is None
+    cur.judge_claim(engine, _claims(engine, first)["binds_to"].id, "ana", "override", verdict="supported", tag="correct",
+                    rule="one")
+    assert _claims(engine, first)["binds_to"].core is not None
+    assert _reused(engine, _claims(engine, second)["binds_to"].id).verdict == "supported"

@@ -103,6 +103,14 @@ def claim_core(action: str, args: dict[str, Any] | None) -> tuple[str, dict[str,
     return hashlib.sha256(payload.encode("utf-8")).hexdigest(), info
 
 
+def warm(explanation: Any) -> None:
+    """Ground an explanation's claims before a write transaction (loading the vocabularies the first time
+    takes a minute; inside the saving transaction it would hold the writers' lock that long)."""
+    for node in getattr(explanation, "nodes", None) or []:
+        if node.action != "set_context":
+            claim_core(node.action, node.args)
+
+
 def context_keys(record: Record) -> tuple[str, str]:
     """(perturbation key, cell key) of a stored record: its perturbations and cell line grounded."""
     try:

@@ -20,6 +20,7 @@ from ..jobs.control import JobControl
 from ..jobs.inflight import InFlight
 from ..jobs.executor import RayAdapter, ThreadAdapter, run_bounded, use_database
 from ..jobs.queue import ACTIVE, Lease, LeaseLost, fence, owns
+from ..curation.core import warm as warm_cores
 from ..curation.reuse import after_save
 from ..knowledge.genes import claim_grounder
 from ..llm import CallInfo, LocalModelError, ensure_local_model, missing_key_message
@@ -109,6 +110,7 @@ def _store_outcome(engine: Engine, run_id: int, record_id: int, outcome, lease: 
                    call_ids: list[int] | None = None) -> str:
     """Store the trace (fenced by ``lease``) and link it to the model calls that made it (``call_ids``: this
     attempt's own calls; a replaced worker's late calls for the same record stay unlinked)."""
+    warm_cores(outcome.explanation)  # ground outside the write transaction (cached: only the first call is slow)
     try:
         with session_scope(engine) as session:
             if not fence(session, lease):
