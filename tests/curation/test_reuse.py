@@ -278,3 +278,9 @@ def test_claims_stored_before_cores_get_theirs_on_first_use(engine, tmp_path):
                     rule="one")
     assert _claims(engine, first)["binds_to"].core is not None
     assert _reused(engine, _claims(engine, second)["binds_to"].id).verdict == "supported"
+    # generation saves traces without cores; the next reader (core queue, judgment, vcr knowledge) identifies
+    # them and applies what the team decided, in the same transaction
+    third = add_trace(engine, bid, MODEL_B.format(drug="Imatinib", cell="K562"), run_name="generated later")
+    assert _reused(engine, _claims(engine, third)["binds_to"].id) is None
+    reuse.core_queue(engine)
+    assert _reused(engine, _claims(engine, third)["binds_to"].id).verdict == "supported"

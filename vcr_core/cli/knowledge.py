@@ -6,9 +6,8 @@ import sys
 from pathlib import Path
 
 from ..curation.consensus import CurationError
-from ..curation.core import identify_claims
 from ..curation.knowledge import FORMATS, export_knowledge, import_knowledge
-from ..curation.reuse import rebuild_reuse
+from ..curation.reuse import identify_and_reuse, rebuild_reuse
 from .util import add_command, add_group, fails_with
 from .util import engine as cli_engine
 
@@ -35,7 +34,7 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 def cmd_identify(args: argparse.Namespace) -> int:
     engine = cli_engine()
-    print(f"{identify_claims(engine)} claim(s) given their core identity")
+    print(f"{identify_and_reuse(engine)} claim(s) given their core identity")
     return 0
 
 

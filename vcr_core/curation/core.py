@@ -149,7 +149,7 @@ _SET_CORE = _C.update().where(_C.c.id == bindparam("cid")).values(
     core=bindparam("core"), grounding=bindparam("grounding"), pert_key=bindparam("pert_key"), cell_key=bindparam("cell_key"))
 
 
-def identify_claims(engine: Engine, *, batch: int = 2000) -> int:
+def identify_claims(engine: Engine, *, batch: int = 2000, after: Any = None) -> int:
     """Give every claim stored without a core (before migration 0006, or by a writer that does not
     ground) its core, grounding and scope keys: grounding happens outside the writers' lock, the
     updates in one short transaction per ``batch`` claims. Returns how many claims it identified."""
@@ -166,6 +166,8 @@ def identify_claims(engine: Engine, *, batch: int = 2000) -> int:
                   for cid, action, args, rid in rows]
         with write_lock(engine), engine.begin() as conn:
             conn.execute(_SET_CORE, params)
+            if after is not None:
+                after(conn, params)  # reuse.identify_and_reuse: what the team already decided about these cores
         done += len(params)
 
 

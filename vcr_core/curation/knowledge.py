@@ -21,9 +21,9 @@ from sqlalchemy.engine import Engine
 
 from ..store import Claim, ClaimReuseRow, ClaimStateRow, Curation, Verdict
 from .consensus import CurationError, _consensus, consensus_rule
-from .core import identify_claims, scope_matches
+from .core import scope_matches
 from .reuse import NAME as REUSE_VERIFIER
-from .reuse import _opinions
+from .reuse import _opinions, identify_and_reuse
 
 FORMATS = ("jsonl", "csv")
 _C, _CU, _CS, _R, _V = (Claim.__table__, Curation.__table__, ClaimStateRow.__table__, ClaimReuseRow.__table__,
@@ -32,7 +32,7 @@ _C, _CU, _CS, _R, _V = (Claim.__table__, Curation.__table__, ClaimStateRow.__tab
 
 def judged_cores(engine: Engine, rule: str | None = None) -> list[dict[str, Any]]:
     """Every core with at least one active judgment, most traces decided first."""
-    identify_claims(engine)
+    identify_and_reuse(engine)
     rule = consensus_rule(rule)
     with engine.connect() as conn:
         log = [dict(r._mapping) for r in conn.execute(
@@ -120,7 +120,7 @@ def import_knowledge(engine: Engine, data: bytes, rule: str | None = None) -> di
         except (ValueError, KeyError, AssertionError, TypeError):
             raise CurationError(f"line {n}: not a knowledge export line (JSONL from `vcr knowledge export`)") from None
         items.append(item)
-    identify_claims(engine)
+    identify_and_reuse(engine)
     counts = {"cores": len(items), "judgments": 0, "claims_decided": 0, "not_here": 0}
     with engine.connect() as conn:
         before = conn.execute(select(func.count()).select_from(_R).where(_R.c.status == "decided")).scalar_one()

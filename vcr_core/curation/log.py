@@ -232,8 +232,8 @@ def judge_claim(engine: Engine, claim_id: int, curator: str, judgment: str, *, v
             raise CurationError("the tag 'other' needs a note saying why")
     elif tag is not None and tag not in REASON_TAGS:
         raise CurationError("unknown reason tag")
-    from .core import identify_claims
     from .reuse import NAME as REUSE_VERIFIER
+    from .reuse import identify_and_reuse
     from .reuse import propagate
     from ..formalism.catalogue import SCOPES, catalogue
     with engine.connect() as conn:  # reads first, outside the write lock
@@ -249,7 +249,7 @@ def judge_claim(engine: Engine, claim_id: int, curator: str, judgment: str, *, v
     if scope not in (None, default_scope) and not (scope_reason or "").strip():
         raise CurationError(f"widening or narrowing the scope from {default_scope!r} to {scope!r} needs a reason")
     if claim["core"] is None:  # stored before cores existed (migration 0006): identify them now, once
-        identify_claims(engine)
+        identify_and_reuse(engine)
         with engine.connect() as conn:
             claim["core"] = conn.execute(_CLAIM, {"cid": claim_id}).first()[-1]
     trace_id = claim["trace_id"]

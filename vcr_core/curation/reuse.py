@@ -163,6 +163,32 @@ def _reuse_upsert(conn: Connection):
     return _UPSERTS[name]
 
 
+def _reuse_known(conn: Connection, params: list[dict[str, Any]]) -> None:
+    by_core: dict[str, set[int]] = {}
+    for p in params:
+        by_core.setdefault(p["core"], set()).add(p["cid"])
+    rule = consensus_rule()
+    for core in judged_among(conn, list(by_core)):
+        propagate(conn, core, rule, only=by_core[core])
+
+
+def identify_and_reuse(engine: Engine) -> int:
+    """Give claims saved without a core theirs (generation saves none: grounding loads vocabularies for a
+    minute) and apply what the team already decided about those cores, in the same transactions."""
+    from .core import identify_claims
+
+    return identify_claims(engine, after=_reuse_known)
+
+
+def judged_among(conn: Connection, cores: list[str]) -> list[str]:
+    """The cores among ``cores`` that have a claim judgment."""
+    out: list[str] = []
+    for i in range(0, len(cores), 500):
+        out += [r[0] for r in conn.execute(select(_C.c.core).join(_CU, _CU.c.claim_id == _C.c.id)
+                                           .where(_C.c.core.in_(cores[i:i + 500]), _CU.c.target == "claim").distinct())]
+    return out
+
+
 def after_save(session: Session, trace: Trace, rule: str | None = None) -> int:
     """At save (generation, import, archive), in the saving transaction: ground the trace's claims and
     apply what the team already decided about their cores. Returns how many claims were decided."""
@@ -187,10 +213,9 @@ def after_save(session: Session, trace: Trace, rule: str | None = None) -> int:
 def rebuild_reuse(engine: Engine, rule: str | None = None, *, append_verdicts: bool = True) -> dict[str, int]:
     """Recompute every claim's reuse from the log (after a change of consensus rule, or a restore:
     ``append_verdicts=False`` when the curated verdicts came with the restored rows)."""
-    from .core import identify_claims
     from ..store import write_lock
 
-    identify_claims(engine)
+    identify_and_reuse(engine)
     rule = consensus_rule(rule)
     with Session(engine) as s:
         cores = [r[0] for r in s.execute(select(_C.c.core).join(_CU, _CU.c.claim_id == _C.c.id)
@@ -223,6 +248,7 @@ def core_queue(engine: Engine, limit: int = 25) -> list[dict[str, Any]]:
     """Cores to judge, most work saved per click first: the number of traces in which the core is still
     undecided (no judgment of its own, no reuse in force), then verifier disagreement on it (how many
     distinct machine verdicts its claims have). Each row names a claim to judge (the oldest undecided)."""
+    identify_and_reuse(engine)  # traces saved without cores (generation) get theirs, and the team's decisions
     undecided = and_(_C.c.id.not_in(select(_CS.c.claim_id).where(_CS.c.status == "decided")),
                      _C.c.id.not_in(select(_R.c.claim_id).where(_R.c.status == "decided")), _C.c.core.is_not(None))
     machine = (select(_V.c.claim_id, func.count(func.distinct(_V.c.verdict)).label("kinds"))

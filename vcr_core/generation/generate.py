@@ -20,8 +20,6 @@ from ..jobs.control import JobControl
 from ..jobs.inflight import InFlight
 from ..jobs.executor import RayAdapter, ThreadAdapter, run_bounded, use_database
 from ..jobs.queue import ACTIVE, Lease, LeaseLost, fence, owns
-from ..curation.core import warm as warm_cores
-from ..curation.reuse import after_save
 from ..knowledge.genes import claim_grounder
 from ..llm import CallInfo, LocalModelError, ensure_local_model, missing_key_message
 from ..llm.models import choice_for_run
@@ -110,7 +108,6 @@ def _store_outcome(engine: Engine, run_id: int, record_id: int, outcome, lease: 
                    call_ids: list[int] | None = None) -> str:
     """Store the trace (fenced by ``lease``) and link it to the model calls that made it (``call_ids``: this
     attempt's own calls; a replaced worker's late calls for the same record stay unlinked)."""
-    warm_cores(outcome.explanation)  # ground outside the write transaction (cached: only the first call is slow)
     try:
         with session_scope(engine) as session:
             if not fence(session, lease):
@@ -119,7 +116,6 @@ def _store_outcome(engine: Engine, run_id: int, record_id: int, outcome, lease: 
             trace = save_trace(session, run_id=run_id, record=session.get(Record, record_id),
                                explanation=outcome.explanation, findings=outcome.findings, grounder=claim_grounder(),
                                **outcome.fields)
-            after_save(session, trace)  # core identity of its claims, and what the team already decided about them
             mine = [LlmCall.id.in_(call_ids)] if call_ids is not None else [LlmCall.record_id == record_id]
             session.execute(update(LlmCall).where(LlmCall.run_id == run_id, LlmCall.trace_id.is_(None), *mine)
                             .values(trace_id=trace.id))
