@@ -18,6 +18,7 @@ PAGES = {
         st.Page("pages/generate.py", title="Generate", icon=":material/play_circle:"),
         st.Page("pages/review.py", title="Review", icon=":material/rule:"),
         st.Page("pages/compare.py", title="Compare", icon=":material/compare_arrows:"),
+        st.Page("pages/knowledge.py", title="Team knowledge", icon=":material/school:"),
         st.Page("pages/export.py", title="Export", icon=":material/download:"),
     ],
     "Project": [

@@ -10,7 +10,9 @@ from pages.evidence_view import show_evidence
 from vcr_core.curation import log as cur
 from vcr_core.kernel.failures import one_line as _one_line
 from vcr_core.kernel.identity import same_curator
+from vcr_core.curation.core import SCOPE_TEXT
 from vcr_core.formalism import Explanation
+from vcr_core.formalism.catalogue import SCOPES
 from vcr_core.verify.policy import TRACE_VERDICTS
 from vcr_core.verify.runner import all_verifier_names
 
@@ -206,7 +208,8 @@ def _judge_claim(claim_id: int, judgment: str, seen: int, **kw) -> None:
     try:
         if judgment == "override":
             kw = {"verdict": st.session_state.get(f"ov_v_{claim_id}"), "tag": st.session_state.get(f"ov_t_{claim_id}"),
-                  "note": st.session_state.get(f"ov_n_{claim_id}")}
+                  "note": st.session_state.get(f"ov_n_{claim_id}"), "scope": st.session_state.get(f"ov_s_{claim_id}"),
+                  "scope_reason": st.session_state.get(f"ov_r_{claim_id}")}
         cur.judge_claim(engine(), claim_id, curator(), judgment, seen_version=seen, **kw)
     except cur.StaleJudgment as exc:
         now = "; ".join(f"{k}: {o.get('judgment')} {o.get('verdict') or ''}" for k, o in (exc.current.get("opinions") or {}).items())
@@ -235,6 +238,8 @@ def claim_card(claim_id: int) -> None:
             st.caption(plain_md(stt.who()) + (f" · {stt.state_status.replace('_', ' ')}" if stt.state_status != "decided" else ""))
             if stt.disagreement():
                 st.caption(plain_md(stt.disagreement()))
+        if stt.decided_by:
+            st.caption("🔁 " + plain_md(stt.decided_by))
         if stt.verdicts:
             st.dataframe(pd.DataFrame([{"verifier": v.verifier, "verdict": v.verdict, "score": round(v.score, 2),
                                         "message": v.message or ""} for v in stt.verdicts]), hide_index=True, width="stretch")
@@ -249,7 +254,13 @@ def claim_card(claim_id: int) -> None:
                 st.selectbox("Verdict", cur.VERDICTS, key=f"ov_v_{c.id}")
                 st.selectbox("Reason", cur.REASON_TAGS, key=f"ov_t_{c.id}")
                 st.text_input("Note", key=f"ov_n_{c.id}")
+                st.selectbox("Scope", [None, *SCOPES], key=f"ov_s_{c.id}",
+                             format_func=lambda s: "the primitive's" if s is None else SCOPE_TEXT[s])
+                st.text_input("Reason for another scope", key=f"ov_r_{c.id}")
                 st.form_submit_button("Save override", on_click=_judge_claim, args=(c.id, "override", stt.version))
+        if me in stt.opinions:
+            a.button("Revoke", key=f"revoke_{c.id}", on_click=_judge_claim, args=(c.id, "revoke", stt.version),
+                     help="withdraw your judgment (and what it decided elsewhere)")
         msg = st.session_state.pop(f"claim_msg_{c.id}", None)
         if msg:
             getattr(st, msg[0])(plain_md(msg[1]))

@@ -45,7 +45,7 @@ def _snapshot(engine) -> dict:
         return {
             "records": sorted((r.index, r.position, json.dumps(r.raw, sort_keys=True)) for r in s.exec(select(Record)).all()),
             "traces": sorted(traces.values()),
-            "verdicts": sorted((traces[v.trace_id][0], claims.get(v.claim_id), v.verifier, v.verdict, v.score,
+            "verdicts": sorted((traces[v.trace_id][0], claims.get(v.claim_id) or "", v.verifier, v.verdict, v.score,
                                 str(v.created_at)) for v in s.exec(select(Verdict)).all()),
             "trace_verdicts": sorted((traces[v.trace_id][0], v.verdict, str(v.created_at))
                                      for v in s.exec(select(TraceVerdict)).all()),

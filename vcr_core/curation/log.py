@@ -40,6 +40,7 @@ from ..kernel.identity import IdentityError, curator_display, curator_key, key_o
 from ..store import (
     Batch,
     Claim,
+    ClaimReuseRow,
     ClaimStateRow,
     Curation,
     Record,
@@ -56,20 +57,16 @@ from ..store.models import utcnow
 from ..store.traces import trace_in_batch
 from ..verify.base import VERDICTS
 from ..verify.policy import aggregate_claim_verdict
+from .consensus import CONSENSUS_RULES, CurationError, _consensus, consensus_rule  # noqa: F401 - re-exported
 
 # INDRA's curation tags plus the ones action graphs need.
 REASON_TAGS = ("correct", "entity_boundaries", "grounding", "no_relation", "wrong_relation", "act_vs_amt", "polarity",
                "negative_result", "hypothesis", "agent_conditions", "mod_site", "wrong_direction", "context_mismatch",
                "citation_does_not_support", "fabricated_entity", "not_measurable", "other")
 TRACE_JUDGMENTS = ("approve", "reject", "needs_work")
-CLAIM_JUDGMENTS = ("accept", "override")
-CONSENSUS_RULES = ("one", "two_agree")
+CLAIM_JUDGMENTS = ("accept", "override", "revoke")  # revoke: withdraw one's own judgment (and its reuse)
 QUEUES = ("mine", "second", "conflicts")
 TRACE_STATUSES = ("uncurated", "approve", "reject", "needs_work", "needs_review", "needs_second", "conflict")
-
-
-class CurationError(ValueError):
-    """A judgment that cannot be stored as given; the message says what is missing."""
 
 
 class StaleJudgment(CurationError):
@@ -121,32 +118,7 @@ def _refused_while_restoring(fn):
     return wrapper
 
 
-def consensus_rule(rule: str | None = None) -> str:
-    """The consensus rule in force (``CONSENSUS``), checked."""
-    if rule is None:
-        from ..kernel.settings import get_settings
-        rule = get_settings().consensus
-    rule = (rule or "one").strip().lower()
-    if rule not in CONSENSUS_RULES:
-        raise CurationError(f"CONSENSUS is {rule!r}; use one of {', '.join(CONSENSUS_RULES)}")
-    return rule
-
-
 # --- the state, computed from the log (one pure function for incremental updates and rebuilds) ---
-
-def _consensus(opinions: dict[str, dict], value_key: str, rule: str) -> tuple[str, str | None]:
-    """(status, value) from each curator's latest opinion, ``opinions`` in the order they were given
-    (oldest first: :func:`compute_state` builds them so)."""
-    if not opinions:
-        return "uncurated", None
-    ordered = list(opinions.values())
-    if rule == "one":
-        return "decided", ordered[-1][value_key]
-    if len(ordered) == 1:
-        return "needs_second", ordered[-1][value_key]
-    a, b = ordered[-2][value_key], ordered[-1][value_key]
-    return ("decided", a) if a == b else ("conflict", None)
-
 
 def _naive_utc(when: Any) -> datetime:
     """A judgment's time as a naive UTC datetime (SQLite gives naive ones, new rows aware ones)."""
@@ -197,9 +169,12 @@ def compute_state(trace_id: int, rows: Iterable[Any], rule: str) -> tuple[dict[s
         if r["target"] != "claim" or r["claim_id"] is None:
             continue
         c = claims.setdefault(r["claim_id"], {"claim_id": r["claim_id"], "trace_id": trace_id, "opinions": {}, "version": 0})
+        c.update(version=max(c["version"], r["id"]), last_curator=_who(r["curator"]), last_judgment=r["judgment"])
+        if r["judgment"] == "revoke":  # the curator withdraws their judgment on this claim
+            c["opinions"].pop(_who(r["curator"]), None)
+            continue
         _latest(c["opinions"], _who(r["curator"]), {"id": r["id"], "judgment": r["judgment"], "verdict": r["verdict"],
                                                     "tag": r["tag"], "note": r["note"]})
-        c.update(version=max(c["version"], r["id"]), last_curator=_who(r["curator"]), last_judgment=r["judgment"])
     for c in claims.values():
         status, verdict = _consensus(c["opinions"], "verdict", rule)
         c.update(status=status, verdict=verdict)
@@ -303,7 +278,7 @@ def _check_fresh(log: list[dict[str, Any]], curator: str, seen_version: int | No
                             others, current())
 
 
-_CLAIM_COLUMNS = ("id", "trace_id", "node_id", "action", "args", "text", "hash")
+_CLAIM_COLUMNS = ("id", "trace_id", "node_id", "action", "args", "text", "hash", "core")
 _CLAIM = select(*[Claim.__table__.c[k] for k in _CLAIM_COLUMNS]).where(Claim.__table__.c.id == bindparam("cid"))
 _CLAIM_VERDICTS = select(Verdict.__table__.c.verifier, Verdict.__table__.c.verdict, Verdict.__table__.c.score).where(
     Verdict.__table__.c.claim_id == bindparam("cid"))
@@ -312,8 +287,13 @@ _CLAIM_VERDICTS = select(Verdict.__table__.c.verifier, Verdict.__table__.c.verdi
 @_refused_while_restoring
 def judge_claim(engine: Engine, claim_id: int, curator: str, judgment: str, *, verdict: str | None = None,
                 tag: str | None = None, note: str | None = None, seen_version: int | None = None,
-                rule: str | None = None) -> Curation:
-    """Accept a claim's machine verdict, or override it with a verdict, a reason tag and a note.
+                rule: str | None = None, scope: str | None = None, scope_reason: str | None = None) -> Curation:
+    """Accept a claim's machine verdict, or override it with a verdict, a reason tag and a note; or
+    revoke one's own judgment on it.
+
+    The judgment also decides every claim with the same core in ``scope`` (default: the primitive's
+    scope in primitives.json; a wider or narrower one needs ``scope_reason``), see :mod:`.reuse`, in
+    this same transaction.
 
     ``seen_version``: the claim state's ``version`` the curator saw; a judgment by another curator on
     this claim since then refuses this one (``StaleJudgment``)."""
@@ -331,28 +311,48 @@ def judge_claim(engine: Engine, claim_id: int, curator: str, judgment: str, *, v
             raise CurationError("the tag 'other' needs a note saying why")
     elif tag is not None and tag not in REASON_TAGS:
         raise CurationError("unknown reason tag")
+    from .reuse import NAME as REUSE_VERIFIER
+    from .reuse import identify_and_reuse
+    from .reuse import propagate
+    from ..formalism.catalogue import SCOPES, catalogue
     with engine.connect() as conn:  # reads first, outside the write lock
         row = conn.execute(_CLAIM, {"cid": claim_id}).first()
         if row is None:
             raise CurationError(f"there is no claim {claim_id}")
         claim = dict(zip(_CLAIM_COLUMNS, row))
-        machine, score = aggregate_claim_verdict([dict(r._mapping) for r in conn.execute(_CLAIM_VERDICTS, {"cid": claim_id})])
+        machine, score = aggregate_claim_verdict([dict(r._mapping) for r in conn.execute(_CLAIM_VERDICTS, {"cid": claim_id})
+                                                  if r.verifier != REUSE_VERIFIER])
+    default_scope = catalogue()[claim["action"]].scope if claim["action"] in catalogue() else "context"
+    if scope is not None and scope not in SCOPES:
+        raise CurationError(f"a scope is one of {', '.join(SCOPES)}")
+    if scope not in (None, default_scope) and not (scope_reason or "").strip():
+        raise CurationError(f"widening or narrowing the scope from {default_scope!r} to {scope!r} needs a reason")
+    if claim["core"] is None:  # stored before cores existed (migration 0006): identify them now, once
+        identify_and_reuse(engine)
+        with engine.connect() as conn:
+            claim["core"] = conn.execute(_CLAIM, {"cid": claim_id}).first()[-1]
     trace_id = claim["trace_id"]
     with _trace_transaction(engine, trace_id) as (conn, log):
         _check_fresh(log, curator, seen_version, claim_id, lambda: compute_state(trace_id, log, rule)[1].get(claim_id, {}))
+        if judgment == "revoke" and curator not in compute_state(trace_id, log, rule)[1].get(claim_id, {}).get("opinions", {}):
+            raise CurationError(f"{curator} has no judgment on this claim to revoke")
         approved = compute_state(trace_id, log, rule)[0]["status"] == "approve"
         row = _append(conn, log, {"target": "claim", "trace_id": trace_id, "claim_id": claim_id, "claim_hash": claim["hash"],
                                   "curator": curator, "curator_display": shown, "judgment": judgment,
-                                  "verdict": verdict if judgment == "override" else machine, "tag": tag, "note": note or None,
+                                  "verdict": None if judgment == "revoke" else verdict if judgment == "override" else machine,
+                                  "tag": tag, "note": note or None,
                                   "claim_snapshot": {"node_id": claim["node_id"], "action": claim["action"],
                                                      "args": claim["args"], "text": claim["text"],
-                                                     "machine_verdict": machine, "machine_score": score}})
+                                                     "machine_verdict": machine, "machine_score": score,
+                                                     "core": claim["core"], "scope": scope or default_scope,
+                                                     "scope_reason": (scope_reason or "").strip() or None}})
         if approved:  # Reactome's rule: an edit after approval sends the item back to review.
             _append(conn, log, {"target": "trace", "trace_id": trace_id, "curator": curator, "curator_display": shown,
                                 "judgment": "needs_review",
                                 "note": f"claim {claim['node_id']} judged after approval"})
         trace_state, claim_rows = compute_state(trace_id, log, rule)
         _store_state(conn, trace_state, {claim_id: claim_rows[claim_id]})
+        propagate(conn, claim["core"], rule)  # every other claim with this core in scope, same transaction
     return Curation(**row)
 
 
@@ -610,6 +610,18 @@ class ClaimState:
     version: int = 0
     state_status: str = "uncurated"
     opinions: dict[str, dict] = field(default_factory=dict)
+    reuse: dict[str, Any] | None = None  # decided by a judgment on another claim with the same core (reuse.py)
+
+    @property
+    def decided_by(self) -> str | None:
+        """"decided by ana's judgment on trace #12 (same claim, any cell line), ..." when reuse decides it."""
+        if not self.reuse:
+            return None
+        if self.reuse["status"] == "conflict":
+            return "curators disagree on this claim's core: " + self.reuse["source"].get("message", "")
+        if self.reuse["status"] == "needs_second":
+            return "waiting for a second curator on this claim's core: " + self.reuse["source"].get("message", "")
+        return self.reuse["source"].get("message")
 
     @property
     def conflicting(self) -> bool:
@@ -644,6 +656,7 @@ def claim_states(engine: Engine, trace_id: int) -> list[ClaimState]:
         verdicts = s.exec(select(Verdict).where(Verdict.trace_id == trace_id, Verdict.claim_id.is_not(None))).all()
         curations = s.exec(select(Curation).where(Curation.trace_id == trace_id, Curation.target == "claim")).all()
         kept = {r.claim_id: r for r in s.exec(select(ClaimStateRow).where(ClaimStateRow.trace_id == trace_id)).all()}
+        reused = {r.claim_id: r for r in s.exec(select(ClaimReuseRow).where(ClaimReuseRow.trace_id == trace_id)).all()}
     by_claim: dict[int, list] = {}
     for v in verdicts:
         by_claim.setdefault(v.claim_id, []).append(v)
@@ -653,9 +666,14 @@ def claim_states(engine: Engine, trace_id: int) -> list[ClaimState]:
     states = []
     for c in claims:
         st = ClaimState(claim=c, verdicts=by_claim.get(c.id, []), curations=cur_by_claim.get(c.id, []))
-        st.machine, st.machine_score = aggregate_claim_verdict(st.verdicts)
+        st.machine, st.machine_score = aggregate_claim_verdict([v for v in st.verdicts if v.verifier != "curated"])
         row = kept.get(c.id)
-        st.effective = (row.verdict if row is not None and row.verdict else None) or st.machine
+        r = reused.get(c.id)
+        if r is not None:
+            st.reuse = {"status": r.status, "verdict": r.verdict, "source": r.source or {}}
+        reused_verdict = r.verdict if r is not None and r.status == "decided" else None
+        st.effective = (row.verdict if row is not None and row.verdict and row.status == "decided" else None) \
+            or reused_verdict or (row.verdict if row is not None and row.verdict else None) or st.machine
         if row is not None:
             st.judged_by, st.version, st.state_status, st.opinions = row.last_curator, row.version, row.status, row.opinions or {}
         states.append(st)

@@ -29,6 +29,7 @@ from ..kernel.statuses import ClaimJudgment, PolicyOutcome, TraceJudgment
 from ..kernel.statuses import Verdict as VerdictValue
 from ..formalism.findings import Finding
 from ..store import Batch, Claim, Curation, Record, Run, Trace, TraceVerdict, Verdict, session_scope
+from ..curation.core import identify_trace
 from ..store.traces import save_trace
 
 ARCHIVE_FORMAT = "vcr-archive/1"
@@ -207,6 +208,7 @@ def _trace(s: Session, run: Run, record: Record, a: dict[str, Any], grounder=Non
     trace.findings = a.get("findings")  # exactly as archived
     s.add(trace)
     s.flush()
+    identify_trace(s, trace)  # core identity of its claims (their reuse is restored after the curations)
     return trace, True
 
 
@@ -352,7 +354,9 @@ def import_archive(engine: Engine, lines: Iterable[dict[str, Any] | tuple[int, d
             s.add(run)
     if added["curations"]:  # the kept claim and trace curation state follows the imported judgment log
         from ..curation.log import rebuild_state
+        from ..curation.reuse import rebuild_reuse
         rebuild_state(engine)
+        rebuild_reuse(engine, append_verdicts=False)  # the archive carried the curated verdicts themselves
     counts["duplicate"] = not any(added.values())
     counts["added"] = added
     counts["batch_id"] = min(batch_ids) if batch_ids else None

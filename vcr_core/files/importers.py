@@ -33,6 +33,7 @@ from sqlmodel import Session, select
 
 from ..formalism import Finding, ParseResult, parse_text, to_text, validate_parsed
 from ..formalism.findings import error
+from ..curation.reuse import after_save
 from ..kernel.textsafe import storable
 from ..knowledge.genes import claim_grounder
 from ..records.model import Record, parse_record
@@ -319,6 +320,7 @@ def import_traces(engine: Engine, path: str | Path, *, created_by: str | None = 
                                text_form=to_text(result.explanation) if result else None,
                                errors=problems or None, meta={**row.extra, "source_index": row.index},
                                **({"status": status} if status else {}))
+            after_save(session, trace)  # core identity of its claims, and what the team already decided about them
             key = {"ok": "ok", "report_only": "report_only"}.get(trace.status, "invalid")
             counts[key] += 1
             session.flush()

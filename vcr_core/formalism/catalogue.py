@@ -31,6 +31,12 @@ ARG_KINDS = {
     "go_id": "Gene Ontology id (GO:0000000)",
     "text": "free text",
 }
+# Where a curator's judgment on a claim holds (``scope`` in primitives.json), widest first: ``any`` -
+# wherever the same claim is made (binding, a variant's effect); ``perturbation`` - the same perturbation
+# in any cell line (a drug's effect on its target's activity); ``context`` - the same perturbation in the
+# same cell line (expression, phenotypes, pathway activity, downstream PTMs); ``trace`` - this trace only
+# (a curator may narrow a judgment to it).
+SCOPES = ("any", "perturbation", "context", "trace")
 
 
 @dataclass(frozen=True)
@@ -46,6 +52,7 @@ class Primitive:
     description: str
     types: tuple[tuple[str, tuple[str, ...]], ...] = ()
     lists: tuple[str, ...] = ()
+    scope: str = "context"
 
     @property
     def arg_types(self) -> dict[str, tuple[str, ...]]:
@@ -96,7 +103,10 @@ def catalogue() -> dict[str, Primitive]:
             description=p["description"],
             types=tuple((a, tuple(p["types"][a])) for a in list(p["required"]) + list(p["optional"])),
             lists=tuple(p.get("lists", ())),
+            scope=p.get("scope", "context"),
         )
+        if out[p["name"]].scope not in SCOPES[:3]:
+            raise ValueError(f"primitives.json: the scope of {p['name']} is one of {', '.join(SCOPES[:3])}")
         bad = {k for kinds in p["types"].values() for k in kinds} - set(ARG_KINDS)
         if bad or set(p["types"]) != set(p["required"]) | set(p["optional"]):
             raise ValueError(f"primitives.json: the types of {p['name']} do not match its arguments or use unknown kinds {bad}")

@@ -1,10 +1,10 @@
 """Persistence: SQLModel tables, the engine (WAL, busy timeout, foreign keys) and migrations."""
 from .engine import dispose_engines, get_engine, redact_url, schema_revision, session_scope, upgrade_database, write_lock
-from .models import (Batch, Claim, ClaimStateRow, Curation, ExpressionRow, Job, LlmCall, Record, Run, Trace, TraceLease, TraceStateRow, TraceVerdict,
+from .models import (Batch, Claim, ClaimReuseRow, ClaimStateRow, Curation, ExpressionRow, Job, LlmCall, Record, Run, Trace, TraceLease, TraceStateRow, TraceVerdict,
                      Verdict, utcnow)
 
 __all__ = [
-    "Batch", "Claim", "ClaimStateRow", "Curation", "ExpressionRow", "Job", "LlmCall", "Record", "Run", "Trace", "TraceLease", "TraceStateRow", "TraceVerdict",
+    "Batch", "Claim", "ClaimReuseRow", "ClaimStateRow", "Curation", "ExpressionRow", "Job", "LlmCall", "Record", "Run", "Trace", "TraceLease", "TraceStateRow", "TraceVerdict",
     "Verdict", "dispose_engines", "get_engine", "redact_url", "schema_revision", "session_scope",
     "missing_selection", "upgrade_database", "utcnow", "write_lock",
 ]

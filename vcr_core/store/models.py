@@ -138,6 +138,13 @@ class Claim(SQLModel, table=True):
     confidence: Optional[str] = None
     text: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
     hash: str = Field(index=True)
+    core: Optional[str] = Field(default=None, index=True,
+                                description="core identity: primitive + grounded entities + direction, free text left out "
+                                            "(vcr_core.curation.core); None until computed")
+    grounding: Optional[dict] = _json(description="how the core was grounded: {args: {arg: [{name, namespace, identifier, "
+                                                  "canonical, method}]}, direction, scope, context}")
+    pert_key: Optional[str] = Field(default=None, description="the trace's grounded perturbation (scope 'perturbation')")
+    cell_key: Optional[str] = Field(default=None, description="the trace's grounded cell line or type (scope 'context')")
 
 
 class Verdict(SQLModel, table=True):
@@ -217,6 +224,20 @@ class TraceStateRow(SQLModel, table=True):
     curators: Optional[list] = _json(description="every curator who judged the trace or one of its claims")
     n_judgments: int = 0
     last_curator: Optional[str] = None
+
+
+class ClaimReuseRow(SQLModel, table=True):
+    """A claim decided by a judgment made on another claim with the same core in scope (the ``curated``
+    verifier's verdict in force), kept in step with the ``Curation`` log in the judgment's transaction."""
+
+    __tablename__ = "claim_reuse"
+    claim_id: int = Field(primary_key=True, foreign_key="claim.id")
+    trace_id: int = Field(foreign_key="trace.id", index=True)
+    core: str = Field(index=True)
+    status: str = Field(default="decided", description="decided, needs_second, conflict")
+    verdict: Optional[str] = None
+    source: Optional[dict] = _json(description="the deciding judgment(s): curator, trace_id, claim_id, curation id, at, scope, reason")
+    version: int = Field(default=0, description="id of the newest Curation row it follows")
 
 
 class TraceLease(SQLModel, table=True):

@@ -29,7 +29,7 @@ from ..kernel.settings import get_settings
 from ..kernel.statuses import PolicyOutcome
 from ..store import Claim, Trace, TraceVerdict, Verdict
 from ..store.models import utcnow
-from .base import CONTRADICTED, SUPPORTED, UNVERIFIABLE, counts_as_support
+from .base import CONTRADICTED, SUPPORTED, UNVERIFIABLE, counts_as_support, verifier_class
 
 POLICY_NAME = "default-v2"
 PASS, FAIL, INSUFFICIENT = PolicyOutcome.PASS, PolicyOutcome.FAIL, PolicyOutcome.INSUFFICIENT
@@ -49,8 +49,10 @@ def _verifier(row: Any) -> str | None:
 
 
 def aggregate_claim_verdict(verdict_rows: Iterable[Any], min_contradiction: float = 0.5) -> tuple[str | None, float]:
-    """The machine verdict of one claim from its Verdict rows (objects or dicts); (None, 0) when none."""
-    rows = [r for r in verdict_rows if _get(r, "verdict")]
+    """The machine verdict of one claim from its Verdict rows (objects or dicts, oldest first); (None, 0)
+    when none. A verifier declaring ``latest_only`` (the ``curated`` verifier: a changed or withdrawn
+    judgment appends a new verdict) counts by its newest row only."""
+    rows = _latest_only([r for r in verdict_rows if _get(r, "verdict")])
     if not rows:
         return None, 0.0
     contra = [float(_get(r, "score") or 0) for r in rows if _get(r, "verdict") == CONTRADICTED]
@@ -61,6 +63,22 @@ def aggregate_claim_verdict(verdict_rows: Iterable[Any], min_contradiction: floa
     if support:
         return SUPPORTED, max(support)
     return UNVERIFIABLE, 0.0
+
+
+def _latest_only(rows: list[Any]) -> list[Any]:
+    newest: dict[str, int] = {}
+    for i, r in enumerate(rows):
+        name = _verifier(r)
+        if name and _is_latest_only(name):
+            newest[name] = i
+    return [r for i, r in enumerate(rows) if not (_verifier(r) in newest and newest[_verifier(r)] != i)]
+
+
+def _is_latest_only(name: str) -> bool:
+    try:
+        return bool(getattr(verifier_class(name), "latest_only", False))
+    except KeyError:
+        return False
 
 
 def current_policy() -> dict[str, Any]:
@@ -110,7 +128,7 @@ def evaluate_trace(session: Session, trace: Trace, policy: dict[str, Any] | None
     """Apply the filter policy to one trace and store (append) its TraceVerdict."""
     policy = policy or current_policy()
     claim_ids = session.exec(select(Claim.id).where(Claim.trace_id == trace.id)).all()
-    verdicts = session.exec(select(Verdict).where(Verdict.trace_id == trace.id)).all()
+    verdicts = session.exec(select(Verdict).where(Verdict.trace_id == trace.id).order_by(Verdict.id)).all()
     outcome, summary = policy_verdict(claim_ids, verdicts, trace.explanation is not None, policy)
     tv = TraceVerdict(trace_id=trace.id, verdict=outcome, policy=policy, summary=summary)
     session.add(tv)
@@ -121,7 +139,7 @@ def evaluate_trace(session: Session, trace: Trace, policy: dict[str, Any] | None
 _V = Verdict.__table__
 _CLAIM_IDS = select(Claim.__table__.c.id).where(Claim.__table__.c.trace_id == bindparam("tid"))
 _CLAIM_VERDICTS = select(_V.c.claim_id, _V.c.verifier, _V.c.verdict, _V.c.score).where(
-    _V.c.trace_id == bindparam("tid"), _V.c.claim_id.is_not(None))
+    _V.c.trace_id == bindparam("tid"), _V.c.claim_id.is_not(None)).order_by(_V.c.id)
 _TRACE_FINDINGS = select(_V.c.claim_id, _V.c.verifier, _V.c.evidence).where(
     _V.c.trace_id == bindparam("tid"), _V.c.claim_id.is_(None), _V.c.verifier == "structural")
 _HAS_EXPLANATION = select(Trace.__table__.c.explanation.is_not(None)).where(Trace.__table__.c.id == bindparam("tid"))

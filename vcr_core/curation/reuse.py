@@ -1,0 +1,321 @@
+"""Curation that compounds: a judgment on one claim decides every other claim with the same core in scope.
+
+* A claim judgment carries a **scope** (the primitive's ``scope`` in primitives.json, or one the curator
+  widened or narrowed with a reason): ``any``, ``perturbation`` (any cell line), ``context`` (same
+  perturbation and cell line) or ``trace``.
+* Every claim with the same core (:mod:`.core`) that the judgment's scope covers and that has no
+  judgment of its own is **decided by reuse**: the consensus rule is applied to each curator's latest
+  judgment on the core that covers the claim (``two_agree`` needs two curators on the core; two who
+  differ make a conflict on the core). The reuse in force is kept in ``claim_reuse`` and every change is
+  appended as a verdict of the ``curated`` verifier (:class:`CuratedVerifier`) naming the curator, the
+  trace the judgment was made on and when; a withdrawn reuse is appended as an ``unverifiable`` verdict
+  saying so. Nothing overwrites a claim's own judgment or a machine verdict.
+* :func:`propagate` runs inside the judgment's own transaction, under the writers' lock (one judgment
+  deciding 500 claims is one transaction); an override moves every reused verdict, a revoked judgment
+  withdraws its reuse, and traces saved later get what the team already decided (:func:`after_save`).
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+from sqlalchemy import and_, bindparam, func, select
+from sqlalchemy.engine import Connection, Engine
+from sqlmodel import Session
+
+from ..store import Claim, ClaimReuseRow, ClaimStateRow, Curation, Trace, Verdict
+from ..store.models import utcnow
+from .consensus import _consensus, consensus_rule
+from .core import SCOPE_TEXT, identify_trace, scope_matches
+
+NAME, VERSION = "curated", "1"
+_C, _CU, _R, _V, _CS = (Claim.__table__, Curation.__table__, ClaimReuseRow.__table__, Verdict.__table__,
+                        ClaimStateRow.__table__)
+_TARGETS = select(_C.c.id, _C.c.trace_id, _C.c.pert_key, _C.c.cell_key, _C.c.hash).where(_C.c.core == bindparam("core"))
+_CORE_LOG = (select(_CU.c.id, _CU.c.curator, _CU.c.judgment, _CU.c.verdict, _CU.c.claim_id, _CU.c.trace_id,
+                    _CU.c.created_at, _CU.c.claim_snapshot, _C.c.pert_key, _C.c.cell_key, _C.c.action)
+             .join(_C, _C.c.id == _CU.c.claim_id)
+             .where(_C.c.core == bindparam("core"), _CU.c.target == "claim").order_by(_CU.c.id))
+_KEPT = select(_R.c.claim_id, _R.c.status, _R.c.verdict, _R.c.source).where(_R.c.core == bindparam("core"))
+_DELETE = _R.delete().where(_R.c.claim_id == bindparam("cid"))
+
+
+def _default_scope(action: str) -> str:
+    from ..formalism.catalogue import catalogue
+    prim = catalogue().get(action)
+    return prim.scope if prim is not None else "context"
+
+
+def _opinions(log: list[dict[str, Any]], rule: str) -> tuple[list[dict[str, Any]], set[int]]:
+    """(each curator's active judgments on the core: latest per claim, revoked ones dropped; the claims
+    whose own judgments settle them under the rule: one judgment under ``one``, two under ``two_agree`` -
+    a claim waiting for its second opinion is decided by the core's consensus like any other)."""
+    latest: dict[tuple[str, int], dict[str, Any]] = {}
+    for r in log:
+        latest[(r["curator"], r["claim_id"])] = r
+    active = [r for r in latest.values() if r["judgment"] != "revoke"]
+    for r in active:
+        snap = r.get("claim_snapshot") or {}
+        r["scope"] = snap.get("scope") or _default_scope(r["action"])
+        r["scope_reason"] = snap.get("scope_reason")
+    per_claim: dict[int, int] = defaultdict(int)
+    for r in active:
+        per_claim[r["claim_id"]] += 1
+    return active, {cid for cid, n in per_claim.items() if n >= (2 if rule == "two_agree" else 1)}
+
+
+def _message(o: dict[str, Any]) -> str:
+    when = o["created_at"].strftime("%Y-%m-%d %H:%M") if hasattr(o["created_at"], "strftime") else str(o["created_at"])
+    how = "accepted" if o["judgment"] == "accept" else f"→ {o['verdict']}"
+    reason = f"; {o['scope_reason']}" if o.get("scope_reason") else ""
+    return f"decided by {o['curator']}'s judgment on trace #{o['trace_id']} ({SCOPE_TEXT[o['scope']]}{reason}), {how}, {when}"
+
+
+def decide(target: dict[str, Any], active: list[dict[str, Any]], rule: str) -> tuple[str, str | None, list[dict[str, Any]]]:
+    """(status, verdict, the deciding opinions) of one claim from the core's active judgments covering it."""
+    mine: dict[str, dict[str, Any]] = {}
+    for o in active:
+        if scope_matches(o["scope"], {"trace_id": o["trace_id"], "pert_key": o["pert_key"], "cell_key": o["cell_key"]}, target):
+            if o["curator"] not in mine or o["id"] > mine[o["curator"]]["id"]:
+                mine[o["curator"]] = o
+    # oldest first, as _consensus expects (core judgments are ordered by id: all are made here, none imported)
+    status, verdict = _consensus(dict(sorted(mine.items(), key=lambda kv: kv[1]["id"])), "verdict", rule)
+    ordered = sorted(mine.values(), key=lambda o: o["id"])
+    return status, verdict, (ordered[-2:] if rule == "two_agree" else ordered[-1:])
+
+
+def _source(status: str, deciding: list[dict[str, Any]]) -> dict[str, Any]:
+    return {"status": status, "message": "; ".join(_message(o) for o in deciding),
+            "judgments": [{"curation_id": o["id"], "curator": o["curator"], "trace_id": o["trace_id"], "claim_id": o["claim_id"],
+                           "verdict": o["verdict"], "judgment": o["judgment"], "scope": o["scope"],
+                           "scope_reason": o.get("scope_reason"), "at": str(o["created_at"])} for o in deciding]}
+
+
+def propagate(conn: Connection, core: str | None, rule: str, *, only: set[int] | None = None,
+              append_verdicts: bool = True) -> dict[str, int]:
+    """Bring the reuse of ``core``'s judgments up to date on an open write transaction: upsert or delete
+    ``claim_reuse`` rows and append a ``curated`` verdict for every claim whose reused verdict changed.
+    ``only``: limit to these claim ids (a trace just saved); ``append_verdicts=False`` restores the kept
+    rows only (an archive brings the curated verdicts it had). Returns counts."""
+    if not core:
+        return {"decided": 0, "withdrawn": 0, "changed": 0}
+    log = [dict(r._mapping) for r in conn.execute(_CORE_LOG, {"core": core})]
+    active, own = _opinions(log, rule)
+    kept = {r.claim_id: dict(r._mapping) for r in conn.execute(_KEPT, {"core": core})}
+    upserts, deletes, verdicts = [], [], []
+    version = log[-1]["id"] if log else 0
+    now = utcnow()
+    n_decided = 0
+    for cid, tid, pert, cell, chash in conn.execute(_TARGETS, {"core": core}):
+        if only is not None and cid not in only:
+            continue
+        old = kept.get(cid)
+        status, verdict, deciding = ("uncurated", None, []) if cid in own else decide(
+            {"trace_id": tid, "pert_key": pert, "cell_key": cell}, active, rule)
+        if status == "uncurated":
+            if old is not None:
+                deletes.append({"cid": cid})
+                if old["status"] == "decided":
+                    verdicts.append(_verdict_row(cid, tid, chash, "unverifiable", 0.0, [],
+                                                 "withdrawn: the judgment that decided this claim was revoked or changed", now))
+            continue
+        n_decided += status == "decided"
+        source = _source(status, deciding)
+        if old is not None and old["status"] == status and old["verdict"] == verdict and \
+                [j["curation_id"] for j in (old["source"] or {}).get("judgments", [])] == [o["id"] for o in deciding]:
+            continue
+        upserts.append({"claim_id": cid, "trace_id": tid, "core": core, "status": status, "verdict": verdict,
+                        "source": source, "version": version})
+        if status == "decided" and (old is None or old["status"] != "decided" or old["verdict"] != verdict
+                                     or old["source"] != source):
+            verdicts.append(_verdict_row(cid, tid, chash, verdict or "unverifiable", 1.0 if verdict in ("supported", "contradicted") else 0.0,
+                                         [{"kind": "curation", **j} for j in source["judgments"]], source["message"], now))
+        elif status != "decided" and old is not None and old["status"] == "decided":
+            what = "curators disagree on this claim's core" if status == "conflict" else "waiting for a second curator"
+            verdicts.append(_verdict_row(cid, tid, chash, "unverifiable", 0.0, [], f"withdrawn: {what}", now))
+    if deletes:
+        conn.execute(_DELETE, deletes)
+    if upserts:
+        conn.execute(_reuse_upsert(conn), upserts)
+    if verdicts and append_verdicts:
+        conn.execute(_V.insert(), verdicts)
+    return {"decided": n_decided, "withdrawn": len(deletes), "changed": len(upserts) + len(deletes)}
+
+
+def _verdict_row(cid: int, tid: int, chash: str, verdict: str, score: float, evidence: list, message: str, now) -> dict[str, Any]:
+    return {"trace_id": tid, "claim_id": cid, "claim_hash": chash, "verifier": NAME, "version": VERSION, "verdict": verdict,
+            "score": score, "evidence": evidence, "message": message, "created_at": now}
+
+
+_UPSERTS: dict[str, Any] = {}
+
+
+def _reuse_upsert(conn: Connection):
+    name = conn.dialect.name
+    if name not in _UPSERTS:
+        if name == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert
+        else:
+            from sqlalchemy.dialects.sqlite import insert
+        ins = insert(_R)
+        _UPSERTS[name] = ins.on_conflict_do_update(index_elements=["claim_id"],
+                                                   set_={k: ins.excluded[k] for k in ("trace_id", "core", "status", "verdict",
+                                                                                      "source", "version")})
+    return _UPSERTS[name]
+
+
+def _reuse_known(conn: Connection, params: list[dict[str, Any]]) -> None:
+    by_core: dict[str, set[int]] = {}
+    for p in params:
+        by_core.setdefault(p["core"], set()).add(p["cid"])
+    rule = consensus_rule()
+    for core in judged_among(conn, list(by_core)):
+        propagate(conn, core, rule, only=by_core[core])
+
+
+def identify_and_reuse(engine: Engine) -> int:
+    """Give claims saved without a core theirs (generation saves none: grounding loads vocabularies for a
+    minute) and apply what the team already decided about those cores, in the same transactions."""
+    from .core import identify_claims
+
+    return identify_claims(engine, after=_reuse_known)
+
+
+def judged_among(conn: Connection, cores: list[str]) -> list[str]:
+    """The cores among ``cores`` that have a claim judgment."""
+    out: list[str] = []
+    for i in range(0, len(cores), 500):
+        out += [r[0] for r in conn.execute(select(_C.c.core).join(_CU, _CU.c.claim_id == _C.c.id)
+                                           .where(_C.c.core.in_(cores[i:i + 500]), _CU.c.target == "claim").distinct())]
+    return out
+
+
+def after_save(session: Session, trace: Trace, rule: str | None = None) -> int:
+    """At save (generation, import, archive), in the saving transaction: ground the trace's claims and
+    apply what the team already decided about their cores. Returns how many claims were decided."""
+
+    identify_trace(session, trace)
+    rows = session.execute(select(_C.c.id, _C.c.core).where(_C.c.trace_id == trace.id)).all()
+    by_core: dict[str, set[int]] = defaultdict(set)
+    for cid, core in rows:
+        if core:
+            by_core[core].add(cid)
+    if not by_core:
+        return 0
+    judged = {r[0] for r in session.execute(select(_C.c.core).join(_CU, _CU.c.claim_id == _C.c.id)
+                                            .where(_C.c.core.in_(list(by_core)), _CU.c.target == "claim").distinct())}
+    if not judged:
+        return 0
+    rule = consensus_rule(rule)
+    conn = session.connection()
+    return sum(propagate(conn, core, rule, only=by_core[core])["decided"] for core in judged)
+
+
+def rebuild_reuse(engine: Engine, rule: str | None = None, *, append_verdicts: bool = True) -> dict[str, int]:
+    """Recompute every claim's reuse from the log (after a change of consensus rule, or a restore:
+    ``append_verdicts=False`` when the curated verdicts came with the restored rows)."""
+    from ..store import write_lock
+
+    identify_and_reuse(engine)
+    rule = consensus_rule(rule)
+    with Session(engine) as s:
+        cores = [r[0] for r in s.execute(select(_C.c.core).join(_CU, _CU.c.claim_id == _C.c.id)
+                                         .where(_CU.c.target == "claim", _C.c.core.is_not(None)).distinct())]
+    total = {"cores": len(cores), "decided": 0}
+    with write_lock(engine), engine.begin() as conn:
+        for core in cores:
+            total["decided"] += propagate(conn, core, rule, append_verdicts=append_verdicts)["decided"]
+    return total
+
+
+# --- read models ---
+
+def reuse_for_trace(engine: Engine, trace_id: int) -> dict[int, dict[str, Any]]:
+    """Claim id -> its reuse in force (status, verdict, source with the readable message) for one trace."""
+    with engine.connect() as conn:
+        return {r.claim_id: {"status": r.status, "verdict": r.verdict, "source": r.source or {}}
+                for r in conn.execute(select(_R).where(_R.c.trace_id == trace_id))}
+
+
+def undecided_claims(engine: Engine) -> int:
+    """How many claims are decided neither by a judgment of their own nor by reuse."""
+    with engine.connect() as conn:
+        return conn.execute(select(func.count()).select_from(_C).where(
+            _C.c.id.not_in(select(_CS.c.claim_id).where(_CS.c.status == "decided")),
+            _C.c.id.not_in(select(_R.c.claim_id).where(_R.c.status == "decided")))).scalar_one()
+
+
+def core_queue(engine: Engine, limit: int = 25) -> list[dict[str, Any]]:
+    """Cores to judge, most work saved per click first: the number of traces in which the core is still
+    undecided (no judgment of its own, no reuse in force), then verifier disagreement on it (how many
+    distinct machine verdicts its claims have). Each row names a claim to judge (the oldest undecided)."""
+    identify_and_reuse(engine)  # traces saved without cores (generation) get theirs, and the team's decisions
+    undecided = and_(_C.c.id.not_in(select(_CS.c.claim_id).where(_CS.c.status == "decided")),
+                     _C.c.id.not_in(select(_R.c.claim_id).where(_R.c.status == "decided")), _C.c.core.is_not(None))
+    machine = (select(_V.c.claim_id, func.count(func.distinct(_V.c.verdict)).label("kinds"))
+               .where(_V.c.claim_id.is_not(None), _V.c.verifier != NAME).group_by(_V.c.claim_id).subquery())
+    q = (select(_C.c.core, func.count(func.distinct(_C.c.trace_id)).label("traces"), func.min(_C.c.id).label("claim_id"),
+                func.max(func.coalesce(machine.c.kinds, 0)).label("disagreement"))
+         .outerjoin(machine, machine.c.claim_id == _C.c.id).where(undecided).group_by(_C.c.core)
+         .order_by(func.count(func.distinct(_C.c.trace_id)).desc(), func.max(func.coalesce(machine.c.kinds, 0)).desc(),
+                   func.min(_C.c.id)).limit(limit))
+    with engine.connect() as conn:
+        return [dict(r._mapping) for r in conn.execute(q)]
+
+
+def core_view(engine: Engine, core: str) -> dict[str, Any]:
+    """One core with all its occurrences: each claim's trace, wording, scope keys, own state and reuse."""
+    with engine.connect() as conn:
+        rows = conn.execute(select(_C.c.id, _C.c.trace_id, _C.c.text, _C.c.action, _C.c.grounding, _C.c.pert_key, _C.c.cell_key,
+                                   _CS.c.status.label("own_status"), _CS.c.verdict.label("own_verdict"),
+                                   _R.c.status.label("reuse_status"), _R.c.verdict.label("reuse_verdict"), _R.c.source)
+                            .outerjoin(_CS, _CS.c.claim_id == _C.c.id).outerjoin(_R, _R.c.claim_id == _C.c.id)
+                            .where(_C.c.core == core).order_by(_C.c.trace_id, _C.c.id)).all()
+    occ = [dict(r._mapping) for r in rows]
+    first = occ[0] if occ else {}
+    return {"core": core, "action": first.get("action"), "grounding": (first.get("grounding") or {}).get("args", {}),
+            "occurrences": occ, "traces": sorted({o["trace_id"] for o in occ})}
+
+
+def core_conflicts(engine: Engine) -> list[dict[str, Any]]:
+    """One row per core on which curators disagree, with every trace it touches."""
+    with engine.connect() as conn:
+        rows = conn.execute(select(_R.c.core, _R.c.trace_id).where(_R.c.status == "conflict")).all()
+        own = conn.execute(select(_C.c.core, _CS.c.trace_id).join(_C, _C.c.id == _CS.c.claim_id)
+                           .where(_CS.c.status == "conflict")).all()
+    out: dict[str, set[int]] = defaultdict(set)
+    for core, tid in list(rows) + list(own):
+        if core:
+            out[core].add(tid)
+    return [{"core": core, "traces": sorted(t)} for core, t in sorted(out.items(), key=lambda kv: -len(kv[1]))]
+
+
+class CuratedVerifier:
+    """The ``curated`` verifier: a claim's verdict from a judgment made on another claim with the same
+    core in scope. Judgments write its verdicts themselves (:func:`propagate`); run through the runner it
+    reports the reuse in force for the claim (``default = False``: it is no machine evidence)."""
+
+    name, version = NAME, VERSION
+    default = False
+    needs_engine = True
+    latest_only = True  # a newer verdict of this verifier replaces its older ones (overrides, withdrawals)
+
+    def __init__(self, engine: Engine | None = None):
+        self.engine = engine
+
+    def applies(self, node) -> bool:
+        return True
+
+    def verify(self, ctx):
+        from ..verify.base import ClaimVerdict, unverifiable
+
+        if self.engine is None or ctx.trace_id is None:
+            return unverifiable("no judgment on this claim's core")
+        with self.engine.connect() as conn:
+            row = conn.execute(select(_R.c.status, _R.c.verdict, _R.c.source).join(_C, _C.c.id == _R.c.claim_id)
+                               .where(_C.c.trace_id == ctx.trace_id, _C.c.node_id == ctx.node.id)).first()
+        if row is None or row.status != "decided":
+            return unverifiable("no judgment on this claim's core decides it")
+        src = row.source or {}
+        return ClaimVerdict(row.verdict or "unverifiable", 1.0, [{"kind": "curation", **j} for j in src.get("judgments", [])],
+                            src.get("message", ""))
