@@ -18,6 +18,7 @@ from vcr_core.generation import DEFAULT_OPTIONS, cancel_run, create_run, list_ru
 from vcr_core.generation.runs import run_failure_reasons  # noqa: E402
 from vcr_core.jobs.inflight import describe  # noqa: E402
 from vcr_core.kernel.settings import get_settings  # noqa: E402
+from vcr_core.kernel.statuses import JobStatus
 from vcr_core.llm import LOCAL_MODEL_DESCRIPTION, PROVIDER_DEFAULTS, local_status  # noqa: E402
 from vcr_core.tools import tool_statuses  # noqa: E402
 
@@ -118,7 +119,7 @@ def progress_panel() -> None:
                     st.text(f"▶ {item['label']}: {describe(item)}")
                 if r["eta_s"] is not None:
                     st.caption(f"about {r['eta_s']:.0f} s left (measured: {r['seconds_per_record']:.1f} s per record so far)")
-                elif r["status"] == "running":
+                elif r["status"] == JobStatus.RUNNING:
                     st.caption("no time estimate yet: it is measured once the first record is done")
             elif r.get("seconds_per_record"):
                 st.caption(f"took {r['elapsed_s']:.0f} s ({r['seconds_per_record']:.1f} s per record, measured)")
@@ -140,7 +141,7 @@ def progress_panel() -> None:
             c1, c2 = st.columns(2)
             if r["active"] and c1.button("Cancel", key=f"cancel_{r['id']}"):
                 cancel_run(engine(), r["id"])
-            if r["status"] in ("cancelled", "failed", "queued") and c2.button("Resume", key=f"resume_{r['id']}"):
+            if r["status"] in (JobStatus.CANCELLED, JobStatus.FAILED, JobStatus.QUEUED) and c2.button("Resume", key=f"resume_{r['id']}"):
                 resume_run(engine(), r["id"])
 
 

@@ -12,6 +12,7 @@ st.title("VCR Curation")
 st.write("Generate, verify and curate mechanistic explanations of how a perturbation (a drug, a knockout) "
          "changes a cell: each explanation is an action graph whose claims a curator accepts or overrides.")
 
+from vcr_core.kernel.statuses import JobStatus
 from vcr_core.llm import resolve_model  # noqa: E402
 
 choice = resolve_model()
@@ -51,7 +52,7 @@ def demo_progress(run_id: int) -> None:
         st.error(plain_md(p["error"]))
     first = first_explained_trace(engine(), run_id)
     if first is None:
-        if p["status"] == "queued":
+        if p["status"] == JobStatus.QUEUED:
             st.caption("waiting for the background worker to pick the run up")
         return
     expl = Explanation.model_validate(first["explanation"])

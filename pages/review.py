@@ -8,11 +8,19 @@ import streamlit as st
 from pages.common import VERDICT_ICON, batch_options, code_md, curator, engine, plain_md, through_app
 from pages.evidence_view import show_evidence
 from vcr_core.curation import log as cur
-from vcr_core.kernel.failures import one_line as _one_line
-from vcr_core.kernel.identity import same_curator
 from vcr_core.curation.core import SCOPE_TEXT
 from vcr_core.formalism import Explanation
 from vcr_core.formalism.catalogue import SCOPES
+from vcr_core.kernel.failures import one_line as _one_line
+from vcr_core.kernel.identity import same_curator
+from vcr_core.kernel.statuses import (
+    ClaimJudgment,
+    CurationState,
+    PolicyOutcome,
+    TraceJudgment,
+    TraceStatus,
+    VerdictValue,
+)
 from vcr_core.verify.policy import TRACE_VERDICTS
 from vcr_core.verify.runner import all_verifier_names
 
@@ -102,17 +110,17 @@ st.caption(f"trace #{trace.id} · run #{trace.run_id} · {plain_md(trace.model o
 holder = cur.lease_holder(engine(), trace_id)
 if holder and not same_curator(holder, me):
     st.info(f"{plain_md(holder)} is working on this trace (taken from their queue).")
-if trace.status != "ok":
+if trace.status != TraceStatus.OK:
     why = "; ".join(str(e) for e in (trace.errors or [])) or "; ".join(
         str(f.get("message", f)) for f in (trace.findings or []) if isinstance(f, dict)) or "no reason was recorded"
-    st.error(f"This trace {'failed' if trace.status == 'failed' else 'did not pass validation'}. Why:")
+    st.error(f"This trace {'failed' if trace.status == TraceStatus.FAILED else 'did not pass validation'}. Why:")
     st.text(why)
 _trace_disagreement = cur.disagreement(tstate["opinions"], "judgment", cur.consensus_rule())
-if _trace_disagreement and tstate["status"] != "conflict":  # under CONSENSUS=one the latest decided: say who disagreed
+if _trace_disagreement and tstate["status"] != CurationState.CONFLICT:  # under CONSENSUS=one the latest decided: say who disagreed
     st.info(f"Curators disagree on this trace: {plain_md(_trace_disagreement)}")
-if tstate["status"] in ("conflict", "needs_second"):
+if tstate["status"] in (CurationState.CONFLICT, CurationState.NEEDS_SECOND):
     view = cur.conflict_view(engine(), trace_id)
-    st.warning("Curators disagree on this trace: their judgments side by side with the machine's." if tstate["status"] == "conflict"
+    st.warning("Curators disagree on this trace: their judgments side by side with the machine's." if tstate["status"] == CurationState.CONFLICT
                else "One curator judged this trace; the consensus rule needs a second who agrees.")
     if view["trace_opinions"]:
         st.dataframe(pd.DataFrame([{"curator": k, "trace judgment": o.get("judgment"), "note": o.get("note") or ""}
@@ -132,12 +140,12 @@ def _judge_trace(judgment: str, seen: int, confirmed: bool = False) -> None:
     if not curator():
         st.session_state["trace_msg"] = ("error", "enter your curator name (or log in) before judging")
         return
-    if judgment == "approve" and not confirmed:
+    if judgment == TraceJudgment.APPROVE and not confirmed:
         live = cur.claim_states(engine(), trace_id)
         reasons = []
-        if tv is not None and tv.verdict == "fail":
+        if tv is not None and tv.verdict == PolicyOutcome.FAIL:
             reasons.append("it fails the filter policy")
-        contradicted = [s.claim.node_id for s in live if s.effective == "contradicted"]
+        contradicted = [s.claim.node_id for s in live if s.effective == VerdictValue.CONTRADICTED]
         if contradicted:
             reasons.append(f"claim(s) {', '.join(contradicted)} are contradicted")
         if reasons:
@@ -176,7 +184,7 @@ tc[4].text_input("Note for the trace judgment", key=f"tnote_{trace_id}", label_v
                  placeholder="optional note for approve / reject / needs work")
 for col, (label, judgment, key) in zip(tc[:3], [("Approve", "approve", "a"), ("Reject", "reject", "x"), ("Needs work", "needs_work", "w")]):
     col.button(f"{label} ({key})", key=f"{judgment}_{trace_id}", shortcut=key, on_click=_judge_trace,
-               args=(judgment, tstate["version"]), type="primary" if judgment == "approve" else "secondary")
+               args=(judgment, tstate["version"]), type="primary" if judgment == TraceJudgment.APPROVE else "secondary")
 pending = st.session_state.get("confirm_approve")
 if pending and pending[0] == trace_id:
     st.warning(f"Approve anyway? {plain_md(pending[2])}.")
@@ -206,7 +214,7 @@ with tabs[0]:
 def _judge_claim(claim_id: int, judgment: str, seen: int, **kw) -> None:
     st.session_state.pop(f"claim_msg_{claim_id}", None)
     try:
-        if judgment == "override":
+        if judgment == ClaimJudgment.OVERRIDE:
             kw = {"verdict": st.session_state.get(f"ov_v_{claim_id}"), "tag": st.session_state.get(f"ov_t_{claim_id}"),
                   "note": st.session_state.get(f"ov_n_{claim_id}"), "scope": st.session_state.get(f"ov_s_{claim_id}"),
                   "scope_reason": st.session_state.get(f"ov_r_{claim_id}")}
@@ -235,7 +243,7 @@ def claim_card(claim_id: int) -> None:
         st.code(c.text, language=None, wrap_lines=True)
         claim_sources(trace, c.node_id)
         if stt.opinions:
-            st.caption(plain_md(stt.who()) + (f" · {stt.state_status.replace('_', ' ')}" if stt.state_status != "decided" else ""))
+            st.caption(plain_md(stt.who()) + (f" · {stt.state_status.replace('_', ' ')}" if stt.state_status != CurationState.DECIDED else ""))
             if stt.disagreement():
                 st.caption(plain_md(stt.disagreement()))
         if stt.decided_by:

@@ -155,7 +155,8 @@ def test_statuses_are_defined_once_and_stored_as_plain_strings(engine):
     from alembic import command
     from sqlalchemy import text
 
-    from vcr_core.kernel.statuses import LEGACY_JUDGMENTS, JobStatus, PolicyOutcome, TraceJudgment, Verdict
+    from vcr_core.kernel.statuses import LEGACY_JUDGMENTS, JobStatus, PolicyOutcome, TraceJudgment
+    from vcr_core.kernel.statuses import VerdictValue as Verdict
     from vcr_core.store.engine import _alembic_config, upgrade_database
     from vcr_core.verify.base import SUPPORTED
     from vcr_core.verify.policy import PASS

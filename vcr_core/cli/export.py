@@ -94,8 +94,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                               "vcr export --run 3 --format graphml -o run3.graphml",
                               "vcr export --format hf -o dataset/ --split-by both --seed 1 --model claude-sonnet-4"))
     p.add_argument("--format", choices=ALL_FORMATS, default="jsonl", help="jsonl (default), original, graphml or hf")
-    p.add_argument("--status", choices=CURATION_STATES, default="approved",
-                   help="curation status to export: approved (default), any, or one state such as reject or uncurated")
+    p.add_argument("--status", choices=(*CURATION_STATES, "approved"), default="approve",
+                   help="curation state to export: approve (default: approved by the consensus rule; 'approved' reads the same), "
+                        "any, or one state such as reject or uncurated")
     p.add_argument("--verified-only", action="store_true", help="only traces that pass the filter policy")
     p.add_argument("--verdict", choices=("pass", "fail", "insufficient"), help="only traces with this filter-policy verdict")
     p.add_argument("--batch", type=int, help="only this batch")

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from ..agents.pipeline import MODES as GENERATION_MODES
+from ..kernel.statuses import JobStatus
 from ..preprocess import MODES as PREPROCESS_MODES
 from ..tools.base import DEFAULT_KG_NUM_NEIGHBOR
 from .util import USAGE, add_command, fails_with
@@ -203,19 +204,19 @@ def cmd_generate(args: argparse.Namespace) -> int:
     _print_summary(info)
     if not args.no_files:
         _write_files(engine, run_id, args)
-    if status == "done" and not args.no_verify:
+    if status == JobStatus.DONE and not args.no_verify:
         _verify_foreground(engine, run_id)
     if wb is not None:
         wb.log({k: info[k] for k in ("n_done", "n_ok", "n_invalid", "n_failed", "prompt_tokens",
                                      "completion_tokens", "cost_usd")})
         wb.finish()
-    if status == "done" and info.get("n_failed"):
+    if status == JobStatus.DONE and info.get("n_failed"):
         # a finished run with failed records is not a success: scripts must see it
         print(f"error: {info['n_failed']} of {info.get('n_total') or info['n_done']} record(s) failed (no explanation); "
               f"see `vcr runs --run {run_id}` for each reason, and resume with `vcr generate --run {run_id}`",
               file=sys.stderr)
         return 1
-    return 0 if status == "done" else (130 if status == "queued" else 1)
+    return 0 if status == JobStatus.DONE else (130 if status == JobStatus.QUEUED else 1)
 
 
 def _run_foreground(engine, run_id: int, concurrency: int | None, executor: str = "threads",
@@ -273,7 +274,7 @@ def _verify_foreground(engine, run_id: int) -> None:
 
     with session_scope(engine) as session:
         job = session.exec(select(Job).where(Job.run_id == run_id, Job.kind == "verify",
-                                             Job.status == "queued").order_by(Job.id.desc())).first()
+                                             Job.status == JobStatus.QUEUED).order_by(Job.id.desc())).first()
     if job is None:
         return
     print(f"verifying run {run_id} (skip with --no-verify; or later: vcr verify --run {run_id})", file=sys.stderr)

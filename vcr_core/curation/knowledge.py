@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 
+from ..kernel.statuses import CurationState, VerdictValue
 from ..store import Claim, ClaimReuseRow, ClaimStateRow, Curation, Verdict
 from .consensus import CurationError, _consensus, consensus_rule
 from .core import scope_matches
@@ -42,9 +43,9 @@ def judged_cores(engine: Engine, rule: str | None = None) -> list[dict[str, Any]
             .join(_C, _C.c.id == _CU.c.claim_id).where(_CU.c.target == "claim", _C.c.core.is_not(None)).order_by(_CU.c.id))]
         decided_own = defaultdict(set)
         for core, tid in conn.execute(select(_C.c.core, _C.c.trace_id).join(_CS, _CS.c.claim_id == _C.c.id)
-                                      .where(_CS.c.status == "decided")):
+                                      .where(_CS.c.status == CurationState.DECIDED)):
             decided_own[core].add(tid)
-        for core, tid in conn.execute(select(_R.c.core, _R.c.trace_id).where(_R.c.status == "decided")):
+        for core, tid in conn.execute(select(_R.c.core, _R.c.trace_id).where(_R.c.status == CurationState.DECIDED)):
             decided_own[core].add(tid)
         machine = defaultdict(lambda: defaultdict(int))
         judged_ids = list({r["claim_id"] for r in log})
@@ -123,7 +124,7 @@ def import_knowledge(engine: Engine, data: bytes, rule: str | None = None) -> di
     identify_and_reuse(engine)
     counts = {"cores": len(items), "judgments": 0, "claims_decided": 0, "not_here": 0}
     with engine.connect() as conn:
-        before = conn.execute(select(func.count()).select_from(_R).where(_R.c.status == "decided")).scalar_one()
+        before = conn.execute(select(func.count()).select_from(_R).where(_R.c.status == CurationState.DECIDED)).scalar_one()
     for item in items:
         with engine.connect() as conn:
             claims = [dict(r._mapping) for r in conn.execute(
@@ -142,7 +143,7 @@ def import_knowledge(engine: Engine, data: bytes, rule: str | None = None) -> di
                         scope_reason=j.get("scope_reason") or "as judged in the team's knowledge")
             counts["judgments"] += 1
     with engine.connect() as conn:
-        after = conn.execute(select(func.count()).select_from(_R).where(_R.c.status == "decided")).scalar_one()
+        after = conn.execute(select(func.count()).select_from(_R).where(_R.c.status == CurationState.DECIDED)).scalar_one()
     counts["claims_decided"] = counts["judgments"] + max(0, after - before)
     return counts
 
@@ -158,6 +159,6 @@ def judge_core(engine: Engine, core: str, curator: str, verdict: str, *, tag: st
             or conn.execute(select(func.min(_C.c.id)).where(_C.c.core == core)).scalar()
     if cid is None:
         raise CurationError("there is no claim with this core")
-    return judge_claim(engine, cid, curator, "override", verdict=verdict, tag=tag or ("correct" if verdict == "supported" else "other"),
-                       note=note or ("judged on the core view" if verdict != "supported" else None), scope=scope,
+    return judge_claim(engine, cid, curator, "override", verdict=verdict, tag=tag or ("correct" if verdict == VerdictValue.SUPPORTED else "other"),
+                       note=note or ("judged on the core view" if verdict != VerdictValue.SUPPORTED else None), scope=scope,
                        scope_reason=scope_reason, rule=rule)

@@ -37,6 +37,7 @@ from sqlmodel import Session, select
 
 from .. import __version__ as APP_VERSION
 from ..kernel.identity import IdentityError, curator_display, curator_key, key_or_none
+from ..kernel.statuses import ClaimJudgment, CurationState, TraceJudgment
 from ..store import (
     Batch,
     Claim,
@@ -179,7 +180,7 @@ def compute_state(trace_id: int, rows: Iterable[Any], rule: str) -> tuple[dict[s
         status, verdict = _consensus(c["opinions"], "verdict", rule)
         c.update(status=status, verdict=verdict)
     trace_rows = [r for r in rows if r["target"] == "trace"]
-    reset = max((i for i, r in enumerate(trace_rows) if r["judgment"] == "needs_review"), default=-1)
+    reset = max((i for i, r in enumerate(trace_rows) if r["judgment"] == TraceJudgment.NEEDS_REVIEW), default=-1)
     opinions: dict[str, dict] = {}
     for r in trace_rows[reset + 1:]:
         _latest(opinions, _who(r["curator"]), {"id": r["id"], "judgment": r["judgment"], "note": r["note"]})
@@ -188,7 +189,7 @@ def compute_state(trace_id: int, rows: Iterable[Any], rule: str) -> tuple[dict[s
     else:
         kind, judgment = _consensus(opinions, "judgment", rule)
         status = {"uncurated": "uncurated", "needs_second": "needs_second", "conflict": "conflict"}.get(kind, judgment)
-        if status != "conflict" and any(c["status"] == "conflict" for c in claims.values()):
+        if status != CurationState.CONFLICT and any(c["status"] == CurationState.CONFLICT for c in claims.values()):
             status = "conflict"
     trace = {"trace_id": trace_id, "version": max((r["id"] for r in rows), default=0), "status": status,
              "opinions": opinions, "curators": sorted({_who(r["curator"]) for r in rows}), "n_judgments": len(rows),
@@ -302,7 +303,7 @@ def judge_claim(engine: Engine, claim_id: int, curator: str, judgment: str, *, v
     rule = consensus_rule(rule)
     if judgment not in CLAIM_JUDGMENTS:
         raise CurationError(f"a claim judgment is one of {', '.join(CLAIM_JUDGMENTS)}")
-    if judgment == "override":
+    if judgment == ClaimJudgment.OVERRIDE:
         if verdict not in VERDICTS:
             raise CurationError(f"an override needs a verdict: {', '.join(VERDICTS)}")
         if tag not in REASON_TAGS:
@@ -311,10 +312,9 @@ def judge_claim(engine: Engine, claim_id: int, curator: str, judgment: str, *, v
             raise CurationError("the tag 'other' needs a note saying why")
     elif tag is not None and tag not in REASON_TAGS:
         raise CurationError("unknown reason tag")
-    from .reuse import NAME as REUSE_VERIFIER
-    from .reuse import identify_and_reuse
-    from .reuse import propagate
     from ..formalism.catalogue import SCOPES, catalogue
+    from .reuse import NAME as REUSE_VERIFIER
+    from .reuse import identify_and_reuse, propagate
     with engine.connect() as conn:  # reads first, outside the write lock
         row = conn.execute(_CLAIM, {"cid": claim_id}).first()
         if row is None:
@@ -336,10 +336,10 @@ def judge_claim(engine: Engine, claim_id: int, curator: str, judgment: str, *, v
         _check_fresh(log, curator, seen_version, claim_id, lambda: compute_state(trace_id, log, rule)[1].get(claim_id, {}))
         if judgment == "revoke" and curator not in compute_state(trace_id, log, rule)[1].get(claim_id, {}).get("opinions", {}):
             raise CurationError(f"{curator} has no judgment on this claim to revoke")
-        approved = compute_state(trace_id, log, rule)[0]["status"] == "approve"
+        approved = compute_state(trace_id, log, rule)[0]["status"] == TraceJudgment.APPROVE
         row = _append(conn, log, {"target": "claim", "trace_id": trace_id, "claim_id": claim_id, "claim_hash": claim["hash"],
                                   "curator": curator, "curator_display": shown, "judgment": judgment,
-                                  "verdict": None if judgment == "revoke" else verdict if judgment == "override" else machine,
+                                  "verdict": None if judgment == "revoke" else verdict if judgment == ClaimJudgment.OVERRIDE else machine,
                                   "tag": tag, "note": note or None,
                                   "claim_snapshot": {"node_id": claim["node_id"], "action": claim["action"],
                                                      "args": claim["args"], "text": claim["text"],
@@ -477,9 +477,9 @@ def _queue_query(queue: str):
     if queue == "mine":
         cond = and_(status.in_(("uncurated", "needs_review")))
     elif queue == "second":
-        cond = and_(status == "needs_second", Trace.id.not_in(judged_by_me))
+        cond = and_(status == CurationState.NEEDS_SECOND, Trace.id.not_in(judged_by_me))
     else:
-        cond = status == "conflict"
+        cond = status == CurationState.CONFLICT
     lease = TraceLease.__table__
     held_by_other = select(lease.c.trace_id).where(lease.c.expires_at > now, lease.c.curator != me)
     mine = select(lease.c.trace_id).where(lease.c.expires_at > now, lease.c.curator == me)
@@ -588,7 +588,7 @@ def conflict_view(engine: Engine, trace_id: int) -> dict[str, Any]:
     state = trace_state(engine, trace_id)
     rows = []
     for st in claim_states(engine, trace_id):
-        if st.state_status in ("conflict", "needs_second") or len(st.opinions) > 1:
+        if st.state_status in (CurationState.CONFLICT, CurationState.NEEDS_SECOND) or len(st.opinions) > 1:
             rows.append({"node_id": st.claim.node_id, "claim": st.claim.text, "machine": st.machine,
                          "status": st.state_status,
                          **{f"{who}": f"{o.get('verdict')} ({o.get('judgment')}{', ' + o['tag'] if o.get('tag') else ''})"
@@ -617,9 +617,9 @@ class ClaimState:
         """"decided by ana's judgment on trace #12 (same claim, any cell line), ..." when reuse decides it."""
         if not self.reuse:
             return None
-        if self.reuse["status"] == "conflict":
+        if self.reuse["status"] == CurationState.CONFLICT:
             return "curators disagree on this claim's core: " + self.reuse["source"].get("message", "")
-        if self.reuse["status"] == "needs_second":
+        if self.reuse["status"] == CurationState.NEEDS_SECOND:
             return "waiting for a second curator on this claim's core: " + self.reuse["source"].get("message", "")
         return self.reuse["source"].get("message")
 
@@ -629,12 +629,12 @@ class ClaimState:
         the latest decided under ``one``). One curator overriding the machine is not a conflict
         (``overrides_machine``)."""
         opinions = {o.get("verdict") for o in self.opinions.values() if o.get("verdict")}
-        return self.state_status == "conflict" or len(opinions) > 1
+        return self.state_status == CurationState.CONFLICT or len(opinions) > 1
 
     @property
     def overrides_machine(self) -> bool:
         """A curator's verdict differs from the machine's."""
-        return any(o.get("judgment") == "override" and o.get("verdict") != self.machine for o in self.opinions.values())
+        return any(o.get("judgment") == ClaimJudgment.OVERRIDE and o.get("verdict") != self.machine for o in self.opinions.values())
 
     def disagreement(self, rule: str | None = None) -> str | None:
         """How the curators disagree on this claim (``disagreement``), or None."""
@@ -644,7 +644,7 @@ class ClaimState:
         """'accepted by ana · overridden by ben → contradicted' — who judged the claim and how."""
         parts = []
         for name, o in self.opinions.items():  # in the order given (compute_state keeps it)
-            parts.append(f"accepted by {name}" if o.get("judgment") == "accept"
+            parts.append(f"accepted by {name}" if o.get("judgment") == ClaimJudgment.ACCEPT
                          else f"overridden by {name} → {o.get('verdict')}" + (f" ({o['tag']})" if o.get("tag") else ""))
         return " · ".join(parts)
 
@@ -671,8 +671,8 @@ def claim_states(engine: Engine, trace_id: int) -> list[ClaimState]:
         r = reused.get(c.id)
         if r is not None:
             st.reuse = {"status": r.status, "verdict": r.verdict, "source": r.source or {}}
-        reused_verdict = r.verdict if r is not None and r.status == "decided" else None
-        st.effective = (row.verdict if row is not None and row.verdict and row.status == "decided" else None) \
+        reused_verdict = r.verdict if r is not None and r.status == CurationState.DECIDED else None
+        st.effective = (row.verdict if row is not None and row.verdict and row.status == CurationState.DECIDED else None) \
             or reused_verdict or (row.verdict if row is not None and row.verdict else None) or st.machine
         if row is not None:
             st.judged_by, st.version, st.state_status, st.opinions = row.last_curator, row.version, row.status, row.opinions or {}
@@ -706,13 +706,13 @@ def review_queue(engine: Engine, filters: QueueFilters | None = None, *, page: i
     A page past the end (the filters changed while on a later page) gives the last page's rows."""
     f = filters or QueueFilters()
     n_cur = (select(Curation.trace_id.label("tid"), func.count(Curation.id).label("n"),
-                    func.sum(case((Curation.judgment == "override", 1), else_=0)).label("overrides"))
+                    func.sum(case((Curation.judgment == ClaimJudgment.OVERRIDE, 1), else_=0)).label("overrides"))
              .group_by(Curation.trace_id).subquery())
     last_tv = select(TraceVerdict.trace_id.label("tid"), func.max(TraceVerdict.id).label("vid")).group_by(TraceVerdict.trace_id).subquery()
     ts = TraceStateRow.__table__
     tv = TraceVerdict.__table__.alias("tv")
     status_expr = func.coalesce(ts.c.status, "uncurated")
-    bucket = case((func.coalesce(n_cur.c.n, 0) == 0, 0), (status_expr == "conflict", 1), (func.coalesce(n_cur.c.overrides, 0) > 0, 1),
+    bucket = case((func.coalesce(n_cur.c.n, 0) == 0, 0), (status_expr == CurationState.CONFLICT, 1), (func.coalesce(n_cur.c.overrides, 0) > 0, 1),
                   else_=2)
     q = (select(Trace.id, Trace.status, Trace.model, Trace.n_claims, Trace.run_id, Record.batch_id, Record.label,
                 Record.index, status_expr.label("curation"), tv.c.verdict.label("trace_verdict"),
@@ -872,7 +872,7 @@ def curator_vs_machine(engine: Engine) -> list[dict[str, Any]]:
                     st["judgments"] += 1
                     if o.get("verdict") == verdict:
                         st["agree"] += 1
-                    elif o.get("judgment") == "override":
+                    elif o.get("judgment") == ClaimJudgment.OVERRIDE:
                         st["overruled"] += 1
     return sorted(({"verifier": v, **d, "agreement": round(d["agree"] / d["judgments"], 3) if d["judgments"] else None,
                     "overrule_rate": round(d["overruled"] / d["judgments"], 3) if d["judgments"] else None}

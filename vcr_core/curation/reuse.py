@@ -23,6 +23,7 @@ from sqlalchemy import and_, bindparam, func, select
 from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session
 
+from ..kernel.statuses import ClaimJudgment, CurationState, VerdictValue
 from ..store import Claim, ClaimReuseRow, ClaimStateRow, Curation, Trace, Verdict
 from ..store.models import utcnow
 from .consensus import _consensus, consensus_rule
@@ -66,7 +67,7 @@ def _opinions(log: list[dict[str, Any]], rule: str) -> tuple[list[dict[str, Any]
 
 def _message(o: dict[str, Any]) -> str:
     when = o["created_at"].strftime("%Y-%m-%d %H:%M") if hasattr(o["created_at"], "strftime") else str(o["created_at"])
-    how = "accepted" if o["judgment"] == "accept" else f"→ {o['verdict']}"
+    how = "accepted" if o["judgment"] == ClaimJudgment.ACCEPT else f"→ {o['verdict']}"
     reason = f"; {o['scope_reason']}" if o.get("scope_reason") else ""
     return f"decided by {o['curator']}'s judgment on trace #{o['trace_id']} ({SCOPE_TEXT[o['scope']]}{reason}), {how}, {when}"
 
@@ -112,26 +113,26 @@ def propagate(conn: Connection, core: str | None, rule: str, *, only: set[int] |
         old = kept.get(cid)
         status, verdict, deciding = ("uncurated", None, []) if cid in own else decide(
             {"trace_id": tid, "pert_key": pert, "cell_key": cell}, active, rule)
-        if status == "uncurated":
+        if status == CurationState.UNCURATED:
             if old is not None:
                 deletes.append({"cid": cid})
-                if old["status"] == "decided":
+                if old["status"] == CurationState.DECIDED:
                     verdicts.append(_verdict_row(cid, tid, chash, "unverifiable", 0.0, [],
                                                  "withdrawn: the judgment that decided this claim was revoked or changed", now))
             continue
-        n_decided += status == "decided"
+        n_decided += status == CurationState.DECIDED
         source = _source(status, deciding)
         if old is not None and old["status"] == status and old["verdict"] == verdict and \
                 [j["curation_id"] for j in (old["source"] or {}).get("judgments", [])] == [o["id"] for o in deciding]:
             continue
         upserts.append({"claim_id": cid, "trace_id": tid, "core": core, "status": status, "verdict": verdict,
                         "source": source, "version": version})
-        if status == "decided" and (old is None or old["status"] != "decided" or old["verdict"] != verdict
+        if status == CurationState.DECIDED and (old is None or old["status"] != CurationState.DECIDED or old["verdict"] != verdict
                                      or old["source"] != source):
-            verdicts.append(_verdict_row(cid, tid, chash, verdict or "unverifiable", 1.0 if verdict in ("supported", "contradicted") else 0.0,
+            verdicts.append(_verdict_row(cid, tid, chash, verdict or "unverifiable", 1.0 if verdict in (VerdictValue.SUPPORTED, VerdictValue.CONTRADICTED) else 0.0,
                                          [{"kind": "curation", **j} for j in source["judgments"]], source["message"], now))
-        elif status != "decided" and old is not None and old["status"] == "decided":
-            what = "curators disagree on this claim's core" if status == "conflict" else "waiting for a second curator"
+        elif status != CurationState.DECIDED and old is not None and old["status"] == CurationState.DECIDED:
+            what = "curators disagree on this claim's core" if status == CurationState.CONFLICT else "waiting for a second curator"
             verdicts.append(_verdict_row(cid, tid, chash, "unverifiable", 0.0, [], f"withdrawn: {what}", now))
     if deletes:
         conn.execute(_DELETE, deletes)
@@ -241,8 +242,8 @@ def undecided_claims(engine: Engine) -> int:
     """How many claims are decided neither by a judgment of their own nor by reuse."""
     with engine.connect() as conn:
         return conn.execute(select(func.count()).select_from(_C).where(
-            _C.c.id.not_in(select(_CS.c.claim_id).where(_CS.c.status == "decided")),
-            _C.c.id.not_in(select(_R.c.claim_id).where(_R.c.status == "decided")))).scalar_one()
+            _C.c.id.not_in(select(_CS.c.claim_id).where(_CS.c.status == CurationState.DECIDED)),
+            _C.c.id.not_in(select(_R.c.claim_id).where(_R.c.status == CurationState.DECIDED)))).scalar_one()
 
 
 def core_queue(engine: Engine, limit: int = 25) -> list[dict[str, Any]]:
@@ -250,8 +251,8 @@ def core_queue(engine: Engine, limit: int = 25) -> list[dict[str, Any]]:
     undecided (no judgment of its own, no reuse in force), then verifier disagreement on it (how many
     distinct machine verdicts its claims have). Each row names a claim to judge (the oldest undecided)."""
     identify_and_reuse(engine)  # traces saved without cores (generation) get theirs, and the team's decisions
-    undecided = and_(_C.c.id.not_in(select(_CS.c.claim_id).where(_CS.c.status == "decided")),
-                     _C.c.id.not_in(select(_R.c.claim_id).where(_R.c.status == "decided")), _C.c.core.is_not(None))
+    undecided = and_(_C.c.id.not_in(select(_CS.c.claim_id).where(_CS.c.status == CurationState.DECIDED)),
+                     _C.c.id.not_in(select(_R.c.claim_id).where(_R.c.status == CurationState.DECIDED)), _C.c.core.is_not(None))
     machine = (select(_V.c.claim_id, func.count(func.distinct(_V.c.verdict)).label("kinds"))
                .where(_V.c.claim_id.is_not(None), _V.c.verifier != NAME).group_by(_V.c.claim_id).subquery())
     q = (select(_C.c.core, func.count(func.distinct(_C.c.trace_id)).label("traces"), func.min(_C.c.id).label("claim_id"),
@@ -280,9 +281,9 @@ def core_view(engine: Engine, core: str) -> dict[str, Any]:
 def core_conflicts(engine: Engine) -> list[dict[str, Any]]:
     """One row per core on which curators disagree, with every trace it touches."""
     with engine.connect() as conn:
-        rows = conn.execute(select(_R.c.core, _R.c.trace_id).where(_R.c.status == "conflict")).all()
+        rows = conn.execute(select(_R.c.core, _R.c.trace_id).where(_R.c.status == CurationState.CONFLICT)).all()
         own = conn.execute(select(_C.c.core, _CS.c.trace_id).join(_C, _C.c.id == _CS.c.claim_id)
-                           .where(_CS.c.status == "conflict")).all()
+                           .where(_CS.c.status == CurationState.CONFLICT)).all()
     out: dict[str, set[int]] = defaultdict(set)
     for core, tid in list(rows) + list(own):
         if core:
@@ -314,7 +315,7 @@ class CuratedVerifier:
         with self.engine.connect() as conn:
             row = conn.execute(select(_R.c.status, _R.c.verdict, _R.c.source).join(_C, _C.c.id == _R.c.claim_id)
                                .where(_C.c.trace_id == ctx.trace_id, _C.c.node_id == ctx.node.id)).first()
-        if row is None or row.status != "decided":
+        if row is None or row.status != CurationState.DECIDED:
             return unverifiable("no judgment on this claim's core decides it")
         src = row.source or {}
         return ClaimVerdict(row.verdict or "unverifiable", 1.0, [{"kind": "curation", **j} for j in src.get("judgments", [])],

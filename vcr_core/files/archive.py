@@ -23,13 +23,12 @@ from typing import Any, Iterable, Iterator
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from ..formalism import Explanation
-from ..kernel.textsafe import storable
-from ..kernel.statuses import ClaimJudgment, PolicyOutcome, TraceJudgment
-from ..kernel.statuses import Verdict as VerdictValue
-from ..formalism.findings import Finding
-from ..store import Batch, Claim, Curation, Record, Run, Trace, TraceVerdict, Verdict, session_scope
 from ..curation.core import identify_trace
+from ..formalism import Explanation
+from ..formalism.findings import Finding
+from ..kernel.statuses import ClaimJudgment, PolicyOutcome, TraceJudgment, TraceStatus, VerdictValue
+from ..kernel.textsafe import storable
+from ..store import Batch, Claim, Curation, Record, Run, Trace, TraceVerdict, Verdict, session_scope
 from ..store.traces import save_trace
 
 ARCHIVE_FORMAT = "vcr-archive/1"
@@ -348,9 +347,9 @@ def import_archive(engine: Engine, lines: Iterable[dict[str, Any] | tuple[int, d
             run = s.get(Run, run_id)
             statuses = [t.status for t in s.exec(select(Trace).where(Trace.run_id == run_id)).all()]
             run.n_total = max(run.n_total, len(statuses))
-            run.n_done = sum(st in ("ok", "report_only") for st in statuses)
-            run.n_invalid = sum(st == "invalid" for st in statuses)
-            run.n_failed = sum(st == "failed" for st in statuses)
+            run.n_done = sum(st in (TraceStatus.OK, TraceStatus.REPORT_ONLY) for st in statuses)
+            run.n_invalid = sum(st == TraceStatus.INVALID for st in statuses)
+            run.n_failed = sum(st == TraceStatus.FAILED for st in statuses)
             s.add(run)
     if added["curations"]:  # the kept claim and trace curation state follows the imported judgment log
         from ..curation.log import rebuild_state

@@ -32,6 +32,7 @@ from sqlmodel import Session, func, select
 
 from ..curation.log import TRACE_STATUSES, consensus_rule, disagreement
 from ..formalism import Explanation, node_to_text
+from ..kernel.statuses import LEGACY_JUDGMENTS, ClaimJudgment, CurationState, TraceJudgment
 from ..kernel.textsafe import scrub
 from ..store import (
     Batch,
@@ -53,17 +54,19 @@ from ..viz import to_networkx
 FORMATS = ("jsonl", "original", "graphml")
 
 
-CURATION_STATES = ("approved", "any") + TRACE_STATUSES
-"""What ``status`` may ask for: 'approved' (the kept state, the default), 'any', or one trace curation state."""
+CURATION_STATES = (TraceJudgment.APPROVE.value, "any") + tuple(s for s in TRACE_STATUSES if s != TraceJudgment.APPROVE)
+"""What ``status`` may ask for: one trace curation state ('approve', the default, as the judgment that decided
+it), or 'any'. The older spelling 'approved' is read as 'approve' (``statuses.LEGACY_JUDGMENTS``)."""
 
 
-def select_traces(engine: Engine, *, status: str = "approved", verified_only: bool = False, batch_id: int | None = None,
+def select_traces(engine: Engine, *, status: str = TraceJudgment.APPROVE, verified_only: bool = False, batch_id: int | None = None,
                   run_id: int | None = None, model: str | None = None, verdict: str | None = None,
                   since: datetime | None = None, until: datetime | None = None) -> list[int]:
-    """Trace ids to export: ``status`` 'approved' (default), 'any' or one curation state ('reject',
+    """Trace ids to export: ``status`` 'approve' (default; 'approved' reads the same), 'any' or one curation state ('reject',
     'uncurated', ...); ``verified_only`` keeps traces whose latest filter-policy verdict is 'pass'
     (``verdict`` asks for another outcome: 'fail', 'insufficient'); ``model`` the trace's model;
     ``since``/``until`` its creation time (inclusive, exclusive)."""
+    status = LEGACY_JUDGMENTS.get(status, status)  # 'approved' -> 'approve'
     if status not in CURATION_STATES:
         raise ValueError(f"unknown curation status {status!r}; use one of {', '.join(CURATION_STATES)}")
     q = select(Trace.id).join(Record, Record.id == Trace.record_id)
@@ -79,10 +82,8 @@ def select_traces(engine: Engine, *, status: str = "approved", verified_only: bo
         q = q.where(Trace.created_at < (until if until.tzinfo else until.replace(tzinfo=timezone.utc)))
     if verified_only or verdict:
         q = q.where(Trace.id.in_(_latest(TraceVerdict, TraceVerdict.verdict == (verdict or "pass"))))
-    if status == "approved":  # approved under the consensus rule (the kept state)
-        q = q.where(Trace.id.in_(select(TraceStateRow.trace_id).where(TraceStateRow.status == "approve")))
-    elif status == "uncurated":  # no state row yet counts as uncurated
-        q = q.where(Trace.id.not_in(select(TraceStateRow.trace_id).where(TraceStateRow.status != "uncurated")))
+    if status == CurationState.UNCURATED:  # no state row yet counts as uncurated
+        q = q.where(Trace.id.not_in(select(TraceStateRow.trace_id).where(TraceStateRow.status != CurationState.UNCURATED)))
     elif status != "any":
         q = q.where(Trace.id.in_(select(TraceStateRow.trace_id).where(TraceStateRow.status == status)))
     with Session(engine) as s:
@@ -318,7 +319,7 @@ def write_export(engine: Engine, trace_ids: list[int], fmt: str, out: BinaryIO, 
                          trace_verdict=(d["trace_verdict"] or {}).get("verdict") or "", model=d["model"] or "",
                          machine_verdict=c.get("machine_verdict") or "", effective_verdict=c.get("effective_verdict") or "",
                          curation_state=c.get("curation_state") or "",
-                         curator_judgments="; ".join(f"{k}: {o.get('judgment')}" + (f" {o['verdict']}" if o.get("judgment") == "override" else "")
+                         curator_judgments="; ".join(f"{k}: {o.get('judgment')}" + (f" {o['verdict']}" if o.get("judgment") == ClaimJudgment.OVERRIDE else "")
                                                      for k, o in sorted(judgments.items())),
                          tags="; ".join(sorted({o["tag"] for o in judgments.values() if o.get("tag")})))
         graph.update(sub)

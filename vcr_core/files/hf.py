@@ -43,6 +43,7 @@ from ..agents.agents import explain_messages
 from ..agents.prompts import prompt_version
 from ..formalism import Explanation, to_text
 from ..formalism.parser import find_sections
+from ..kernel.statuses import PolicyOutcome, TraceJudgment
 from ..store import Trace
 from ..store.traces import record_model
 from ..verify.policy import current_policy
@@ -184,10 +185,10 @@ def preference_pairs(cands: list[_Candidate]) -> Iterator[tuple[_Candidate, _Can
         for b in cands:
             if a is b:
                 continue
-            if a.curation_status == "approve" and b.curation_status == "reject":
+            if a.curation_status == TraceJudgment.APPROVE and b.curation_status == TraceJudgment.REJECT:
                 yield a, b, "curation", (f"curators approved trace {a.trace_id} and rejected trace {b.trace_id}")
-            elif (a.verdict == "pass" and b.verdict == "fail" and a.curation_status != "reject"
-                  and b.curation_status != "approve"):
+            elif (a.verdict == PolicyOutcome.PASS and b.verdict == PolicyOutcome.FAIL and a.curation_status != TraceJudgment.REJECT
+                  and b.curation_status != TraceJudgment.APPROVE):
                 yield a, b, "filter", (f"the filter policy passes trace {a.trace_id} and fails trace {b.trace_id}")
 
 

@@ -17,9 +17,10 @@ from sqlmodel import select
 
 from ..agents import CallOptions, GenerationConfig, generate_for_record
 from ..jobs.control import JobControl
-from ..jobs.inflight import InFlight
 from ..jobs.executor import RayAdapter, ThreadAdapter, run_bounded, use_database
+from ..jobs.inflight import InFlight
 from ..jobs.queue import ACTIVE, Lease, LeaseLost, fence, owns
+from ..kernel.statuses import JobStatus, TraceStatus
 from ..knowledge.genes import claim_grounder
 from ..llm import CallInfo, LocalModelError, ensure_local_model, missing_key_message
 from ..llm.models import choice_for_run
@@ -45,7 +46,7 @@ def pending_record_ids(engine: Engine, run: Run) -> list[int]:
     """Record ids of the run without a trace (or whose trace failed), in run order."""
     with session_scope(engine) as session:
         done = dict(session.exec(select(Trace.record_id, Trace.status).where(Trace.run_id == run.id)).all())
-    return [rid for rid in (run.record_ids or []) if done.get(rid) in (None, "failed")]
+    return [rid for rid in (run.record_ids or []) if done.get(rid) in (None, TraceStatus.FAILED)]
 
 
 def _recorder(engine: Engine, run_id: int, record_id: int) -> Callable[[CallInfo], None]:
@@ -152,7 +153,7 @@ def run_generate_job(engine: Engine, run_id: int, control: JobControl, concurren
         run = session.get(Run, run_id)
     if run is None:
         raise ValueError(f"there is no run {run_id}")
-    if run.status == "cancelled":
+    if run.status == JobStatus.CANCELLED:
         return "cancelled"
     cfg = config_for_run(run)
     problem = _preflight(engine, run, cfg)
@@ -219,7 +220,7 @@ def _job_message(engine: Engine, run_id: int, text: str, lease: Lease | None = N
     """Show ``text`` as the message of the run's running generate job (the progress views display it);
     with ``lease``, only the owner's message is written."""
     cond = lease.conditions() if lease is not None else [Job.run_id == run_id, Job.kind == "generate",
-                                                          Job.status == "running"]
+                                                          Job.status == JobStatus.RUNNING]
     with session_scope(engine) as session:
         session.execute(update(Job).where(*cond).values(message=text))
 
@@ -269,7 +270,7 @@ def _finish_run(engine: Engine, run_id: int, control: JobControl, errors: list[s
     own_from = ("queued", "running")
     with session_scope(engine) as session:
         run = session.get(Run, run_id)
-        first_error = session.exec(select(Trace.errors).where(Trace.run_id == run_id, Trace.status == "failed")).first()
+        first_error = session.exec(select(Trace.errors).where(Trace.run_id == run_id, Trace.status == TraceStatus.FAILED)).first()
     if run.n_done < run.n_total:
         msg = f"{run.n_total - run.n_done} record(s) could not be processed: {errors[0] if errors else 'unknown error'}"
         set_run_status(engine, run_id, "failed", error=msg, only_from=own_from, lease=lease)
@@ -330,7 +331,7 @@ def record_task(database_url: str, run_id: int, record_id: int, lease: tuple | N
     with session_scope(engine) as session:
         done = session.exec(select(Trace.status).where(Trace.run_id == run_id, Trace.record_id == record_id)).first()
         run = session.get(Run, run_id)
-    if done in ("ok", "invalid"):
+    if done in (TraceStatus.OK, TraceStatus.INVALID):
         return done  # a retry of a task whose worker died after storing: the record is done once
     cfg = config_for_run(run)
     if cluster_max:

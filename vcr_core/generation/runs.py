@@ -14,6 +14,7 @@ from sqlmodel import select
 
 from ..agents.pipeline import MODES
 from ..jobs.queue import ACTIVE, STALE_AFTER_S, Lease, enqueue, fence, is_stale
+from ..kernel.statuses import JobStatus
 from ..llm import LOCAL_MODEL_SHORT, ModelChoice, resolve_model
 from ..store import Batch, Job, Record, Run, Trace, session_scope, utcnow
 from ..tools.base import DEFAULT_KG_NUM_NEIGHBOR
@@ -97,9 +98,9 @@ def set_run_status(engine: Engine, run_id: int, status: str, *, error: str | Non
     """Set a run's status (and finish time for final states); ``only_from`` guards the transition.
     With ``lease`` (the generate job's ownership) nothing changes once the lease is lost."""
     values: dict[str, Any] = {"status": status, "error": error}
-    if status in ("done", "failed", "cancelled"):
+    if status in (JobStatus.DONE, JobStatus.FAILED, JobStatus.CANCELLED):
         values["finished_at"] = utcnow()
-    elif status == "running":
+    elif status == JobStatus.RUNNING:
         values["finished_at"] = None
     cond = [Run.id == run_id]
     if only_from:
@@ -107,7 +108,7 @@ def set_run_status(engine: Engine, run_id: int, status: str, *, error: str | Non
     with session_scope(engine) as session:
         if not fence(session, lease):
             return False
-        if status == "running":
+        if status == JobStatus.RUNNING:
             run = session.get(Run, run_id)
             if run is not None and run.started_at is None:
                 values["started_at"] = utcnow()
@@ -120,9 +121,9 @@ def cancel_run(engine: Engine, run_id: int) -> bool:
     changed = set_run_status(engine, run_id, "cancelled", error="cancelled by a user",
                              only_from=("queued", "running"))
     with session_scope(engine) as session:
-        session.execute(update(Job).where(Job.run_id == run_id, Job.kind == "generate", Job.status == "queued")
+        session.execute(update(Job).where(Job.run_id == run_id, Job.kind == "generate", Job.status == JobStatus.QUEUED)
                         .values(status="cancelled", finished_at=utcnow(), cancel_requested=True))
-        session.execute(update(Job).where(Job.run_id == run_id, Job.kind == "generate", Job.status == "running")
+        session.execute(update(Job).where(Job.run_id == run_id, Job.kind == "generate", Job.status == JobStatus.RUNNING)
                         .values(cancel_requested=True))
     return changed
 
@@ -162,11 +163,11 @@ def run_progress(engine: Engine, run_id: int, stale_after_s: float = STALE_AFTER
         end = run.finished_at or utcnow()
         end = end if end.tzinfo else end.replace(tzinfo=timezone.utc)
         elapsed = max(0.0, (end - start).total_seconds())
-        if run.status == "running" and run.n_done:
+        if run.status == JobStatus.RUNNING and run.n_done:
             # Measured, never assumed: wall-clock time so far per finished record (concurrency included).
             eta = elapsed / run.n_done * max(0, run.n_total - run.n_done)
     is_local = bool((run.meta or {}).get("is_local"))
-    in_flight = ((job.payload or {}).get("in_flight") or []) if job is not None and job.status == "running" else []
+    in_flight = ((job.payload or {}).get("in_flight") or []) if job is not None and job.status == JobStatus.RUNNING else []
     return {
         "id": run.id, "name": run.name, "status": run.status, "mode": run.mode, "batch_id": run.batch_id,
         "provider": run.provider, "model": run.model, "is_local": is_local,

@@ -36,7 +36,10 @@ def job_kinds() -> tuple[str, ...]:
 
     return tuple(names(JOBS))
 
-from ..kernel.statuses import ACTIVE  # noqa: E402 - one definition of "not finished"
+from ..kernel.statuses import (
+    ACTIVE,  # noqa: E402 - one definition of "not finished"
+    JobStatus,
+)
 
 STALE_AFTER_S = 60.0
 HEARTBEAT_S = 2.0
@@ -54,7 +57,7 @@ class Lease:
     def conditions(self) -> list:
         """SQL conditions that hold only while this lease is the job's current one."""
         return [Job.id == self.job_id, Job.worker_id == self.worker_id, Job.lease == self.epoch,
-                Job.status == "running"]
+                Job.status == JobStatus.RUNNING]
 
 
 class LeaseLost(RuntimeError):
@@ -167,7 +170,7 @@ def _aware(dt: datetime | None) -> datetime | None:
 
 def is_stale(job: Job, stale_after_s: float = STALE_AFTER_S, clock: Clock | None = None) -> bool:
     """A running job whose heartbeat is older than ``stale_after_s`` or whose owner process is gone."""
-    if job.status != "running":
+    if job.status != JobStatus.RUNNING:
         return False
     beat = _aware(job.heartbeat_at)
     if beat is None or beat < (clock or utcnow)() - timedelta(seconds=stale_after_s):
@@ -218,7 +221,7 @@ def claim(engine: Engine, worker_id: str, *, job_id: int | None = None, kinds: t
         candidates = session.exec(query).all()
     now = clock()
     for job in candidates:
-        if job.status == "running" and not is_stale(job, stale_after_s, clock):
+        if job.status == JobStatus.RUNNING and not is_stale(job, stale_after_s, clock):
             continue
         cond = [Job.id == job.id, Job.status == job.status, Job.lease == job.lease]
         cond.append(Job.worker_id == job.worker_id if job.worker_id is not None else Job.worker_id.is_(None))
@@ -232,7 +235,7 @@ def claim(engine: Engine, worker_id: str, *, job_id: int | None = None, kinds: t
 def _claim_values(job: Job, worker_id: str, now: datetime) -> dict:
     return dict(status="running", worker_id=worker_id, heartbeat_at=now, lease=int(job.lease or 0) + 1,
                 started_at=job.started_at or now,
-                message=("picked up again after its worker stopped" if job.status == "running" else None))
+                message=("picked up again after its worker stopped" if job.status == JobStatus.RUNNING else None))
 
 
 def _claim_skip_locked(engine: Engine, worker_id: str, job_id: int | None, kinds: tuple[str, ...],
@@ -247,7 +250,7 @@ def _claim_skip_locked(engine: Engine, worker_id: str, job_id: int | None, kinds
         # Fetch a few at a time: running rows that are alive are skipped in Python (owner liveness
         # needs /proc), and the lock is held only on the rows read.
         for job in session.exec(query.limit(50)).all():
-            if job.status == "running" and not is_stale(job, stale_after_s, clock):
+            if job.status == JobStatus.RUNNING and not is_stale(job, stale_after_s, clock):
                 continue
             session.execute(update(Job).where(Job.id == job.id).values(**_claim_values(job, worker_id, now)))
             session.flush()
@@ -260,7 +263,7 @@ def heartbeat(engine: Engine, job_id: int, worker_id: str, *, lease: Lease | Non
               **values) -> tuple[bool, bool]:
     """Refresh the heartbeat (and progress ``values``); returns (still ours, cancel requested)."""
     cond = lease.conditions() if lease is not None else [Job.id == job_id, Job.worker_id == worker_id,
-                                                          Job.status == "running"]
+                                                          Job.status == JobStatus.RUNNING]
     with session_scope(engine) as session:
         res = session.execute(update(Job).where(*cond).values(heartbeat_at=utcnow(), **values))
         job = session.get(Job, job_id)
@@ -274,11 +277,11 @@ def finish(engine: Engine, job_id: int, worker_id: str | None, status: str, *, e
     values: dict = {"status": status, "error": error}
     if message is not None:
         values["message"] = message
-    if status == "queued":
+    if status == JobStatus.QUEUED:
         values.update(worker_id=None, heartbeat_at=None)
     else:
         values["finished_at"] = utcnow()
-        if status == "done":
+        if status == JobStatus.DONE:
             values["progress"] = 1.0
     if lease is not None:
         cond = lease.conditions()

@@ -21,6 +21,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from ..kernel.settings import get_settings
+from ..kernel.statuses import JobStatus
 
 RESTART_BACKOFF_S = (0.5, 1.0, 2.0, 5.0, 10.0, 30.0)
 
@@ -191,8 +192,8 @@ def worker_state(engine=None) -> dict:
         with session_scope(engine or get_engine()) as s:
             recent = s.exec(select(Job.worker_id, Job.kind, Job.id, Job.status)
                             .where(Job.heartbeat_at.is_not(None), Job.heartbeat_at > utcnow() - timedelta(minutes=5),
-                                   Job.status == "running")).all()
-            queued = len(s.exec(select(Job.id).where(Job.status == "queued")).all())
+                                   Job.status == JobStatus.RUNNING)).all()
+            queued = len(s.exec(select(Job.id).where(Job.status == JobStatus.QUEUED)).all())
         out["active_jobs"] = [{"worker_id": w, "kind": k, "job_id": j} for w, k, j, _ in recent]
         out["queued_jobs"] = queued
     except Exception as exc:  # noqa: BLE001 - shown to the user

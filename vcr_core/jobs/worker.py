@@ -16,6 +16,7 @@ from typing import Callable
 
 from sqlalchemy.engine import Engine
 
+from ..kernel.statuses import JobStatus
 from ..store import Job, session_scope
 from ..store.engine import DatabaseRestoring
 from .control import JobContext, JobControl
@@ -126,7 +127,7 @@ class Worker:
         else:
             # Fenced: a worker replaced while it ran changes nothing here.
             finish(self.engine, job.id, self.worker_id, status, error=error, lease=lease,
-                   message="released for the next worker" if status == "queued" else None)
+                   message="released for the next worker" if status == JobStatus.QUEUED else None)
         self.control = None
         return True
 
@@ -198,13 +199,13 @@ class Worker:
             outcome = handler(job.id, self.engine, **kwargs)
         except LeaseLost:
             return "lost", None
-        if outcome in ("done", "failed", "cancelled", "queued", "lost"):
+        if outcome in (JobStatus.DONE, JobStatus.FAILED, JobStatus.CANCELLED, JobStatus.QUEUED, "lost"):
             return outcome, None
         with session_scope(self.engine) as session:
             row = session.get(Job, job.id)
             status = row.status if row is not None else "done"
         # The delegate may have set its own final status; otherwise it finished without error.
-        return (status, row.error) if status in ("done", "failed", "cancelled") else ("done", None)
+        return (status, row.error) if status in (JobStatus.DONE, JobStatus.FAILED, JobStatus.CANCELLED) else ("done", None)
 
 
 def _takes(handler: Callable, name: str) -> bool:

@@ -34,8 +34,9 @@ class TraceStatus(StrEnum):
     REPORT_ONLY = "report_only"  # imported: a report without a structured explanation
 
 
-class Verdict(StrEnum):
-    """A machine verdict on a claim (``verdict.verdict``) and a curator's override."""
+class VerdictValue(StrEnum):
+    """A machine verdict on a claim (``verdict.verdict``) and a curator's override. (Not ``Verdict``: that
+    name is the table of verdict rows, ``store.Verdict``.)"""
 
     SUPPORTED = "supported"
     CONTRADICTED = "contradicted"
@@ -55,6 +56,16 @@ class ClaimJudgment(StrEnum):
 
     ACCEPT = "accept"
     OVERRIDE = "override"
+
+
+class CurationState(StrEnum):
+    """Where curation of a claim or trace stands under the consensus rule (``claim_state.status``;
+    ``trace_state.status`` holds these or the deciding TraceJudgment)."""
+
+    UNCURATED = "uncurated"
+    DECIDED = "decided"  # a claim's curators decided under the rule (its verdict is ``claim_state.verdict``)
+    NEEDS_SECOND = "needs_second"  # two_agree: one curator judged, a second is needed
+    CONFLICT = "conflict"  # two_agree: the two latest curators disagree
 
 
 class TraceJudgment(StrEnum):

@@ -157,7 +157,7 @@ class Verdict(SQLModel, table=True):
     claim_hash: Optional[str] = None
     verifier: str
     version: str = "1"
-    verdict: str = Field(description="statuses.Verdict: supported, contradicted, unverifiable")
+    verdict: str = Field(description="statuses.VerdictValue: supported, contradicted, unverifiable")
     score: float = 0.0
     evidence: Optional[list] = _json()
     message: Optional[str] = _text()

@@ -9,12 +9,12 @@ from typing import Any, Protocol
 from ..formalism import Explanation, Node
 from ..formalism.catalogue import entity_args
 from ..formalism.typed import entity_values
-from ..kernel.statuses import Verdict
+from ..kernel.statuses import VerdictValue
 from ..records.model import Record
 from .evidence import Evidence, stored
 
-SUPPORTED, CONTRADICTED, UNVERIFIABLE = Verdict.SUPPORTED, Verdict.CONTRADICTED, Verdict.UNVERIFIABLE
-VERDICTS = tuple(Verdict)
+SUPPORTED, CONTRADICTED, UNVERIFIABLE = VerdictValue.SUPPORTED, VerdictValue.CONTRADICTED, VerdictValue.UNVERIFIABLE
+VERDICTS = tuple(VerdictValue)
 
 # Arguments that name entities (not free text such as mechanism or evidence_type), derived from the
 # argument types in primitives.json: the catalogue is the one source of truth.

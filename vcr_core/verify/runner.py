@@ -15,6 +15,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session, select
 
 from ..formalism import Explanation, Node
+from ..kernel.statuses import VerdictValue
 from ..store import Claim, Record, Trace, Verdict, write_lock
 from ..store.models import utcnow
 from ..store.traces import record_model, trace_in_batch
@@ -255,7 +256,7 @@ def by_construction(cv: ClaimVerdict, verifier: str, sources: list[str] | tuple[
     """A "supported" from the very source the claim was assembled from is circular: kept as "unverifiable"
     with the reason "by construction from X", so only an independent source counts toward the filter.
     (A contradiction stays: a source disagreeing with what was built from it is worth a look.)"""
-    if verifier not in sources or cv.verdict != "supported":
+    if verifier not in sources or cv.verdict != VerdictValue.SUPPORTED:
         return cv
     label = SOURCE_LABELS.get(verifier, verifier)
     note = ByConstruction(source=label, verifier=verifier, found=cv.verdict, message=cv.message).store()
@@ -267,7 +268,7 @@ def by_construction(cv: ClaimVerdict, verifier: str, sources: list[str] | tuple[
 def note_sources(cv: ClaimVerdict, verifier: Any) -> ClaimVerdict:
     """An unverifiable verdict always says which source was consulted (the verifier's own
     ``sources_consulted`` evidence when it gives one, else its name, version and data source)."""
-    if cv.verdict == "unverifiable" and not any(isinstance(e, dict) and e.get("kind") == "sources_consulted" for e in cv.evidence):
+    if cv.verdict == VerdictValue.UNVERIFIABLE and not any(isinstance(e, dict) and e.get("kind") == "sources_consulted" for e in cv.evidence):
         source = getattr(verifier, "source", None) or getattr(verifier, "graph_label", None) or getattr(verifier, "name", "?")
         cv.evidence.append(SourcesConsulted(verifier=getattr(verifier, "name", None), version=getattr(verifier, "version", None),
                                             sources=[str(source)]).store())
