@@ -150,7 +150,7 @@ def curator_worker(url: str, name: str, target: int, stop, out) -> None:
     first claim and approve the trace (both with the version seen), until ``target`` judgments."""
     import time as _t
 
-    from vcr_core.curation import log as cur
+    from vcr_core import curation as cur
     from vcr_core.store import get_engine
 
     engine = get_engine(url, upgrade=False)
@@ -263,7 +263,7 @@ def main() -> int:
     tmp = Path(tempfile.mkdtemp(prefix="vcr_app_bench_"))
     url = f"sqlite:///{tmp / 'bench.db'}"
     os.environ.update({"VCR_HOME": str(tmp), "DATABASE_URL": url, "APP_WORKER": "false", "OFFLINE": "true"})
-    from vcr_core.curation import log as cur
+    from vcr_core import curation as cur
     from vcr_core.store import get_engine
     from vcr_core.viz.graph import action_graph_html
 

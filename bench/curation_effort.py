@@ -123,7 +123,7 @@ def build_grid(engine, n_drugs: int, n_cells: int) -> dict[int, bool]:
 def effort(engine, labels: dict[int, bool]) -> dict:
     from sqlalchemy import select
 
-    from vcr_core.curation import log as cur
+    from vcr_core import curation as cur
     from vcr_core.curation import reuse
     from vcr_core.store import ClaimReuseRow, ClaimStateRow
 
@@ -193,7 +193,7 @@ def seed_big(engine, n_traces: int, n_cells: int = 50) -> list[list[int]]:
 
 
 def curator(url: str, name: str, claim_ids: list[int], out) -> None:
-    from vcr_core.curation import log as cur
+    from vcr_core import curation as cur
     from vcr_core.store import get_engine
 
     engine = get_engine(url)

@@ -194,7 +194,7 @@ def main() -> int:
     env = {"VCR_HOME": str(tmp), "DATABASE_URL": url, "APP_WORKER": "false", "OFFLINE": "true",
            "HF_DATASETS_OFFLINE": "1", "HF_HUB_OFFLINE": "1"}
     os.environ.update(env)
-    from vcr_core.curation import log as cur
+    from vcr_core import curation as cur
     from vcr_core.store import get_engine
 
     engine = get_engine(url)

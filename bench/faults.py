@@ -711,7 +711,7 @@ def _claims_of(engine, trace_ids: list[int]) -> list[int]:
 def restore_experiment(work: Path, seconds: float) -> dict:
     """Two curator threads judge continuously; a backup is taken, more judgments follow, then
     `vcr db restore --yes --bring-back` runs in another process while they go on writing."""
-    from vcr_core.curation import log as cur
+    from vcr_core import curation as cur
     from vcr_core.store import get_engine
     from vcr_core.store.backup import backup_database
     from vcr_core.verify.testing import EXPLANATION, add_trace
@@ -783,7 +783,7 @@ def archive_experiment(work: Path) -> dict:
     """Round trips A -> B -> A, an older archive into a database with newer judgments, and tampered archives."""
     from sqlmodel import Session, select
 
-    from vcr_core.curation import log as cur
+    from vcr_core import curation as cur
     from vcr_core.files import export_traces, select_traces
     from vcr_core.files.importers import import_traces
     from vcr_core.store import Claim, Record, Trace, get_engine
@@ -936,7 +936,7 @@ def _probe_db(work: Path, name: str):
 
 def identity_experiment(work: Path) -> dict:
     """One person under two spellings must not meet two_agree; NUL-only and 10,000-character names are refused."""
-    from vcr_core.curation import log as cur
+    from vcr_core import curation as cur
     from vcr_core.files.ingest import ingest_file
     from vcr_core.verify.testing import EXPLANATION, add_trace
 
@@ -1004,7 +1004,7 @@ def failures_experiment(work: Path) -> dict:
     import hashlib
     import xml.etree.ElementTree as ET
 
-    from vcr_core.curation import log as cur
+    from vcr_core import curation as cur
     from vcr_core.kernel.failures import user_message
     from vcr_core.store import Curation, Trace, dispose_engines, session_scope
 

@@ -4,7 +4,7 @@ import streamlit as st
 
 from pages.common import engine, through_app
 from vcr_core.curation.compare import comparison_groups, trace_labels
-from vcr_core.curation.log import claim_states
+from vcr_core.curation import claim_states
 
 through_app()
 st.title("Compare two traces of a record")

@@ -4,7 +4,7 @@ import streamlit as st
 from sqlmodel import Session, select
 
 from pages.common import batch_options, curator, engine, plain_md, through_app
-from vcr_core.curation.log import run_record_rows
+from vcr_core.curation import run_record_rows
 from vcr_core.store import Record
 
 through_app()

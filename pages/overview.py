@@ -5,7 +5,7 @@ import streamlit as st
 from sqlmodel import Session, func, select
 
 from pages.common import engine, through_app
-from vcr_core.curation.log import curator_vs_machine, inter_curator_agreement, progress_by_curator
+from vcr_core.curation import curator_vs_machine, inter_curator_agreement, progress_by_curator
 from vcr_core.store import Claim, Run, Trace, TraceVerdict, Verdict
 from vcr_core.viz.graph import VERDICT_COLORS
 

@@ -7,7 +7,7 @@ import streamlit as st
 
 from pages.common import VERDICT_ICON, batch_options, code_md, curator, engine, plain_md, through_app
 from pages.evidence_view import show_evidence
-from vcr_core.curation import log as cur
+from vcr_core import curation as cur
 from vcr_core.curation.core import SCOPE_TEXT
 from vcr_core.formalism import Explanation
 from vcr_core.formalism.catalogue import SCOPES

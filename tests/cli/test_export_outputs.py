@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from vcr_core.cli import main as cli
-from vcr_core.curation import log as cur
+from vcr_core import curation as cur
 from vcr_core.store import Curation, session_scope
 
 

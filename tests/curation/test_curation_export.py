@@ -7,7 +7,7 @@ import xml.etree.ElementTree as ET
 import pytest
 from sqlmodel import Session, select
 
-from vcr_core.curation import log as cur
+from vcr_core import curation as cur
 from vcr_core.files import export_traces, select_traces
 from vcr_core.formalism import parse_text
 from vcr_core.store import Claim

@@ -7,7 +7,7 @@ import json
 import pytest
 from sqlmodel import Session, select
 
-from vcr_core.curation import log as cur
+from vcr_core import curation as cur
 from vcr_core.curation import reuse
 from vcr_core.curation.core import claim_core, identify_claims
 from vcr_core.formalism import parse_text

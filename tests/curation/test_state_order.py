@@ -9,7 +9,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlmodel import Session, select
 
-from vcr_core.curation import log as cur
+from vcr_core import curation as cur
 from vcr_core.store import Claim, Curation
 
 

@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlmodel import Session, select
 
-from vcr_core.curation import log as cur
+from vcr_core import curation as cur
 from vcr_core.store import Claim
 
 

@@ -7,7 +7,7 @@ import json
 from sqlmodel import Session, select
 
 from vcr_core.cli.main import main
-from vcr_core.curation import log as cur
+from vcr_core import curation as cur
 from vcr_core.files import export_traces, select_traces
 from vcr_core.files.importers import import_traces
 from vcr_core.store import Claim, Curation, Record, Trace, TraceVerdict, Verdict, get_engine

@@ -10,7 +10,7 @@ import pytest
 from sqlmodel import Session, select
 
 from vcr_core.cli.main import main
-from vcr_core.curation import log as cur
+from vcr_core import curation as cur
 from vcr_core.files import export_traces, select_traces
 from vcr_core.files.importers import import_traces
 from vcr_core.store import Claim, Curation, Record, Run, Trace, Verdict, get_engine, session_scope

@@ -12,7 +12,7 @@ import pytest
 from sqlmodel import Session, select
 
 from vcr_core.cli.main import main
-from vcr_core.curation import log as cur
+from vcr_core import curation as cur
 from vcr_core.files import select_traces
 from vcr_core.files.hf import SPLITS, HfOptions, group_split, write_hf_dataset
 from vcr_core.files.importers import import_traces

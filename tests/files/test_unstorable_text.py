@@ -8,7 +8,7 @@ import pytest
 from sqlmodel import Session, select
 
 from vcr_core.cli.main import main
-from vcr_core.curation import log as cur
+from vcr_core import curation as cur
 from vcr_core.files.importers import import_traces
 from vcr_core.files.ingest import ingest_file
 from vcr_core.kernel.textsafe import storable

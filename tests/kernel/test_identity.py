@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 from sqlmodel import Session, select
 
-from vcr_core.curation import log as cur
+from vcr_core import curation as cur
 from vcr_core.kernel.identity import MAX_CURATOR_CHARS, IdentityError, curator_display, curator_key, same_curator
 from vcr_core.store import Claim, Curation
 

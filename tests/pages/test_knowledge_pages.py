@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlmodel import Session, select
 
-from vcr_core.curation import log as cur
+from vcr_core import curation as cur
 from vcr_core.curation import reuse
 from vcr_core.store import Claim
 

@@ -122,7 +122,7 @@ def test_judging_needs_a_curator_name(engine, seeded, monkeypatch):
 
 
 def test_export_status_overview_compare_pages(app, engine, seeded):
-    from vcr_core.curation.log import judge_trace
+    from vcr_core.curation import judge_trace
     judge_trace(engine, seeded["trace_id"], "ana", "approve")
     app.switch_page("pages/export.py").run()
     assert not app.exception, app.exception

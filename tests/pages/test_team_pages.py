@@ -9,7 +9,7 @@ from pathlib import Path
 from sqlalchemy import event, update
 from sqlmodel import Session, select
 
-from vcr_core.curation import log as cur
+from vcr_core import curation as cur
 from vcr_core.store import Claim, Curation, Trace
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -190,7 +190,7 @@ def test_same_record_from_two_files_is_one_record_compared_side_by_side(engine, 
     from streamlit.testing.v1 import AppTest
 
     from vcr_core.curation.compare import comparison_groups
-    from vcr_core.curation.log import QueueFilters, review_queue, run_record_rows
+    from vcr_core.curation import QueueFilters, review_queue, run_record_rows
     from vcr_core.files import select_traces
     from vcr_core.files.importers import import_traces
     from vcr_core.store import Record

@@ -17,7 +17,7 @@ pytestmark = pytest.mark.slow
 
 
 def _fill_sqlite(engine, tmp_path, srv) -> int:
-    from vcr_core.curation.log import judge_claim, judge_trace
+    from vcr_core.curation import judge_claim, judge_trace
     from vcr_core.files.ingest import ingest_file
     from vcr_core.generation import create_run
     from vcr_core.jobs import Worker
@@ -64,7 +64,7 @@ def test_db_copy_moves_everything_and_fixes_sequences(tmp_path, pg_url, server, 
     key = ("id", "trace_id", "claim_id", "claim_hash", "curator", "judgment", "note", "tag", "verdict")
     assert [{k: r[k] for k in key} for r in a] == [{k: r[k] for k in key} for r in b]
     # Sequences moved past the copied ids: a new judgment gets the next id, no collision.
-    from vcr_core.curation.log import judge_trace
+    from vcr_core.curation import judge_trace
     new = judge_trace(dst, a[0]["trace_id"], "curator9", "needs_work", note="after the move")
     assert new.id == a[-1]["id"] + 1
     # A second copy into the same (now full) database is refused.

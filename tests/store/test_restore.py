@@ -15,7 +15,7 @@ import pytest
 from sqlmodel import Session, select
 
 from vcr_core.cli.main import main
-from vcr_core.curation import log as cur
+from vcr_core import curation as cur
 from vcr_core.store import Claim, Curation
 from vcr_core.store.backup import BackupError, backup_database, restore_database
 from vcr_core.store.backup import sqlite_path

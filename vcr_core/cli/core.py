@@ -181,7 +181,7 @@ def cmd_db_restore(args: argparse.Namespace) -> int:
         if answer.strip().lower() not in ("y", "yes"):
             print("restore cancelled; nothing was changed.")
             return 1
-    from ..curation.log import bring_back_judgments, rebuild_state
+    from ..curation import bring_back_judgments, rebuild_state
     from ..store.engine import DatabaseRestoring
 
     with fails_with(BackupError):
@@ -206,7 +206,7 @@ def cmd_db_restore(args: argparse.Namespace) -> int:
 
 
 def cmd_db_bring_back(args: argparse.Namespace) -> int:
-    from ..curation.log import bring_back_judgments
+    from ..curation import bring_back_judgments
     from ..store.backup import BackupError
     from ..store.engine import DatabaseRestoring
 
@@ -218,7 +218,7 @@ def cmd_db_bring_back(args: argparse.Namespace) -> int:
 
 
 def cmd_db_rebuild_state(args: argparse.Namespace) -> int:
-    from ..curation.log import rebuild_state
+    from ..curation import rebuild_state
 
     counts = rebuild_state(_engine(), args.consensus)
     if args.json:

@@ -99,7 +99,7 @@ _OUTCOMES = {v.value for v in PolicyOutcome}
 def check_line(n: int, a: dict[str, Any]) -> None:
     """Refuse (ArchiveError naming line ``n``) a line without its sections, or with values no judgment,
     verdict or trace verdict can have. The node ids are checked against the trace when it is stored."""
-    from ..curation.log import REASON_TAGS
+    from ..curation import REASON_TAGS
 
     def bad(what: str) -> ArchiveError:
         return ArchiveError(f"line {n} of the archive: {what}; nothing was imported")
@@ -352,7 +352,7 @@ def import_archive(engine: Engine, lines: Iterable[dict[str, Any] | tuple[int, d
             run.n_failed = sum(st == TraceStatus.FAILED for st in statuses)
             s.add(run)
     if added["curations"]:  # the kept claim and trace curation state follows the imported judgment log
-        from ..curation.log import rebuild_state
+        from ..curation import rebuild_state
         from ..curation.reuse import rebuild_reuse
         rebuild_state(engine)
         rebuild_reuse(engine, append_verdicts=False)  # the archive carried the curated verdicts themselves

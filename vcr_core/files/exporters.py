@@ -30,7 +30,7 @@ import networkx as nx
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, func, select
 
-from ..curation.log import TRACE_STATUSES, consensus_rule, disagreement
+from ..curation import TRACE_STATUSES, consensus_rule, disagreement
 from ..formalism import Explanation, node_to_text
 from ..kernel.statuses import LEGACY_JUDGMENTS, ClaimJudgment, CurationState, TraceJudgment
 from ..kernel.textsafe import scrub

@@ -398,7 +398,7 @@ def _write_card(engine: Engine, out: Path, writers, summary: dict[str, Any]) -> 
     from datasets.info import DatasetInfosDict
     from huggingface_hub import DatasetCard, DatasetCardData
 
-    from ..curation.log import inter_curator_agreement
+    from ..curation import inter_curator_agreement
 
     configs, infos = [], {}
     for config in CONFIGS:

@@ -196,7 +196,7 @@ MISSING_KINDS = {"curation": "judgments", "trace": "traces", "run": "runs", "rec
 class RestoreResult(BackupResult):
     """A restore: besides the counts, what the replaced database held that the restored copy does not
     (``missing``: kind -> rows, kept in ``side_copy``) and how many of those judgments are on traces and
-    claims the restored copy holds (``recoverable``: :func:`vcr_core.curation.log.bring_back_judgments`)."""
+    claims the restored copy holds (``recoverable``: :func:`vcr_core.curation.bring_back_judgments`)."""
 
     missing: dict[str, int] | None = None
     recoverable: int = 0
