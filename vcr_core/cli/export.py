@@ -31,13 +31,15 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add `vcr export`."""
-    p = add_command(sub, "export", "export approved (or any) traces as JSONL, original JSON or GraphML", func=cmd_export,
+    p = add_command(sub, "export", "export approved (or any) traces as JSONL, original JSON, GraphML or SVG", func=cmd_export,
                     description="Export traces. By default only traces a curator approved; --status any exports all, "
                                 "--verified-only keeps those that pass the filter policy.",
                     examples=("vcr export -o approved.jsonl",
                               "vcr export --status any --verified-only --format original -o verified.json",
-                              "vcr export --run 3 --format graphml -o run3.graphml"))
-    p.add_argument("--format", choices=FORMATS, default="jsonl", help="jsonl (default), original or graphml")
+                              "vcr export --run 3 --format graphml -o run3.graphml",
+                              "vcr export --format svg -o approved.svg"))
+    p.add_argument("--format", choices=FORMATS, default="jsonl", help="jsonl (default), original, graphml, or svg (a picture of each trace's action graph, "
+                                                                   "as the app draws it)")
     p.add_argument("--status", choices=("approved", "any"), default="approved", help="curation status to export")
     p.add_argument("--verified-only", action="store_true", help="only traces that pass the filter policy")
     p.add_argument("--batch", type=int, help="only this batch")
