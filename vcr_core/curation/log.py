@@ -565,6 +565,14 @@ def claim_states(engine: Engine, trace_id: int) -> list[ClaimState]:
     return states
 
 
+def graph_verdicts(states: list[ClaimState]) -> dict[str, dict[str, Any]]:
+    """What the action graph shows of each claim (Review and Compare draw it alike): node id ->
+    {"effective": verdict, "lines": one tooltip line per verifier, "curated": judged by a curator}."""
+    return {stt.claim.node_id: {"effective": stt.effective, "curated": bool(stt.curations),
+                                "lines": [f"{v.verifier}: {v.verdict} ({v.score:.2f}) {v.message or ''}" for v in stt.verdicts]}
+            for stt in states}
+
+
 def history(engine: Engine, trace_id: int) -> list[Curation]:
     """Every judgment on a trace and its claims, oldest first."""
     with Session(engine) as s:
@@ -741,7 +749,11 @@ def inter_curator_agreement(engine: Engine) -> dict[str, list[dict[str, Any]]]:
 
 def curator_vs_machine(engine: Engine) -> list[dict[str, Any]]:
     """Per verifier: how often curators' verdicts agree with the verifier's on the claims they judged,
-    and how often they overrule it (the verifiers curators overrule most are the ones to improve)."""
+    and how often they overrule it (the verifiers curators overrule most are the ones to improve).
+
+    A verifier that could not run or could not decide (its verdict 'unverifiable': source unavailable,
+    offline, nothing to check against) gave no verdict to overrule: those judgments are counted apart as
+    ``could_not_run``, never as ``overruled``, and the rates are over the verdicts it did give."""
     ops = {cid: o for cid, _a, o in _claim_opinions(engine) if o}
     if not ops:
         return []
@@ -751,8 +763,11 @@ def curator_vs_machine(engine: Engine) -> list[dict[str, Any]]:
         for i in range(0, len(ids), 500):
             for cid, verifier, verdict in s.exec(select(Verdict.claim_id, Verdict.verifier, Verdict.verdict)
                                                  .where(Verdict.claim_id.in_(ids[i:i + 500]))).all():
-                st = stats.setdefault(verifier, {"judgments": 0, "agree": 0, "overruled": 0})
+                st = stats.setdefault(verifier, {"judgments": 0, "agree": 0, "overruled": 0, "could_not_run": 0})
                 for o in ops[cid].values():
+                    if verdict == "unverifiable":
+                        st["could_not_run"] += 1
+                        continue
                     st["judgments"] += 1
                     if o.get("verdict") == verdict:
                         st["agree"] += 1
