@@ -49,6 +49,7 @@ def _demo_active(run_id: int) -> bool:
 
 
 def demo_progress(run_id: int, polling: bool) -> None:
+    from vcr_core.curation.log import claim_states, graph_verdicts
     from vcr_core.formalism import Explanation
     from vcr_core.generation import run_progress
     from vcr_core.generation.demo import first_explained_trace
@@ -70,11 +71,14 @@ def demo_progress(run_id: int, polling: bool) -> None:
         if p["status"] == "queued":
             st.caption("waiting for the background worker to pick the run up")
         return
-    # The graph is drawn once per trace, not once per poll: the frame stays still while the run goes on.
-    if st.session_state.get("demo_graph_key") != (first["id"], first["status"]):
+    # Drawn as Review draws it (verdicts once verified), and built again only when the trace or its verdicts
+    # change, not once per poll: the frame stays still while the run goes on.
+    verdicts = graph_verdicts(claim_states(engine(), first["id"]))
+    key = (first["id"], first["status"], tuple(sorted((k, v["effective"]) for k, v in verdicts.items())))
+    if st.session_state.get("demo_graph_key") != key:
         expl = Explanation.model_validate(first["explanation"])
-        st.session_state["demo_graph"] = (expl.answer, action_graph_html(expl), frame_height(expl))
-        st.session_state["demo_graph_key"] = (first["id"], first["status"])
+        st.session_state["demo_graph"] = (expl.answer, action_graph_html(expl, verdicts), frame_height(expl))
+        st.session_state["demo_graph_key"] = key
     answer, html, height = st.session_state["demo_graph"]
     st.subheader("First explanation")
     st.caption(plain_md(first["record"]))
