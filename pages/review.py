@@ -250,8 +250,9 @@ def claim_card(claim_id: int, drawn: "cur.ClaimState") -> None:
             st.code(c.text, language=None, wrap_lines=True)
             claim_sources(trace, c.node_id)
             if stt.verdicts:
-                st.dataframe(pd.DataFrame([{"verifier": v.verifier, "verdict": v.verdict, "score": round(v.score, 2),
-                                            "message": v.message or ""} for v in stt.verdicts]), hide_index=True, width="stretch")
+                # Plain text lines, not a table: twenty small tables per trace made switching trace slow.
+                st.text("\n".join(f"{v.verifier}: {v.verdict} ({v.score:.2f}){' · ' + v.message if v.message else ''}"
+                                   for v in stt.verdicts))
                 for v in stt.verdicts:
                     show_evidence(v.evidence)
             else:
