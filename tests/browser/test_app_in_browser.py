@@ -174,7 +174,7 @@ def test_full_curation_flow_in_chromium(server):
         page.get_by_role("tab", name="Claims").click()
         page.get_by_role("button", name="Override…").nth(1).click()
         # no verdict is preselected: the curator chooses one
-        page.locator("[data-testid='stPopoverBody'] [data-testid='stSelectbox']").first.click()
+        page.get_by_placeholder("choose a verdict").first.click()
         page.get_by_role("option", name="contradicted").click()
         page.get_by_role("button", name="Save override").click()
         _wait_for_curations(tmp / "app.db", 2)
