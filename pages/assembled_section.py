@@ -4,6 +4,7 @@ import pandas as pd
 import streamlit as st
 
 from pages.common import plain_md
+from vcr_core.kernel.statuses import TraceStatus
 
 
 def compare_with_model(engine) -> None:
@@ -44,7 +45,7 @@ def trace_notes(trace) -> None:
     """Review: the trace's errors in full (a failed call's whole reason), and what an assembled trace is."""
     from vcr_core.agents.side_by_side import is_assembled
 
-    if trace.errors:
+    if trace.errors and trace.status == TraceStatus.OK:  # a failed or invalid trace's reason is shown once, by Review
         st.error("\n\n".join(plain_md(e) for e in trace.errors))
     if is_assembled(trace):
         from vcr_core.agents.assembler import DISCLAIMER

@@ -48,20 +48,9 @@ def start_worker() -> None:
     engine()  # migrated before the worker starts
     from vcr_core.jobs.supervisor import ensure_worker_process
 
+    # The worker process warms the knowledge it assembles from as it starts (`vcr worker`); loading it here
+    # too would only take CPU from it (this process never assembles).
     ensure_worker_process(settings.resolved_database_url)
-    _warm_knowledge()
-
-
-@st.cache_resource(show_spinner=False)
-def _warm_knowledge() -> bool:
-    """Load the knowledge graph and GO annotations once per process in the background, so the first
-    assembled explanation (the demo) does not wait for them."""
-    import threading
-
-    from vcr_core.agents.assembler import load_knowledge
-
-    threading.Thread(target=load_knowledge, name="vcr-knowledge-warmup", daemon=True).start()
-    return True
 
 
 def _auth_configured() -> bool:

@@ -4,7 +4,9 @@ import streamlit as st
 
 from pages.common import engine, through_app
 from vcr_core.curation.compare import comparison_groups, trace_labels
-from vcr_core.curation import claim_states
+from vcr_core.curation import claim_states, graph_verdicts, trace_bundle
+from vcr_core.formalism import Explanation
+from vcr_core.viz import action_graph_html, frame_height
 
 through_app()
 st.title("Compare two traces of a record")
@@ -39,6 +41,13 @@ shared = [h for h in ls if h in rs]
 only_l = [h for h in ls if h not in rs]
 only_r = [h for h in rs if h not in ls]
 st.caption(f"{len(shared)} shared · {len(only_l)} only left · {len(only_r)} only right")
+# The same drawing as on Home and Review: fill = effective verdict, border = kind of step, context as the header.
+for col, tid, side in ((c1, left, ls), (c2, right, rs)):
+    bundle = trace_bundle(engine(), tid)
+    if bundle and bundle["trace"].explanation:
+        expl = Explanation.model_validate(bundle["trace"].explanation)
+        with col:
+            st.iframe(action_graph_html(expl, graph_verdicts(list(side.values()))), height=frame_height(expl))
 
 
 def table(hashes, side):

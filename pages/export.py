@@ -1,4 +1,5 @@
-"""Export: approved traces by default, or any filter, as JSONL, the original JSON, GraphML or a Hugging Face dataset."""
+"""Export: approved traces by default, or any filter, as JSONL, the original JSON, GraphML, an SVG picture of the
+graphs, or a Hugging Face dataset."""
 from datetime import datetime, time
 
 import streamlit as st
@@ -31,10 +32,11 @@ if not ids:
 st.write(f"{len(ids)} trace(s) selected.")
 st.caption("Each file is built when you click its button, streamed to a temporary file on the server. `vcr export -o FILE` "
            "does the same from the command line, straight to disk (the way to go for the largest exports).")
-cols = st.columns(3)
+cols = st.columns(4)
 for col, (fmt, label, name, mime) in zip(cols, [("jsonl", "JSONL (full, with verdicts and curations)", "traces.jsonl", "application/jsonl"),
                                                ("original", "Original pipeline JSON", "structure_explain.json", "application/json"),
-                                               ("graphml", "GraphML (Cytoscape)", "traces.graphml", "application/xml")]):
+                                               ("graphml", "GraphML (Cytoscape)", "traces.graphml", "application/xml"),
+                                               ("svg", "Graphs as an SVG picture", "traces.svg", "image/svg+xml")]):
     # A callable: the file is built on click (in its own thread), not on every run of the page, streamed
     # batch by batch to a temporary file that Streamlit reads once (its download keeps that copy in memory;
     # `vcr export -o FILE` writes to disk only, for the largest exports).

@@ -15,7 +15,7 @@ if not batches:
     st.stop()
 
 from vcr_core.generation import DEFAULT_OPTIONS, cancel_run, create_run, list_runs, resume_run  # noqa: E402
-from vcr_core.generation.runs import run_failure_reasons  # noqa: E402
+from vcr_core.generation.runs import format_duration, run_failure_reasons  # noqa: E402
 from vcr_core.jobs.inflight import describe  # noqa: E402
 from vcr_core.kernel.settings import get_settings  # noqa: E402
 from vcr_core.kernel.statuses import JobStatus
@@ -118,11 +118,12 @@ def progress_panel() -> None:
                 for item in r.get("in_flight") or []:
                     st.text(f"▶ {item['label']}: {describe(item)}")
                 if r["eta_s"] is not None:
-                    st.caption(f"about {r['eta_s']:.0f} s left (measured: {r['seconds_per_record']:.1f} s per record so far)")
+                    st.caption(f"about {format_duration(r['eta_s'])} left (measured: {format_duration(r['seconds_per_record'])} "
+                               "per record so far)")
                 elif r["status"] == JobStatus.RUNNING:
                     st.caption("no time estimate yet: it is measured once the first record is done")
             elif r.get("seconds_per_record"):
-                st.caption(f"took {r['elapsed_s']:.0f} s ({r['seconds_per_record']:.1f} s per record, measured)")
+                st.caption(f"took {format_duration(r['elapsed_s'])} ({format_duration(r['seconds_per_record'])} per record, measured)")
             if r.get("model_note"):
                 st.caption(plain_md(r["model_note"]))
             if r.get("error"):

@@ -24,25 +24,42 @@ if choice.is_knowledge:
 else:
     st.info(f"Explanations are written by {plain_md(choice.label)}.")
 
-if st.button("Load demo records and explain them", type="primary",
-             help="Stores five demo records (nintedanib, imatinib, vemurafenib, dexamethasone, a TP53 knockout) and "
-                  "starts a run on the default; the first graph appears here."):
+def _start_demo(again: bool = False) -> None:
     from vcr_core.generation.demo import start_demo
     try:
-        st.session_state["demo_run"] = start_demo(engine(), DEMO, created_by=curator() or None)
+        started = start_demo(engine(), DEMO, created_by=curator() or None, again=again)
     except ValueError as exc:
-        st.error(str(exc))
+        st.session_state["demo_error"] = str(exc)
+        return
+    st.session_state["demo_run"] = started.run_id
+    st.session_state["demo_reused"] = started.reused
 
 
-@st.fragment(run_every=1)
-def demo_progress(run_id: int) -> None:
+shown = st.session_state.get("demo_run")
+st.button("Load demo records and explain them", type="primary", on_click=_start_demo, disabled=bool(shown),
+          help="Stores five demo records (nintedanib, imatinib, vemurafenib, dexamethasone, a TP53 knockout) and "
+               "starts a run on the default; the first graph appears here. Once per click: a demo already "
+               "explained is shown again rather than explained twice.")
+if st.session_state.get("demo_error"):
+    st.error(st.session_state.pop("demo_error"))
+
+
+def _demo_active(run_id: int) -> bool:
+    from vcr_core.generation import run_progress
+    return bool(run_progress(engine(), run_id)["active"])
+
+
+def demo_progress(run_id: int, polling: bool) -> None:
+    from vcr_core.curation import claim_states, graph_verdicts
     from vcr_core.formalism import Explanation
     from vcr_core.generation import run_progress
     from vcr_core.generation.demo import first_explained_trace
     from vcr_core.jobs.inflight import describe
-    from vcr_core.viz import action_graph_html
+    from vcr_core.viz import action_graph_html, frame_height
 
     p = run_progress(engine(), run_id)
+    if polling and not p["active"]:
+        st.rerun()  # the run ended: draw the whole page once more, and stop polling
     st.progress(min(1.0, p["fraction"]), text=f"Run #{run_id} · {p['status']} · {p['n_done']}/{p['n_total']} records")
     if p["job"] and p["job"]["message"] and p["active"]:
         st.caption(plain_md(p["job"]["message"]))
@@ -55,17 +72,32 @@ def demo_progress(run_id: int) -> None:
         if p["status"] == JobStatus.QUEUED:
             st.caption("waiting for the background worker to pick the run up")
         return
-    expl = Explanation.model_validate(first["explanation"])
+    # Drawn as Review draws it (verdicts once verified), and built again only when the trace or its verdicts
+    # change, not once per poll: the frame stays still while the run goes on.
+    verdicts = graph_verdicts(claim_states(engine(), first["id"]))
+    key = (first["id"], first["status"], tuple(sorted((k, v["effective"]) for k, v in verdicts.items())))
+    if st.session_state.get("demo_graph_key") != key:
+        expl = Explanation.model_validate(first["explanation"])
+        st.session_state["demo_graph"] = (expl.answer, action_graph_html(expl, verdicts), frame_height(expl))
+        st.session_state["demo_graph_key"] = key
+    answer, html, height = st.session_state["demo_graph"]
     st.subheader("First explanation")
-    if expl.answer:
-        st.text(expl.answer)  # model-written: plain text, a link it wrote stays text
-    st.iframe(action_graph_html(expl), height=540)
+    st.caption(plain_md(first["record"]))
+    if answer:
+        st.text(answer)  # model-written: plain text, a link it wrote stays text
+    st.iframe(html, height=height)
     st.caption(f"trace #{first['id']} · {first['status']}. Judge its claims on the Review page; follow the run on Generate.")
     st.page_link("pages/review.py", label="Review the explanations", icon=":material/rule:")
 
 
-if st.session_state.get("demo_run"):
-    demo_progress(st.session_state["demo_run"])
+if shown:
+    # Poll once a second only while the run is queued or running; once it has ended the page is still.
+    polling = _demo_active(shown)
+    if st.session_state.get("demo_reused"):
+        st.info(f"The demo records were explained already (run #{shown}): shown below; nothing new was queued.")
+    if not polling:
+        st.button("Explain the demo records again (a new run)", on_click=_start_demo, args=(True,), key="demo_again")
+    st.fragment(demo_progress, run_every=1 if polling else None)(shown, polling)
 
 st.divider()
 st.markdown("**Your own records**: Upload a JSON file, then Generate, Review, Compare and Export. "

@@ -66,6 +66,9 @@ if agreement["pairs"]:
 else:
     st.caption("No claim judged by two curators yet.")
 st.markdown("**Curators vs verifiers** (the verifiers curators overrule most are the ones to improve)")
+st.caption("judgments: claims a curator judged where the verifier gave a verdict · overruled: the curator decided "
+           "otherwise · could not run: the verifier gave no verdict (unverifiable: its source unavailable or offline, "
+           "or nothing to check against), so there was nothing to overrule")
 vs_machine = curator_vs_machine(engine())
 if vs_machine:
     st.dataframe(pd.DataFrame(vs_machine), hide_index=True, width="stretch")

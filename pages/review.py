@@ -23,6 +23,7 @@ from vcr_core.kernel.statuses import (
 )
 from vcr_core.verify.policy import TRACE_VERDICTS
 from vcr_core.verify.runner import all_verifier_names
+from vcr_core.viz import action_graph_html, biology_label, frame_height
 
 through_app()
 st.title("Review")
@@ -194,25 +195,30 @@ if msg:  # messages quote curator names and node ids: plain text
     getattr(st, msg[0])(plain_md(msg[1]))
 
 tabs = st.tabs(["Graph", "Claims", "Record", "Report & answer", "History"])
-verdict_lines = {}
-for stt in states:
-    lines = [f"{v.verifier}: {v.verdict} ({v.score:.2f}) {v.message or ''}" for v in stt.verdicts]
-    verdict_lines[stt.claim.node_id] = {"effective": stt.effective, "lines": lines, "curated": bool(stt.curations)}
+verdict_lines = cur.graph_verdicts(states)
 
 with tabs[0]:
     if expl is None:
         st.warning("This trace has no explanation to draw.")
         st.text(trace.raw_output or "")
     else:
-        from vcr_core.viz import action_graph_html
-        # Our own page: every model-written string in it is escaped JSON data (see vcr_core.viz.graph).
-        st.iframe(action_graph_html(expl, verdict_lines), height=540)
-        st.caption("🟢 supported · 🔴 contradicted · ⚪ unverifiable · grey: not verified · dark border: curated · "
-                   "dashed purple edges: correlative. Hover a node for its claim, verdicts and evidence.")
+        # Our own page: every model-written string in it is escaped JSON data (see vcr_core.viz.graph). Built
+        # once per trace and state (a judgment changes a verdict colour): switching back is not rebuilt.
+        sig = (trace_id, tuple(sorted((k, v["effective"], v["curated"], tuple(v["lines"])) for k, v in verdict_lines.items())))
+        cache = st.session_state.setdefault("graph_pages", {})
+        if sig not in cache:
+            if len(cache) > 20:
+                cache.clear()
+            cache[sig] = action_graph_html(expl, verdict_lines)
+        st.iframe(cache[sig], height=frame_height(expl))
+        st.caption("Fill: 🟢 supported · 🔴 contradicted · ⚪ unverifiable · grey: not verified · shadow: curated · "
+                   "border and shape: kind of step (legend above the graph) · dashed purple edges: correlative. "
+                   "Hover a node for its claim, verdicts and evidence.")
 
 
 def _judge_claim(claim_id: int, judgment: str, seen: int, **kw) -> None:
     st.session_state.pop(f"claim_msg_{claim_id}", None)
+    st.session_state[f"claim_dirty_{claim_id}"] = True  # its card reads its state again
     try:
         if judgment == ClaimJudgment.OVERRIDE:
             kw = {"verdict": st.session_state.get(f"ov_v_{claim_id}"), "tag": st.session_state.get(f"ov_t_{claim_id}"),
@@ -229,38 +235,36 @@ def _judge_claim(claim_id: int, judgment: str, seen: int, **kw) -> None:
 
 
 @st.fragment
-def claim_card(claim_id: int) -> None:
-    """One claim: its verdicts and evidence, who judged it, and accept / override (reruns alone)."""
-    stt = next((s for s in cur.claim_states(engine(), trace_id) if s.claim.id == claim_id), None)
+def claim_card(claim_id: int, drawn: "cur.ClaimState") -> None:
+    """One claim: a one-line summary with accept / override always in view, and its statement, sources,
+    verdicts and evidence in a collapsible section (reruns alone). ``drawn`` is the state the page read
+    for every claim at once; the card reads its own again only after a judgment on it."""
+    stt = drawn
+    if st.session_state.pop(f"claim_dirty_{claim_id}", False):
+        stt = next((s for s in cur.claim_states(engine(), trace_id) if s.claim.id == claim_id), None)
     if stt is None:
         return
     c = stt.claim
     with st.container(border=True):
-        st.markdown(f"{VERDICT_ICON.get(stt.effective, '·')} **{plain_md(c.node_id)}** · {code_md(c.action)} · effective: "
+        node = next((n for n in (expl.nodes if expl else []) if n.id == c.node_id), None)
+        said = f" · {plain_md(biology_label(node, expl))}" if node is not None else ""
+        st.markdown(f"{VERDICT_ICON.get(stt.effective, '·')} **{plain_md(c.node_id)}**{said} · {code_md(c.action)} · effective: "
                     f"**{stt.effective or 'not verified'}** (machine: {stt.machine or '—'}"
                     f"{f', {stt.machine_score:.2f}' if stt.machine else ''})" + (" · ⚠️ curators disagree" if stt.conflicting
                                                                                 else " · ✎ overrides the machine" if stt.overrides_machine else ""))
-        st.code(c.text, language=None, wrap_lines=True)
-        claim_sources(trace, c.node_id)
         if stt.opinions:
             st.caption(plain_md(stt.who()) + (f" · {stt.state_status.replace('_', ' ')}" if stt.state_status != CurationState.DECIDED else ""))
             if stt.disagreement():
                 st.caption(plain_md(stt.disagreement()))
         if stt.decided_by:
             st.caption("🔁 " + plain_md(stt.decided_by))
-        if stt.verdicts:
-            st.dataframe(pd.DataFrame([{"verifier": v.verifier, "verdict": v.verdict, "score": round(v.score, 2),
-                                        "message": v.message or ""} for v in stt.verdicts]), hide_index=True, width="stretch")
-            for v in stt.verdicts:
-                show_evidence(v.evidence)
-        else:
-            st.caption("No verifier has looked at this claim yet (run `vcr verify` or wait for the run's verification).")
         a, o = st.columns([1, 4])
         a.button("Accept", key=f"accept_{c.id}", on_click=_judge_claim, args=(c.id, "accept", stt.version))
         with o.popover("Override…"):
             with st.form(f"override_{c.id}"):
-                st.selectbox("Verdict", cur.VERDICTS, key=f"ov_v_{c.id}")
-                st.selectbox("Reason", cur.REASON_TAGS, key=f"ov_t_{c.id}")
+                # No verdict is chosen for the curator: an override says what they decided, never a default.
+                st.selectbox("Verdict", cur.VERDICTS, key=f"ov_v_{c.id}", index=None, placeholder="choose a verdict")
+                st.selectbox("Reason", cur.REASON_TAGS, key=f"ov_t_{c.id}", index=None, placeholder="choose a reason")
                 st.text_input("Note", key=f"ov_n_{c.id}")
                 st.selectbox("Scope", [None, *SCOPES], key=f"ov_s_{c.id}",
                              format_func=lambda s: "the primitive's" if s is None else SCOPE_TEXT[s])
@@ -272,6 +276,18 @@ def claim_card(claim_id: int) -> None:
         msg = st.session_state.pop(f"claim_msg_{c.id}", None)
         if msg:
             getattr(st, msg[0])(plain_md(msg[1]))
+        n_verdicts = len(stt.verdicts)
+        with st.expander(f"Claim, sources and evidence ({n_verdicts} verdict{'s' if n_verdicts != 1 else ''})"):
+            st.code(c.text, language=None, wrap_lines=True)
+            claim_sources(trace, c.node_id)
+            if stt.verdicts:
+                # Plain text lines, not a table: twenty small tables per trace made switching trace slow.
+                st.text("\n".join(f"{v.verifier}: {v.verdict} ({v.score:.2f}){' · ' + v.message if v.message else ''}"
+                                   for v in stt.verdicts))
+                for v in stt.verdicts:
+                    show_evidence(v.evidence)
+            else:
+                st.caption("No verifier has looked at this claim yet (run `vcr verify` or wait for the run's verification).")
 
 
 with tabs[1]:
@@ -282,7 +298,7 @@ with tabs[1]:
         st.button(f"Accept next unjudged claim ({unjudged[0].claim.node_id}) (k)", shortcut="k", on_click=_judge_claim,
                   args=(unjudged[0].claim.id, "accept", unjudged[0].version))
     for stt in states:
-        claim_card(stt.claim.id)
+        claim_card(stt.claim.id, stt)
 
 with tabs[2]:
     st.json(record.raw or {})

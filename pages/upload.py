@@ -16,7 +16,19 @@ st.write("Upload one or more JSON files in either input shape of the original pi
          "problem, nothing from that file is stored.")
 
 
-def _store(name: str, data: bytes) -> None:
+def _store(name: str, data: bytes, remember: bool = False) -> None:
+    """Validate and store one file and say what happened. With ``remember`` (a file in the uploader), the
+    outcome is kept for this session: the uploader hands every file again on each rerun, so adding a
+    second file must show the first one's outcome again, not store it twice ("already stored")."""
+    import hashlib
+
+    key = (name, hashlib.sha256(data).hexdigest())
+    done = st.session_state.setdefault("upload_outcomes", {})
+    if remember and key in done:
+        st.subheader(plain_md(name))
+        level, message = done[key]
+        getattr(st, level)(message)
+        return
     report = validate_bytes(data, name)
     st.subheader(plain_md(name))  # an upload named it: shown as typed
     if report.problems:
@@ -40,9 +52,12 @@ def _store(name: str, data: bytes) -> None:
         st.error(f"{name}: {line}")
         return
     if result.duplicate:
-        st.info(f"This file is already stored as batch #{result.batch_id}; nothing was added.")
+        outcome = ("info", f"This file is already stored as batch #{result.batch_id}; nothing was added.")
     else:
-        st.success(f"Stored {result.added} record(s) as batch #{result.batch_id}. Next: Generate.")
+        outcome = ("success", f"Stored {result.added} record(s) as batch #{result.batch_id}. Next: Generate.")
+    if remember:
+        done[key] = outcome
+    getattr(st, outcome[0])(outcome[1])
 
 
 files = st.file_uploader("JSON files", type=["json"], accept_multiple_files=True)
@@ -50,7 +65,7 @@ col1, col2 = st.columns([1, 3])
 if col1.button("Load demo records", help="Five real drugs and contexts written for this app (nintedanib, imatinib, ...)"):
     _store(DEMO.name, DEMO.read_bytes())
 for f in files or []:
-    _store(f.name, f.getvalue())
+    _store(f.name, f.getvalue(), remember=True)
 if not files:
     col2.caption("No file chosen yet. Try the demo records to see the whole workflow.")
 

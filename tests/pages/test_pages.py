@@ -127,7 +127,7 @@ def test_export_status_overview_compare_pages(app, engine, seeded):
     app.switch_page("pages/export.py").run()
     assert not app.exception, app.exception
     assert "1 trace(s) selected." in [m.value for m in app.markdown]
-    assert len(app.get("download_button")) == 4  # JSONL, original JSON, GraphML, Hugging Face dataset (zip)
+    assert len(app.get("download_button")) == 5  # JSONL, original JSON, GraphML, SVG, Hugging Face dataset (zip)
     for page in ("pages/status.py", "pages/overview.py", "pages/compare.py"):
         app.switch_page(page).run()
         assert not app.exception, (page, app.exception)

@@ -82,8 +82,8 @@ def _export_hf(engine, args: argparse.Namespace, scope: dict, sft_ids: list[int]
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add `vcr export`."""
-    p = add_command(sub, "export", "export approved (or any) traces as JSONL, original JSON, GraphML or a Hugging Face dataset",
-                    func=cmd_export,
+    p = add_command(sub, "export", "export approved (or any) traces as JSONL, original JSON, GraphML, SVG or a Hugging "
+                    "Face dataset", func=cmd_export,
                     description="Export traces. By default only traces a curator approved; --status any exports all, "
                                 "--verified-only keeps those that pass the filter policy. --format hf writes a dataset "
                                 "directory (Parquet shards and a dataset card) with the configs traces and preferences "
@@ -92,8 +92,11 @@ def register(sub: argparse._SubParsersAction) -> None:
                     examples=("vcr export -o approved.jsonl",
                               "vcr export --status any --verified-only --format original -o verified.json",
                               "vcr export --run 3 --format graphml -o run3.graphml",
-                              "vcr export --format hf -o dataset/ --split-by both --seed 1 --model claude-sonnet-4"))
-    p.add_argument("--format", choices=ALL_FORMATS, default="jsonl", help="jsonl (default), original, graphml or hf")
+                              "vcr export --format hf -o dataset/ --split-by both --seed 1 --model claude-sonnet-4",
+                              "vcr export --format svg -o approved.svg"))
+    p.add_argument("--format", choices=ALL_FORMATS, default="jsonl",
+                   help="jsonl (default), original, graphml, svg (a picture of each trace's action graph, as the app "
+                        "draws it) or hf (a Hugging Face dataset directory)")
     p.add_argument("--status", choices=(*CURATION_STATES, "approved"), default="approve",
                    help="curation state to export: approve (default: approved by the consensus rule; 'approved' reads the same), "
                         "any, or one state such as reject or uncurated")

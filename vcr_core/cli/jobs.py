@@ -324,11 +324,15 @@ def _wandb_start(args: argparse.Namespace, run_id: int):
 
 
 def cmd_worker(args: argparse.Namespace) -> int:
+    from ..generation.generate import warm_knowledge
     from ..jobs.worker import run_worker
 
+    kinds = tuple(k.strip() for k in args.kinds.split(",") if k.strip())
+    if not kinds or "generate" in kinds:
+        warm_knowledge()  # in the background: the first assembled explanation (the Home demo) does not wait for it
     n = run_worker(_engine(), concurrency=args.concurrency, exit_when_idle=args.exit_when_idle,
                    stale_after_s=args.stale_after, poll_s=args.poll, executor=args.executor,
-                   kinds=tuple(k.strip() for k in args.kinds.split(",") if k.strip()))
+                   kinds=kinds)
     print(f"worker stopped after {n} job(s)")
     return 0
 

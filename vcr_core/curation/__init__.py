@@ -37,6 +37,7 @@ from .views import (  # noqa: F401
     QueueFilters,
     claim_states,
     conflict_view,
+    graph_verdicts,
     history,
     progress_by_curator,
     review_queue,

@@ -6,7 +6,7 @@ from typing import Any
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from ..kernel.statuses import ClaimJudgment
+from ..kernel.statuses import ClaimJudgment, VerdictValue
 from ..store import (
     Claim,
     ClaimStateRow,
@@ -62,7 +62,11 @@ def inter_curator_agreement(engine: Engine) -> dict[str, list[dict[str, Any]]]:
 
 def curator_vs_machine(engine: Engine) -> list[dict[str, Any]]:
     """Per verifier: how often curators' verdicts agree with the verifier's on the claims they judged,
-    and how often they overrule it (the verifiers curators overrule most are the ones to improve)."""
+    and how often they overrule it (the verifiers curators overrule most are the ones to improve).
+
+    A verifier that could not run or could not decide (its verdict 'unverifiable': source unavailable,
+    offline, nothing to check against) gave no verdict to overrule: those judgments are counted apart as
+    ``could_not_run``, never as ``overruled``, and the rates are over the verdicts it did give."""
     ops = {cid: o for cid, _a, o in _claim_opinions(engine) if o}
     if not ops:
         return []
@@ -72,8 +76,11 @@ def curator_vs_machine(engine: Engine) -> list[dict[str, Any]]:
         for i in range(0, len(ids), 500):
             for cid, verifier, verdict in s.exec(select(Verdict.claim_id, Verdict.verifier, Verdict.verdict)
                                                  .where(Verdict.claim_id.in_(ids[i:i + 500]))).all():
-                st = stats.setdefault(verifier, {"judgments": 0, "agree": 0, "overruled": 0})
+                st = stats.setdefault(verifier, {"judgments": 0, "agree": 0, "overruled": 0, "could_not_run": 0})
                 for o in ops[cid].values():
+                    if verdict == VerdictValue.UNVERIFIABLE:
+                        st["could_not_run"] += 1
+                        continue
                     st["judgments"] += 1
                     if o.get("verdict") == verdict:
                         st["agree"] += 1

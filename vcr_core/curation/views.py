@@ -130,6 +130,14 @@ def claim_states(engine: Engine, trace_id: int) -> list[ClaimState]:
     return states
 
 
+def graph_verdicts(states: list[ClaimState]) -> dict[str, dict[str, Any]]:
+    """What the action graph shows of each claim (Review and Compare draw it alike): node id ->
+    {"effective": verdict, "lines": one tooltip line per verifier, "curated": judged by a curator}."""
+    return {stt.claim.node_id: {"effective": stt.effective, "curated": bool(stt.curations),
+                                "lines": [f"{v.verifier}: {v.verdict} ({v.score:.2f}) {v.message or ''}" for v in stt.verdicts]}
+            for stt in states}
+
+
 def history(engine: Engine, trace_id: int) -> list[Curation]:
     """Every judgment on a trace and its claims, oldest first (:func:`log_order`)."""
     with Session(engine) as s:

@@ -49,9 +49,9 @@ from ..store import (
 from ..store.traces import trace_in_batch
 from ..verify.evidence import export_evidence
 from ..verify.policy import aggregate_claim_verdict
-from ..viz import to_networkx
+from ..viz import action_graph_svg, to_networkx
 
-FORMATS = ("jsonl", "original", "graphml")
+FORMATS = ("jsonl", "original", "graphml", "svg")
 
 
 CURATION_STATES = (TraceJudgment.APPROVE.value, "any") + tuple(s for s in TRACE_STATUSES if s != TraceJudgment.APPROVE)
@@ -299,6 +299,8 @@ def write_export(engine: Engine, trace_ids: list[int], fmt: str, out: BinaryIO, 
             n += 1
         out.write(b"\n]")
         return n
+    if fmt == "svg":
+        return _write_svg(iter_docs(engine, trace_ids, batch_size, problems), out)
     graph = nx.DiGraph()
     statuses: dict[str, int] = {}
     curators: set[str] = set()
@@ -337,6 +339,33 @@ def xml_text(s: str) -> str:
     """``s`` with every character XML 1.0 cannot hold (NUL, other controls, lone surrogates, U+FFFE/FFFF)
     replaced by U+FFFD: a name or note holding one must not stop a GraphML export."""
     return _NOT_XML.sub("\ufffd", s)
+
+
+_SVG_SIZE = re.compile(r'^<svg [^>]*?width="(\d+)" height="(\d+)"')
+
+
+def _write_svg(docs: Iterable[dict[str, Any]], out: BinaryIO) -> int:
+    """One SVG picture of every selected trace's action graph, one below the other, each titled with its
+    trace, record and verdict and drawn as the app draws it (fill: effective verdict; border: kind of
+    step). The pictures are kept until the end (the page's size is written first): a few KB a trace."""
+    parts: list[str] = []
+    width = height = n = 0
+    for d in docs:
+        n += 1
+        if not d["explanation"]:
+            continue
+        verdicts = {c["node_id"]: c["effective_verdict"] for c in d["claims"]}
+        tv = (d["trace_verdict"] or {}).get("verdict") or "not verified"
+        svg = action_graph_svg(Explanation.model_validate(d["explanation"]), verdicts,
+                               title=f"trace #{d['trace_id']} · record {d['record_index']} · filter: {tv} · "
+                                     f"curation: {d['curation_status']}")
+        m = _SVG_SIZE.match(svg)
+        w, h = int(m.group(1)), int(m.group(2))
+        parts.append(svg.replace("<svg ", f'<svg x="0" y="{height}" ', 1))
+        width, height = max(width, w), height + h
+    out.write((f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" viewBox="0 0 {width} {height}">\n'
+               + "\n".join(parts) + "\n</svg>\n").encode("utf-8"))
+    return n
 
 
 def _plain_attributes(graph: nx.DiGraph) -> None:

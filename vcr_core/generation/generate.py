@@ -206,6 +206,24 @@ def _preprocess_first(engine: Engine, run: Run, todo: list[int], control: JobCon
                  control.lease)
 
 
+def warm_knowledge() -> threading.Thread | None:
+    """Load the graph and GO annotations in a background thread of this (worker) process when the default
+    is assembly from knowledge, so the first record does not wait for them (they take seconds to load).
+    Returns the thread, or None when a model is the default (nothing to warm)."""
+    from ..llm import resolve_model
+
+    try:
+        if not resolve_model().is_knowledge:
+            return None
+    except (ImportError, ValueError):
+        return None
+    from ..agents.assembler import load_knowledge
+
+    thread = threading.Thread(target=load_knowledge, name="vcr-knowledge-warmup", daemon=True)
+    thread.start()
+    return thread
+
+
 def _load_knowledge(engine: Engine, run_id: int, lease: Lease | None = None) -> None:
     """Load the graph and GO annotations once, before the records (the first load may build the starter graph)."""
     from ..agents.assembler import load_knowledge

@@ -189,6 +189,18 @@ def run_progress(engine: Engine, run_id: int, stale_after_s: float = STALE_AFTER
     }
 
 
+def format_duration(seconds: float | None) -> str:
+    """A measured duration as people read it: '0.4 s', '12 s', '3 min 05 s' (never a rounded '0 s')."""
+    if seconds is None:
+        return "unknown"
+    if seconds < 10:
+        return f"{seconds:.1f} s"
+    if seconds < 120:
+        return f"{seconds:.0f} s"
+    minutes, rest = divmod(int(round(seconds)), 60)
+    return f"{minutes} min {rest:02d} s"
+
+
 def list_runs(engine: Engine, limit: int = 50) -> list[dict[str, Any]]:
     """The newest runs with their progress."""
     with session_scope(engine) as session:

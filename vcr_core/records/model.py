@@ -86,8 +86,21 @@ class CellContext(BaseModel):
     extras: dict[str, Any] = Field(default_factory=dict)
 
     @property
+    def named(self) -> str | None:
+        """The context's most specific text, whichever field of whichever input shape holds it: a cell line
+        or type, a disease, a tissue, a free description ('IFN gamma stimulation'), a genotype, or the
+        first text among the fields this model does not name (e.g. 'condition'); None when there is none."""
+        for v in (self.cell_line, self.cell_type, self.disease, self.tissue, self.description, self.genotype):
+            if v and v.strip():
+                return _short(v)
+        for v in self.extras.values():
+            if isinstance(v, str) and not _unknown(v):
+                return _short(v)
+        return None
+
+    @property
     def label(self) -> str:
-        return self.cell_line or self.cell_type or self.disease or "unknown context"
+        return self.named or "unknown context"
 
 
 class Record(BaseModel):
@@ -154,6 +167,11 @@ class Record(BaseModel):
             bits += [f"{k}: {v}" for k, v in c.extras.items() if isinstance(v, (str, int, float)) and not _unknown(v)]
             parts.append("; ".join(bits))
         return "\n".join(parts)
+
+
+def _short(text: str, limit: int = 80) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[:limit - 1] + "…"
 
 
 def _unknown(v: Any) -> bool:
@@ -316,6 +334,10 @@ def parse_record(obj: Any, position: int) -> tuple[Record | None, list[RecordPro
             desc = ctx.pop("description", None)
             record.description = _text(desc, "context.description", problems)
         record.contexts = _parse_context(ctx, "context", problems)
+        if record.description and not any(c.named for c in record.contexts):
+            # The context object held only a description ("IFN gamma stimulation"): it is the context's text.
+            record.contexts = (record.contexts or [CellContext()])[:1] + record.contexts[1:]
+            record.contexts[0].description = record.description
     else:
         problems.append(RecordProblem(position=position, message="neither shape: expected a 'perturbation' and/or 'context' key"))
         return None, _stamp(problems, index, position)

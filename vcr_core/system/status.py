@@ -84,8 +84,72 @@ def status_report() -> list[Part]:
         parts.append(Part("Job worker", ok, detail, todo))
     except Exception as exc:  # noqa: BLE001 - shown to the user
         parts.append(Part("Job worker", False, f"unknown: {exc}"))
-    parts.append(Part("Network", not s.offline, "offline (OFFLINE=true): web tools are skipped" if s.offline else "OFFLINE unset: web tools are tried"))
+    parts.append(drug_target_part())
+    parts.append(network_part())
     return parts
+
+
+def drug_target_part() -> Part:
+    """Whether the graph has drug -> target edges, and what to set to get them."""
+    s = get_settings()
+    have = [f"{name} ({path})" for name, path in (("STARK_PRIMEKG_DIR", s.stark_primekg_dir), ("PRIMEKG_CSV", s.primekg_csv),
+                                                   ("DRUGBANK_XML_PATH", s.drugbank_xml_path)) if path]
+    graph = bool(s.stark_primekg_dir or s.primekg_csv)
+    detail = ("from " + ", ".join(have)) if have else (
+        "none: the embedded starter graph has drug names and ChEBI roles but no drug-target edges, so a drug named "
+        "without its targets is explained only from its roles (an inference from a class), or not at all")
+    return Part("Drug-target edges", graph, detail, "" if graph else DRUG_TARGET_TODO)
+
+
+DRUG_TARGET_TODO = ("set STARK_PRIMEKG_DIR (a STaRK PrimeKG directory) or PRIMEKG_CSV (PrimeKG's kg.csv): PrimeKG adds "
+                    "drug-protein target edges (from DrugBank and other sources) for every drug it knows, so drugs named "
+                    "without targets get their targets; and DRUGBANK_XML_PATH (DrugBank's full database XML, a free "
+                    "academic licence): drugs matched by DrugBank id, name and synonym")
+
+# Hosts the web tools and verifiers call (tools/http.py): the network is "reachable" when one answers.
+NETWORK_HOSTS = ("eutils.ncbi.nlm.nih.gov", "pubchem.ncbi.nlm.nih.gov", "maayanlab.cloud", "en.wikipedia.org")
+_NET_CACHE: dict[str, tuple[float, list[str]]] = {}
+NETWORK_CACHE_S = 60.0
+
+
+def _reachable(hosts: tuple[str, ...], timeout_s: float = 2.0) -> list[str]:
+    """The hosts that accept a TCP connection on port 443 within ``timeout_s`` (checked in parallel)."""
+    import socket
+    from concurrent.futures import ThreadPoolExecutor
+
+    def ok(host: str) -> bool:
+        try:
+            socket.create_connection((host, 443), timeout=timeout_s).close()
+            return True
+        except OSError:
+            return False
+
+    with ThreadPoolExecutor(max_workers=len(hosts) or 1) as pool:
+        return [h for h, up in zip(hosts, pool.map(ok, hosts)) if up]
+
+
+def network_part(probe=None) -> Part:
+    """The truth about the network: OFFLINE set, or which of the services the tools use answer (checked,
+    at most once a minute; ``probe(hosts) -> reachable hosts`` replaces the check in tests)."""
+    import time
+
+    s = get_settings()
+    if s.offline:
+        return Part("Network", False, "offline (OFFLINE=true): PubChem, PubMed E-utilities, Harmonizome and Wikipedia "
+                    "are not called", "unset OFFLINE to use the web tools and web verifiers (runs go on without them)")
+    cached = _NET_CACHE.get("hosts")
+    if probe is None and cached and time.monotonic() - cached[0] < NETWORK_CACHE_S:
+        up = cached[1]
+    else:
+        up = (probe or _reachable)(NETWORK_HOSTS)
+        if probe is None:
+            _NET_CACHE["hosts"] = (time.monotonic(), up)
+    if not up:
+        return Part("Network", False, f"no service answers (tried {', '.join(NETWORK_HOSTS)}): the web tools will fail "
+                    "and runs go on without them", "check the internet connection or proxy; set OFFLINE=true to skip the "
+                    "web tools without trying")
+    down = [h for h in NETWORK_HOSTS if h not in up]
+    return Part("Network", True, f"reachable: {', '.join(up)}" + (f"; not answering: {', '.join(down)}" if down else ""))
 
 
 def in_use() -> dict[str, str]:
