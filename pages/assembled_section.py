@@ -9,19 +9,16 @@ from vcr_core.kernel.statuses import TraceStatus
 
 def compare_with_model(engine) -> None:
     """Compare: an assembled trace beside a model's trace of the same record, claim by claim."""
-    from sqlmodel import Session
-
     from vcr_core.agents.side_by_side import claim_by_claim, traces_by_kind
+    from vcr_core.files.ingest import record_labels
     from vcr_core.kernel.settings import get_settings
-    from vcr_core.store import Record
 
     st.subheader("Assembled from knowledge beside a model")
     kinds = traces_by_kind(engine)
     if not kinds:
         st.caption("No explanation assembled from knowledge yet (the default without an API key).")
         return
-    with Session(engine) as s:
-        labels = {rid: f"{s.get(Record, rid).index}: {s.get(Record, rid).label}" for rid in kinds}
+    labels = record_labels(engine, record_ids=list(kinds))
     rid = st.selectbox("Record with an assembled explanation", list(kinds), format_func=labels.get, key="asm_record")
     a_id, m_ids = kinds[rid]["assembled"][-1], kinds[rid]["model"]
     if not m_ids:

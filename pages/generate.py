@@ -1,11 +1,10 @@
 """Generate: choose records, tools, model and mode; start runs; follow their progress live."""
 import pandas as pd
 import streamlit as st
-from sqlmodel import Session, select
 
 from pages.common import batch_options, curator, engine, plain_md, through_app
 from vcr_core.curation import run_record_rows
-from vcr_core.store import Record
+from vcr_core.files.ingest import record_labels
 
 through_app()
 st.title("Generate explanations")
@@ -15,7 +14,7 @@ if not batches:
     st.stop()
 
 from vcr_core.generation import DEFAULT_OPTIONS, cancel_run, create_run, list_runs, resume_run  # noqa: E402
-from vcr_core.generation.runs import format_duration, run_failure_reasons  # noqa: E402
+from vcr_core.generation.runs import any_run_active, format_duration, run_failure_reasons  # noqa: E402
 from vcr_core.jobs.inflight import describe  # noqa: E402
 from vcr_core.kernel.settings import get_settings  # noqa: E402
 from vcr_core.kernel.statuses import JobStatus
@@ -24,10 +23,8 @@ from vcr_core.tools import tool_statuses  # noqa: E402
 
 with st.form("new_run"):
     batch_id = st.selectbox("Batch", list(batches), format_func=batches.get)
-    with Session(engine()) as s:
-        recs = s.exec(select(Record).where(Record.batch_id == batch_id).order_by(Record.position)).all()
-    chosen = st.multiselect("Records (empty: the whole batch)", [r.id for r in recs],
-                            format_func={r.id: f"{r.index}: {r.label}" for r in recs}.get)
+    recs = record_labels(engine(), batch_id=batch_id)
+    chosen = st.multiselect("Records (empty: the whole batch)", list(recs), format_func=recs.get)
     max_items = st.number_input("At most this many records (0 = all)", 0, 100000, 0,
                                 help="Handy for a first look; the Runs panel below shows the measured time per record")
     st.markdown("**Tools**")
@@ -85,10 +82,7 @@ if started:
 
 def _runs_active() -> bool:
     """Is any run queued or running? One small query: the panel polls only then."""
-    from vcr_core.jobs.queue import ACTIVE
-    from vcr_core.store import Run
-    with Session(engine()) as s:
-        return s.exec(select(Run.id).where(Run.status.in_(ACTIVE)).limit(1)).first() is not None
+    return any_run_active(engine())
 
 
 POLLING = _runs_active()

@@ -2,29 +2,19 @@
 import altair as alt
 import pandas as pd
 import streamlit as st
-from sqlmodel import Session, func, select
-
 from pages.common import engine, through_app
-from vcr_core.curation import curator_vs_machine, inter_curator_agreement, progress_by_curator
-from vcr_core.store import Claim, Run, Trace, TraceVerdict, Verdict
+from vcr_core.curation import curator_vs_machine, inter_curator_agreement, overview_counts, progress_by_curator
 from vcr_core.viz.graph import VERDICT_COLORS
 
 through_app()
 st.title("Overview")
-with Session(engine()) as s:
-    n_traces = s.exec(select(func.count(Trace.id))).one()
-    if not n_traces:
-        st.info("Nothing here yet: upload records and generate, or import traces.")
-        st.stop()
-    n_claims = s.exec(select(func.count(Claim.id))).one()
-    latest = select(TraceVerdict.trace_id, func.max(TraceVerdict.id).label("vid")).group_by(TraceVerdict.trace_id).subquery()
-    tv = dict(s.exec(select(TraceVerdict.verdict, func.count()).join(latest, latest.c.vid == TraceVerdict.id).group_by(TraceVerdict.verdict)).all())
-    by_status = dict(s.exec(select(Trace.status, func.count()).group_by(Trace.status)).all())
-    claims = pd.DataFrame(s.exec(select(Claim.action, Verdict.verdict, func.count()).join(Verdict, Verdict.claim_id == Claim.id)
-                                 .group_by(Claim.action, Verdict.verdict)).all(), columns=["primitive", "verdict", "n"])
-    runs = pd.DataFrame([{"run": f"#{r.id}", "model": r.model, "records": r.n_total, "cost_usd": r.cost_usd,
-                          "minutes": ((r.finished_at - r.started_at).total_seconds() / 60) if r.finished_at and r.started_at else None}
-                         for r in s.exec(select(Run).order_by(Run.id)).all()])
+counts = overview_counts(engine())
+n_traces, n_claims, tv, by_status = counts["traces"], counts["claims"], counts["trace_verdicts"], counts["traces_by_status"]
+if not n_traces:
+    st.info("Nothing here yet: upload records and generate, or import traces.")
+    st.stop()
+claims = pd.DataFrame(counts["verdicts_by_primitive"], columns=["primitive", "verdict", "n"])
+runs = pd.DataFrame(counts["runs"])
 m = st.columns(5)
 m[0].metric("Traces", n_traces)
 m[1].metric("Claims", n_claims)

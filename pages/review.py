@@ -16,10 +16,8 @@ from vcr_core.kernel.identity import same_curator
 from vcr_core.kernel.statuses import (
     ClaimJudgment,
     CurationState,
-    PolicyOutcome,
     TraceJudgment,
     TraceStatus,
-    VerdictValue,
 )
 from vcr_core.verify.policy import TRACE_VERDICTS
 from vcr_core.verify.runner import all_verifier_names
@@ -142,15 +140,9 @@ def _judge_trace(judgment: str, seen: int, confirmed: bool = False) -> None:
         st.session_state["trace_msg"] = ("error", "enter your curator name (or log in) before judging")
         return
     if judgment == TraceJudgment.APPROVE and not confirmed:
-        live = cur.claim_states(engine(), trace_id)
-        reasons = []
-        if tv is not None and tv.verdict == PolicyOutcome.FAIL:
-            reasons.append("it fails the filter policy")
-        contradicted = [s.claim.node_id for s in live if s.effective == VerdictValue.CONTRADICTED]
-        if contradicted:
-            reasons.append(f"claim(s) {', '.join(contradicted)} are contradicted")
+        reasons = cur.approval_doubts(engine(), trace_id)
         if reasons:
-            st.session_state["confirm_approve"] = (trace_id, seen, " and ".join(reasons))
+            st.session_state["confirm_approve"] = (trace_id, seen, reasons)
             return
     st.session_state.pop("confirm_approve", None)
     try:

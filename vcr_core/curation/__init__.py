@@ -3,15 +3,21 @@
 identity and the reuse of judgments (core.py, reuse.py, knowledge.py), comparison groups (compare.py).
 
 The names most callers use are re-exported here: ``from vcr_core import curation as cur``."""
+from ..verify.base import VERDICTS  # noqa: F401,E402 - the verdict values an override may name
+from .agreement import (  # noqa: F401
+    cohen_kappa,
+    curator_vs_machine,
+    inter_curator_agreement,
+)
 from .log import (  # noqa: F401
     CLAIM_JUDGMENTS,
     CONSENSUS_RULES,
-    CurationError,
     QUEUES,
     REASON_TAGS,
-    StaleJudgment,
     TRACE_JUDGMENTS,
     TRACE_STATUSES,
+    CurationError,
+    StaleJudgment,
     bring_back_judgments,
     compute_state,
     consensus_rule,
@@ -35,18 +41,14 @@ from .queues import (  # noqa: F401
 from .views import (  # noqa: F401
     ClaimState,
     QueueFilters,
+    approval_doubts,
     claim_states,
     conflict_view,
     graph_verdicts,
     history,
+    overview_counts,
     progress_by_curator,
     review_queue,
     run_record_rows,
     trace_bundle,
 )
-from .agreement import (  # noqa: F401
-    cohen_kappa,
-    curator_vs_machine,
-    inter_curator_agreement,
-)
-from ..verify.base import VERDICTS  # noqa: F401,E402 - the verdict values an override may name

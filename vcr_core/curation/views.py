@@ -10,7 +10,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from ..kernel.identity import key_or_none
-from ..kernel.statuses import ClaimJudgment, CurationState
+from ..kernel.statuses import ClaimJudgment, CurationState, PolicyOutcome, VerdictValue
 from ..store import (
     Batch,
     Claim,
@@ -25,7 +25,7 @@ from ..store import (
     Verdict,
 )
 from ..store.traces import trace_in_batch
-from ..verify.policy import aggregate_claim_verdict
+from ..verify.policy import aggregate_claim_verdict, latest_trace_verdicts, latest_verdict_ids, trace_verdict_counts
 from .consensus import CONSENSUS_RULES, CurationError, _consensus, consensus_rule  # noqa: F401 - re-exported
 
 # INDRA's curation tags plus the ones action graphs need.
@@ -166,7 +166,7 @@ def review_queue(engine: Engine, filters: QueueFilters | None = None, *, page: i
     n_cur = (select(Curation.trace_id.label("tid"), func.count(Curation.id).label("n"),
                     func.sum(case((Curation.judgment == ClaimJudgment.OVERRIDE, 1), else_=0)).label("overrides"))
              .group_by(Curation.trace_id).subquery())
-    last_tv = select(TraceVerdict.trace_id.label("tid"), func.max(TraceVerdict.id).label("vid")).group_by(TraceVerdict.trace_id).subquery()
+    last_tv = latest_verdict_ids()
     ts = TraceStateRow.__table__
     tv = TraceVerdict.__table__.alias("tv")
     status_expr = func.coalesce(ts.c.status, "uncurated")
@@ -178,7 +178,7 @@ def review_queue(engine: Engine, filters: QueueFilters | None = None, *, page: i
          .join(Record, Record.id == Trace.record_id)
          .outerjoin(n_cur, n_cur.c.tid == Trace.id)
          .outerjoin(ts, ts.c.trace_id == Trace.id)
-         .outerjoin(last_tv, last_tv.c.tid == Trace.id)
+         .outerjoin(last_tv, last_tv.c.trace_id == Trace.id)
          .outerjoin(tv, tv.c.id == last_tv.c.vid))
     if f.batch_id is not None:
         q = q.where(trace_in_batch(f.batch_id))
@@ -235,7 +235,7 @@ def trace_bundle(engine: Engine, trace_id: int) -> dict[str, Any] | None:
         record = s.get(Record, trace.record_id)
         run = s.get(Run, trace.run_id)
         batch = s.get(Batch, record.batch_id) if record else None
-        tv = s.exec(select(TraceVerdict).where(TraceVerdict.trace_id == trace_id).order_by(TraceVerdict.id.desc())).first()
+        tv = latest_trace_verdicts(s, [trace_id]).get(trace_id)
         structural = s.exec(select(Verdict).where(Verdict.trace_id == trace_id, Verdict.claim_id.is_(None))).all()
         return {"trace": trace, "record": record, "run": run, "batch": batch, "trace_verdict": tv,
                 "trace_findings": structural, "status": _trace_status(s, trace_id)}
@@ -266,3 +266,37 @@ def run_record_rows(engine: Engine, run_id: int, limit: int = 200) -> list[dict[
                      "cost_usd": round(t.cost_usd, 5) if t else None, "seconds": round(t.latency_s, 1) if t else None,
                      "errors": "; ".join(str(e)[:200] for e in errors[:3])})
     return rows
+
+
+def overview_counts(engine: Engine) -> dict[str, Any]:
+    """What the Overview page counts: traces and claims, traces by status and by current filter verdict,
+    verifier verdicts by primitive, and every run's size, duration and cost."""
+    with Session(engine) as s:
+        n_traces = s.exec(select(func.count(Trace.id))).one()
+        if not n_traces:
+            return {"traces": 0, "claims": 0, "trace_verdicts": {}, "traces_by_status": {}, "verdicts_by_primitive": [],
+                    "runs": []}
+        by_primitive = [tuple(r) for r in s.exec(select(Claim.action, Verdict.verdict, func.count())
+                                                 .join(Verdict, Verdict.claim_id == Claim.id)
+                                                 .group_by(Claim.action, Verdict.verdict)).all()]
+        runs = [{"run": f"#{r.id}", "model": r.model, "records": r.n_total, "cost_usd": r.cost_usd,
+                 "minutes": ((r.finished_at - r.started_at).total_seconds() / 60) if r.finished_at and r.started_at else None}
+                for r in s.exec(select(Run).order_by(Run.id)).all()]
+        return {"traces": n_traces, "claims": s.exec(select(func.count(Claim.id))).one(),
+                "trace_verdicts": trace_verdict_counts(s),
+                "traces_by_status": dict(s.exec(select(Trace.status, func.count()).group_by(Trace.status)).all()),
+                "verdicts_by_primitive": by_primitive, "runs": runs}
+
+
+def approval_doubts(engine: Engine, trace_id: int) -> str | None:
+    """Why approving the trace deserves a second look ("it fails the filter policy and claim(s) n3 are
+    contradicted"), or None: the Review page asks the curator to confirm before it stores such an approval."""
+    with Session(engine) as s:
+        tv = latest_trace_verdicts(s, [trace_id]).get(trace_id)
+    reasons = []
+    if tv is not None and tv.verdict == PolicyOutcome.FAIL:
+        reasons.append("it fails the filter policy")
+    contradicted = [st.claim.node_id for st in claim_states(engine, trace_id) if st.effective == VerdictValue.CONTRADICTED]
+    if contradicted:
+        reasons.append(f"claim(s) {', '.join(contradicted)} are contradicted")
+    return " and ".join(reasons) or None

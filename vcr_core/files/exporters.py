@@ -28,11 +28,11 @@ from typing import Any, BinaryIO, Iterable, Iterator
 
 import networkx as nx
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, func, select
+from sqlmodel import Session, select
 
 from ..curation import TRACE_STATUSES, consensus_rule, disagreement
 from ..formalism import Explanation, node_to_text
-from ..kernel.statuses import LEGACY_JUDGMENTS, ClaimJudgment, CurationState, TraceJudgment
+from ..kernel.statuses import LEGACY_JUDGMENTS, ClaimJudgment, CurationState, PolicyOutcome, TraceJudgment
 from ..kernel.textsafe import scrub
 from ..store import (
     Batch,
@@ -48,7 +48,7 @@ from ..store import (
 )
 from ..store.traces import trace_in_batch
 from ..verify.evidence import export_evidence
-from ..verify.policy import aggregate_claim_verdict
+from ..verify.policy import aggregate_claim_verdict, latest_verdict_ids
 from ..viz import action_graph_svg, to_networkx
 
 FORMATS = ("jsonl", "original", "graphml", "svg")
@@ -81,7 +81,9 @@ def select_traces(engine: Engine, *, status: str = TraceJudgment.APPROVE, verifi
     if until is not None:
         q = q.where(Trace.created_at < (until if until.tzinfo else until.replace(tzinfo=timezone.utc)))
     if verified_only or verdict:
-        q = q.where(Trace.id.in_(_latest(TraceVerdict, TraceVerdict.verdict == (verdict or "pass"))))
+        latest = latest_verdict_ids()
+        q = q.where(Trace.id.in_(select(TraceVerdict.trace_id).join(latest, latest.c.vid == TraceVerdict.id)
+                                 .where(TraceVerdict.verdict == (verdict or PolicyOutcome.PASS))))
     if status == CurationState.UNCURATED:  # no state row yet counts as uncurated
         q = q.where(Trace.id.not_in(select(TraceStateRow.trace_id).where(TraceStateRow.status != CurationState.UNCURATED)))
     elif status != "any":
@@ -96,10 +98,6 @@ def trace_models(engine: Engine) -> list[str]:
         return sorted(m for m in s.exec(select(Trace.model).distinct()).all() if m)
 
 
-def _latest(table, condition, *scope):
-    """Trace ids whose newest row of ``table`` (within ``scope``) meets ``condition``: one query, not one per trace."""
-    newest = select(func.max(table.id)).where(*scope).group_by(table.trace_id)
-    return select(table.trace_id).where(table.id.in_(newest), condition)
 
 
 BATCH = 200
@@ -264,19 +262,34 @@ def _cur(c) -> dict[str, Any]:
             "verdict": c.verdict, "tag": c.tag, "note": c.note, "at": c.created_at.isoformat() if c.created_at else None}
 
 
-def _original_row(doc: dict[str, Any]) -> dict[str, Any]:
-    expl = Explanation.model_validate(doc["explanation"]) if doc["explanation"] else None
-    explain = dag = None
+def original_row(*, index: Any, record: Any, explanation: dict[str, Any] | None, raw_output: str | None,
+                 report: str | None, question: str | None = None, additional_info: Any = None,
+                 **extra: Any) -> dict[str, Any]:
+    """One row of the original pipeline's structured-explanation JSON, the one writer of that shape (run
+    output files and ``vcr export --format original`` alike): the sections come from the parsed explanation,
+    or, for a trace without one (a failed parse), from the sections of the raw answer."""
+    expl = Explanation.model_validate(explanation) if explanation else None
     if expl is not None:
         from ..formalism.parser import format_call, format_value
         lines = [format_call("set_context", ({"id": expl.context_id} if expl.context_id else {}) | dict(expl.context))] if expl.has_context else []
+        think, answer = expl.think, expl.answer
         explain = "\n".join(lines + [node_to_text(n) for n in expl.nodes])
         dag = "\n".join(f"edge({format_value(e.source)}, {format_value(e.target)}, relation={format_value(e.relation)})" for e in expl.edges)
-    return {"index": doc["record_index"], "input_perturbation": doc["record"], "thinking": expl.think if expl else None,
-            "answer": expl.answer if expl else None, "explain": explain, "dag": dag, "raw_response": doc["text"],
-            "question": None, "input_report_text": doc["report"],
-            "additional_info": {"trace_id": doc["trace_id"], "model": doc["model"], "curation_status": doc["curation_status"],
-                                "trace_verdict": (doc["trace_verdict"] or {}).get("verdict")}}
+    else:
+        from ..formalism.parser import find_sections
+        sec = {k: v.content.strip() for k, v in find_sections(raw_output or "").items()}
+        think, answer, explain, dag = (sec.get(k, "") for k in ("think", "answer", "explain", "dag"))
+    return {"index": index, "input_perturbation": record, "thinking": think, "answer": answer, "explain": explain,
+            "dag": dag, "raw_response": raw_output or "", "question": question, "input_report_text": report or "",
+            "additional_info": additional_info, **extra}
+
+
+def _original_row(doc: dict[str, Any]) -> dict[str, Any]:
+    return original_row(index=doc["record_index"], record=doc["record"], explanation=doc["explanation"],
+                        raw_output=doc["text"], report=doc["report"],
+                        additional_info={"trace_id": doc["trace_id"], "model": doc["model"],
+                                         "curation_status": doc["curation_status"],
+                                         "trace_verdict": (doc["trace_verdict"] or {}).get("verdict")})
 
 
 def write_export(engine: Engine, trace_ids: list[int], fmt: str, out: BinaryIO, batch_size: int = BATCH,

@@ -224,6 +224,28 @@ def ingest_file(engine: Engine, path: str | Path, *, name: str | None = None, cr
                           created_by=created_by)
 
 
+def batch_labels(engine: Engine) -> dict[int, str]:
+    """Batch id -> a label for pickers ("#3 demo (5 records, tahoe)"), newest first."""
+    from sqlmodel import Session
+
+    with Session(engine) as s:
+        rows = s.exec(select(Batch).order_by(Batch.id.desc())).all()
+    return {b.id: f"#{b.id} {b.name} ({b.n_records} records, {b.kind})" for b in rows}
+
+
+def record_labels(engine: Engine, *, batch_id: int | None = None, record_ids: list[int] | None = None) -> dict[int, str]:
+    """Record id -> "index: label" of a batch's records (in file order) or of the given records."""
+    from sqlmodel import Session
+
+    q = select(RecordRow)
+    if batch_id is not None:
+        q = q.where(RecordRow.batch_id == batch_id)
+    if record_ids is not None:
+        q = q.where(RecordRow.id.in_(record_ids))
+    with Session(engine) as s:
+        return {r.id: f"{r.index}: {r.label}" for r in s.exec(q.order_by(RecordRow.position, RecordRow.id)).all()}
+
+
 def batch_summaries(engine: Engine) -> list[dict[str, Any]]:
     """Every batch, newest first, with how many of its records are preprocessed or failed preprocessing."""
     from sqlalchemy import case, func

@@ -15,7 +15,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import select
 
 from ..agents.prompts import question_text
-from ..formalism.parser import find_sections
+from ..files.exporters import original_row
 from ..store import Record, Run, Trace, session_scope
 from ..store.traces import record_model
 
@@ -45,12 +45,6 @@ def _context_text(tool_context: dict[str, Any]) -> str:
     return "\n\n".join(t.get("prompt_text") or "" for _, t in sorted(tool_context.items()) if t.get("prompt_text"))
 
 
-def _sections(trace: Trace) -> dict[str, str]:
-    fmt = (trace.meta or {}).get("output_format", "text")
-    source = trace.raw_output if fmt == "text" else trace.text_form
-    return {k: v.content.strip() for k, v in find_sections(source or "").items()}
-
-
 def rows_for_run(engine: Engine, run_id: int, tag: str = "") -> tuple[list[dict], list[dict]]:
     """(report rows, structured-explanation rows) of a run, sorted by index."""
     reports, explains = [], []
@@ -69,12 +63,9 @@ def rows_for_run(engine: Engine, run_id: int, tag: str = "") -> tuple[list[dict]
             rep["extracted_graph_info"] = next((t.get("evidence") for n, t in tools.items() if "kg" in n), {})
             rep["paperqa_info"], rep["papers_info"] = "", {}
             reports.append(rep)
-        sec = _sections(trace)
-        explains.append({"index": index, "input_perturbation": rec.raw, "thinking": sec.get("think", ""),
-                         "answer": sec.get("answer", ""), "explain": sec.get("explain", ""), "dag": sec.get("dag", ""),
-                         "raw_response": trace.raw_output or "", "question": question,
-                         "input_report_text": trace.report or "", "additional_info": _context_text(tools),
-                         "status": trace.status})
+        explains.append(original_row(index=index, record=rec.raw, explanation=trace.explanation,
+                                     raw_output=trace.raw_output, report=trace.report, question=question,
+                                     additional_info=_context_text(tools), status=trace.status))
     reports.sort(key=lambda r: str(r["index"]))
     explains.sort(key=lambda r: str(r["index"]))
     return reports, explains

@@ -221,3 +221,11 @@ def run_failure_reasons(engine: Engine, run_id: int, limit: int = 50) -> list[di
         out.append({"record": f"{r.index}: {r.label}", "trace": t.id, "status": t.status,
                     "errors": errors, "findings": findings})
     return out
+
+
+def any_run_active(engine: Engine) -> bool:
+    """Is any run queued or running? One small query (the Generate page polls only then)."""
+    from sqlmodel import Session
+
+    with Session(engine) as s:
+        return s.exec(select(Run.id).where(Run.status.in_(ACTIVE)).limit(1)).first() is not None

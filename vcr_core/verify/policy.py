@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import bindparam
+from sqlalchemy import bindparam, func
 from sqlalchemy.engine import Connection
 from sqlmodel import Session, select
 
@@ -159,9 +159,25 @@ def evaluate_trace_on(conn: Connection, trace_id: int, policy: dict[str, Any] | 
     return outcome
 
 
+def latest_verdict_ids():
+    """A subquery (trace_id, vid) naming each trace's newest policy verdict: the one that counts (a trace
+    verified twice keeps both rows). Every reader of "the trace's filter verdict" joins on it."""
+    return (select(TraceVerdict.trace_id.label("trace_id"), func.max(TraceVerdict.id).label("vid"))
+            .group_by(TraceVerdict.trace_id).subquery())
+
+
 def latest_trace_verdicts(session: Session, trace_ids: list[int] | None = None) -> dict[int, TraceVerdict]:
-    """The newest TraceVerdict per trace."""
-    q = select(TraceVerdict).order_by(TraceVerdict.id)
+    """The newest TraceVerdict per trace (of ``trace_ids``, or every trace)."""
+    latest = latest_verdict_ids()
+    q = select(TraceVerdict).join(latest, latest.c.vid == TraceVerdict.id)
     if trace_ids is not None:
         q = q.where(TraceVerdict.trace_id.in_(trace_ids))
     return {tv.trace_id: tv for tv in session.exec(q).all()}
+
+
+def trace_verdict_counts(session: Session) -> dict[str, int]:
+    """How many traces' current filter verdict is pass, fail, insufficient."""
+    latest = latest_verdict_ids()
+    rows = session.exec(select(TraceVerdict.verdict, func.count()).join(latest, latest.c.vid == TraceVerdict.id)
+                        .group_by(TraceVerdict.verdict)).all()
+    return dict(rows)
