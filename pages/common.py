@@ -195,13 +195,9 @@ def code_md(text: object) -> str:
 
 def batch_options() -> dict[int, str]:
     """Batch id -> label, newest first."""
-    from sqlmodel import Session, select
+    from vcr_core.files.ingest import batch_labels
 
-    from vcr_core.store import Batch
-
-    with Session(engine()) as s:
-        rows = s.exec(select(Batch).order_by(Batch.id.desc())).all()
-    return {b.id: f"#{b.id} {b.name} ({b.n_records} records, {b.kind})" for b in rows}
+    return batch_labels(engine())
 
 
 VERDICT_ICON = {"supported": "🟢", "contradicted": "🔴", "unverifiable": "⚪", None: "·"}

@@ -123,3 +123,14 @@ def test_kernel_imports_nothing_else(graph):
     wrong = {src: sorted(t for t in targets if _package(t) != "kernel")
              for src, targets in graph.items() if _package(src) == "kernel"}
     assert not {k: v for k, v in wrong.items() if v}
+
+
+def test_pages_hold_no_sql():
+    """Pages stay thin: their queries are read models in vcr_core, so no page imports the SQL toolkits."""
+    wrong = []
+    for page in [*(ROOT / "pages").glob("*.py"), ROOT / "app.py"]:
+        for node in ast.walk(ast.parse(page.read_text(encoding="utf-8"))):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else \
+                [node.module or ""] if isinstance(node, ast.ImportFrom) else []
+            wrong += [f"{page.name}: {n}" for n in names if n.split(".")[0] in ("sqlmodel", "sqlalchemy")]
+    assert not wrong, wrong
