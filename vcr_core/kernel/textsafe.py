@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any
+from typing import Any, Callable
 
 REPLACEMENT = "\ufffd"
 _SURROGATE = re.compile("[\ud800-\udfff]")
@@ -39,24 +39,19 @@ def _surely_clean(value: Any) -> bool:
         return False
 
 
-def scrub(value: Any, path: str = "") -> tuple[Any, list[str]]:
-    """(``value`` with every unencodable string replaced, the field paths that were changed).
-
-    Returns the same object when nothing needed replacing (no copy on the common path).
-    """
-    if _surely_clean(value):
-        return value, []
+def _replace_strings(value: Any, path: str, fix: Callable[[str], tuple[str, int]]) -> tuple[Any, list[str]]:
+    """(``value`` with ``fix`` applied to every string, keys included, the field paths that changed); the
+    same objects come back where nothing changed (no copy on the common path)."""
     changed: list[str] = []
 
     def walk(v: Any, p: str) -> Any:
         if isinstance(v, str):
-            out, n = clean_text(v)
+            out, n = fix(v)
             if n:
                 changed.append(p or "(value)")
             return out
         if isinstance(v, dict):
-            new = {}
-            dirty = False
+            new, dirty = {}, False
             for k, x in v.items():
                 k2 = walk(k, f"{p}.<key>") if isinstance(k, str) else k
                 x2 = walk(x, f"{p}.{k2}" if p else str(k2))
@@ -69,6 +64,16 @@ def scrub(value: Any, path: str = "") -> tuple[Any, list[str]]:
         return v
 
     return walk(value, path), changed
+
+
+def scrub(value: Any, path: str = "") -> tuple[Any, list[str]]:
+    """(``value`` with every unencodable string replaced, the field paths that were changed).
+
+    Returns the same object when nothing needed replacing (no copy on the common path).
+    """
+    if _surely_clean(value):
+        return value, []
+    return _replace_strings(value, path, clean_text)
 
 
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
@@ -103,25 +108,4 @@ def storable(value: Any, path: str = "") -> tuple[Any, list[str]]:
             return value, []
     except (UnicodeEncodeError, TypeError, ValueError, RecursionError):
         pass
-    changed: list[str] = []
-
-    def walk(v: Any, p: str) -> Any:
-        if isinstance(v, str):
-            out, n = storable_text(v)
-            if n:
-                changed.append(p or "(value)")
-            return out
-        if isinstance(v, dict):
-            new, dirty = {}, False
-            for k, x in v.items():
-                k2 = walk(k, f"{p}.<key>") if isinstance(k, str) else k
-                x2 = walk(x, f"{p}.{k2}" if p else str(k2))
-                dirty = dirty or k2 is not k or x2 is not x
-                new[k2] = x2
-            return new if dirty else v
-        if isinstance(v, (list, tuple)):
-            items = [walk(x, f"{p}[{i}]") for i, x in enumerate(v)]
-            return items if any(a is not b for a, b in zip(items, v)) else v
-        return v
-
-    return walk(value, path), changed
+    return _replace_strings(value, path, storable_text)

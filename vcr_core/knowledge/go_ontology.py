@@ -368,20 +368,10 @@ _INSTANCES: dict[str, GoOntology] = {}
 
 
 def _check(path: Path) -> str | None:
-    if not path.exists():
-        return f"GO ontology unavailable: {path} not found; {SETUP_HINT}"
-    try:
-        conn = sqlite3.connect(f"file:{path}?mode=ro&immutable=1", uri=True)
-        try:
-            tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master")}
-        finally:
-            conn.close()
-    except sqlite3.Error as exc:
-        return f"GO ontology unavailable: {path} is not a readable SQLite file ({exc}); {SETUP_HINT}"
-    missing = {"go_term", "go_synonym", "go_bp_parents", "go_mf_parents", "go_cc_parents", "metadata"} - tables
-    if missing:
-        return f"GO ontology unavailable: {path} is not a GO.db file (no {', '.join(sorted(missing))}); {SETUP_HINT}"
-    return None
+    from .orgdb import check_sqlite_file
+
+    return check_sqlite_file(path, {"go_term", "go_synonym", "go_bp_parents", "go_mf_parents", "go_cc_parents", "metadata"},
+                             "GO ontology", "a GO.db", SETUP_HINT)
 
 
 def go_ontology_status() -> tuple[bool, str]:

@@ -345,22 +345,29 @@ _LOCK = threading.Lock()
 _INSTANCES: dict[str, OrgDb] = {}
 
 
-def _check(path: Path) -> str | None:
-    """None when ``path`` is a readable org.Hs.eg.db file, else why not."""
+def check_sqlite_file(path: Path, tables: set[str], what: str, kind: str, hint: str) -> str | None:
+    """None when ``path`` is a readable SQLite file holding ``tables``, else why not ("<what> unavailable:
+    ... is not a <kind> file (no ...); <hint>"). Read-only and immutable: a shared file is never locked."""
     if not path.exists():
-        return f"GO annotations unavailable: {path} not found; {SETUP_HINT}"
+        return f"{what} unavailable: {path} not found; {hint}"
     try:
         conn = sqlite3.connect(f"file:{path}?mode=ro&immutable=1", uri=True)
         try:
-            tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master")}
+            found = {r[0] for r in conn.execute("SELECT name FROM sqlite_master")}
         finally:
             conn.close()
     except sqlite3.Error as exc:
-        return f"GO annotations unavailable: {path} is not a readable SQLite file ({exc}); {SETUP_HINT}"
-    missing = {"gene_info", "alias", "go_bp", "go_cc", "go_mf", "go_bp_all", "metadata"} - tables
+        return f"{what} unavailable: {path} is not a readable SQLite file ({exc}); {hint}"
+    missing = tables - found
     if missing:
-        return f"GO annotations unavailable: {path} is not an org.Hs.eg.db file (no {', '.join(sorted(missing))}); {SETUP_HINT}"
+        return f"{what} unavailable: {path} is not {kind} file (no {', '.join(sorted(missing))}); {hint}"
     return None
+
+
+def _check(path: Path) -> str | None:
+    """None when ``path`` is a readable org.Hs.eg.db file, else why not."""
+    return check_sqlite_file(path, {"gene_info", "alias", "go_bp", "go_cc", "go_mf", "go_bp_all", "metadata"},
+                             "GO annotations", "an org.Hs.eg.db", SETUP_HINT)
 
 
 def orgdb_status() -> tuple[bool, str]:
