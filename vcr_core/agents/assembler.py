@@ -59,8 +59,6 @@ MAX_PREMISES_PER_PHENOTYPE = 2
 MAX_PATHWAYS_PER_TARGET = 1
 MAX_PATHWAY_OUTCOMES = 2
 
-_DOWN = re.compile(r"inverse agonist|antagonist|inhibit|blocker|degrader|suppress|negative allosteric", re.I)
-_UP = re.compile(r"agonist|activator|potentiator|positive allosteric|opener", re.I)
 _LOSS = re.compile(r"knock-?out|knock-?down|\bKO\b|\bKD\b|crispri|crispr(?!a)|sirna|shrna|deletion|\bnull\b|loss of function|"
                    r"\bloss\b|silenc|depletion|\bdeleted\b|-/-", re.I)
 _GAIN = re.compile(r"overexpress|over-express|\bOE\b|crispra|CRISPR activation|gain of function|\bgain\b|ectopic expression|"
@@ -203,13 +201,10 @@ def _clean_name(name: str) -> str:
 
 
 def _direction(text: str | None) -> str | None:
-    if not text:
-        return None
-    if _DOWN.search(text):
-        return "down"
-    if _UP.search(text):
-        return "up"
-    return None
+    """The MoA's direction, read as the verifiers read it (knowledge.drug_targets.moa_direction)."""
+    from ..knowledge.drug_targets import moa_direction
+
+    return moa_direction(text)
 
 
 def _lookup(kb: Knowledge, name: str, types: list[str]) -> list[Any]:
