@@ -72,12 +72,6 @@ _GENETIC = re.compile(r"genetic|crispr|knock|sirna|shrna|overexpress|\bKO\b|\bKD
 _SOLUBLE = re.compile(r"cytokine|growth factor|ligand|soluble|recombinant|protein|hormone|chemokine|interleukin|interferon|"
                       r"stimulation|stimulated", re.I)
 _STIM_WORDS = re.compile(r"\b(recombinant|human|rh|stimulation|stimulated|treatment|treated|addition|added|soluble|protein)\b", re.I)
-# Cells that are not cancer cells whatever the disease model around them: primary and normal cells.
-_NON_CANCER_CELL = re.compile(r"\bprimary\b|\bnormal\b|HUVEC|umbilical vein|endothelial|PBMC|peripheral blood mononuclear|"
-                              r"\bT[- ]?cells?\b|fibroblast(?!.*sarcoma)|keratinocyte|\biPSC|stem cell|hepatocytes?\b(?!.*carcinoma)|"
-                              r"macrophage|monocyte|\bRPE-1\b|MCF-?10A|HEK-?293|BJ\b|IMR-?90|WI-?38", re.I)
-_CANCER = re.compile(r"cancer|carcinoma|tumou?r|leuka?emia|lymphoma|myeloma|melanoma|sarcoma|glioma|blastoma|"
-                     r"neoplas|adenocarcinoma|malignan", re.I)
 _SALT = re.compile(r"\s*\((?:[^()]*)\)\s*$")
 _GO_REG = re.compile(r"^(positive|negative) regulation of (.+)$")
 
@@ -288,14 +282,22 @@ class _Notes:
     inferences: list[str] = field(default_factory=list)
 
 
+def _names_cancer(text: str) -> bool:
+    from ..knowledge.drug_context import CANCER
+
+    return bool(CANCER.search(text))
+
+
 def _is_cancer_context(ctx: Any, context_text: str) -> bool:
     """A cancer context: the text names a cancer, and the cells are not primary or normal cells (HUVEC in a
     "tumour angiogenesis" model are still endothelial cells, not cancer cells)."""
-    if not _CANCER.search(context_text):
+    from ..knowledge.drug_context import CANCER, normal_cells_named
+
+    if not CANCER.search(context_text):
         return False
     cells = " ".join(filter(None, [ctx.cell_line, ctx.cell_type, ctx.description]))
     cell_fields = " ".join(filter(None, [ctx.cell_line, ctx.cell_type]))
-    return not (_NON_CANCER_CELL.search(cells) and not _CANCER.search(cell_fields))
+    return not (normal_cells_named(cells) and not CANCER.search(cell_fields))
 
 
 def assemble(record: Record, kb: Knowledge | None = None) -> Assembly:
@@ -321,7 +323,7 @@ def assemble(record: Record, kb: Knowledge | None = None) -> Assembly:
     else:
         drug_label, roles, targets = _perturbation_claims(kb, b, record, pert, notes, sources, context_text)
     cancer = _is_cancer_context(ctx, context_text)
-    if _CANCER.search(context_text) and not cancer:
+    if not cancer and _names_cancer(context_text):
         notes.gaps.append("the context names a cancer but the cells are not cancer cells: no cancer outcome is inferred")
     phenos = _go_phenotypes(kb, b, targets, drug_label, roles, context_text, notes)
     phenos += _pathway_steps(kb, b, targets, drug_label, roles, notes, context_text)

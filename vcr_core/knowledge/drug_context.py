@@ -23,8 +23,20 @@ CACHE_VERSION = 2
 _SALTS = re.compile(r"\b(mesylate|mesilate|esylate|hydrochloride|dihydrochloride|hcl|sodium|potassium|maleate|tosylate|citrate|"
                     r"sulfate|sulphate|phosphate|acetate|tartrate|fumarate|succinate|besylate|hydrobromide|dimaleate|"
                     r"monohydrate|hydrate|free base|calcium|disodium|trihydrate|dihydrate)\b", re.IGNORECASE)
-CANCER = re.compile(r"cancer|carcinoma|tumou?r|leuka?emia|lymphoma|melanoma|sarcoma|myeloma|glioma|glioblastoma|"
-                    r"neoplasm|blastoma|adenoma|malignan|mesothelioma|seminoma|teratoma", re.IGNORECASE)
+# One vocabulary of cancer words and of cells that are not cancer cells whatever the disease model around them
+# (primary and normal cells, non-cancer lines): the assembler and the verifiers read the same words.
+CANCER = re.compile(r"cancer|carcinoma|tumou?r|leuka?emi|lymphoma|melanoma|sarcoma|myeloma|glioma|glioblastoma|"
+                    r"neoplas|blastoma|adenoma|malignan|mesothelioma|seminoma|teratoma", re.IGNORECASE)
+NORMAL_CELLS = re.compile(r"\bprimary\b|\bnormal\b|HUVEC|umbilical vein|endotheli|PBMC|peripheral blood mononuclear|"
+                          r"\bT[- ]?cells?\b|lymphocyte|fibroblast(?!.*sarcoma)|keratinocyte|\biPSC|stem cell|"
+                          r"hepatocytes?\b(?!.*carcinoma)|macrophage|monocyte|neutrophil|neuron|astrocyte|cardiomyocyte|"
+                          r"myocyte|platelet|pericyte|\bRPE-1\b|MCF-?10A|HEK-?293|\bBJ\b|IMR-?90|WI-?38", re.IGNORECASE)
+
+
+def normal_cells_named(text: str | None) -> str | None:
+    """The non-cancer cells ``text`` names ("HUVEC", "primary", "T cells"), or None."""
+    m = NORMAL_CELLS.search(text or "")
+    return m.group(0) if m else None
 
 
 @dataclass(frozen=True)

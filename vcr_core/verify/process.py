@@ -41,6 +41,7 @@ import re
 from typing import Any
 
 from ..formalism import Node
+from ..knowledge.drug_context import CANCER, normal_cells_named
 from ..knowledge.orgdb import EXPERIMENTAL
 from .base import CONTRADICTED, SUPPORTED, ClaimContext, ClaimVerdict, unverifiable
 from .evidence import GenericEvidence, GoAnnotation
@@ -76,9 +77,6 @@ _DISEASE = re.compile(r"tumou?r|cancer|carcinoma|metasta|leuka?emia|lymphoma|mel
 MAX_BROADER_KINDS = 20  # a parent cascade with few kinds (MAPK cascade: 10), not "RTK signaling" (75)
 _SIGNALLING = re.compile(r"signal|cascade|pathway", re.I)
 # Cells that are not the cancer's own cells, even in a tumour model: antineoplastic rules do not speak for them.
-_NORMAL_CELLS = re.compile(r"endotheli|huvec|fibroblast|\bt[- ]cells?\b|lymphocyte|macrophage|monocyte|neutrophil|hepatocyte|"
-                           r"keratinocyte|neuron|astrocyte|pbmc|stem cell|cardiomyocyte|myocyte|platelet|pericyte", re.I)
-_CANCER_CELLS = re.compile(r"tumou?r|cancer|carcinoma|leuka?emi|lymphoma|melanoma|sarcoma|myeloma|glioma|malignan|neoplas", re.I)
 
 # ChEBI role -> (GO process, direction it drives, score of a contradiction). Roles name the effect outright;
 # "antineoplastic agent" is handled apart (it needs a cancer context and the cancer cells' proliferation).
@@ -226,7 +224,7 @@ class ProcessVerifier:
     def _upstream_genes(self, ctx: ClaimContext, att, is_pert) -> list[tuple[str, str, str]]:
         """(gene name, direction, where it comes from) of the nearest gene-level claims above the claim, else
         of the record's targets (perturbation causes it) or the context's factor (it causes it)."""
-        from .record import _moa, genetic_direction, moa_direction, _is_genetic
+        from .record import _is_genetic, _moa, genetic_direction, moa_direction
 
         expl, record, node = ctx.explanation, ctx.record, ctx.node
         out: list[tuple[str, str, str]] = []
@@ -391,7 +389,7 @@ class ProcessVerifier:
                                                   direction, go, 0.55, f" in a cancer context ({why})")
                 if PROLIFERATION in lineage and roles.has("antineoplastic agent"):
                     cancer, why = cancer_context(record)
-                    cells_named = t.go_id != PROLIFERATION and not _CANCER_CELLS.search(text)
+                    cells_named = t.go_id != PROLIFERATION and not CANCER.search(text)
                     if cancer and not cells_named:
                         return self._role_verdict(p, roles, "antineoplastic agent", PROLIFERATION, "down", t, direction, go,
                                                   0.55, f" in a cancer context ({why})")
@@ -404,7 +402,7 @@ class ProcessVerifier:
             texts += [str(v) for k, v in ctx.explanation.context.items() if "cell" in str(k).lower()]
         if ctx.record is not None:
             texts += [x for c in ctx.record.contexts for x in (c.cell_type, c.cell_line) if x]
-        return next((m.group(0) for t in texts if (m := _NORMAL_CELLS.search(t))), None)
+        return next((hit for t in texts if (hit := normal_cells_named(t))), None)
 
     def _role_verdict(self, p, roles, role, go_id, expected, term, direction, go, contra_score, where):
         ev = [GenericEvidence(kind="chebi_role", drug=p.label, chebi_id=roles.chebi_id, chebi_name=roles.name, role=role,
