@@ -176,6 +176,9 @@ def test_full_curation_flow_in_chromium(server):
         # no verdict is preselected: the curator chooses one
         page.get_by_placeholder("choose a verdict").first.click()
         page.get_by_role("option", name="contradicted").click()
+        # and a reason: an override without one is refused ("an override needs a reason tag from the list")
+        page.get_by_placeholder("choose a reason").first.click()
+        page.get_by_role("option", name="wrong_relation").click()
         page.get_by_role("button", name="Save override").click()
         _wait_for_curations(tmp / "app.db", 2)
         page.get_by_role("button", name="Approve (a)").click()
