@@ -19,10 +19,7 @@ from functools import lru_cache
 
 from ..kernel.vocab import resource_path
 
-CACHE_VERSION = 2
-_SALTS = re.compile(r"\b(mesylate|mesilate|esylate|hydrochloride|dihydrochloride|hcl|sodium|potassium|maleate|tosylate|citrate|"
-                    r"sulfate|sulphate|phosphate|acetate|tartrate|fumarate|succinate|besylate|hydrobromide|dimaleate|"
-                    r"monohydrate|hydrate|free base|calcium|disodium|trihydrate|dihydrate)\b", re.IGNORECASE)
+CACHE_VERSION = 3
 # One vocabulary of cancer words and of cells that are not cancer cells whatever the disease model around them
 # (primary and normal cells, non-cancer lines): the assembler and the verifiers read the same words.
 CANCER = re.compile(r"cancer|carcinoma|tumou?r|leuka?emi|lymphoma|melanoma|sarcoma|myeloma|glioma|glioblastoma|"
@@ -51,7 +48,10 @@ class DrugRoles:
 
 
 def drug_key(name: str) -> str:
-    return " ".join(_SALTS.sub(" ", str(name or "").casefold()).replace("-", " ").split())
+    """A drug name as ChEBI entries are keyed: knowledge.drug_targets.fold_drug (salts, case, hyphens)."""
+    from .drug_targets import fold_drug
+
+    return fold_drug(name)
 
 
 def _build() -> dict[str, DrugRoles]:

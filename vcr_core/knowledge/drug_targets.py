@@ -75,7 +75,7 @@ _UP = re.compile(r"(?<!inverse )\bagonist|\bactivat|\binducer|\bopener|\bpotenti
                  r"\bup-?regulat|\bstabili[sz]er", re.IGNORECASE)
 _SALTS = re.compile(r"\b(mesylate|mesilate|esylate|hydrochloride|dihydrochloride|hcl|sodium|potassium|maleate|tosylate|citrate|"
                     r"sulfate|sulphate|phosphate|acetate|tartrate|fumarate|succinate|besylate|hydrobromide|"
-                    r"dimaleate|monohydrate|hydrate|free base)\b", re.IGNORECASE)
+                    r"dimaleate|monohydrate|trihydrate|dihydrate|hydrate|free base|calcium|disodium)\b", re.IGNORECASE)
 _PAREN = re.compile(r"\s*\([^)]*\)\s*")
 _VARIANT = re.compile(r"\s+(?:p\.)?[A-Z]\d+(?:[A-Z]|\*|del|fs)?$")
 _ROLE = re.compile(r"^(?P<head>.+?)\s+(?P<action>inverse agonist|partial agonist|agonist|antagonist|inhibitor|blocker|"
