@@ -226,7 +226,7 @@ def test_vcr_export_hf_command_and_new_filters(engine, tmp_path, capsys):
     out = tmp_path / "cli-ds"
     assert main(["export", "--format", "hf", "-o", str(out), "--split-by", "both", "--seed", "5", "--model", "model-a"]) == 0
     summary = json.loads((out / "vcr_export.json").read_text())
-    assert summary["selection"]["model"] == "model-a" and summary["selection"]["status"] == "approved"
+    assert summary["selection"]["model"] == "model-a" and summary["selection"]["status"] == "approve"
     assert summary["split"]["rule"] == "both" and summary["split"]["seed"] == 5
     assert summary["sft_selected"] == len(ids["approved"])  # sft: the approved traces; traces: the whole scope
     assert summary["traces"] + summary["split"]["excluded_traces"] == len(ids["first"])
