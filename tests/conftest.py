@@ -317,9 +317,7 @@ def app(engine, monkeypatch):
 
     monkeypatch.chdir(ROOT)
     monkeypatch.setenv("APP_WORKER", "false")  # runs are only queued here; the worker is tested elsewhere
-    # A guard against a hung page, not a speed check: the first Status or Generate run on a fresh VCR_HOME
-    # builds the starter graph, which takes a minute on a loaded 2-core machine.
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=240)
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
     at.run()
     assert not at.exception, at.exception
     at.sidebar.text_input(key="curator_name").input("ana").run()

@@ -74,7 +74,7 @@ def test_sidebar_says_what_is_in_use(engine, monkeypatch):
     root = Path(__file__).resolve().parents[2]
     monkeypatch.chdir(root)
     monkeypatch.setenv("APP_WORKER", "false")
-    at = AppTest.from_file(str(root / "app.py"), default_timeout=240)
+    at = AppTest.from_file(str(root / "app.py"), default_timeout=60)
     at.run()  # AppTest keeps the sidebar of the first run only (with st.navigation), so look there
     text = " ".join(c.value for c in at.sidebar.caption)
     assert "Database: sqlite:///" in text and "Graph: starter graph" in text and "assembled from knowledge" in text
@@ -114,7 +114,7 @@ def test_judging_needs_a_curator_name(engine, seeded, monkeypatch):
     from streamlit.testing.v1 import AppTest
     monkeypatch.chdir(Path(__file__).resolve().parents[2])
     monkeypatch.setenv("APP_WORKER", "false")
-    at = AppTest.from_file(str(Path(__file__).resolve().parents[2] / "app.py"), default_timeout=240)
+    at = AppTest.from_file(str(Path(__file__).resolve().parents[2] / "app.py"), default_timeout=60)
     at.run()
     at.switch_page("pages/review.py").run()
     at.button(key=f"approve_{seeded['trace_id']}").click().run()
@@ -164,7 +164,7 @@ def test_with_auth_configured_the_sidebar_asks_to_log_in(engine, seeded, monkeyp
     root = Path(__file__).resolve().parents[2]
     monkeypatch.chdir(root)
     monkeypatch.setenv("APP_WORKER", "false")
-    at = AppTest.from_file(str(root / "app.py"), default_timeout=240)
+    at = AppTest.from_file(str(root / "app.py"), default_timeout=60)
     at.secrets["auth"] = {"redirect_uri": "http://127.0.0.1:8501/oauth2callback", "cookie_secret": "test-only",
                           "client_id": "vcr", "client_secret": "test-only",
                           "server_metadata_url": "https://issuer.example/.well-known/openid-configuration"}

@@ -47,7 +47,7 @@ def test_identity_from_the_page_address(engine, seeded, monkeypatch):
     root = Path(__file__).resolve().parents[2]
     monkeypatch.chdir(root)
     monkeypatch.setenv("APP_WORKER", "false")
-    at = AppTest.from_file(str(root / "app.py"), default_timeout=240)
+    at = AppTest.from_file(str(root / "app.py"), default_timeout=60)
     at.query_params["curator"] = "ana"
     at.run()
     assert at.session_state["curator"] == "ana"
@@ -222,7 +222,7 @@ def test_same_record_from_two_files_is_one_record_compared_side_by_side(engine, 
     # the Compare page puts the two traces side by side (their claims differ: ABL1 against KIT)
     monkeypatch.chdir(ROOT)
     monkeypatch.setenv("APP_WORKER", "false")
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=240)
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
     at.run()
     at.switch_page("pages/compare.py").run()
     assert not at.exception, at.exception
