@@ -53,6 +53,9 @@ def isolated_settings(tmp_path_factory, monkeypatch):
                 "PUBMED_INDEX_DIR", "PUBMED_DB", "DEFAULT_MODEL"):
         monkeypatch.delenv(key, raising=False)
     monkeypatch.setenv("OFFLINE", "true")  # tests never reach the internet; tests that need HTTP set a local URL
+    # No test lets the app start its supervised worker process unless it asks (APP_WORKER=true): a worker
+    # left behind by each page run adds up to gigabytes over the suite.
+    monkeypatch.setenv("APP_WORKER", "false")
     monkeypatch.chdir(home)  # so a developer's .env is not read
     get_settings.cache_clear()
     dispose_engines()
