@@ -114,5 +114,7 @@ def test_the_review_page_shows_a_plugin_verifier(plugin_path, engine, trace_id, 
     at.switch_page("pages/review.py").run()
     assert not at.exception, at.exception
     assert "shout" in next(sb for sb in at.selectbox if sb.label == "Has verdicts from").options
-    shown = [str(df.value.to_dict()) for df in at.dataframe] + [m.value for m in at.markdown]
+    # Verdict lines are plain text (st.text) inside each claim's card; tables and Markdown count too.
+    shown = ([str(df.value.to_dict()) for df in at.dataframe] + [m.value for m in at.markdown]
+             + [t.value for t in at.text])
     assert any("the shout plug-in says yes" in text for text in shown)
