@@ -97,6 +97,20 @@ def test_phenotypes_with_process_names(knowledge):
     assert prolif.verdict == "unverifiable"
 
 
+def test_a_direction_written_on_a_phenotype_is_read(knowledge):
+    """Published outputs write induces_phenotype(..., direction="down") (regorafenib, sorafenib): the written
+    direction is the claim's, so "angiogenesis, down" under a VEGFR2 inhibitor is supported, not contradicted."""
+    down = verify(LENVATINIB, CHAIN + 'induces_phenotype(id="n2", source="lenvatinib", phenotype="angiogenesis", direction="down")', CHAIN_DAG)
+    assert down.verdict == "supported"
+    up = verify(LENVATINIB, CHAIN + 'induces_phenotype(id="n2", source="lenvatinib", phenotype="angiogenesis", direction="up")', CHAIN_DAG)
+    assert up.verdict == "contradicted"
+    # wording and argument disagree, or a direction on alleviates_phenotype: not read one way, so undecided
+    mixed = verify(LENVATINIB, CHAIN + 'induces_phenotype(id="n2", source="lenvatinib", phenotype="reduced angiogenesis", direction="up")', CHAIN_DAG)
+    assert mixed.verdict == "unverifiable" and "direction" in mixed.message
+    relieved = verify(LENVATINIB, CHAIN + 'alleviates_phenotype(id="n2", actor="lenvatinib", phenotype="angiogenesis", direction="down")', CHAIN_DAG)
+    assert relieved.verdict == "unverifiable"
+
+
 def test_without_a_chain_the_records_targets_and_moa_are_used(knowledge):
     v = verify(LENVATINIB, 'induces_phenotype(id="n2", source="lenvatinib", phenotype="inhibition of angiogenesis")')
     assert v.verdict == "supported" and "listed target" in v.message

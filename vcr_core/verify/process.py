@@ -166,6 +166,15 @@ class ProcessVerifier:
         if not isinstance(pheno, str) or not pheno.strip():
             return "needs a text phenotype"
         words, d = parse_phenotype(pheno)
+        # Models often add a direction the formalism does not define ("endothelial cell migration",
+        # direction="down"): on induces_phenotype it says which way the process goes. When it and the
+        # wording disagree, or it sits on alleviates_phenotype (whose meaning it would invert), the claim
+        # cannot be read one way, so it is left undecided rather than judged on a guess.
+        written = str(node.args.get("direction") or "").strip().lower()
+        if written in ("up", "down"):
+            if node.action != "induces_phenotype" or (d and d != written):
+                return f"its direction \"{written}\" and its wording cannot be read as one direction"
+            return words, written, pheno
         if node.action == "induces_phenotype":
             return words, d or "up", pheno
         return words, _flip(d or "up"), pheno
