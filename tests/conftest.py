@@ -313,18 +313,24 @@ def pg_url():
 
 # --- The app, driven in-process by Streamlit's AppTest ----------------------------------------------
 
-@pytest.fixture
-def app(engine, monkeypatch):
-    """An AppTest of app.py on the test database, run once, with a curator name entered."""
+def make_app(monkeypatch, timeout: float = 60):
+    """An AppTest of app.py on the test database, run once, with a curator name entered. ``timeout`` is
+    each script run's limit (pages that assemble or poll pass a longer one; time is never asserted)."""
     from streamlit.testing.v1 import AppTest
 
     monkeypatch.chdir(ROOT)
     monkeypatch.setenv("APP_WORKER", "false")  # runs are only queued here; the worker is tested elsewhere
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=timeout)
     at.run()
     assert not at.exception, at.exception
     at.sidebar.text_input(key="curator_name").input("ana").run()
     return at
+
+
+@pytest.fixture
+def app(engine, monkeypatch):
+    """An AppTest of app.py on the test database, run once, with a curator name entered."""
+    return make_app(monkeypatch)
 
 
 @pytest.fixture

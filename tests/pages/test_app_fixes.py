@@ -15,19 +15,11 @@ from vcr_core.store import Run
 
 @pytest.fixture
 def app(engine, monkeypatch):
-    """tests/conftest.py's app, with a longer timeout for each script run: these tests run on a shared
-    2-core machine whose load can make one page run take more than a minute (time is not asserted)."""
-    from streamlit.testing.v1 import AppTest
+    """tests/conftest.py's app with a longer limit per script run: on a loaded 2-core machine one page run
+    can take more than a minute (time is not asserted)."""
+    from tests.conftest import make_app
 
-    from tests.conftest import ROOT
-
-    monkeypatch.chdir(ROOT)
-    monkeypatch.setenv("APP_WORKER", "false")
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=300)
-    at.run()
-    assert not at.exception, at.exception
-    at.sidebar.text_input(key="curator_name").input("ana").run()
-    return at
+    return make_app(monkeypatch, timeout=300)
 
 
 def test_generate_says_how_long_a_short_run_took(app, engine, batch_id):
