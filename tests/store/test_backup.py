@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import io
-import json
 import sqlite3
 import threading
 
@@ -11,22 +10,8 @@ from sqlmodel import Session, select
 
 from vcr_core.cli.main import main
 from vcr_core import curation as cur
-from vcr_core.store import Claim, Curation
+from vcr_core.store import Curation
 from vcr_core.store.backup import BackupError, backup_database, inspect_file, restore_database
-
-
-@pytest.fixture
-def judged(engine, tmp_path):
-    from vcr_core.files.ingest import ingest_file
-    from vcr_core.verify.testing import EXPLANATION, add_trace
-
-    path = tmp_path / "r.json"
-    path.write_text(json.dumps([{"index": 1, "context": {"cell_type": "K562"}, "perturbation": {"name": "imatinib"}}]))
-    batch_id = ingest_file(engine, path).batch_id
-    trace_id = add_trace(engine, batch_id, EXPLANATION)
-    with Session(engine) as s:
-        claim_ids = [c.id for c in s.exec(select(Claim).where(Claim.trace_id == trace_id)).all()]
-    return {"trace_id": trace_id, "claim_ids": claim_ids}
 
 
 def _curation_ids(path) -> set[int]:

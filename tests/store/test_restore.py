@@ -3,7 +3,6 @@ lost without a word, ids are never handed out twice, the judgments since the bac
 their own times; backups onto a full disk or failing their check leave nothing behind."""
 from __future__ import annotations
 
-import json
 import sqlite3
 import subprocess
 import sys
@@ -12,28 +11,12 @@ import time
 from pathlib import Path
 
 import pytest
-from sqlmodel import Session, select
 
 from vcr_core.cli.main import main
 from vcr_core import curation as cur
-from vcr_core.store import Claim, Curation
 from vcr_core.store.backup import BackupError, backup_database, restore_database
 from vcr_core.store.backup import sqlite_path
 from vcr_core.store.engine import DatabaseRestoring, restore_marker, write_lock
-
-
-@pytest.fixture
-def judged(engine, tmp_path):
-    from vcr_core.files.ingest import ingest_file
-    from vcr_core.verify.testing import EXPLANATION, add_trace
-
-    path = tmp_path / "r.json"
-    path.write_text(json.dumps([{"index": 1, "context": {"cell_type": "K562"}, "perturbation": {"name": "imatinib"}}]))
-    batch_id = ingest_file(engine, path).batch_id
-    trace_id = add_trace(engine, batch_id, EXPLANATION)
-    with Session(engine) as s:
-        claim_ids = [c.id for c in s.exec(select(Claim).where(Claim.trace_id == trace_id)).all()]
-    return {"trace_id": trace_id, "claim_ids": claim_ids, "batch_id": batch_id}
 
 
 def _rows(path: Path) -> dict[int, tuple]:
