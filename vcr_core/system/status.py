@@ -29,6 +29,15 @@ TOOL_TODO = {
 TOOL_TODO["kg-ner-subgraph"] = TOOL_TODO["kg-ner"]
 
 
+def _knowledge_part(label: str, status, todo: str) -> "Part":
+    """One installed knowledge file's line: its status function's (ok, message), or its error in words."""
+    try:
+        ok, message = status()
+    except Exception as exc:  # noqa: BLE001 - shown to the user
+        return Part(label, False, f"{label} unavailable: {exc}", todo)
+    return Part(label, ok, message, "" if ok else todo)
+
+
 def status_report() -> list[Part]:
     """Every part of the set-up, in the order a newcomer should read them (never shows a key)."""
     from ..store import get_engine, redact_url, schema_revision
@@ -48,22 +57,14 @@ def status_report() -> list[Part]:
                               "" if st.available else TOOL_TODO.get(name, st.reason or "")))
     except Exception as exc:  # noqa: BLE001
         parts.append(Part("Tools", False, f"could not list tools: {exc}"))
-    try:
-        from ..knowledge.orgdb import orgdb_status
-        ok, message = orgdb_status()
-        parts.append(Part("GO annotations", ok, message, "" if ok else
-                          "run `bash .ci/bootstrap setup` (extracts org.Hs.eg.sqlite from Debian's r-bioc-org.hs.eg.db) "
-                          "or set ORGDB_PATH; the go verifier says 'unavailable' until then"))
-    except Exception as exc:  # noqa: BLE001
-        parts.append(Part("GO annotations", False, f"GO annotations unavailable: {exc}"))
-    try:
-        from ..knowledge.go_ontology import go_ontology_status
-        ok, message = go_ontology_status()
-        parts.append(Part("GO ontology", ok, message, "" if ok else
-                          "run `bash .ci/bootstrap setup` (extracts GO.sqlite from Debian's r-bioc-go.db) or set "
-                          "GO_ONTOLOGY_PATH; pathway and process claims stay unverifiable until then"))
-    except Exception as exc:  # noqa: BLE001
-        parts.append(Part("GO ontology", False, f"GO ontology unavailable: {exc}"))
+    from ..knowledge.go_ontology import go_ontology_status
+    from ..knowledge.orgdb import orgdb_status
+    parts.append(_knowledge_part("GO annotations", orgdb_status,
+                                 "run `bash .ci/bootstrap setup` (extracts org.Hs.eg.sqlite from Debian's r-bioc-org.hs.eg.db) "
+                                 "or set ORGDB_PATH; the go verifier says 'unavailable' until then"))
+    parts.append(_knowledge_part("GO ontology", go_ontology_status,
+                                 "run `bash .ci/bootstrap setup` (extracts GO.sqlite from Debian's r-bioc-go.db) or set "
+                                 "GO_ONTOLOGY_PATH; pathway and process claims stay unverifiable until then"))
     parts.append(Part("NER backend", True, s.ner_backend,
                       "" if s.ner_backend == "dictionary" else f"needs the flair model {s.hunflair2_model} (HUNFLAIR2_MODEL)"))
     keys = s.provider_keys()
