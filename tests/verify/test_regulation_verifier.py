@@ -24,6 +24,10 @@ TERMS = [
     ("GO:0006511", "ubiquitin-dependent protein catabolic process", "BP", ()),
     ("GO:0043161", "proteasome-mediated ubiquitin-dependent protein catabolic process", "BP", ()),
     ("GO:0050821", "protein stabilization", "BP", ()),
+    ("GO:0016301", "kinase activity", "MF", ()),
+    ("GO:0004672", "protein kinase activity", "MF", ()),
+    ("GO:0004713", "protein tyrosine kinase activity", "MF", ()),
+    ("GO:0004721", "phosphoprotein phosphatase activity", "MF", ()),
 ]
 RELATIONS = [
     ("GO:0001216", "GO:0003700", "isa"), ("GO:0001228", "GO:0001216", "isa"),
@@ -31,11 +35,13 @@ RELATIONS = [
     ("GO:0003713", "GO:0003712", "isa"), ("GO:0003714", "GO:0003712", "isa"),
     ("GO:0030163", "GO:0008150", "isa"), ("GO:0006511", "GO:0030163", "isa"), ("GO:0043161", "GO:0006511", "isa"),
     ("GO:0050821", "GO:0008150", "isa"),
+    ("GO:0004672", "GO:0016301", "isa"), ("GO:0004713", "GO:0004672", "isa"),
 ]
 GENES = [("4193", "MDM2", "MDM2 proto-oncogene", ["HDM2"], ["Q00987"]),
          ("7874", "USP7", "ubiquitin specific peptidase 7", ["HAUSP"], ["Q93009"]),
          ("5693", "PSMB5", "proteasome 20S subunit beta 5", ["X", "MB1"], ["P28074"]),
-         ("2099", "ESR1", "estrogen receptor 1", ["ER", "ESR", "ERalpha"], ["P03372"])]
+         ("2099", "ESR1", "estrogen receptor 1", ["ER", "ESR", "ERalpha"], ["P03372"]),
+         ("5728", "PTEN", "phosphatase and tensin homolog", ["MMAC1"], ["P60484"])]
 ANNOTATIONS = [
     ("1499", "MF", "GO:0003713", "IDA"),   # CTNNB1: transcription coactivator activity
     ("2099", "MF", "GO:0001228", "IDA"),   # ESR1: activator (RNA pol II-specific)
@@ -46,6 +52,8 @@ ANNOTATIONS = [
     ("4193", "BP", "GO:0006511", "IDA"),   # MDM2 drives ubiquitin-dependent protein catabolism
     ("7874", "BP", "GO:0050821", "IDA"),   # USP7: protein stabilization
     ("5693", "BP", "GO:0043161", "IC"),    # PSMB5: the proteasome's function, a curator's statement
+    ("5594", "MF", "GO:0004672", "IDA"),   # ERK2 is a protein kinase (ABL1's tyrosine kinase activity is in the base file)
+    ("5728", "MF", "GO:0004721", "IDA"),   # PTEN: phosphoprotein phosphatase activity
 ]
 
 
@@ -183,6 +191,44 @@ def test_a_degrader_moa_degrades_its_listed_target(knowledge):
     assert flipped.verdict == "contradicted"
     other = verify(DEGRADER, 'degrades_or_stabilises(id="n9", regulator="vepdegestrant", target="TP53", direction="down")')
     assert other.verdict == "unverifiable"
+
+
+IMATINIB = {"index": 7, "context": {"cell_line": "K562"},
+            "perturbation": {"type": "chemical", "name": "Imatinib", "target": "ABL1", "moa_type": "tyrosine kinase inhibitor"}}
+PTEN_KO = {"index": 8, "context": {"cell_line": "MCF10A"}, "perturbation": {"type": "CRISPR knockout", "name": "PTEN knockout", "target": "PTEN"}}
+
+
+def test_phosphorylation_follows_an_upstream_kinase_and_is_never_contradicted(knowledge):
+    chain = 'binds_to(id="n1", actor="imatinib", target="ABL1")\n'
+    down = verify(IMATINIB, chain + 'post_translational_modification(id="n9", protein="STAT5B", mod_type="phosphorylation", '
+                                    'site="Y699", direction="down")', edges(("n1", "n9")))
+    assert down.verdict == "supported" and down.score == 0.55 and "protein kinase" in down.message
+    assert any(e.get("gene") == "ABL1" and e.get("go_id") == "GO:0004713" for e in down.evidence)
+    up = verify(IMATINIB, chain + 'post_translational_modification(id="n9", protein="STAT5B", mod_type="phosphorylation", '
+                                  'site="Y699", direction="up")', edges(("n1", "n9")))
+    assert up.verdict == "unverifiable" and "not contradicted" in up.message
+    # the record's target with its MoA when no gene-level claim is above it (the perturbation causes the claim)
+    root = verify(IMATINIB, 'post_translational_modification(id="n9", protein="STAT5B", mod_type="phosphorylation", '
+                            'site="Y699", direction="down")')
+    assert root.verdict == "supported"
+    # a kinase's own phosphorylation does not simply follow an upstream kinase (feedback in cascades)
+    erk = verify(IMATINIB, chain + 'post_translational_modification(id="n9", protein="ERK2", mod_type="phosphorylation", '
+                                   'site="T185", direction="down")', edges(("n1", "n9")))
+    assert erk.verdict == "unverifiable" and "itself a protein kinase" in erk.message
+    # a phosphatase lost: its substrates' phosphorylation goes up
+    pten = verify(PTEN_KO, 'loss_of_function(id="n1", variant="PTEN knockout", protein="PTEN")\n'
+                           'post_translational_modification(id="n9", protein="FOXO3", mod_type="phosphorylation", site="T32", '
+                           'direction="up")', edges(("n1", "n9")))
+    assert pten.verdict == "supported" and "phosphatase" in pten.message
+    # a cell line in the protein slot is no protein ("PC-9" is not a fusion of PC)
+    cell = verify(IMATINIB, chain + 'post_translational_modification(id="n9", protein="PC-9", mod_type="phosphorylation", '
+                                    'site="Y1068", direction="down")', edges(("n1", "n9")))
+    assert cell.verdict == "unverifiable"
+    # no kinase or phosphatase above it: nothing
+    none = verify(TAMOXIFEN, 'binds_to(id="n1", actor="tamoxifen", target="ESR1")\n'
+                             'post_translational_modification(id="n9", protein="STAT5B", mod_type="phosphorylation", '
+                             'site="Y699", direction="down")', edges(("n1", "n9")))
+    assert none.verdict == "unverifiable"
 
 
 def test_registered_and_graph_scoped():

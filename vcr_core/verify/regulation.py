@@ -27,6 +27,16 @@ repressor's (or a degrader's). Agreement **supports** (0.6); the opposite is **c
 inference from the claim's own premise (that this regulator controls these genes) and GO's statement of
 what the regulator does, below a direct fact. Nothing is decided from absence: no direction for the
 regulator, no annotation, or annotations both ways -> unverifiable, saying what was looked up.
+
+``post_translational_modification`` (phosphorylation) of a protein downstream of a kinase: the nearest
+gene-level claims above it (as the process verifier reads them: activity, binding by the perturbation with
+its MoA, loss or gain of function; else the record's targets with the MoA) that GO calls a protein kinase
+(molecular function, experimental) move its phosphorylation with them, a protein phosphatase against them.
+Agreement **supports** at 0.55; the other way is never contradicted (other kinases and feedback can
+phosphorylate it). A claimed protein that is itself a protein kinase is left undecided: kinases in a
+cascade are wired with feedback (S6K relieves IRS1 so rapamycin raises AKT S473; RAF inhibitors raise ERK
+phosphorylation in RAS-mutant cells), so its phosphorylation does not simply follow an upstream kinase;
+its autophosphorylation under its own inhibitor is the record verifier's rule.
 """
 from __future__ import annotations
 
@@ -40,7 +50,7 @@ from .evidence import GenericEvidence, GoAnnotation, RecordField
 from .graph import attribute, causes
 
 NAME, VERSION = "regulation", "1"
-APPLIES_TO = ("regulates_expression", "degrades_or_stabilises")
+APPLIES_TO = ("regulates_expression", "degrades_or_stabilises", "post_translational_modification")
 SCORE_SUPPORT, SCORE_CONTRA = 0.6, 0.55
 DIRECTIONAL_CODES = EXPERIMENTAL - {"IEP", "HEP"}  # an expression pattern says nothing about what a protein does
 # GO's curators state the proteasome's own function as TAS/IC (PSMB5: "proteasome-mediated ubiquitin-dependent
@@ -54,6 +64,8 @@ ACTIVATOR_MF = {"GO:0001216": "DNA-binding transcription activator activity", "G
 REPRESSOR_MF = {"GO:0001217": "DNA-binding transcription repressor activity", "GO:0003714": "transcription corepressor activity"}
 PROTEIN_CATABOLISM = "GO:0030163"  # protein catabolic process
 STABILIZATION, DESTABILIZATION = "GO:0050821", "GO:0031648"  # protein stabilization / destabilization
+PROTEIN_KINASE, PROTEIN_PHOSPHATASE = "GO:0004672", "GO:0004721"  # protein kinase / phosphoprotein phosphatase activity
+SCORE_PHOSPHO_SUPPORT = 0.55
 
 _DEGRADE_WORDS = re.compile(r"^(?:down|degrad\w*|destabili[sz]\w*|decrease[sd]?)$", re.I)
 _STABILISE_WORDS = re.compile(r"^(?:up|stabili[sz]\w*|increase[sd]?|accumulat\w*)$", re.I)
@@ -75,10 +87,20 @@ def claim_direction(node: Node) -> str | None:
     return d if d in ("up", "down") else None
 
 
+def _cell_line(name: str) -> bool:
+    """Whether a name is a cell line (EFO), not a gene: "PC-9" is no fusion of PC."""
+    from ..knowledge.genes import get_gene_index, norm_key
+
+    try:
+        return norm_key(name) in get_gene_index().cell_lines
+    except Exception:  # noqa: BLE001 - no vocabularies: names_problem() says why; nothing is a cell line then
+        return False
+
+
 def _symbols(name: Any) -> frozenset[str]:
     from ..knowledge.drug_targets import ground_target
 
-    if not isinstance(name, str) or not name.strip():
+    if not isinstance(name, str) or not name.strip() or _cell_line(name):
         return frozenset()
     r, _ = ground_target(name)
     if r is None:
@@ -110,6 +132,8 @@ class RegulationVerifier:
         from ..knowledge.orgdb import get_orgdb, orgdb_status
 
         node = ctx.node
+        if node.action == "post_translational_modification":
+            return self._phosphorylation(ctx)
         direction = claim_direction(node)
         regulator = node.args.get("regulator")
         if not isinstance(regulator, str) or not regulator.strip() or direction is None:
@@ -359,3 +383,69 @@ class RegulationVerifier:
             return ClaimVerdict(CONTRADICTED, 0.6, ev, f"{p.label}'s MoA {moa!r} says it degrades its listed target {listed}; "
                                 "the claim has it stabilised")
         return None
+
+    # -- phosphorylation downstream of a kinase
+    def _phosphorylation(self, ctx: ClaimContext) -> ClaimVerdict:
+        from ..knowledge.go_ontology import get_go_ontology, go_ontology_status
+        from ..knowledge.orgdb import get_orgdb, orgdb_status
+        from .process import ProcessVerifier
+
+        node = ctx.node
+        protein, mod = node.args.get("protein"), str(node.args.get("mod_type") or "").lower()
+        direction = str(node.args.get("direction") or "").strip().lower()
+        if "phospho" not in mod or "autophospho" in mod or direction not in ("up", "down"):
+            return unverifiable("only phosphorylation (not autophosphorylation) with a direction up or down is read here")
+        psyms = _symbols(protein)
+        if not psyms:
+            return unverifiable(f"{protein!r} is not a gene or family name the offline sources know")
+        db, go = get_orgdb(), get_go_ontology()
+        if db is None:
+            return unverifiable(orgdb_status()[1])
+        if go is None:
+            return unverifiable(go_ontology_status()[1])
+        own = self._enzyme(db, go, psyms, PROTEIN_KINASE)
+        if own:
+            return unverifiable(f"{protein!r} is itself a protein kinase ({own[0][0]}: {own[0][1].term or own[0][1].go_id}): kinases "
+                                "in a cascade are wired with feedback, so its phosphorylation does not simply follow an "
+                                "upstream kinase (rapamycin raises AKT S473)")
+        is_pert = self._is_perturbation(ctx)
+        att = attribute(ctx.explanation, ctx.record, node, is_pert)
+        if att.kind == "unknown":
+            return unverifiable(att.reason)
+        genes = ProcessVerifier()._upstream_genes(ctx, att, is_pert)
+        predictions: dict[str, list[str]] = {"up": [], "down": []}
+        evidence: list[Any] = []
+        for name, gdir, where in genes:
+            gsyms = _symbols(name) - psyms
+            if not gsyms:
+                continue
+            kin, pho = self._enzyme(db, go, gsyms, PROTEIN_KINASE), self._enzyme(db, go, gsyms, PROTEIN_PHOSPHATASE)
+            if bool(kin) == bool(pho):
+                continue  # neither (or both): says nothing about the protein's phosphorylation
+            predicted = gdir if kin else _flip(gdir)
+            role = "a protein kinase" if kin else "a protein phosphatase"
+            predictions[predicted].append(f"{name} ({where}) is {role} above it, so its phosphorylation goes {predicted}")
+            evidence.extend(self._evidence(db, go, kin or pho, role))
+        if predictions["up"] and predictions["down"]:
+            return unverifiable("kinases and phosphatases above it point both ways: " +
+                                "; ".join(predictions["up"] + predictions["down"]), evidence[:MAX_EVIDENCE])
+        for pdir in ("up", "down"):
+            if not predictions[pdir]:
+                continue
+            why = "; ".join(predictions[pdir])
+            if pdir == direction:
+                return ClaimVerdict(SUPPORTED, SCORE_PHOSPHO_SUPPORT, evidence[:MAX_EVIDENCE],
+                                    f"by GO annotations (experimental): {why}, as claimed")
+            return unverifiable(f"{why}; the claim says {direction}, which is not contradicted: other kinases and "
+                                "feedback can phosphorylate it", evidence[:MAX_EVIDENCE])
+        return unverifiable("no protein kinase or phosphatase with a direction above it in the graph (or among the record's "
+                            "targets when the perturbation causes it)")
+
+    def _enzyme(self, db, go, symbols, function: str) -> list[tuple[str, Any]]:
+        """(symbol, annotation) of experimental molecular-function annotations under ``function``."""
+        out = []
+        for sym in sorted(symbols):
+            for ann in db.go_annotations(sym):
+                if ann.ontology == "MF" and ann.evidence in DIRECTIONAL_CODES and function in (go.ancestors(ann.go_id) | {ann.go_id}):
+                    out.append((sym, ann))
+        return out
