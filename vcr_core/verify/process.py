@@ -109,6 +109,26 @@ CELL_FATES = {"GO:0008219": "cell death", "GO:0008283": "cell population prolife
               "GO:0040007": "growth", "GO:0016049": "cell growth"}
 
 
+def cell_line_name(name: str) -> bool:
+    """Whether a name is a cell line (EFO), not a gene: "PC-9" is no fusion of PC."""
+    from ..knowledge.genes import get_gene_index, norm_key
+
+    try:
+        return norm_key(name) in get_gene_index().cell_lines
+    except Exception:  # noqa: BLE001 - no vocabularies: names_problem() says why; nothing is a cell line then
+        return False
+
+
+def _ground(name: str):
+    """The gene or family a target-like name stands for when the plain lookup finds none (a trailing "kinase", a
+    plural, a list "VEGFR-1/VEGFR-2/VEGFR-3"), as the record verifier reads targets; a cell line is none."""
+    from ..knowledge.drug_targets import ground_target
+
+    if not isinstance(name, str) or cell_line_name(name):
+        return None
+    return ground_target(name)[0]
+
+
 def _flip(d: str) -> str:
     return "down" if d == "up" else "up"
 
@@ -378,7 +398,7 @@ class ProcessVerifier:
         evidence: list[Any] = []
         undecided: list[str] = []
         for name, gdir, where in genes:
-            r = resolve(name)
+            r = resolve(name) or _ground(name)  # "VEGFR kinase", "VEGFRs", "VEGFR-1/VEGFR-2": the record verifier's reading
             symbols = sorted(r.symbols)[:12] if r is not None else ([name] if db.symbol_for(name) else [])
             pos, neg = [], []
             for sym in symbols:

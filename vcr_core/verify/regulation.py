@@ -87,20 +87,12 @@ def claim_direction(node: Node) -> str | None:
     return d if d in ("up", "down") else None
 
 
-def _cell_line(name: str) -> bool:
-    """Whether a name is a cell line (EFO), not a gene: "PC-9" is no fusion of PC."""
-    from ..knowledge.genes import get_gene_index, norm_key
-
-    try:
-        return norm_key(name) in get_gene_index().cell_lines
-    except Exception:  # noqa: BLE001 - no vocabularies: names_problem() says why; nothing is a cell line then
-        return False
-
-
 def _symbols(name: Any) -> frozenset[str]:
     from ..knowledge.drug_targets import ground_target
 
-    if not isinstance(name, str) or not name.strip() or _cell_line(name):
+    from .process import cell_line_name
+
+    if not isinstance(name, str) or not name.strip() or cell_line_name(name):
         return frozenset()
     r, _ = ground_target(name)
     if r is None:
