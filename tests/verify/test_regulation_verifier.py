@@ -28,6 +28,7 @@ TERMS = [
     ("GO:0004672", "protein kinase activity", "MF", ()),
     ("GO:0004713", "protein tyrosine kinase activity", "MF", ()),
     ("GO:0004721", "phosphoprotein phosphatase activity", "MF", ()),
+    ("GO:0004714", "transmembrane receptor protein tyrosine kinase activity", "MF", ()),
 ]
 RELATIONS = [
     ("GO:0001216", "GO:0003700", "isa"), ("GO:0001228", "GO:0001216", "isa"),
@@ -35,7 +36,7 @@ RELATIONS = [
     ("GO:0003713", "GO:0003712", "isa"), ("GO:0003714", "GO:0003712", "isa"),
     ("GO:0030163", "GO:0008150", "isa"), ("GO:0006511", "GO:0030163", "isa"), ("GO:0043161", "GO:0006511", "isa"),
     ("GO:0050821", "GO:0008150", "isa"),
-    ("GO:0004672", "GO:0016301", "isa"), ("GO:0004713", "GO:0004672", "isa"),
+    ("GO:0004672", "GO:0016301", "isa"), ("GO:0004713", "GO:0004672", "isa"), ("GO:0004714", "GO:0004713", "isa"),
 ]
 GENES = [("4193", "MDM2", "MDM2 proto-oncogene", ["HDM2"], ["Q00987"]),
          ("7874", "USP7", "ubiquitin specific peptidase 7", ["HAUSP"], ["Q93009"]),
@@ -54,6 +55,9 @@ ANNOTATIONS = [
     ("5693", "BP", "GO:0043161", "IC"),    # PSMB5: the proteasome's function, a curator's statement
     ("5594", "MF", "GO:0004672", "IDA"),   # ERK2 is a protein kinase (ABL1's tyrosine kinase activity is in the base file)
     ("5728", "MF", "GO:0004721", "IDA"),   # PTEN: phosphoprotein phosphatase activity
+    ("3791", "MF", "GO:0004714", "IDA"),   # KDR: a receptor tyrosine kinase ...
+    ("3791", "BP", "GO:0070374", "IMP"),   # ... that positively regulates the ERK1 and ERK2 cascade
+    ("5594", "BP", "GO:0070371", "IDA"),   # ERK2 takes part in the ERK1 and ERK2 cascade
 ]
 
 
@@ -214,7 +218,19 @@ def test_phosphorylation_follows_an_upstream_kinase_and_is_never_contradicted(kn
     # a kinase's own phosphorylation does not simply follow an upstream kinase (feedback in cascades)
     erk = verify(IMATINIB, chain + 'post_translational_modification(id="n9", protein="ERK2", mod_type="phosphorylation", '
                                    'site="T185", direction="down")', edges(("n1", "n9")))
-    assert erk.verdict == "unverifiable" and "itself a protein kinase" in erk.message
+    assert erk.verdict == "unverifiable" and "itself a protein kinase" in erk.message and "ABL1" in erk.message
+    # ... but follows a receptor tyrosine kinase at the apex of its cascade (VEGFR2 blocked -> ERK2 phosphorylation down)
+    lenvatinib = {"index": 9, "context": {"cell_type": "HUVEC"},
+                  "perturbation": {"type": "chemical", "name": "Lenvatinib", "target": "VEGFR2", "moa_type": "inhibitor"}}
+    rtk = verify(lenvatinib, 'binds_to(id="n1", actor="lenvatinib", target="VEGFR2")\n'
+                             'post_translational_modification(id="n9", protein="ERK2", mod_type="phosphorylation", site="T185", '
+                             'direction="down")', edges(("n1", "n9")))
+    assert rtk.verdict == "supported" and rtk.score == 0.55
+    # a kinase outside the receptor's cascades (no shared signalling process in GO) does not follow it
+    other = verify(lenvatinib, 'binds_to(id="n1", actor="lenvatinib", target="VEGFR2")\n'
+                               'post_translational_modification(id="n9", protein="ABL1", mod_type="phosphorylation", site="Y412", '
+                               'direction="down")', edges(("n1", "n9")))
+    assert other.verdict == "unverifiable" and "VEGFR2: not such a receptor" in other.message
     # a phosphatase lost: its substrates' phosphorylation goes up
     pten = verify(PTEN_KO, 'loss_of_function(id="n1", variant="PTEN knockout", protein="PTEN")\n'
                            'post_translational_modification(id="n9", protein="FOXO3", mod_type="phosphorylation", site="T32", '

@@ -33,10 +33,13 @@ gene-level claims above it (as the process verifier reads them: activity, bindin
 its MoA, loss or gain of function; else the record's targets with the MoA) that GO calls a protein kinase
 (molecular function, experimental) move its phosphorylation with them, a protein phosphatase against them.
 Agreement **supports** at 0.55; the other way is never contradicted (other kinases and feedback can
-phosphorylate it). A claimed protein that is itself a protein kinase is left undecided: kinases in a
-cascade are wired with feedback (S6K relieves IRS1 so rapamycin raises AKT S473; RAF inhibitors raise ERK
-phosphorylation in RAS-mutant cells), so its phosphorylation does not simply follow an upstream kinase;
-its autophosphorylation under its own inhibitor is the record verifier's rule.
+phosphorylate it). A claimed protein that is itself a protein kinase follows only a receptor tyrosine kinase
+above it (GO "transmembrane receptor protein tyrosine kinase activity"): kinases in a cascade are wired with
+feedback (S6K relieves IRS1 so rapamycin raises AKT S473; RAF inhibitors raise ERK phosphorylation in
+RAS-mutant cells), while the receptor stands at the cascade's apex, where relieved feedback acts on the
+receptor the drug still blocks (VEGFR2 under VEGF -> ERK1/2 and AKT); the kinase must take part in a
+signalling process the receptor drives (GO, experimental), not be any kinase the graph reaches (CDK1). Its
+autophosphorylation under its own inhibitor is the record verifier's rule.
 """
 from __future__ import annotations
 
@@ -65,6 +68,7 @@ REPRESSOR_MF = {"GO:0001217": "DNA-binding transcription repressor activity", "G
 PROTEIN_CATABOLISM = "GO:0030163"  # protein catabolic process
 STABILIZATION, DESTABILIZATION = "GO:0050821", "GO:0031648"  # protein stabilization / destabilization
 PROTEIN_KINASE, PROTEIN_PHOSPHATASE = "GO:0004672", "GO:0004721"  # protein kinase / phosphoprotein phosphatase activity
+RTK = "GO:0004714"  # transmembrane receptor protein tyrosine kinase activity
 SCORE_PHOSPHO_SUPPORT = 0.55
 
 _DEGRADE_WORDS = re.compile(r"^(?:down|degrad\w*|destabili[sz]\w*|decrease[sd]?)$", re.I)
@@ -396,10 +400,6 @@ class RegulationVerifier:
         if go is None:
             return unverifiable(go_ontology_status()[1])
         own = self._enzyme(db, go, psyms, PROTEIN_KINASE)
-        if own:
-            return unverifiable(f"{protein!r} is itself a protein kinase ({own[0][0]}: {own[0][1].term or own[0][1].go_id}): kinases "
-                                "in a cascade are wired with feedback, so its phosphorylation does not simply follow an "
-                                "upstream kinase (rapamycin raises AKT S473)")
         is_pert = self._is_perturbation(ctx)
         att = attribute(ctx.explanation, ctx.record, node, is_pert)
         if att.kind == "unknown":
@@ -407,6 +407,7 @@ class RegulationVerifier:
         genes = ProcessVerifier()._upstream_genes(ctx, att, is_pert)
         predictions: dict[str, list[str]] = {"up": [], "down": []}
         evidence: list[Any] = []
+        skipped: list[str] = []
         for name, gdir, where in genes:
             gsyms = _symbols(name) - psyms
             if not gsyms:
@@ -414,6 +415,9 @@ class RegulationVerifier:
             kin, pho = self._enzyme(db, go, gsyms, PROTEIN_KINASE), self._enzyme(db, go, gsyms, PROTEIN_PHOSPHATASE)
             if bool(kin) == bool(pho):
                 continue  # neither (or both): says nothing about the protein's phosphorylation
+            if own and not (kin and self._enzyme(db, go, gsyms, RTK) and self._in_cascade(db, go, psyms, gsyms)):
+                skipped.append(name)
+                continue  # a kinase in a cascade follows only the receptor at its apex (feedback below it)
             predicted = gdir if kin else _flip(gdir)
             role = "a protein kinase" if kin else "a protein phosphatase"
             predictions[predicted].append(f"{name} ({where}) is {role} above it, so its phosphorylation goes {predicted}")
@@ -430,8 +434,25 @@ class RegulationVerifier:
                                     f"by GO annotations (experimental): {why}, as claimed")
             return unverifiable(f"{why}; the claim says {direction}, which is not contradicted: other kinases and "
                                 "feedback can phosphorylate it", evidence[:MAX_EVIDENCE])
+        if own:
+            return unverifiable(f"{protein!r} is itself a protein kinase ({own[0][0]}: {own[0][1].term or own[0][1].go_id}) and no "
+                                "receptor tyrosine kinase whose signalling it takes part in is above it with a direction" +
+                                (f" ({', '.join(skipped)}: not such a receptor)" if skipped else "") + ": kinases in a cascade are wired with feedback, so its phosphorylation "
+                                "follows only the receptor at the cascade's apex (rapamycin raises AKT S473)")
         return unverifiable("no protein kinase or phosphatase with a direction above it in the graph (or among the record's "
                             "targets when the perturbation causes it)")
+
+    def _in_cascade(self, db, go, kinase_syms, receptor_syms) -> bool:
+        """Whether the claimed kinase takes part in a signalling process the receptor drives (experimental BP
+        annotations: the kinase's signalling term is the receptor's, or a kind/part of it, or the receptor
+        positively regulates it), generic signal transduction aside: ERK2 in the ERK1 and ERK2 cascade KDR
+        positively regulates; not CDK1, a cell-cycle kinase no receptor cascade names."""
+        from .process import GENERIC_SIGNALLING, _SIGNALLING
+
+        mine = {a.go_id for s in kinase_syms for a in db.go_annotations(s) if a.ontology == "BP" and a.evidence in DIRECTIONAL_CODES
+                and a.go_id not in GENERIC_SIGNALLING and _SIGNALLING.search(go.name(a.go_id) or "")}
+        theirs = {a.go_id for s in receptor_syms for a in db.go_annotations(s) if a.ontology == "BP" and a.evidence in DIRECTIONAL_CODES}
+        return any(1 in go.effect_on(b, a) for a in mine for b in theirs)
 
     def _enzyme(self, db, go, symbols, function: str) -> list[tuple[str, Any]]:
         """(symbol, annotation) of experimental molecular-function annotations under ``function``."""
