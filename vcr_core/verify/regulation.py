@@ -270,7 +270,7 @@ class RegulationVerifier:
 
     def _states(self, n: Node | None, symbols: frozenset[str], record, is_pert, transcription: bool) -> tuple[str, str] | None:
         """(direction, wording) when node ``n`` states the regulator's own change, else None."""
-        from .record import _moa, moa_direction
+        from .record import _is_actor, _moa, moa_direction
 
         if n is None:
             return None
@@ -287,6 +287,8 @@ class RegulationVerifier:
             return d, f"{n.action.replace('_', ' ')} of {a['protein']}"
         if n.action == "binds_to" and isinstance(a.get("actor"), str) and is_pert(a["actor"]) and _symbols(a.get("target")) & symbols:
             for p in record.perturbations if record is not None else []:
+                if not _is_actor(p, a["actor"]):
+                    continue  # the MoA of the perturbation that binds, not of another one
                 md = moa_direction(_moa(p))
                 if md:
                     return md, f"{a['actor']} binds {a['target']} (MoA {_moa(p)!r})"
