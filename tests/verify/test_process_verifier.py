@@ -174,3 +174,24 @@ def test_registered_as_a_verifier():
     from vcr_core.verify.base import verifier_class
 
     assert verifier_class("process") is ProcessVerifier
+
+
+def test_a_signalling_molecules_activity_is_read_through_its_own_cascade(knowledge):
+    """modulates_molecule_activity of a molecule GO names a cascade after (ERK1/2 -> ERK1 and ERK2 cascade) follows
+    the upstream genes' annotations (KDR: positive regulation of ERK1 and ERK2 cascade, IMP)."""
+    from vcr_core.knowledge.go_ontology import get_go_ontology
+    from vcr_core.verify.process import molecule_process
+
+    go = get_go_ontology()
+    assert [t.go_id for t in molecule_process(go, "ERK1/2")[0]] == ["GO:0070371"]
+    assert molecule_process(go, "FAK") == ([], "")  # never the bare "signal transduction"
+    down = verify(LENVATINIB, CHAIN + 'modulates_molecule_activity(id="n2", target="ERK1/2", direction="down")', CHAIN_DAG)
+    assert down.verdict == "supported" and "KDR" in str(down.evidence)
+    up = verify(LENVATINIB, CHAIN + 'modulates_molecule_activity(id="n2", target="ERK1/2", direction="up")', CHAIN_DAG)
+    assert up.verdict == "contradicted" and 0.5 <= up.score < 0.6
+    none = verify(LENVATINIB, CHAIN + 'modulates_molecule_activity(id="n2", target="FAK", direction="down")', CHAIN_DAG)
+    assert none.verdict == "unverifiable" and "no GO signalling process" in none.message
+    # the molecule's own claims are not evidence for itself: VEGFR2 above "KDR activity" leaves nothing
+    assert [t.go_id for t in molecule_process(go, "VEGFR")[0]] == ["GO:0048010"]
+    self_only = verify(LENVATINIB, CHAIN + 'modulates_molecule_activity(id="n2", target="VEGFR", direction="down")', CHAIN_DAG)
+    assert self_only.verdict == "unverifiable" and "no gene-level claim upstream" in self_only.message, self_only.message

@@ -203,3 +203,31 @@ def test_a_partly_listed_list_is_not_contradicted(tiny_orgdb):
     part = check(TAHOE, "binds_to", actor="nintedanib", target="VEGFR2/ESR1")
     assert part.verdict == "unverifiable" and "ESR1 not among the known targets" in part.message
     assert check(TAHOE, "modulates_molecule_activity", target="VEGFR-1/VEGFR-2", direction="down").verdict == "supported"
+
+
+def test_a_promiscuous_inhibitors_list_does_not_rule_out_another_of_its_class(monkeypatch, tmp_path):
+    """Five or more listed targets of one class (here kinases) mark a drug promiscuous within it: its curated list is
+    a sample, so another kinase is left unverifiable (not contradicted); a target of another class still is."""
+    from vcr_core.kernel.settings import get_settings
+    from vcr_core.knowledge.orgdb import reset_orgdb
+    from vcr_core.knowledge.testing import make_test_orgdb
+
+    kinase = "GO:0004713"  # protein tyrosine kinase activity (a kinase in the tiny file's ancestry)
+    genes = [("6714", "SRC", "SRC proto-oncogene", ["c-SRC"], ["P12931"]), ("695", "BTK", "Bruton tyrosine kinase", ["ATK"], ["Q06187"])]
+    extra = [(eg, "MF", kinase, "IDA") for eg in ("3791", "5594", "5595", "6714", "695")]
+    monkeypatch.setenv("ORGDB_PATH", str(make_test_orgdb(tmp_path / "org.Hs.eg.sqlite", extra_annotations=extra, extra_genes=genes)))
+    get_settings.cache_clear()
+    reset_orgdb()
+    try:
+        many = {"index": "t9", "perturbation": {"context": [{"cell type": "K562"}], "perturbations": [
+            {"perturbation type": "chemical", "name": "manykinib", "known targets": ["ABL1", "SRC", "KDR", "MAPK1", "MAPK3"],
+             "moa_type": "inhibitor"}]}}
+        v = check(many, "binds_to", actor="manykinib", target="BTK")
+        assert v.verdict == "unverifiable" and "promiscuous" in v.message and "5 of them" in v.message
+        assert check(many, "binds_to", actor="manykinib", target="ESR1").verdict == "contradicted"
+        few = {"index": "t10", "perturbation": {"context": [{"cell type": "K562"}], "perturbations": [
+            {"perturbation type": "chemical", "name": "fewkinib", "known targets": ["ABL1", "SRC"], "moa_type": "inhibitor"}]}}
+        weak = check(few, "binds_to", actor="fewkinib", target="BTK")
+        assert weak.verdict == "contradicted" and weak.score == pytest.approx(0.5)
+    finally:
+        reset_orgdb()

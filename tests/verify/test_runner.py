@@ -92,6 +92,33 @@ def test_expression_verifier_with_attached_table(engine, batch_id, trace_id, tmp
     assert [v.verdict for v in _verdicts(engine, trace_id, "expression")] == ["unverifiable"]
 
 
+def test_expression_results_do_not_speak_for_the_contexts_own_effect(engine, batch_id, tmp_path):
+    """Results of TPCA-1 against its control under TNF measure TPCA-1's effect: they judge a claim TPCA-1 causes,
+    not one TNF causes (TNF -> RELA -> NFKBIA up), whatever they say (directions along the graph)."""
+    from vcr_core.formalism.parser import parse_text
+    from vcr_core.records.model import parse_records
+    from vcr_core.verify.base import ClaimContext
+
+    csv = tmp_path / "de.csv"
+    csv.write_text("perturbation,gene,log2fc,padj\nTPCA-1,NFKBIA,-2.0,0.001\n")
+    attach_expression(engine, batch_id, csv)
+    records, _ = parse_records([{"index": 1, "context": {"description": "Soluble factor addition of TNF", "cell_line": "HeLa"},
+                                 "perturbation": {"type": "small molecule", "name": "TPCA-1", "target": ["IKBKB"], "moa_type": "inhibitor"}}])
+    expl = parse_text("<explain>\n"
+                      'binds_to(id="n1", actor="TNF", target="TNFRSF1A")\n'
+                      'regulates_expression(id="n2", regulator="RELA", gene_list=["NFKBIA"], direction="up")\n'
+                      'binds_to(id="n3", actor="TPCA-1", target="IKBKB")\n'
+                      'regulates_expression(id="n4", regulator="RELA", gene_list=["NFKBIA"], direction="down")\n'
+                      "</explain>\n<dag>\n"
+                      'edge("n1", "n2", relation="causal")\nedge("n3", "n4", relation="causal")\n</dag>').explanation
+    verifier = ExpressionVerifier(engine)
+    by_tnf = verifier.verify(ClaimContext(node=expl.node("n2"), explanation=expl, record=records[0], batch_id=batch_id))
+    assert by_tnf.verdict == "unverifiable" and "context's own effect" in by_tnf.message and "TNF" in by_tnf.message
+    by_drug = verifier.verify(ClaimContext(node=expl.node("n4"), explanation=expl, record=records[0], batch_id=batch_id))
+    assert by_drug.verdict == "supported" and by_drug.evidence[0]["gene"] == "NFKBIA"
+    assert ExpressionVerifier.graph_scoped and ExpressionVerifier.batch_scoped
+
+
 def test_expression_file_errors_are_plain(engine, batch_id, tmp_path):
     bad = tmp_path / "bad.csv"
     bad.write_text("drug,gene,padj\nimatinib,MYC,0.1\n")

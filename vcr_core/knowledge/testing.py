@@ -86,8 +86,10 @@ def go_terms_for_tests() -> GoTerms:
     return GoTerms.from_records(TEST_GO_TERMS, source="test GO terms")
 
 
-def make_test_orgdb(path: Path, extra_annotations: list[tuple[str, str, str, str]] = ()) -> Path:
-    """Write a tiny org.Hs.eg.db (real schema subset, real metadata keys) to ``path``."""
+def make_test_orgdb(path: Path, extra_annotations: list[tuple[str, str, str, str]] = (),
+                    extra_genes: list[tuple[str, str, str, list[str], list[str]]] = ()) -> Path:
+    """Write a tiny org.Hs.eg.db (real schema subset, real metadata keys) to ``path``; ``extra_genes`` are rows
+    shaped like :data:`GENES` that a test adds (with annotations in ``extra_annotations``)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     if path.exists():
@@ -95,7 +97,7 @@ def make_test_orgdb(path: Path, extra_annotations: list[tuple[str, str, str, str
     conn = sqlite3.connect(path)
     conn.executescript(SCHEMA)
     rowid = {}
-    for i, (eg, sym, name, aliases, accs) in enumerate(GENES, start=1):
+    for i, (eg, sym, name, aliases, accs) in enumerate([*GENES, *extra_genes], start=1):
         rowid[eg] = i
         conn.execute("INSERT INTO genes VALUES (?, ?)", (i, eg))
         conn.execute("INSERT INTO gene_info VALUES (?, ?, ?)", (i, name, sym))
@@ -225,8 +227,9 @@ CREATE TABLE go_synonym (_id INTEGER NOT NULL, synonym VARCHAR(255) NOT NULL, se
               for a in ("bp", "mf", "cc"))
 
 
-def make_test_go_sqlite(path: Path) -> Path:
-    """Write a tiny GO.sqlite (GO.db's schema, real terms and relations) to ``path``."""
+def make_test_go_sqlite(path: Path, extra_terms: list[tuple] = (), extra_relations: list[tuple[str, str, str]] = ()) -> Path:
+    """Write a tiny GO.sqlite (GO.db's schema, real terms and relations) to ``path``; a test may add terms and
+    relations shaped like :data:`GO_TEST_TERMS` and :data:`GO_TEST_RELATIONS`."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     if path.exists():
@@ -234,13 +237,14 @@ def make_test_go_sqlite(path: Path) -> Path:
     conn = sqlite3.connect(path)
     conn.executescript(GO_SCHEMA)
     rowid = {}
-    for i, (gid, name, aspect, syns) in enumerate(GO_TEST_TERMS, start=1):
+    terms = [*GO_TEST_TERMS, *extra_terms]
+    for i, (gid, name, aspect, syns) in enumerate(terms, start=1):
         rowid[gid] = i
         conn.execute("INSERT INTO go_term VALUES (?, ?, ?, ?, NULL)", (i, gid, name, aspect))
         conn.executemany("INSERT INTO go_synonym VALUES (?, ?, NULL, 0)", [(i, s) for s in syns])
     conn.execute("INSERT INTO go_synonym VALUES (?, 'GO:0000000', 'GO:0000000', 1)", (rowid["GO:0006915"],))  # an id-like row
-    aspect_of = {gid: a for gid, _n, a, _s in GO_TEST_TERMS}
-    for child, parent, rel in GO_TEST_RELATIONS:
+    aspect_of = {gid: a for gid, _n, a, _s in terms}
+    for child, parent, rel in [*GO_TEST_RELATIONS, *extra_relations]:
         conn.execute(f"INSERT INTO go_{aspect_of[child].lower()}_parents VALUES (?, ?, ?)", (rowid[child], rowid[parent], rel))
     conn.executemany("INSERT INTO metadata VALUES (?, ?)", [("GOSOURCENAME", "Gene Ontology"), ("GOSOURCEDATE", "2022-07-01")])
     conn.commit()
@@ -248,12 +252,14 @@ def make_test_go_sqlite(path: Path) -> Path:
     return path
 
 
-def use_test_go_ontology(monkeypatch, tmp_path: Path) -> Path:
-    """Write the tiny GO.sqlite and point GO_ONTOLOGY_PATH at it (settings and the loaded-ontology cache reset)."""
+def use_test_go_ontology(monkeypatch, tmp_path: Path, extra_terms: list[tuple] = (),
+                         extra_relations: list[tuple[str, str, str]] = ()) -> Path:
+    """Write the tiny GO.sqlite (with a test's extra terms and relations) and point GO_ONTOLOGY_PATH at it
+    (settings and the loaded-ontology cache reset)."""
     from ..kernel.settings import get_settings
     from .go_ontology import reset_go_ontology
 
-    path = make_test_go_sqlite(Path(tmp_path) / "GO.sqlite")
+    path = make_test_go_sqlite(Path(tmp_path) / "GO.sqlite", extra_terms, extra_relations)
     monkeypatch.setenv("GO_ONTOLOGY_PATH", str(path))
     get_settings.cache_clear()
     reset_go_ontology()

@@ -1,5 +1,11 @@
 """The expression verifier: ``regulates_expression`` claims against differential-expression results
-attached to a batch (CSV or Parquet: perturbation, context or cell line, gene, log2FC, adjusted p)."""
+attached to a batch (CSV or Parquet: perturbation, context or cell line, gene, log2FC, adjusted p).
+
+The results measure the record's perturbation against its control in the same context, so they speak only
+for claims the perturbation causes (directions along the graph, :mod:`.graph`): a claim whose cause is an
+actor the context applies ("Soluble factor addition of TNF": TNF -> RELA -> NFKBIA up), or a root claim
+while the context applies one, describes the context's own effect, which the results do not measure;
+such a claim is unverifiable here, whatever the data say."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -15,7 +21,7 @@ from ..store import Record as RecordRow
 from .base import CONTRADICTED, SUPPORTED, UNVERIFIABLE, ClaimContext, ClaimVerdict
 from .evidence import Expression
 
-NAME, VERSION = "expression", "1"
+NAME, VERSION = "expression", "2"
 COLUMNS = {
     "perturbation": ("perturbation", "drug", "compound", "perturbagen", "treatment"),
     "context": ("context", "cell_line", "cell line", "cell_type", "cell type", "cell"),
@@ -79,12 +85,19 @@ def attach_expression(engine: Engine, batch_id: int, path: str | Path, *, replac
     return len(df)
 
 
+def _is_perturbation(record):
+    from .record import _is_actor
+
+    return lambda name: any(_is_actor(p, name) for p in record.perturbations)
+
+
 class ExpressionVerifier:
     """Gene-by-gene check of claimed expression changes against attached results."""
 
     name, version = NAME, VERSION
     needs_engine = True  # reads the batch's attached expression rows
     batch_scoped = True  # its verdicts depend on the batch's attached data
+    graph_scoped = True  # and on who causes the claim in its own graph (the context's factor is not measured)
     source = "the batch's attached differential-expression results"  # named in every unverifiable verdict (runner.note_sources)
 
     def __init__(self, engine: Engine, padj: float | None = None, min_abs_log2fc: float | None = None) -> None:
@@ -102,6 +115,10 @@ class ExpressionVerifier:
         direction = str(ctx.node.args.get("direction") or "").strip().lower()
         if not genes or direction not in ("up", "down"):
             return ClaimVerdict(UNVERIFIABLE, 0.0, [], "the claim names no genes or no direction")
+        other = self._context_cause(ctx)
+        if other:
+            return ClaimVerdict(UNVERIFIABLE, 0.0, [], f"the attached results measure {', '.join(p.label for p in ctx.record.perturbations)} "
+                                f"against its control; this claim is the context's own effect ({other}), which they do not measure")
         perts = {p.label.lower() for p in ctx.record.perturbations} | {(p.name or "").lower() for p in ctx.record.perturbations}
         perts.discard("")
         cells = {(c or "").lower() for c in (ctx.record.context.cell_line, ctx.record.context.cell_type)} - {""}
@@ -133,3 +150,18 @@ class ExpressionVerifier:
         if opposite > n / 2:
             return ClaimVerdict(CONTRADICTED, opposite / n, evidence, f"{opposite} of {n} genes move significantly the other way")
         return ClaimVerdict(UNVERIFIABLE, 0.0, evidence, f"{agree} of {n} genes as claimed, {opposite} opposite: no majority")
+
+    def _context_cause(self, ctx: ClaimContext) -> str | None:
+        """Why the claim is the context's own effect (an actor the context applies causes it), or None."""
+        from .graph import _mentions, attribute, context_actors
+
+        is_pert = _is_perturbation(ctx.record)
+        others = [o for o in context_actors(ctx.record, ctx.explanation) if not is_pert(o)]
+        if not others:
+            return None
+        att = attribute(ctx.explanation, ctx.record, ctx.node, is_pert)
+        if att.kind == "unknown":
+            return att.reason
+        if att.kind == "other" and att.actor and any(_mentions(att.actor, o) for o in others):
+            return att.reason
+        return None

@@ -32,6 +32,12 @@ cell proliferation", "tumor-associated angiogenesis").
    "endothelial cell proliferation" claim is not about the cancer cells). Agreement supports (0.6); a
    claim against the role is contradicted (0.6, 0.55 for the antineoplastic rule) with the reasoning shown.
    When GO and the role disagree, the claim is unverifiable with both shown.
+5. **A signalling molecule's activity** (``modulates_molecule_activity``): a molecule that names a GO
+   signalling process of its own ("ERK1/2" -> "ERK1 and ERK2 cascade", "Akt" -> "protein kinase B
+   signaling", "mTORC1" -> "TORC1 signaling": GO's name or synonym for "<name> signaling/cascade/signal
+   transduction", never the bare "signal transduction") is read through that process, as in 2-3, with the
+   molecule's own claims left out of the genes above it (its activity is not evidence for itself). A
+   molecule with no process of its own is unverifiable here (the record verifier judges listed targets).
 
 Absence never contradicts: no annotation, no role, no match -> unverifiable, saying what was looked up.
 """
@@ -47,8 +53,10 @@ from .base import CONTRADICTED, SUPPORTED, ClaimContext, ClaimVerdict, unverifia
 from .evidence import GenericEvidence, GoAnnotation
 from .graph import attribute, causes, context_actors
 
-NAME, VERSION = "process", "1"
-APPLIES_TO = ("modulates_pathway_activity", "induces_phenotype", "alleviates_phenotype")
+NAME, VERSION = "process", "2"
+APPLIES_TO = ("modulates_pathway_activity", "induces_phenotype", "alleviates_phenotype", "modulates_molecule_activity")
+# Processes too general to stand for one molecule's activity: signal transduction, signaling, cell communication.
+GENERIC_SIGNALLING = {"GO:0007165", "GO:0023052", "GO:0007154", "GO:0035556"}
 DIRECTIONAL_CODES = EXPERIMENTAL - {"IEP", "HEP"}  # an expression pattern is not a direction
 SCORE_GO_SUPPORT, SCORE_GO_CONTRA, SCORE_FATE_SUPPORT, SCORE_BROADER_CONTRA = 0.7, 0.55, 0.6, 0.5
 SCORE_ROLE_SUPPORT, SCORE_ROLE_CONTRA = 0.6, 0.6
@@ -101,6 +109,26 @@ CELL_FATES = {"GO:0008219": "cell death", "GO:0008283": "cell population prolife
               "GO:0040007": "growth", "GO:0016049": "cell growth"}
 
 
+def cell_line_name(name: str) -> bool:
+    """Whether a name is a cell line (EFO), not a gene: "PC-9" is no fusion of PC."""
+    from ..knowledge.genes import get_gene_index, norm_key
+
+    try:
+        return norm_key(name) in get_gene_index().cell_lines
+    except Exception:  # noqa: BLE001 - no vocabularies: names_problem() says why; nothing is a cell line then
+        return False
+
+
+def _ground(name: str):
+    """The gene or family a target-like name stands for when the plain lookup finds none (a trailing "kinase", a
+    plural, a list "VEGFR-1/VEGFR-2/VEGFR-3"), as the record verifier reads targets; a cell line is none."""
+    from ..knowledge.drug_targets import ground_target
+
+    if not isinstance(name, str) or cell_line_name(name):
+        return None
+    return ground_target(name)[0]
+
+
 def _flip(d: str) -> str:
     return "down" if d == "up" else "up"
 
@@ -145,6 +173,17 @@ def match_process(go, text: str) -> tuple[list, str]:
     return [], ""
 
 
+def molecule_process(go, name: str) -> tuple[list, str]:
+    """GO signalling processes named after a molecule: "<name> signaling", "<name> cascade" or "<name> signal
+    transduction" as GO's name or synonym (no qualifier dropped, never the bare "signal transduction")."""
+    for suffix in ("signaling", "cascade", "signal transduction", "signaling pathway"):
+        phrase = f"{' '.join(str(name or '').split())} {suffix}"
+        terms = [t for t in go.match(phrase) if t.go_id not in GENERIC_SIGNALLING and _SIGNALLING.search(t.name)]
+        if terms:
+            return terms, phrase
+    return [], ""
+
+
 class ProcessVerifier:
     """Pathway/process direction through GO annotations of upstream genes, and phenotypes against ChEBI roles."""
 
@@ -157,6 +196,11 @@ class ProcessVerifier:
     # -- the claim's process and direction
     def _claim(self, node: Node) -> tuple[str, str | None, str] | str:
         """(process words, claimed direction, the text) or a reason it cannot be read."""
+        if node.action == "modulates_molecule_activity":
+            name, d = node.args.get("target"), str(node.args.get("direction") or "").strip().lower()
+            if not isinstance(name, str) or d not in ("up", "down"):
+                return "needs a text target and a direction up or down"
+            return name, d, name
         if node.action == "modulates_pathway_activity":
             name, d = node.args.get("pathway"), str(node.args.get("direction") or "").strip().lower()
             if not isinstance(name, str) or d not in ("up", "down"):
@@ -190,7 +234,14 @@ class ProcessVerifier:
         go = get_go_ontology()
         if go is None:
             return unverifiable(go_ontology_status()[1])
-        terms, matched = match_process(go, words)
+        if node.action == "modulates_molecule_activity":
+            terms, matched = molecule_process(go, words)
+            if not terms:
+                return unverifiable(f"{words!r} names no GO signalling process of its own (GO's names and synonyms of "
+                                    f"'{words} signaling/cascade/signal transduction'); its activity is judged by the record "
+                                    "verifier when it is a listed target")
+        else:
+            terms, matched = match_process(go, words)
         if not terms:
             if node.action != "modulates_pathway_activity" and _DISEASE.search(text):
                 return unverifiable(f"{text!r} is a disease or tissue phenotype, not a cell process GO describes; "
@@ -301,6 +352,12 @@ class ProcessVerifier:
         if att.kind == "unknown":
             return None
         genes = self._upstream_genes(ctx, att, is_pert)
+        if ctx.node.action == "modulates_molecule_activity":  # the molecule's own claims are not evidence for itself
+            from ..knowledge.genes import resolve as _resolve
+            own = _resolve(str(ctx.node.args.get("target") or ""))
+            own_syms = own.symbols if own is not None else frozenset()
+            genes = [g for g in genes if not ((r := _resolve(g[0])) is not None and r.symbols & own_syms)
+                     and g[0].casefold() != str(ctx.node.args.get("target") or "").casefold()]
         if not genes:
             return (None, 0.0, "no gene-level claim upstream of it and no record target to read a direction from", [])
         db = get_orgdb()
@@ -308,7 +365,8 @@ class ProcessVerifier:
             return (None, 0.0, orgdb_status()[1], [])
         predictions, evidence, undecided = self._predict(db, go, genes, terms, resolve)
         broader = ""
-        if not predictions["up"] and not predictions["down"] and all(_SIGNALLING.search(t.name) for t in terms):
+        if (not predictions["up"] and not predictions["down"] and all(_SIGNALLING.search(t.name) for t in terms)
+                and ctx.node.action != "modulates_molecule_activity"):  # a molecule's activity is not its parent cascade's
             # a specific cascade no upstream gene is annotated to ("ERK1 and ERK2 cascade"): the cascade it is a kind of
             parents = [go.term(p) for t in terms for p, rel in go.parents(t.go_id) if rel == "is_a"]
             parents = [p for p in parents if p is not None and _SIGNALLING.search(p.name)
@@ -340,7 +398,7 @@ class ProcessVerifier:
         evidence: list[Any] = []
         undecided: list[str] = []
         for name, gdir, where in genes:
-            r = resolve(name)
+            r = resolve(name) or _ground(name)  # "VEGFR kinase", "VEGFRs", "VEGFR-1/VEGFR-2": the record verifier's reading
             symbols = sorted(r.symbols)[:12] if r is not None else ([name] if db.symbol_for(name) else [])
             pos, neg = [], []
             for sym in symbols:

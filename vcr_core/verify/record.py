@@ -9,9 +9,10 @@ families, see :mod:`vcr_core.knowledge.genes`: "VEGFR2" is KDR, "ERK1/2" is MAPK
   edges when configured; ChEBI class roles, inferred). A known target -> **supported** (0.9 the same gene,
   0.75 a family relation); an inferred class -> supported at 0.5 at most, never contradicted. Outside a
   **closed** list (a Tahoe record's ``known targets`` of a chemical, PrimeKG) a real gene that is no FamPlex
-  relative of a listed target -> **contradicted (0.6)**, whatever its target class (drugs have off-targets,
-  hence below 1), with the list it was checked against. A single-shape ``target`` is not a complete list,
-  listed names that are no genes could hide a match, a list claim partly listed, unknown drugs: unverifiable.
+  relative of a listed target -> **contradicted (0.6)**, 0.5 when it shares a broad class with a listed target
+  (drugs have off-targets, hence below 1), with the list it was checked against; unverifiable when the list
+  holds :data:`MULTI_TARGET_MIN` or more targets of that class (a promiscuous inhibitor's list is a sample).
+  A single-shape ``target`` is not a complete list, listed names that are no genes could hide a match, a list claim partly listed, unknown drugs: unverifiable.
 * ``post_translational_modification`` (phosphorylation) of a receptor tyrosine kinase the drug inhibits:
   down supported (0.6), up never contradicted (see :meth:`RecordVerifier._ptm`).
 * ``modulates_molecule_activity(target, direction)`` of a listed target: the direction follows from
@@ -39,7 +40,7 @@ from .base import CONTRADICTED, SUPPORTED, ClaimContext, ClaimVerdict, unverifia
 from .evidence import DrugTargetList, RecordField
 from .graph import attribute
 
-NAME, VERSION = "record", "5"
+NAME, VERSION = "record", "6"
 
 # Broad target classes (GO molecular function, with descendants). A drug's true off-targets are mostly of its listed
 # targets' class (kinase inhibitors bind other kinases, bortezomib the serine protease HTRA2): outside a closed list
@@ -52,6 +53,11 @@ TARGET_CLASSES = {
     "GO:0008168": "methyltransferase", "GO:0016491": "oxidoreductase", "GO:0004888": "transmembrane signaling receptor",
 }
 SAME_CLASS_SCORE, OTHER_CLASS_SCORE = 0.5, 0.6
+# A closed list with this many targets of the claimed target's class belongs to a drug promiscuous within the class
+# (dasatinib: 8 kinases listed; kinome-wide profiling, e.g. Davis et al. 2011 Nat Biotechnol 29:1046, finds dozens
+# more for such inhibitors): the list does not rule out another target of that class (unverifiable). A selective
+# drug's short list (gefitinib: EGFR) still does, weakly (SAME_CLASS_SCORE).
+MULTI_TARGET_MIN = 5
 APPLIES_TO = ("binds_to", "modulates_molecule_activity", "loss_of_function", "post_translational_modification")
 RTK_ACTIVITY = "GO:0004714"  # transmembrane receptor protein tyrosine kinase activity
 # A protein change after a gene name ("BRAF V600E", "EGFR p.L858R"): the claim is about that gene.
@@ -163,9 +169,10 @@ def resolve_claimed(name: str) -> tuple[Resolved | None, str]:
     return ground_target(name)
 
 
-def _shared_class(claimed: set[str], listed: set[str]) -> str | None:
-    """A broad target class (GO molecular function) the claimed and listed genes share, or None (also when no
-    org db is installed: the score is then the out-of-class one, and the message says nothing of classes)."""
+def _shared_class(claimed: set[str], listed: set[str]) -> tuple[str, int] | None:
+    """A broad target class (GO molecular function) the claimed and listed genes share, with how many listed genes
+    are in it; None when they share none (also when no org db is installed: the score is then the out-of-class
+    one, and the message says nothing of classes)."""
     from ..knowledge.orgdb import get_orgdb
 
     db = get_orgdb()
@@ -174,7 +181,7 @@ def _shared_class(claimed: set[str], listed: set[str]) -> str | None:
     for go_id, label in TARGET_CLASSES.items():
         members = db.genes_annotated_to(go_id)
         if claimed & members and listed & members:
-            return f"{label} ({go_id})"
+            return f"{label} ({go_id})", len(listed & members)
     return None
 
 
@@ -306,7 +313,14 @@ class RecordVerifier:
                                 f"{', '.join(dt.ungrounded[:5])}, which are not gene names the offline sources know (an alias "
                                 "could hide a match)", ev)
         n = len(dt.known)
-        shared = _shared_class(set(rc.symbols), set(dt.known_symbols))
+        shared_class = _shared_class(set(rc.symbols), set(dt.known_symbols))
+        shared = shared_class[0] if shared_class else None
+        if shared_class and shared_class[1] >= MULTI_TARGET_MIN:
+            ev[-1] = {**ev[-1], "class_check": f"shares the class {shared} with {shared_class[1]} listed targets"}
+            return unverifiable(f"{target!r} is not among the {n} known targets of {dt.drug}{listed}, but it is a {shared} "
+                                f"like {shared_class[1]} of them: a drug that hits that many of one class is promiscuous "
+                                "within it, and its curated list is a sample, not the whole (kinome-wide profiling finds "
+                                "dozens of off-targets for such inhibitors), so the list does not rule this one out", ev)
         score = SAME_CLASS_SCORE if shared else OTHER_CLASS_SCORE
         ev[-1] = {**ev[-1], "class_check": (f"shares the class {shared} with a listed target" if shared
                                             else "no GO molecular-function class in common with the listed targets")}
