@@ -235,7 +235,7 @@ def progress_by_curator(engine: Engine) -> list[dict[str, Any]]:
     out: dict[str, dict[str, Any]] = {}
     for curator, target, n in rows:
         out.setdefault(curator, {"curator": curator, "claim judgments": 0, "trace judgments": 0, "traces decided": 0})
-        out[curator]["claim judgments" if target == "claim" else "trace judgments"] += n
+        out[curator]["claim judgments" if target != "trace" else "trace judgments"] += n  # a re-grounding is on a claim
     for names in decided:
         for name in names or []:
             if name in out:
