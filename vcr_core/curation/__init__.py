@@ -11,6 +11,7 @@ from .agreement import (  # noqa: F401
 )
 from .grounding import (  # noqa: F401
     candidates,
+    candidates_from_evidence,
     grounding_lines,
     reground_claim,
 )

@@ -64,7 +64,7 @@ def candidates(engine: Engine, claim_id: int, argument: str, name: str) -> list[
     route of the argument's kinds on its own, the claim-hash gene key, and the readings the entity
     verifier found; the current grounding left out."""
     from ..formalism.catalogue import catalogue
-    from .core import _ground_entity
+    from .core import ground_entity
 
     with Session(engine) as s:
         claim = s.get(Claim, claim_id)
@@ -77,7 +77,7 @@ def candidates(engine: Engine, claim_id: int, argument: str, name: str) -> list[
     found: list[dict[str, Any]] = []
     kinds = prim.kinds(argument) if prim is not None else ()
     for kind in kinds:
-        e = _ground_entity(name, (kind,))
+        e = ground_entity(name, (kind,))
         if e["namespace"] != "text":
             found.append({"identifier": e["identifier"], "canonical": e.get("canonical"), "method": e["method"]})
     if "gene" in kinds:
@@ -88,12 +88,28 @@ def candidates(engine: Engine, claim_id: int, argument: str, name: str) -> list[
                 found.append({"identifier": hit.identifier, "canonical": hit.symbol, "method": f"claim-hash gene key: {hit.method}"})
         except Exception:  # noqa: BLE001 - no vocabularies: fewer candidates, a typed identifier still works
             pass
+    return _unique(found + _from_evidence(evidence, argument, name), current)
+
+
+def candidates_from_evidence(verdicts: list[Any], argument: str, name: str, current: str | None = None) -> list[dict[str, Any]]:
+    """Candidates (as :func:`candidates`) from a claim's verdicts already read (the entity verifier's
+    readings): no vocabulary is loaded, so Review can offer them on every claim card at no cost."""
+    evidence = [e for v in verdicts if getattr(v, "verifier", None) == "entity" for e in (v.evidence or []) if isinstance(e, dict)]
+    return _unique(_from_evidence(evidence, argument, name), {current} if current else set())
+
+
+def _from_evidence(evidence: list[dict[str, Any]], argument: str, name: str) -> list[dict[str, Any]]:
+    found = []
     for row in evidence:
         if row.get("argument") == argument and row.get("name") == name:
             for h in [row.get("grounding")] + list(row.get("candidates") or []):
                 ident = (h or {}).get("identifier")
                 if ident and ":" in str(ident):
                     found.append({"identifier": str(ident), "canonical": h.get("name"), "method": f"entity verifier: {h.get('source')}"})
+    return found
+
+
+def _unique(found: list[dict[str, Any]], current: set) -> list[dict[str, Any]]:
     out, seen = [], set(current)
     for c in found:
         if c["identifier"] not in seen:
