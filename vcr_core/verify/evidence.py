@@ -499,7 +499,7 @@ class StoredGroundingUsed(Evidence):
         return "grounding read from the claim: " + "; ".join(parts)
 
     def links(self) -> list[Link]:
-        return [go_link(e.get("identifier")) for e in self.entities]
+        return [link for e in self.entities if (link := go_link(e.get("identifier"))) is not None]
 
 
 MODELS: tuple[type[Evidence], ...] = (
