@@ -202,3 +202,26 @@ def test_an_archive_brings_the_regrounding_back(engine, stored, monkeypatch, tmp
     target = claim.grounding["args"]["target"][0]
     assert (target["identifier"], target["curator"]) == ("HGNC:6307", "ana")
     assert claim.core == _rows(engine, Claim, id=n1.id)[0].core
+
+
+def test_shared_resolvers_answer_from_the_stored_grounding_only_while_a_claim_is_verified():
+    from vcr_core.kernel.grounding import stored_grounding
+    from vcr_core.knowledge.genes import resolve
+    from vcr_core.preprocess import ground
+    from vcr_core.tools.kg import api
+
+    args = {"target": [{"name": "ABL1", "namespace": "HGNC", "identifier": "HGNC:6307", "canonical": "KDR", "method": "curator",
+                        "curator": "ana"}],
+            "actor": [{"name": "imatinib", "namespace": "CHEBI", "identifier": "CHEBI:45783", "canonical": "imatinib",
+                       "method": "curator", "curator": "ana"}],
+            "gene_list": [{"name": "MYC", "namespace": "HGNC", "identifier": "HGNC:7553", "canonical": "MYC", "method": "gene resolver: symbol"}]}
+    assert resolve("ABL1").symbols == {"ABL1"}
+    with stored_grounding(args) as use:
+        assert resolve("ABL1").symbols == {"KDR"} and "curator ana's grounding" in resolve("ABL1").via
+        assert resolve("MYC").identifier == "HGNC:7553" and resolve("TP53").symbols == {"TP53"}  # not stored: resolved
+        assert resolve("imatinib") is None  # the curator grounded it to a chemical: no gene reading
+        hit = ground("imatinib", "Chemical")
+        assert (hit.namespace, hit.identifier) == ("CHEBI", "CHEBI:45783")
+        assert "KDR" in {m.name for m in api.lookup("ABL1", None, 3)}
+    assert {e["name"] for e in use.used} == {"ABL1", "MYC", "imatinib"}
+    assert resolve("ABL1").symbols == {"ABL1"} and ground("imatinib", "Chemical").namespace != "CHEBI"
