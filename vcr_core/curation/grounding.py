@@ -25,14 +25,14 @@ from sqlalchemy import bindparam
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from ..kernel.statuses import TraceJudgment
+from ..kernel.statuses import GroundingJudgment, TraceJudgment
 from ..knowledge.identifiers import IdentifierError, check_identifier
 from ..store import Claim, Curation, Verdict
 from ..store.grounding import claim_grounding
 from ..store.models import utcnow
 from .consensus import CurationError, consensus_rule
 
-TARGET, JUDGMENT = "grounding", "reground"
+TARGET, JUDGMENT = "grounding", GroundingJudgment.REGROUND.value
 _C = Claim.__table__
 _SET = _C.update().where(_C.c.id == bindparam("cid")).values(grounding=bindparam("grounding"), core=bindparam("core"))
 
