@@ -112,6 +112,9 @@ def test_regrounding_is_a_logged_judgment_that_moves_core_grounding_and_verdicts
     assert tvs[-1].verdict == "fail"  # the trace's filter verdict follows the new verdict
     assert [h.judgment for h in cur.history(engine, stored["trace_id"])] == ["reground"]
     assert cur.trace_state(engine, stored["trace_id"])["curators"] == ["ana"]
+    kept = cur.state_snapshot(engine)
+    cur.rebuild_state(engine)  # the kept state is what the log says, re-groundings included
+    assert cur.state_snapshot(engine) == kept
     # a second run of the verifiers keeps the recomputed verdict (nothing verified twice, nothing copied back)
     verify_traces(engine, [stored["trace_id"]], ["kg"], instances={"kg": GeneEcho()})
     assert [v.verdict for v in _rows(engine, Verdict, claim_id=n1.id, verifier="kg")] == ["supported", "contradicted"]
@@ -131,6 +134,27 @@ def test_bad_identifiers_are_refused_and_nothing_is_written(engine, stored, monk
         cur.reground_claim(engine, n1.id, "ana", "target", "KDR", "HGNC:6307")
     assert _rows(engine, Curation) == [] and len(_rows(engine, Verdict)) == n_verdicts
     assert _rows(engine, Claim, id=n1.id)[0].grounding == n1.grounding
+
+
+def test_a_regrounding_made_meanwhile_refuses_the_later_one(engine, stored, monkeypatch):
+    """Two curators re-grounding one claim at once: the one whose transaction comes second is refused."""
+    from vcr_core.verify import runner
+
+    n1 = stored["claims"]["n1"]
+    real = runner.recompute_claim
+
+    def meanwhile(*a, **kw):  # ben's re-grounding lands while ana's verdicts are being computed
+        out = real(*a, **kw)
+        monkeypatch.setattr(runner, "recompute_claim", real)
+        cur.reground_claim(engine, n1.id, "ben", "target", "ABL1", "HGNC:6871")
+        return out
+
+    _echo(monkeypatch)
+    monkeypatch.setattr(runner, "recompute_claim", meanwhile)
+    with pytest.raises(cur.CurationError, match="re-grounded this claim meanwhile"):
+        cur.reground_claim(engine, n1.id, "ana", "target", "ABL1", "HGNC:6307")
+    assert [r.curator for r in _rows(engine, Curation)] == ["ben"]
+    assert _rows(engine, Claim, id=n1.id)[0].grounding["args"]["target"][0]["identifier"] == "HGNC:6871"
 
 
 def test_a_failing_verifier_stores_nothing_of_the_regrounding(engine, stored, monkeypatch):

@@ -19,7 +19,9 @@ Each claim row stores ``core`` (SHA-256 of the canonical core), ``grounding`` (p
 namespace, identifier, canonical name, method; plus direction, scope and context) and the trace's scope
 keys ``pert_key`` (grounded perturbation) and ``cell_key`` (grounded cell line or type). They are
 computed at save (generation, import, archive: :func:`identify_trace`) and, for claims stored before
-(migration 0006 leaves them NULL), on first use (:func:`identify_claims`).
+(migration 0006 leaves them NULL), on first use (:func:`identify_claims`). A curator may re-ground one
+entity (:mod:`.grounding`): the stored entity then carries ``curator`` and the core is recomputed from the
+stored grounding as it stands (:func:`claim_core`'s ``pinned``).
 """
 from __future__ import annotations
 

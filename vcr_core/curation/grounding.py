@@ -172,8 +172,11 @@ def reground_claim(engine: Engine, claim_id: int, curator: str, argument: str, n
                     "argument": argument, "name": name, "old": old, "new": new, "old_core": claim.core, "core": core,
                     "kinds": list(catalogue()[claim.action].kinds(argument)) if claim.action in catalogue() else [],
                     "checked": checked.checked, "checked_against": checked.against}
-        trace_id, claim_hash, old_core = claim.trace_id, claim.hash, claim.core
+        trace_id, claim_hash, old_core, seen = claim.trace_id, claim.hash, claim.core, claim.grounding
     with _trace_transaction(engine, trace_id) as (conn, log):
+        if conn.execute(select(_C.c.grounding).where(_C.c.id == claim_id)).scalar_one() != seen:
+            raise CurationError("another curator re-grounded this claim meanwhile: look at its grounding and try again "
+                                "(nothing was stored)")
         approved = compute_state(trace_id, log, rule)[0]["status"] == TraceJudgment.APPROVE
         row = _append(conn, log, {"target": TARGET, "trace_id": trace_id, "claim_id": claim_id, "claim_hash": claim_hash,
                                   "curator": curator, "curator_display": shown, "judgment": JUDGMENT, "note": reason,
