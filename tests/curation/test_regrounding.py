@@ -248,4 +248,10 @@ def test_shared_resolvers_answer_from_the_stored_grounding_only_while_a_claim_is
         assert (hit.namespace, hit.identifier) == ("CHEBI", "CHEBI:45783")
         assert "KDR" in {m.name for m in api.lookup("ABL1", None, 3)}
     assert {e["name"] for e in use.used} == {"ABL1", "MYC", "imatinib"}
+    # an automatic grounding is the resolver's own answer: read back, it is the answer resolving gives
+    from vcr_core.curation.core import ground_entity
+    for name in ("VEGFR2", "ERK1/2"):
+        fresh = resolve(name)
+        with stored_grounding({"target": [ground_entity(name, ("gene",))]}) as use:
+            assert resolve(name) == fresh and len(use.used) == 1
     assert resolve("ABL1").symbols == {"ABL1"} and ground("imatinib", "Chemical").namespace != "CHEBI"

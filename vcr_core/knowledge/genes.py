@@ -243,15 +243,20 @@ class GeneIndex:
         """A stored grounding (``{namespace, identifier, method, curator?}``) read as the resolver's answer:
         a gene for an HGNC or NCBIGene id, a family for a FamPlex id, None for any other namespace."""
         ns, ident = entity.get("namespace"), str(entity.get("identifier") or "")
-        who = f"curator {entity['curator']}'s grounding" if entity.get("curator") else "stored grounding"
+        # An automatic grounding was this resolver's own answer: read back with its route, as resolving gave it.
+        route = str(entity.get("method") or "").removeprefix("gene resolver: ")
+        if entity.get("curator"):
+            who, route = f"curator {entity['curator']}'s grounding", "stored"
+        else:
+            who = _VIA.get(route, "stored grounding")
         if ns == "FPLX":
             fam = ident.split(":", 1)[-1]
-            return Resolved(name, "family", self.members.get(fam, frozenset()), f"{who}, {ident}", fam, ident, "stored")
+            return Resolved(name, "family", self.members.get(fam, frozenset()), f"{who}, {ident}", fam, ident, route)
         if ns in ("HGNC", "NCBIGene"):
             symbol = self._symbol_of(ident)
             if symbol is None:
                 return None
-            return Resolved(name, "gene", frozenset({symbol}), f"{who}, {ident}", None, ident, "stored")
+            return Resolved(name, "gene", frozenset({symbol}), f"{who}, {ident}", None, ident, route)
         return None
 
     def _symbol_of(self, identifier: str) -> str | None:
