@@ -255,3 +255,22 @@ def test_shared_resolvers_answer_from_the_stored_grounding_only_while_a_claim_is
         with stored_grounding({"target": [ground_entity(name, ("gene",))]}) as use:
             assert resolve(name) == fresh and len(use.used) == 1
     assert resolve("ABL1").symbols == {"ABL1"} and ground("imatinib", "Chemical").namespace != "CHEBI"
+
+
+def test_import_of_outputs_stores_each_claims_grounding(engine, tmp_path):
+    """`vcr import-traces` (the original pipeline's outputs) grounds every claim at save, like generation."""
+    from vcr_core.files.importers import import_traces
+
+    pert = {"index": 1, "context": {"cell_type": "K562"}, "perturbation": {"name": "imatinib", "target": ["ABL1"]}}
+    path = tmp_path / "structure-explain.json"
+    path.write_text(json.dumps([{"index": 1, "input_perturbation": pert, "answer": "a", "question": "q",
+                                 "explain": 'set_context(cell_type="K562")\nbinds_to(id="n1", actor="imatinib", target="VEGFR2")\n'
+                                            'induces_phenotype(id="n2", source="imatinib", phenotype="apoptosis")',
+                                 "dag": 'edge("n1", "n2", relation="causal")', "raw_response": "r", "input_report_text": "",
+                                 "additional_info": {}}]))
+    assert import_traces(engine, path)["ok"] == 1
+    claim = next(c for c in _rows(engine, Claim) if c.node_id == "n1")
+    target = claim.grounding["args"]["target"][0]
+    assert (target["name"], target["namespace"], target["identifier"]) == ("VEGFR2", "HGNC", "HGNC:6307")
+    assert target["method"] == "gene resolver: famplex map" and claim.core
+    assert cur.grounding_lines(claim)[1]["line"] == "target = VEGFR2 → HGNC:6307 (KDR; gene resolver: famplex map)"
