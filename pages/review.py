@@ -226,6 +226,48 @@ def _judge_claim(claim_id: int, judgment: str, seen: int, **kw) -> None:
         st.session_state[f"claim_msg_{claim_id}"] = ("error", _one_line(exc))
 
 
+def _reground(claim_id: int, argument: str, name: str, key: str) -> None:
+    """A callback: re-ground one entity of a claim (a judgment; its verdicts are recomputed)."""
+    st.session_state.pop(f"claim_msg_{claim_id}", None)
+    st.session_state[f"claim_dirty_{claim_id}"] = True
+    typed = (st.session_state.get(f"{key}_id") or "").strip()
+    identifier = typed or st.session_state.get(f"{key}_pick")
+    try:
+        if not identifier:
+            raise cur.CurationError("choose a candidate or type namespace:identifier (nothing was stored)")
+        cur.reground_claim(engine(), claim_id, curator(), argument, name, identifier,
+                           reason=st.session_state.get(f"{key}_why"))
+        st.session_state[f"claim_msg_{claim_id}"] = ("success", f"{argument} = {name} re-grounded to {identifier}; "
+                                                                 "its verdicts were recomputed")
+        st.session_state["reground_rerun"] = True  # the graph and the trace's filter verdict follow
+    except cur.CurationError as exc:
+        st.session_state[f"claim_msg_{claim_id}"] = ("error", str(exc))
+    except Exception as exc:  # a verifier or the database failing: one line, nothing stored (one transaction)
+        st.session_state[f"claim_msg_{claim_id}"] = ("error", _one_line(exc))
+
+
+def grounding_section(stt: "cur.ClaimState") -> None:
+    """Each entity argument with its stored grounding, and a small Re-ground form beside it."""
+    rows = cur.grounding_lines(stt.claim)
+    if not rows:
+        st.caption("Grounding: not computed yet for this claim (it is stored at save; older claims get it on first use).")
+        return
+    st.caption("Grounding (what each entity argument stands for; the verifiers read it)")
+    for i, row in enumerate(rows):
+        key = f"rg_{stt.claim.id}_{i}"
+        left, right = st.columns([5, 1])
+        left.text(row["line"])  # model-written names: plain text
+        with right.popover("Re-ground"), st.form(key):
+            current = (row["entity"] or {}).get("identifier")
+            options = cur.candidates_from_evidence(stt.verdicts, row["argument"], row["name"], current)
+            st.selectbox("Candidate", [o["identifier"] for o in options], key=f"{key}_pick", index=None,
+                         placeholder="a candidate the verifiers found" if options else "no other candidate found",
+                         format_func=lambda ident, o={x["identifier"]: x for x in options}: f"{ident} ({o[ident].get('canonical') or ''}; {o[ident]['method']})")
+            st.text_input("or namespace:identifier", key=f"{key}_id", placeholder="HGNC:6307, CHEBI:45783, GO:0006915")
+            st.text_input("Reason", key=f"{key}_why")
+            st.form_submit_button("Re-ground", on_click=_reground, args=(stt.claim.id, row["argument"], row["name"], key))
+
+
 @st.fragment
 def claim_card(claim_id: int, drawn: "cur.ClaimState") -> None:
     """One claim: a one-line summary with accept / override always in view, and its statement, sources,
@@ -265,12 +307,15 @@ def claim_card(claim_id: int, drawn: "cur.ClaimState") -> None:
         if me in stt.opinions:
             a.button("Revoke", key=f"revoke_{c.id}", on_click=_judge_claim, args=(c.id, "revoke", stt.version),
                      help="withdraw your judgment (and what it decided elsewhere)")
+        if st.session_state.pop("reground_rerun", False):
+            st.rerun()  # a re-grounding changed verdicts: the whole page (graph, trace verdict) is drawn again
         msg = st.session_state.pop(f"claim_msg_{c.id}", None)
         if msg:
             getattr(st, msg[0])(plain_md(msg[1]))
         n_verdicts = len(stt.verdicts)
         with st.expander(f"Claim, sources and evidence ({n_verdicts} verdict{'s' if n_verdicts != 1 else ''})"):
             st.code(c.text, language=None, wrap_lines=True)
+            grounding_section(stt)
             claim_sources(trace, c.node_id)
             if stt.verdicts:
                 # Plain text lines, not a table: twenty small tables per trace made switching trace slow.
@@ -313,11 +358,20 @@ with tabs[3]:
         st.markdown("**Findings**")
         st.dataframe(pd.DataFrame(trace.findings), hide_index=True, width="stretch")
 
+def _grounding_change(h) -> str:
+    """"target = ABL1: HGNC:76 → HGNC:6307" for a re-grounding in the history, else empty."""
+    snap = h.claim_snapshot or {}
+    if h.target != "grounding":
+        return ""
+    return f"{snap.get('argument')} = {snap.get('name')}: {(snap.get('old') or {}).get('identifier')} → {(snap.get('new') or {}).get('identifier')}"
+
+
 with tabs[4]:
     hist = cur.history(engine(), trace_id)
     if not hist:
         st.caption("No judgments yet.")
     else:
         st.dataframe(pd.DataFrame([{"when": h.created_at, "curator": h.curator, "on": h.target if h.target == "trace" else f"claim {h.claim_snapshot.get('node_id') if h.claim_snapshot else h.claim_id}",
-                                    "judgment": h.judgment, "verdict": h.verdict, "tag": h.tag, "note": h.note} for h in hist]),
+                                    "judgment": h.judgment, "verdict": h.verdict, "tag": h.tag, "note": h.note,
+                                    "grounding": _grounding_change(h)} for h in hist]),
                      hide_index=True, width="stretch")

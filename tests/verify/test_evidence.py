@@ -52,6 +52,10 @@ SAMPLES = {
     "entity_grounding": {"kind": "entity_grounding", "argument": "target", "name": HOSTILE, "kinds": ["gene"],
                          "grounding": None, "candidates": [], "status": "made up", "nearest": ["ABL1"]},
     "structural_finding": {"kind": "structural_finding", "code": "cycle", "severity": "error", "line": 3, "message": HOSTILE},
+    "stored_grounding": {"kind": "stored_grounding", "entities": [
+        {"argument": "target", "name": HOSTILE, "namespace": "HGNC", "identifier": "HGNC:6307", "canonical": "KDR",
+         "method": "curator (checked against HGNC entries)", "curator": "ana"},
+        {"argument": "process", "name": "apoptosis", "namespace": "GO", "identifier": "GO:0006915", "method": "GO id"}]},
     "by_construction": {"kind": "by_construction", "source": "the record", "verifier": "record", "found": "supported",
                         "message": HOSTILE},
 }

@@ -9,6 +9,12 @@ from .agreement import (  # noqa: F401
     curator_vs_machine,
     inter_curator_agreement,
 )
+from .grounding import (  # noqa: F401
+    candidates,
+    candidates_from_evidence,
+    grounding_lines,
+    reground_claim,
+)
 from .log import (  # noqa: F401
     CLAIM_JUDGMENTS,
     CONSENSUS_RULES,

@@ -19,7 +19,9 @@ Each claim row stores ``core`` (SHA-256 of the canonical core), ``grounding`` (p
 namespace, identifier, canonical name, method; plus direction, scope and context) and the trace's scope
 keys ``pert_key`` (grounded perturbation) and ``cell_key`` (grounded cell line or type). They are
 computed at save (generation, import, archive: :func:`identify_trace`) and, for claims stored before
-(migration 0006 leaves them NULL), on first use (:func:`identify_claims`).
+(migration 0006 leaves them NULL), on first use (:func:`identify_claims`). A curator may re-ground one
+entity (:mod:`.grounding`): the stored entity then carries ``curator`` and the core is recomputed from the
+stored grounding as it stands (:func:`claim_core`'s ``pinned``).
 """
 from __future__ import annotations
 
@@ -34,6 +36,7 @@ from sqlmodel import Session, select
 
 from ..formalism.catalogue import META_ARGS, SCOPES, catalogue
 from ..formalism.hashing import normalise_text
+from ..kernel.grounding import suspended
 from ..store import Claim, Record, Trace, write_lock
 from ..store.traces import record_model
 
@@ -51,6 +54,11 @@ def _text_entity(name: str) -> dict[str, Any]:
 @functools.lru_cache(maxsize=200_000)
 def ground_entity(name: str, kinds: tuple[str, ...]) -> dict[str, Any]:
     """``{name, namespace, identifier, canonical, method}`` of one entity name of an argument taking ``kinds``."""
+    with suspended():  # resolved afresh: a claim's stored grounding must not answer (nor be cached here)
+        return _ground_entity(name, kinds)
+
+
+def _ground_entity(name: str, kinds: tuple[str, ...]) -> dict[str, Any]:
     text = name.strip()
     for kind in kinds:
         if kind == "gene":
@@ -78,8 +86,10 @@ def _key(entity: dict[str, Any]) -> str:
     return entity["identifier"] if entity["namespace"] != "text" else f"text:{entity['identifier']}"
 
 
-def claim_core(action: str, args: dict[str, Any] | None) -> tuple[str, dict[str, Any]]:
-    """(core hash, grounding) of one claim from its primitive and arguments (no context: scope keys are the trace's)."""
+def claim_core(action: str, args: dict[str, Any] | None,
+               pinned: dict[str, dict[str, dict[str, Any]]] | None = None) -> tuple[str, dict[str, Any]]:
+    """(core hash, grounding) of one claim from its primitive and arguments (no context: scope keys are the trace's).
+    ``pinned``: argument -> name -> the entity to use instead of grounding that name (a curator's re-grounding)."""
     action = (action or "").strip().lower()
     prim = catalogue().get(action)
     grounding: dict[str, list[dict[str, Any]]] = {}
@@ -93,7 +103,8 @@ def claim_core(action: str, args: dict[str, Any] | None) -> tuple[str, dict[str,
             key_args[arg] = sorted(normalise_text(str(v)) for v in values) if isinstance(value, (list, tuple)) \
                 else normalise_text(str(value))
             continue
-        entities = [ground_entity(str(v), kinds) for v in values if str(v).strip()]
+        fixed = (pinned or {}).get(arg) or {}
+        entities = [fixed.get(str(v)) or ground_entity(str(v), kinds) for v in values if str(v).strip()]
         grounding[arg] = entities
         keys = sorted({_key(e) for e in entities})
         key_args[arg] = keys if isinstance(value, (list, tuple)) else (keys[0] if keys else "")

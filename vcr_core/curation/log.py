@@ -272,8 +272,8 @@ def _check_fresh(log: list[dict[str, Any]], curator: str, seen_version: int | No
 
 _CLAIM_COLUMNS = ("id", "trace_id", "node_id", "action", "args", "text", "hash", "core")
 _CLAIM = select(*[Claim.__table__.c[k] for k in _CLAIM_COLUMNS]).where(Claim.__table__.c.id == bindparam("cid"))
-_CLAIM_VERDICTS = select(Verdict.__table__.c.verifier, Verdict.__table__.c.verdict, Verdict.__table__.c.score).where(
-    Verdict.__table__.c.claim_id == bindparam("cid"))
+_CLAIM_VERDICTS = select(Verdict.__table__.c.id, Verdict.__table__.c.verifier, Verdict.__table__.c.verdict,
+                         Verdict.__table__.c.score).where(Verdict.__table__.c.claim_id == bindparam("cid")).order_by(Verdict.__table__.c.id)
 
 
 @_refused_while_restoring

@@ -25,7 +25,14 @@ from ..store import (
     Verdict,
 )
 from ..store.traces import trace_in_batch
-from ..verify.policy import aggregate_claim_verdict, latest_trace_verdicts, latest_verdict_ids, trace_verdict_counts
+from ..store.grounding import claim_grounding
+from ..verify.policy import (
+    aggregate_claim_verdict,
+    current_rows,
+    latest_trace_verdicts,
+    latest_verdict_ids,
+    trace_verdict_counts,
+)
 from .consensus import CONSENSUS_RULES, CurationError, _consensus, consensus_rule  # noqa: F401 - re-exported
 
 # INDRA's curation tags plus the ones action graphs need.
@@ -61,6 +68,12 @@ class ClaimState:
     state_status: str = "uncurated"
     opinions: dict[str, dict] = field(default_factory=dict)
     reuse: dict[str, Any] | None = None  # decided by a judgment on another claim with the same core (reuse.py)
+    superseded: list[Verdict] = field(default_factory=list)  # older verdicts a verifier's newer one replaced
+
+    @property
+    def grounding(self) -> dict[str, list[dict[str, Any]]]:
+        """Entity argument -> its stored grounded entities (``store.grounding.claim_grounding``)."""
+        return claim_grounding(self.claim)
 
     @property
     def decided_by(self) -> str | None:
@@ -103,7 +116,8 @@ def claim_states(engine: Engine, trace_id: int) -> list[ClaimState]:
     """Every claim of a trace with its verdicts, curations and effective verdict (from the kept state)."""
     with Session(engine) as s:
         claims = s.exec(select(Claim).where(Claim.trace_id == trace_id).order_by(Claim.position)).all()
-        verdicts = s.exec(select(Verdict).where(Verdict.trace_id == trace_id, Verdict.claim_id.is_not(None))).all()
+        verdicts = s.exec(select(Verdict).where(Verdict.trace_id == trace_id, Verdict.claim_id.is_not(None))
+                          .order_by(Verdict.id)).all()
         curations = s.exec(select(Curation).where(Curation.trace_id == trace_id, Curation.target == "claim")).all()
         kept = {r.claim_id: r for r in s.exec(select(ClaimStateRow).where(ClaimStateRow.trace_id == trace_id)).all()}
         reused = {r.claim_id: r for r in s.exec(select(ClaimReuseRow).where(ClaimReuseRow.trace_id == trace_id)).all()}
@@ -115,7 +129,10 @@ def claim_states(engine: Engine, trace_id: int) -> list[ClaimState]:
         cur_by_claim.setdefault(k.claim_id, []).append(k)
     states = []
     for c in claims:
-        st = ClaimState(claim=c, verdicts=by_claim.get(c.id, []), curations=cur_by_claim.get(c.id, []))
+        rows = by_claim.get(c.id, [])
+        current = current_rows(rows)  # each verifier's newest: a re-grounding's recomputed verdicts replace the older
+        st = ClaimState(claim=c, verdicts=current, curations=cur_by_claim.get(c.id, []),
+                        superseded=[v for v in rows if v not in current])
         st.machine, st.machine_score = aggregate_claim_verdict([v for v in st.verdicts if v.verifier != "curated"])
         row = kept.get(c.id)
         r = reused.get(c.id)
@@ -218,7 +235,7 @@ def progress_by_curator(engine: Engine) -> list[dict[str, Any]]:
     out: dict[str, dict[str, Any]] = {}
     for curator, target, n in rows:
         out.setdefault(curator, {"curator": curator, "claim judgments": 0, "trace judgments": 0, "traces decided": 0})
-        out[curator]["claim judgments" if target == "claim" else "trace judgments"] += n
+        out[curator]["claim judgments" if target != "trace" else "trace judgments"] += n  # a re-grounding is on a claim
     for names in decided:
         for name in names or []:
             if name in out:

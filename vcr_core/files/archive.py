@@ -24,6 +24,9 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from ..curation.core import identify_trace
+from ..curation.grounding import JUDGMENT as REGROUND
+from ..curation.grounding import TARGET as GROUNDING
+from ..curation.grounding import reapply_groundings
 from ..formalism import Explanation
 from ..formalism.findings import Finding
 from ..kernel.statuses import ClaimJudgment, PolicyOutcome, TraceJudgment, TraceStatus, VerdictValue
@@ -123,9 +126,10 @@ def check_line(n: int, a: dict[str, Any]) -> None:
             raise bad(f"a trace verdict says {str(v.get('verdict'))[:40]!r} (one of {', '.join(sorted(_OUTCOMES))})")
     for c in a.get("curations") or []:
         target, judgment = c.get("target"), c.get("judgment")
-        allowed = _CLAIM_JUDGMENTS if target == "claim" else _TRACE_JUDGMENTS if target == "trace" else None
+        allowed = _CLAIM_JUDGMENTS if target == "claim" else _TRACE_JUDGMENTS if target == "trace" else \
+            {REGROUND} if target == GROUNDING else None
         if allowed is None:
-            raise bad(f"a judgment has target {str(target)[:40]!r} (claim or trace)")
+            raise bad(f"a judgment has target {str(target)[:40]!r} (claim, trace or grounding)")
         if judgment not in allowed:
             raise bad(f"a {target} judgment says {str(judgment)[:40]!r} (one of {', '.join(sorted(allowed))})")
         if not isinstance(c.get("curator"), str) or not c["curator"].strip():
@@ -134,8 +138,10 @@ def check_line(n: int, a: dict[str, Any]) -> None:
             raise bad(f"a judgment's verdict is {str(c['verdict'])[:40]!r} (one of {', '.join(sorted(_VERDICTS))})")
         if c.get("tag") is not None and c["tag"] not in REASON_TAGS:
             raise bad(f"a judgment's tag is {str(c['tag'])[:40]!r}, not a reason tag")
-        if target == "claim" and not c.get("node_id"):
+        if target in ("claim", GROUNDING) and not c.get("node_id"):
             raise bad("a claim judgment names no node")
+        if target == GROUNDING and not isinstance((c.get("claim_snapshot") or {}).get("new"), dict):
+            raise bad("a re-grounding carries no new grounding")
         if c.get("created_at") is None:
             raise bad("a judgment has no time")
         _dt(c["created_at"], f"line {n} of the archive: a judgment's time")  # raises naming the line
@@ -335,13 +341,15 @@ def import_archive(engine: Engine, lines: Iterable[dict[str, Any] | tuple[int, d
                 lambda c: (c.target, c.curator, c.judgment, c.claim_hash, c.created_at),
                 lambda c, when: (c["target"], _curator(c["curator"]), c["judgment"], c.get("claim_hash"), when),
                 lambda c, when: Curation(target=c["target"], trace_id=trace.id,
-                                         claim_id=claim_id(c) if c["target"] == "claim" else None,
+                                         claim_id=claim_id(c) if c["target"] in ("claim", GROUNDING) else None,
                                          claim_hash=c.get("claim_hash"), curator=_curator(c["curator"]),
                                          curator_display=c.get("curator_display") or c["curator"], judgment=c["judgment"],
                                          verdict=c.get("verdict"), tag=c.get("tag"), note=c.get("note"),
                                          claim_snapshot=c.get("claim_snapshot"), app_version=c.get("app_version"),
                                          created_at=when))
             s.flush()
+            if any(c.get("target") == GROUNDING for c in a.get("curations") or []):
+                reapply_groundings(s, trace.id)  # the curators' re-groundings, as the log says
             s.expunge_all()  # the session keeps nothing of the lines already stored: memory stays bounded
         for run_id in runs:  # counts of a rebuilt run follow its traces
             run = s.get(Run, run_id)

@@ -16,6 +16,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
 from ..agents import CallOptions, GenerationConfig, generate_for_record
+from ..curation.core import context_keys, warm
+from ..curation.reuse import after_save
 from ..jobs.control import JobControl
 from ..jobs.executor import RayAdapter, ThreadAdapter, run_bounded, use_database
 from ..jobs.inflight import InFlight
@@ -109,6 +111,7 @@ def _store_outcome(engine: Engine, run_id: int, record_id: int, outcome, lease: 
                    call_ids: list[int] | None = None) -> str:
     """Store the trace (fenced by ``lease``) and link it to the model calls that made it (``call_ids``: this
     attempt's own calls; a replaced worker's late calls for the same record stay unlinked)."""
+    _ground_first(engine, record_id, outcome.explanation)
     try:
         with session_scope(engine) as session:
             if not fence(session, lease):
@@ -117,6 +120,9 @@ def _store_outcome(engine: Engine, run_id: int, record_id: int, outcome, lease: 
             trace = save_trace(session, run_id=run_id, record=session.get(Record, record_id),
                                explanation=outcome.explanation, findings=outcome.findings, grounder=claim_grounder(),
                                **outcome.fields)
+            # Each claim's grounding and core stored with it (as import and archive do), and what the team
+            # already decided about those cores; grounded above, so this transaction only looks them up.
+            after_save(session, trace)
             mine = [LlmCall.id.in_(call_ids)] if call_ids is not None else [LlmCall.record_id == record_id]
             session.execute(update(LlmCall).where(LlmCall.run_id == run_id, LlmCall.trace_id.is_(None), *mine)
                             .values(trace_id=trace.id))
@@ -128,6 +134,18 @@ def _store_outcome(engine: Engine, run_id: int, record_id: int, outcome, lease: 
                                                              Trace.record_id == record_id)).first() or "ok"
     refresh_counts(engine, run_id)
     return status
+
+
+def _ground_first(engine: Engine, record_id: int, explanation) -> None:
+    """Ground the explanation's claims and the record's context before the saving transaction (the
+    vocabularies load the first time: inside the transaction that would hold the writers' lock)."""
+    if explanation is None:
+        return
+    with session_scope(engine) as session:
+        row = session.get(Record, record_id)
+        if row is not None:
+            context_keys(row)
+    warm(explanation)
 
 
 def _preflight(engine: Engine, run: Run, cfg: GenerationConfig) -> str | None:

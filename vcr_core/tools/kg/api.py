@@ -4,6 +4,7 @@ from __future__ import annotations
 import threading
 from typing import Any
 
+from ...kernel.grounding import note_used, stored_entity
 from ...kernel.settings import get_settings
 from .graph import CompactGraph
 from .loaders import GraphUnavailable, load_kg_csv, load_stark
@@ -66,7 +67,14 @@ def graph_info() -> dict[str, Any]:
 
 
 def lookup(name: str, types: list[str] | None = None, k: int = 5) -> list[NodeMatch]:
-    """Matches for ``name`` (see :mod:`.match` for the routes)."""
+    """Matches for ``name`` (see :mod:`.match` for the routes). While a claim is verified, a curator's
+    grounding of ``name`` is looked up by its canonical name instead ("ABL1" re-grounded to HGNC:6307 is
+    looked up as KDR; :mod:`vcr_core.kernel.grounding`); automatic groundings leave the name as written,
+    which the graph's own routes already match."""
+    stored = stored_entity(name)
+    if stored is not None and stored.get("curator") and stored.get("canonical"):
+        note_used(stored)
+        name = str(stored["canonical"])
     return _matcher().lookup(name, types, k)
 
 
