@@ -56,13 +56,18 @@ def _serve(tmp_path, extra_env):
     (tmp_path / "hostile.json").write_text(json.dumps(rows))
     subprocess.run([sys.executable, "-m", "vcr_core.cli.main", "import-traces", str(tmp_path / "hostile.json"), "--name", "hostile"],
                    env=env, check=True, capture_output=True, cwd=ROOT)
-    # The starter graph is built once per machine (about a minute, cached in VCR_HOME); reuse this machine's
-    # cache when it has one, so the tests exercise the app rather than that one-time build.
+    # The starter graph (about a minute) and the knowledge indexes assembly reads (the graph's name matcher, GO
+    # names, gene vocabularies, ChEBI roles: seconds) are built once per machine and cached in VCR_HOME; reuse
+    # this machine's caches when it has them, so the tests exercise the app rather than those one-time builds.
+    # Each is keyed by its source files, so a copy made from other sources is rebuilt, never used.
+    from vcr_core.knowledge.genes import VERSION as GENES_VERSION
     from vcr_core.tools.kg.starter import STARTER_VERSION
-    cached = Path.home() / ".local/share/vcr-curation/cache/kg"
-    for f in cached.glob(f"starter-v{STARTER_VERSION}.*"):
-        (tmp_path / "home" / "cache" / "kg").mkdir(parents=True, exist_ok=True)
-        shutil.copy(f, tmp_path / "home" / "cache" / "kg" / f.name)
+    cached = Path.home() / ".local/share/vcr-curation/cache"
+    for pattern in (f"kg/starter-v{STARTER_VERSION}.*", f"gene-index*-v{GENES_VERSION}.pkl", "knowledge/*.pkl"):
+        for f in cached.glob(pattern):
+            dest = tmp_path / "home" / "cache" / f.relative_to(cached)
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy(f, dest)
     port = _free_port()
     log = open(tmp_path / "streamlit.log", "w")
     proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
