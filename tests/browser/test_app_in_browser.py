@@ -67,7 +67,7 @@ def _serve(tmp_path, extra_env):
         for f in cached.glob(pattern):
             dest = tmp_path / "home" / "cache" / f.relative_to(cached)
             dest.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy(f, dest)
+            shutil.copy2(f, dest)  # with its mtime: the matcher's indexes are keyed by the graph files' mtimes
     port = _free_port()
     log = open(tmp_path / "streamlit.log", "w")
     proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),

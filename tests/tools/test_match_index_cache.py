@@ -60,3 +60,18 @@ def test_a_graph_built_in_memory_writes_no_index(tmp_path, monkeypatch):
     assert g.stamp == ()
     assert [x.index for x in Matcher(g).lookup("abl1")] == [1] and calls == [2]
     assert not list(tmp_path.rglob("*.matcher.pkl"))
+
+
+def test_a_cache_folder_copied_with_its_mtimes_keeps_its_indexes(tmp_path, monkeypatch):
+    import shutil
+
+    calls = _counting(monkeypatch)
+    (tmp_path / "kg.csv").write_text("\n".join([HEAD, *ROWS]))
+    g = load_kg_csv(tmp_path / "kg.csv")
+    Matcher(g)
+    src = Path(g.stamp[0][0]).parent
+    copy = tmp_path / "elsewhere"
+    shutil.copytree(src, copy)  # copy2: mtimes kept
+    npz = copy / Path(g.stamp[0][0]).name
+    Matcher(CompactGraph.load(npz.with_suffix("")))
+    assert calls == [2]

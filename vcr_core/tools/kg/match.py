@@ -143,13 +143,16 @@ INDEX_VERSION = "1"  # the name indexes' layout (a change rebuilds every saved o
 
 def _cached_indexes(graph: CompactGraph) -> dict[str, dict]:
     """The graph's name indexes, saved beside the graph's own files (``starter-v2.matcher.pkl``) and keyed by
-    those files' paths, sizes and modification times, so a rebuilt graph rebuilds them. A graph built in
+    those files' names, sizes and modification times, so a rebuilt graph rebuilds them. A graph built in
     memory (tests, benchmarks) has no files: its indexes are built and never saved."""
     stamp = getattr(graph, "stamp", ())
     if not stamp:
         return build_indexes(graph)
     path = Path(stamp[0][0]).with_suffix(".matcher.pkl")
-    return load_or_build(path, lambda: build_indexes(graph), (INDEX_VERSION, stamp))
+    # Keyed by the graph files' names, sizes and mtimes, not their folder: a cache folder copied whole (with its
+    # mtimes, as the browser tests copy the machine's) keeps its indexes; a rebuilt graph file changes the key.
+    key = tuple((Path(p).name, size, mtime) for p, size, mtime in stamp)
+    return load_or_build(path, lambda: build_indexes(graph), (INDEX_VERSION, key))
 
 
 def build_indexes(graph: CompactGraph) -> dict[str, dict]:
