@@ -463,8 +463,18 @@ def _cached_index(name: str, full: bool) -> GeneIndex:
 _LOADED: dict[str, GeneIndex] = {}
 
 
+_NAME_LOCKS: dict[str, threading.Lock] = {}
+
+
 def _loaded(name: str, full: bool) -> GeneIndex:
+    # One lock per index: the light index that claim hashes need (a record being stored) never waits for the
+    # full one being built (seconds on a first run, e.g. by the worker's knowledge warm-up).
+    hit = _LOADED.get(name)
+    if hit is not None:
+        return hit
     with _INDEX_LOCK:
+        lock = _NAME_LOCKS.setdefault(name, threading.Lock())
+    with lock:
         if name not in _LOADED:
             _LOADED[name] = _cached_index(name, full)
         return _LOADED[name]
