@@ -58,8 +58,12 @@ def demo_progress(run_id: int, polling: bool) -> None:
     from vcr_core.viz import action_graph_html, frame_height
 
     p = run_progress(engine(), run_id)
-    if polling and not p["active"]:
-        st.rerun()  # the run ended: draw the whole page once more, and stop polling
+    first = first_explained_trace(engine(), run_id)
+    shown_id = (st.session_state.get("demo_graph_key") or (None,))[0]
+    if polling and not p["active"] and (first is None or shown_id == first["id"]):
+        # The run ended: draw the whole page once more, and stop polling. A first graph not drawn yet is drawn
+        # by this run first (the run often ends right after its first trace): the rerun comes on the next poll.
+        st.rerun()
     st.progress(min(1.0, p["fraction"]), text=f"Run #{run_id} · {p['status']} · {p['n_done']}/{p['n_total']} records")
     if p["job"] and p["job"]["message"] and p["active"]:
         st.caption(plain_md(p["job"]["message"]))
@@ -67,7 +71,6 @@ def demo_progress(run_id: int, polling: bool) -> None:
         st.caption(plain_md(f"▶ {item['label']}: {describe(item)}"))  # a record label, a model name
     if p.get("error"):
         st.error(plain_md(p["error"]))
-    first = first_explained_trace(engine(), run_id)
     if first is None:
         if p["status"] == JobStatus.QUEUED:
             st.caption("waiting for the background worker to pick the run up")

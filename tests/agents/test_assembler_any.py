@@ -217,3 +217,102 @@ def test_the_pathway_reaches_its_outcome_through_the_effectors_it_is_named_for()
     edges = {(e.source, e.target) for e in a.explanation.edges}
     assert (acts["BRAF"].id, path.id) in edges and (path.id, erk.id) in edges and (erk.id, phen.id) in edges
     assert _every_path_measurable(a)
+
+
+MAPKK = ("GO:0004708", "MAP kinase kinase activity", "MF", "IDA")
+MAPK = ("GO:0004707", "MAP kinase activity", "MF", "IDA")
+MAPKKK = ("GO:0004709", "MAP kinase kinase kinase activity", "MF", "IBA")
+
+
+def test_a_map_kinase_cascade_goes_through_its_map_kinase_kinases():
+    """BRAF inhibitor -> ERK1/2 cascade down -> MEK (MAP2K1, MAP2K2: the cascade's members with 'MAP kinase kinase
+    activity') down -> ERK down -> reduced proliferation. BRAF, a MAPKKK that GO also gives a MAPKK annotation,
+    and a MAPK with an electronic MAPKK annotation are not MEK."""
+    table = {k: list(v) for k, v in TABLE.items()}
+    table["BRAF"] = table["BRAF"] + [ERK, MAPKKK, ("GO:0004708", "MAP kinase kinase activity", "MF", "IMP")]
+    table["MAP2K1"] = [ERK, MAPKK]
+    table["MAP2K2"] = [ERK, MAPKK, ("GO:0004708", "MAP kinase kinase activity", "MF", "IBA")]
+    table["MAPK1"] = [ERK, PROLIF_UP, MAPK, ("GO:0004708", "MAP kinase kinase activity", "MF", "IEA")]
+    table["MAPK3"] = [ERK, PROLIF_UP, MAPK]
+    kb = Knowledge(graph=None, graph_reason="none", orgdb=TableOrgDb(table))
+    a = assemble(rec({"index": 1, "context": {"cell_type": "A375", "disease_model": "melanoma"},
+                      "perturbation": {"name": "vemurafenib", "target": ["BRAF"], "moa_type": "BRAF inhibitor"}}), kb)
+    acts = {n.args["target"]: n for n in _claims(a, "modulates_molecule_activity")}
+    assert set(acts) == {"BRAF", "MEK", "ERK"}
+    mek, erk = acts["MEK"], acts["ERK"]
+    assert mek.args["direction"] == "down" and mek.confidence == INFERRED
+    assert "MAP2K1, MAP2K2" in mek.via and "GO:0004708" in mek.via and "FamPlex MEK" in mek.via
+    ev = a.evidence[mek.id]
+    assert any(e.get("id") == "GO:0004708" and "MAP2K1 IDA" in e.get("evidence_code", "") for e in ev)
+    assert any(e.get("source") == "FamPlex" and e.get("id") == "FPLX:MEK" for e in ev)
+    path = _claims(a, "modulates_pathway_activity")[0]
+    edges = {(e.source, e.target) for e in a.explanation.edges}
+    assert (path.id, mek.id) in edges and (mek.id, erk.id) in edges and (path.id, erk.id) not in edges
+    assert any((erk.id, p.id) in edges for p in _claims(a, "induces_phenotype"))
+    assert _every_path_measurable(a)
+    assert "downstream it lowers the activity of the ERK1 and ERK2 cascade, MEK and ERK" in a.explanation.answer
+
+
+def test_no_kinase_tier_when_the_effectors_are_not_map_kinases():
+    """A cascade whose named effectors GO does not call MAP kinases gets no MAPKK step (nothing is guessed)."""
+    table = {k: list(v) for k, v in TABLE.items()}
+    table["MAP2K1"] = [ERK, MAPKK]
+    table["MAPK1"] = [ERK, PROLIF_UP]
+    table["MAPK3"] = [ERK, PROLIF_UP]
+    kb = Knowledge(graph=None, graph_reason="none", orgdb=TableOrgDb(table))
+    a = assemble(rec({"index": 1, "context": {"cell_type": "A375", "disease_model": "melanoma"},
+                      "perturbation": {"name": "vemurafenib", "target": ["BRAF"], "moa_type": "BRAF inhibitor"}}), kb)
+    assert {n.args["target"] for n in _claims(a, "modulates_molecule_activity")} == {"BRAF", "ERK"}
+
+
+def test_a_cell_lines_driver_fusion_carries_the_mechanism(kb):
+    """Imatinib in K562 (no fusion in the record's text): the curated table says K562 carries BCR-ABL1, so the
+    mechanism runs ABL1 -> BCR-ABL1 -> reduced cancer cell growth, with the reference in the evidence; KIT and
+    PDGFRA, also listed, are left out with the reason."""
+    from vcr_core.knowledge.cell_lines import driver_fusion
+
+    assert driver_fusion("K-562").fusion == "BCR-ABL1" and driver_fusion("NCI-H3122").fusion == "EML4-ALK"
+    assert driver_fusion("HeLa") is None
+    a = assemble(rec({"index": 1, "context": {"cell_type": "K562", "disease_model": "chronic myeloid leukemia"},
+                      "perturbation": {"name": "imatinib", "target": ["ABL1", "KIT", "PDGFRA"],
+                                       "moa_type": "tyrosine kinase inhibitor"}}), kb)
+    assert [n.args["target"] for n in _claims(a, "binds_to")] == ["ABL1"]
+    acts = {n.args["target"]: n for n in _claims(a, "modulates_molecule_activity")}
+    assert set(acts) == {"ABL1", "BCR-ABL1"}
+    fus = acts["BCR-ABL1"]
+    assert "curated cell-line table" in fus.via and "Grosveld" in fus.via
+    assert any("Mol Cell Biol 1986" in e.get("reference", "") for e in a.evidence[fus.id])
+    growth = next(n for n in _claims(a, "induces_phenotype") if n.args["phenotype"] == "reduced cancer cell growth")
+    edge = next(e for e in a.explanation.edges if e.source == fus.id and e.target == growth.id)
+    assert edge.relation == "causal" and growth.confidence == INFERRED
+    assert "KIT, PDGFRA are not drawn" in a.report
+    assert a.sources["assembled_from"][fus.id] == ["record"]  # the table is no verifier's source; the MoA is the record's
+    assert _every_path_measurable(a)
+    assert a.explanation.answer.startswith("imatinib in K562: imatinib binds ABL1 (in these cells part of BCR-ABL1)")
+
+
+def test_without_a_driver_in_the_table_every_listed_target_is_drawn(kb):
+    a = assemble(rec({"index": 1, "context": {"cell_type": "HUVEC"},
+                      "perturbation": {"name": "imatinib", "target": ["ABL1", "KIT"], "moa_type": "tyrosine kinase inhibitor"}}), kb)
+    assert [n.args["target"] for n in _claims(a, "binds_to")] == ["ABL1", "KIT"]
+
+
+@pytest.mark.parametrize("obj, start, parts", [
+    ({"context": {"cell_type": "A549", "disease_model": "lung adenocarcinoma"},
+      "perturbation": {"name": "dexamethasone", "target": ["NR3C1"], "moa_type": "glucocorticoid receptor agonist"}},
+     "dexamethasone in A549: dexamethasone binds NR3C1 and raises its activity", []),
+    ({"context": {"cell_type": "A549"}, "perturbation": {"type": "siRNA", "name": "siRNA against KRAS"}},
+     "siRNA against KRAS in A549: siRNA against KRAS removes the function of KRAS", ["inferred outcome"]),
+    ({"context": {"cell_type": "A549"}, "perturbation": {"name": "IFN gamma"}},
+     "IFN gamma in A549: IFN gamma binds IFNGR1 and IFNGR2", []),
+    ({"context": {"cell_type": "A549"}, "perturbation": {"name": "zz-unknown-compound-17"}},
+     "Nothing is known about zz-unknown-compound-17", []),
+])
+def test_the_answer_reads_as_a_sentence_for_every_record_shape(kb, obj, start, parts):
+    from vcr_core.agents.assembler import DISCLAIMER
+
+    answer = assemble(rec({"index": 1, **obj}), kb).explanation.answer
+    assert answer.startswith(start), answer
+    assert ":;" not in answer and ";;" not in answer and ", ," not in answer and answer.endswith(DISCLAIMER)
+    for p in parts:
+        assert p in answer

@@ -56,13 +56,18 @@ def _serve(tmp_path, extra_env):
     (tmp_path / "hostile.json").write_text(json.dumps(rows))
     subprocess.run([sys.executable, "-m", "vcr_core.cli.main", "import-traces", str(tmp_path / "hostile.json"), "--name", "hostile"],
                    env=env, check=True, capture_output=True, cwd=ROOT)
-    # The starter graph is built once per machine (about a minute, cached in VCR_HOME); reuse this machine's
-    # cache when it has one, so the tests exercise the app rather than that one-time build.
+    # The starter graph (about a minute) and the knowledge indexes assembly reads (the graph's name matcher, GO
+    # names, gene vocabularies, ChEBI roles: seconds) are built once per machine and cached in VCR_HOME; reuse
+    # this machine's caches when it has them, so the tests exercise the app rather than those one-time builds.
+    # Each is keyed by its source files, so a copy made from other sources is rebuilt, never used.
+    from vcr_core.knowledge.genes import VERSION as GENES_VERSION
     from vcr_core.tools.kg.starter import STARTER_VERSION
-    cached = Path.home() / ".local/share/vcr-curation/cache/kg"
-    for f in cached.glob(f"starter-v{STARTER_VERSION}.*"):
-        (tmp_path / "home" / "cache" / "kg").mkdir(parents=True, exist_ok=True)
-        shutil.copy(f, tmp_path / "home" / "cache" / "kg" / f.name)
+    cached = Path.home() / ".local/share/vcr-curation/cache"
+    for pattern in (f"kg/starter-v{STARTER_VERSION}.*", f"gene-index*-v{GENES_VERSION}.pkl", "knowledge/*.pkl"):
+        for f in cached.glob(pattern):
+            dest = tmp_path / "home" / "cache" / f.relative_to(cached)
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(f, dest)  # with its mtime: the matcher's indexes are keyed by the graph files' mtimes
     port = _free_port()
     log = open(tmp_path / "streamlit.log", "w")
     proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
@@ -255,6 +260,7 @@ def test_demo_path_front_page_one_click_a_graph(server):
         clicked = time.monotonic()
         button.click()
         expect(page.get_by_role("heading", name="First explanation")).to_be_visible(timeout=240_000)
+        heading_s = time.monotonic() - clicked  # the trace is on the page; the rest is drawing the graph
         frame = _graph_frame(page)
         first_graph_s = time.monotonic() - clicked
         expect(page.get_by_text("not reasoned by a language model", exact=False).first).to_be_visible()
@@ -287,8 +293,10 @@ def test_demo_path_front_page_one_click_a_graph(server):
         assert after == before, "a second click queued the demo again"
         assert still == 0, f"the page kept rerunning after the demo ended ({still} messages in 4 s)"
         browser.close()
-    print(f"\nhome_first_graph_s={first_graph_s:.1f} graph_label_px={label_px:.1f} (scale {scale:.2f}, {n_nodes} nodes)")
+    print(f"\nhome_first_graph_s={first_graph_s:.1f} (heading after {heading_s:.1f}) graph_label_px={label_px:.1f} "
+          f"(scale {scale:.2f}, {n_nodes} nodes)")
     (tmp.parent / "home_demo_metrics.json").write_text(json.dumps({"home_first_graph_s": round(first_graph_s, 1),
+                                                                    "home_first_heading_s": round(heading_s, 1),
                                                                     "graph_label_px": round(label_px, 1), "nodes": n_nodes}))
 
 

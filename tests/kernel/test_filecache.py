@@ -47,3 +47,51 @@ def test_a_failed_write_keeps_the_old_file(tmp_path):
             fh.write("half")
             raise RuntimeError("disk full")
     assert target.read_text() == "old" and [p.name for p in tmp_path.iterdir()] == ["meta.json"]
+
+
+def test_gc_paused_nests_across_threads_and_restores_the_collector():
+    import gc
+    import threading
+
+    from vcr_core.kernel.filecache import gc_paused
+
+    assert gc.isenabled()
+    inside = threading.Event()
+    release = threading.Event()
+
+    def other():
+        with gc_paused():
+            inside.set()
+            release.wait(5)
+
+    t = threading.Thread(target=other)
+    with gc_paused():
+        assert not gc.isenabled()
+        t.start()
+        inside.wait(5)
+    assert not gc.isenabled(), "another thread's pause is still on"
+    release.set()
+    t.join()
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with gc_paused():
+            pass
+        assert not gc.isenabled(), "a collector that was off stays off"
+    finally:
+        gc.enable()
+
+
+def test_file_stamp_changes_with_the_file(tmp_path):
+    from vcr_core.kernel.filecache import file_stamp, load_or_build
+
+    src = tmp_path / "source.txt"
+    src.write_text("a")
+    first = file_stamp(src)
+    built = []
+    assert load_or_build(tmp_path / "c.pkl", lambda: built.append(1) or "A", file_stamp(src)) == "A"
+    assert load_or_build(tmp_path / "c.pkl", lambda: built.append(1) or "B", file_stamp(src)) == "A" and built == [1]
+    src.write_text("ab")
+    assert file_stamp(src) != first
+    assert load_or_build(tmp_path / "c.pkl", lambda: built.append(1) or "B", file_stamp(src)) == "B" and built == [1, 1]
+    assert file_stamp(tmp_path / "missing")[0][1:] == (None, None)

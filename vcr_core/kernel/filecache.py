@@ -8,6 +8,7 @@ built again, never an error.
 from __future__ import annotations
 
 import errno
+import gc
 import os
 import pickle
 import threading
@@ -41,13 +42,52 @@ def write_atomic(path: Path, data: bytes | str) -> None:
         fh.write(data)
 
 
+_GC_LOCK = threading.Lock()
+_GC_PAUSES = [0]
+
+
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """The cyclic garbage collector off while the block builds or unpickles millions of small objects
+    (name indexes, vocabularies): each collection would walk all of them again, which took more than half
+    of such a load (the matcher's indexes: 3.2 s with, 0.7 s without). Nested and threaded uses count, so
+    the collector is on again only when the last block ends (and only if it was on before the first)."""
+    with _GC_LOCK:
+        if _GC_PAUSES[0] == 0:
+            _GC_PAUSES.append(gc.isenabled())
+            gc.disable()
+        _GC_PAUSES[0] += 1
+    try:
+        yield
+    finally:
+        with _GC_LOCK:
+            _GC_PAUSES[0] -= 1
+            if _GC_PAUSES[0] == 0 and _GC_PAUSES.pop():
+                gc.enable()
+
+
+def file_stamp(*paths: Path) -> tuple:
+    """(path, size, modification time in ns) of each file: a cache key that changes when a source does
+    (a missing file is keyed as missing, so its later appearance rebuilds too)."""
+    out = []
+    for p in paths:
+        try:
+            st = Path(p).stat()
+            out.append((str(p), st.st_size, st.st_mtime_ns))
+        except OSError:
+            out.append((str(p), None, None))
+    return tuple(out)
+
+
 def load_or_build(path: Path, build: Callable[[], T], stamp: Any = None) -> T:
     """The object pickled at ``path`` when it was saved with the same ``stamp`` (a version, the
-    sources' modification times, ...); otherwise ``build()``, pickled there for the next time."""
+    sources' modification times, ...); otherwise ``build()``, pickled there for the next time.
+    The file is read with the garbage collector paused (:func:`gc_paused`); ``build`` pauses it itself
+    where that helps (a build may make garbage the collector should find)."""
     path = Path(path)
     if path.exists():
         try:
-            with open(path, "rb") as fh:
+            with open(path, "rb") as fh, gc_paused():
                 saved = pickle.load(fh)
             if isinstance(saved, dict) and saved.keys() == {"stamp", "data"} and saved["stamp"] == stamp:
                 return saved["data"]

@@ -7,6 +7,8 @@ its reason, and whoever explains a record says it.
 """
 from __future__ import annotations
 
+import gc
+import logging
 import threading
 import time
 from dataclasses import dataclass, field
@@ -42,15 +44,22 @@ class Knowledge:
         return self.memo[key]
 
 
+log = logging.getLogger(__name__)
+
 _KB: Knowledge | None = None
 _KB_LOCK = threading.Lock()
 
 GraphLoader = Callable[[], tuple[Any, Any]]  # -> (graph, matcher)
 
 
-def load_knowledge(graph_loader: GraphLoader | None = None, *, refresh: bool = False) -> Knowledge:
+def load_knowledge(graph_loader: GraphLoader | None = None, *, refresh: bool = False,
+                   warm: Callable[[Knowledge], None] | None = None) -> Knowledge:
     """The process's knowledge, loaded once: the graph from ``graph_loader`` (None: no graph) and the GO
-    annotations. A missing source is recorded with its reason."""
+    annotations. A missing source is recorded with its reason. ``warm(kb)`` runs inside the load (under its
+    lock, so a second caller waits for it rather than doing it again) to read every other source the caller
+    will need (the gene vocabularies, ChEBI roles): the first record then waits for nothing. The loaded
+    objects are then moved out of the garbage collector's sight (``gc.freeze``): they live as long as the
+    process, and each later collection would otherwise walk their millions of objects again."""
     global _KB
     with _KB_LOCK:
         if _KB is not None and not refresh:
@@ -65,6 +74,12 @@ def load_knowledge(graph_loader: GraphLoader | None = None, *, refresh: bool = F
             except Exception as exc:  # noqa: BLE001 - the reason goes into every report
                 kb.graph_reason = f"no knowledge graph could be loaded ({exc})"
         kb.orgdb, kb.orgdb_reason = _load_orgdb()
+        if warm is not None:
+            try:
+                warm(kb)
+            except Exception:  # noqa: BLE001 - warming is an optimisation: a failure shows on first real use
+                log.warning("knowledge: warming the sources failed", exc_info=True)
+        gc.freeze()
         kb.load_s = round(time.perf_counter() - start, 3)
         _KB = kb
         return kb

