@@ -284,3 +284,34 @@ def test_claims_stored_before_cores_get_theirs_on_first_use(engine, tmp_path):
     assert _reused(engine, _claims(engine, third)["binds_to"].id) is None
     reuse.core_queue(engine)
     assert _reused(engine, _claims(engine, third)["binds_to"].id).verdict == "supported"
+
+
+def test_a_generated_trace_is_saved_with_its_cores_and_the_teams_decision(engine, batch, server):
+    """Generation grounds at save: a new trace whose claim core the team already judged is decided by
+    reuse when the worker stores it, with no core queue, identify or rebuild call in between."""
+    from vcr_core.generation import create_run
+    from vcr_core.jobs import Worker
+    from vcr_core.store import Trace
+
+    def generate() -> list[Claim]:
+        run_id = create_run(engine, batch_id=batch, record_ids=None, tools=[], model_type=None, model="scripted",
+                            mode="explain-only", options={"api_base": server.base_url}, created_by="tester")
+        assert Worker(engine, exit_when_idle=True).run() >= 1
+        with Session(engine) as s:
+            return s.exec(select(Claim).join(Trace, Trace.id == Claim.trace_id).where(Trace.run_id == run_id)
+                          .order_by(Claim.id)).all()
+
+    first = generate()
+    assert first and all(c.core and c.pert_key and c.cell_key and c.grounding for c in first)  # stored at save
+    judged = next(c for c in first if c.action == "binds_to")
+    cur.judge_claim(engine, judged.id, "ana", "override", verdict="contradicted", tag="no_relation", rule="one")
+    second = generate()
+    same = [c for c in second if c.core == judged.core]
+    assert len(same) == 1  # the same drug's binding claim in the new run; other drugs bind as other cores
+    row = _reused(engine, same[0].id)
+    assert row is not None and (row.status, row.verdict) == ("decided", "contradicted")
+    effective, curated = _curated_verdict(engine, same[0].id)
+    assert effective == "contradicted" and len(curated) == 1
+    assert curated[0].evidence[0]["curator"] == "ana" and curated[0].evidence[0]["trace_id"] == judged.trace_id
+    assert all(_reused(engine, c.id) is None for c in second if c.core != judged.core)
+

@@ -16,6 +16,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
 from ..agents import CallOptions, GenerationConfig, generate_for_record
+from ..curation.core import context_keys, warm
+from ..curation.reuse import after_save
 from ..jobs.control import JobControl
 from ..jobs.executor import RayAdapter, ThreadAdapter, run_bounded, use_database
 from ..jobs.inflight import InFlight
@@ -109,6 +111,7 @@ def _store_outcome(engine: Engine, run_id: int, record_id: int, outcome, lease: 
                    call_ids: list[int] | None = None) -> str:
     """Store the trace (fenced by ``lease``) and link it to the model calls that made it (``call_ids``: this
     attempt's own calls; a replaced worker's late calls for the same record stay unlinked)."""
+    _warm_cores(engine, record_id, outcome.explanation)
     try:
         with session_scope(engine) as session:
             if not fence(session, lease):
@@ -117,6 +120,7 @@ def _store_outcome(engine: Engine, run_id: int, record_id: int, outcome, lease: 
             trace = save_trace(session, run_id=run_id, record=session.get(Record, record_id),
                                explanation=outcome.explanation, findings=outcome.findings, grounder=claim_grounder(),
                                **outcome.fields)
+            _cores_at_save(session, trace)
             mine = [LlmCall.id.in_(call_ids)] if call_ids is not None else [LlmCall.record_id == record_id]
             session.execute(update(LlmCall).where(LlmCall.run_id == run_id, LlmCall.trace_id.is_(None), *mine)
                             .values(trace_id=trace.id))
@@ -128,6 +132,30 @@ def _store_outcome(engine: Engine, run_id: int, record_id: int, outcome, lease: 
                                                              Trace.record_id == record_id)).first() or "ok"
     refresh_counts(engine, run_id)
     return status
+
+
+def _warm_cores(engine: Engine, record_id: int, explanation) -> None:
+    """Ground the record's perturbation and cell line and the explanation's claims before the saving
+    transaction (the first grounding loads the vocabularies; inside the transaction it would hold the
+    database's write lock that long). A failure here only means grounding happens at save."""
+    try:
+        with session_scope(engine) as session:
+            context_keys(session.get(Record, record_id))
+        warm(explanation)
+    except Exception:  # noqa: BLE001 - warming is an optimisation; _cores_at_save reports real failures
+        log.debug("warming the claim cores of record %s failed", record_id, exc_info=True)
+
+
+def _cores_at_save(session, trace: Trace) -> None:
+    """In the saving transaction: the claims' core identity and grounding, and what the team already
+    decided about those cores (reuse), so a new trace shows the team's judgments at once. Should
+    grounding fail, the trace is still stored (the model's answer is not lost) and its claims get their
+    cores on first use (``curation.core.identify_claims``)."""
+    try:
+        with session.begin_nested():
+            after_save(session, trace)
+    except Exception:  # noqa: BLE001 - see the docstring
+        log.warning("claim cores of trace %s left for later: grounding failed", trace.id, exc_info=True)
 
 
 def _preflight(engine: Engine, run: Run, cfg: GenerationConfig) -> str | None:
