@@ -21,8 +21,9 @@ number of claims (not re-run). ``wrong_reuse``: claims decided by reuse whose ve
 
 **Latency** (``judgment_p95_ms``): ``--p95-traces`` (10,000) traces = drugs x 50 cell lines, 6 claims each,
 bulk-inserted with their cores and scope keys already computed (synthetic names, as bench/app_bench.py seeds);
-``--curators`` (8) processes judge at once the binding and target-activity claims, each judgment deciding the
-same core in the other ~49 traces of its drug in its own transaction under the writers' lock.
+``--curators`` (8) processes judge at once (they start together once all have started) the binding and
+target-activity claims, each judgment deciding the same core in the other ~49 traces of its drug in its own
+transaction under the writers' lock.
 
     python bench/curation_effort.py [--drugs 40] [--cells 10] [--p95-traces 10000] [--curators 8]
 
@@ -192,11 +193,13 @@ def seed_big(engine, n_traces: int, n_cells: int = 50) -> list[list[int]]:
     return [[(d * n_cells) * 6 + 1, (d * n_cells) * 6 + 2] for d in range(n_drugs)]
 
 
-def curator(url: str, name: str, claim_ids: list[int], out) -> None:
+def curator(url: str, name: str, claim_ids: list[int], out, start=None) -> None:
     from vcr_core import curation as cur
     from vcr_core.store import get_engine
 
     engine = get_engine(url)
+    if start is not None:
+        start.wait()  # all curators judge at once, after every process has started (imports take seconds of CPU)
     lat = []
     for cid in claim_ids:
         t = time.perf_counter()
@@ -215,8 +218,8 @@ def latency(url: str, engine, n_traces: int, curators: int) -> dict:
     seeded_s = time.perf_counter() - t0
     work = [cid for pair in per_drug for cid in pair]
     ctx = mp.get_context("spawn")
-    out = ctx.Queue()
-    procs = [ctx.Process(target=curator, args=(url, f"curator{i}", work[i::curators], out)) for i in range(curators)]
+    out, start = ctx.Queue(), ctx.Barrier(curators)
+    procs = [ctx.Process(target=curator, args=(url, f"curator{i}", work[i::curators], out, start)) for i in range(curators)]
     t1 = time.perf_counter()
     for p in procs:
         p.start()

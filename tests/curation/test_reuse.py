@@ -284,3 +284,66 @@ def test_claims_stored_before_cores_get_theirs_on_first_use(engine, tmp_path):
     assert _reused(engine, _claims(engine, third)["binds_to"].id) is None
     reuse.core_queue(engine)
     assert _reused(engine, _claims(engine, third)["binds_to"].id).verdict == "supported"
+
+
+def test_a_generated_trace_is_saved_with_its_cores_and_the_teams_decision(engine, batch, server):
+    """Generation grounds at save: a new trace whose claim core the team already judged is decided by
+    reuse when the worker stores it, with no core queue, identify or rebuild call in between."""
+    from vcr_core.generation import create_run
+    from vcr_core.jobs import Worker
+    from vcr_core.store import Trace
+
+    def generate() -> list[Claim]:
+        run_id = create_run(engine, batch_id=batch, record_ids=None, tools=[], model_type=None, model="scripted",
+                            mode="explain-only", options={"api_base": server.base_url}, created_by="tester")
+        assert Worker(engine, exit_when_idle=True).run() >= 1
+        with Session(engine) as s:
+            return s.exec(select(Claim).join(Trace, Trace.id == Claim.trace_id).where(Trace.run_id == run_id)
+                          .order_by(Claim.id)).all()
+
+    first = generate()
+    assert first and all(c.core and c.pert_key and c.cell_key and c.grounding for c in first)  # stored at save
+    judged = next(c for c in first if c.action == "binds_to")
+    cur.judge_claim(engine, judged.id, "ana", "override", verdict="contradicted", tag="no_relation", rule="one")
+    second = generate()
+    same = [c for c in second if c.core == judged.core]
+    assert len(same) == 1  # the same drug's binding claim in the new run; other drugs bind as other cores
+    row = _reused(engine, same[0].id)
+    assert row is not None and (row.status, row.verdict) == ("decided", "contradicted")
+    effective, curated = _curated_verdict(engine, same[0].id)
+    assert effective == "contradicted" and len(curated) == 1
+    assert curated[0].evidence[0]["curator"] == "ana" and curated[0].evidence[0]["trace_id"] == judged.trace_id
+    assert all(_reused(engine, c.id) is None for c in second if c.core != judged.core)
+
+
+@pytest.mark.slow
+def test_reuse_on_postgresql_decides_moves_and_withdraws_as_on_sqlite(pg_url, tmp_path):
+    """The set-based propagation (INSERT ... SELECT with the decision bound once, the kept source read
+    as text) on PostgreSQL: scope, override, a context-bound core and revoke."""
+    from vcr_core.files.ingest import ingest_file
+    from vcr_core.store import dispose_engines, get_engine
+
+    engine = get_engine(pg_url)
+    try:
+        path = tmp_path / "r.json"
+        path.write_text(json.dumps([{"index": i, "context": {"cell_type": c}, "perturbation": {"name": d}} for i, d, c in RECORDS]))
+        batch_id = ingest_file(engine, path).batch_id
+        t = {"a": _save(engine, batch_id, "1", MODEL_A.format(drug="imatinib", cell="K562"), "a1", after=True),
+             "b": _save(engine, batch_id, "1", MODEL_B.format(drug="Imatinib", cell="K562"), "b1", after=True),
+             "hct": _save(engine, batch_id, "2", MODEL_A.format(drug="imatinib", cell="HCT116"), "a2", after=True)}
+        a, b, hct = (_claims(engine, t[k]) for k in ("a", "b", "hct"))
+        for action in ("binds_to", "regulates_expression"):
+            cur.judge_claim(engine, a[action].id, "ana", "override", verdict="contradicted", tag="no_relation", rule="one")
+        assert _reused(engine, b["binds_to"].id).verdict == _reused(engine, hct["binds_to"].id).verdict == "contradicted"
+        assert _reused(engine, b["regulates_expression"].id).verdict == "contradicted"
+        assert _reused(engine, hct["regulates_expression"].id) is None  # context-bound: another cell line
+        cur.judge_claim(engine, a["binds_to"].id, "ana", "override", verdict="supported", tag="correct", rule="one")
+        assert _reused(engine, hct["binds_to"].id).verdict == "supported"
+        cur.judge_claim(engine, a["binds_to"].id, "ana", "revoke", rule="one")
+        assert _reused(engine, hct["binds_to"].id) is None
+        verdict, rows = _curated_verdict(engine, hct["binds_to"].id)
+        assert verdict == "unverifiable" and [r.verdict for r in rows] == ["contradicted", "supported", "unverifiable"]
+        assert rows[0].evidence[0]["curator"] == "ana" and rows[0].evidence[0]["trace_id"] == t["a"]
+        assert "withdrawn" in rows[-1].message
+    finally:
+        dispose_engines()

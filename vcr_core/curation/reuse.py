@@ -16,10 +16,11 @@
 """
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from typing import Any
 
-from sqlalchemy import and_, bindparam, func, select
+from sqlalchemy import Float, Integer, String, Text, and_, bindparam, cast, false, func, literal, or_, select, true
 from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session
 
@@ -32,13 +33,12 @@ from .core import SCOPE_TEXT, identify_trace, scope_matches
 NAME, VERSION = "curated", "1"
 _C, _CU, _R, _V, _CS = (Claim.__table__, Curation.__table__, ClaimReuseRow.__table__, Verdict.__table__,
                         ClaimStateRow.__table__)
-_TARGETS = select(_C.c.id, _C.c.trace_id, _C.c.pert_key, _C.c.cell_key, _C.c.hash).where(_C.c.core == bindparam("core"))
 _CORE_LOG = (select(_CU.c.id, _CU.c.curator, _CU.c.judgment, _CU.c.verdict, _CU.c.claim_id, _CU.c.trace_id,
                     _CU.c.created_at, _CU.c.claim_snapshot, _C.c.pert_key, _C.c.cell_key, _C.c.action)
              .join(_C, _C.c.id == _CU.c.claim_id)
              .where(_C.c.core == bindparam("core"), _CU.c.target == "claim").order_by(_CU.c.id))
-_KEPT = select(_R.c.claim_id, _R.c.status, _R.c.verdict, _R.c.source).where(_R.c.core == bindparam("core"))
-_DELETE = _R.delete().where(_R.c.claim_id == bindparam("cid"))
+_DELETE = _R.delete().where(_R.c.claim_id.in_(bindparam("ids", expanding=True)))
+_CHUNK = 5000  # claim ids per statement (well under SQLite's and PostgreSQL's limits on bound parameters)
 
 
 def _default_scope(action: str) -> str:
@@ -92,76 +92,136 @@ def _source(status: str, deciding: list[dict[str, Any]]) -> dict[str, Any]:
                            "scope_reason": o.get("scope_reason"), "at": str(o["created_at"])} for o in deciding]}
 
 
+def _eq(col, value):
+    return col.is_(None) if value is None else col == value
+
+
+def _covered(o: dict[str, Any]):
+    """The SQL condition on a core's claims that opinion ``o``'s scope covers (what :func:`scope_matches`
+    says of each one): it narrows what a judgment reads to the claims it can decide."""
+    scope = o["scope"]
+    if scope == "any":
+        return true()
+    if scope == "trace":
+        return _C.c.trace_id == o["trace_id"]
+    if scope == "perturbation":
+        return _eq(_C.c.pert_key, o["pert_key"])
+    if scope == "context":
+        return and_(_eq(_C.c.pert_key, o["pert_key"]), _eq(_C.c.cell_key, o["cell_key"]))
+    return false()
+
+
+def _judgment_ids(source_text: str | None) -> list[int]:
+    src = json.loads(source_text) if source_text else None
+    return [j["curation_id"] for j in (src or {}).get("judgments", [])]
+
+
 def propagate(conn: Connection, core: str | None, rule: str, *, only: set[int] | None = None,
               append_verdicts: bool = True) -> dict[str, int]:
     """Bring the reuse of ``core``'s judgments up to date on an open write transaction: upsert or delete
     ``claim_reuse`` rows and append a ``curated`` verdict for every claim whose reused verdict changed.
     ``only``: limit to these claim ids (a trace just saved); ``append_verdicts=False`` restores the kept
-    rows only (an archive brings the curated verdicts it had). Returns counts."""
+    rows only (an archive brings the curated verdicts it had). Returns counts.
+
+    It runs under the writers' lock, so it is set-based: it reads only the claims the core's judgments
+    cover or that have a reuse row, decides once per group of claims the same judgments cover, and writes
+    each group with one ``INSERT ... SELECT`` (the verdict, source and message bound once, not per claim)."""
     if not core:
         return {"decided": 0, "withdrawn": 0, "changed": 0}
     log = [dict(r._mapping) for r in conn.execute(_CORE_LOG, {"core": core})]
     active, own = _opinions(log, rule)
-    kept = {r.claim_id: dict(r._mapping) for r in conn.execute(_KEPT, {"core": core})}
-    upserts, deletes, verdicts = [], [], []
     version = log[-1]["id"] if log else 0
-    now = utcnow()
+    covered = [_covered(o) for o in active]
+    q = (select(_C.c.id, _C.c.trace_id, _C.c.pert_key, _C.c.cell_key, _R.c.status, _R.c.verdict,
+                cast(_R.c.source, Text))  # the kept source as text: compared as written, parsed only if it differs
+         .select_from(_C.outerjoin(_R, _R.c.claim_id == _C.c.id))
+         .where(_C.c.core == core, or_(*covered, _R.c.claim_id.is_not(None))).order_by(_C.c.id))
+    if only is not None:
+        q = q.where(_C.c.id.in_(list(only)))
+    dumps = getattr(conn.dialect, "_json_serializer", None) or json.dumps  # as the JSON column writes it
+    sources = [{"trace_id": o["trace_id"], "pert_key": o["pert_key"], "cell_key": o["cell_key"]} for o in active]
+    groups: dict[tuple[int, ...], tuple] = {}  # the opinions covering a claim -> its decision, computed once
+    upserts: dict[tuple[int, ...], list[int]] = defaultdict(list)
+    decided_verdicts: dict[tuple[int, ...], list[int]] = defaultdict(list)
+    withdrawals: dict[str, list[int]] = defaultdict(list)
+    deletes: list[int] = []
     n_decided = 0
-    for cid, tid, pert, cell, chash in conn.execute(_TARGETS, {"core": core}):
-        if only is not None and cid not in only:
-            continue
-        old = kept.get(cid)
-        status, verdict, deciding = ("uncurated", None, []) if cid in own else decide(
-            {"trace_id": tid, "pert_key": pert, "cell_key": cell}, active, rule)
+    for cid, tid, pert, cell, old_status, old_verdict, old_source in conn.execute(q):
+        target = {"trace_id": tid, "pert_key": pert, "cell_key": cell}
+        key = () if cid in own else tuple(i for i, o in enumerate(active) if scope_matches(o["scope"], sources[i], target))
+        if key not in groups:
+            status, verdict, deciding = decide(target, [active[i] for i in key], rule) if key else ("uncurated", None, [])
+            source = _source(status, deciding) if deciding else None
+            groups[key] = (status, verdict, source, dumps(source) if source else None, [o["id"] for o in deciding])
+        status, verdict, source, source_text, ids = groups[key]
         if status == CurationState.UNCURATED:
-            if old is not None:
-                deletes.append({"cid": cid})
-                if old["status"] == CurationState.DECIDED:
-                    verdicts.append(_verdict_row(cid, tid, chash, "unverifiable", 0.0, [],
-                                                 "withdrawn: the judgment that decided this claim was revoked or changed", now))
+            if old_status is not None:
+                deletes.append(cid)
+                if old_status == CurationState.DECIDED:
+                    withdrawals["withdrawn: the judgment that decided this claim was revoked or changed"].append(cid)
             continue
         n_decided += status == CurationState.DECIDED
-        source = _source(status, deciding)
-        if old is not None and old["status"] == status and old["verdict"] == verdict and \
-                [j["curation_id"] for j in (old["source"] or {}).get("judgments", [])] == [o["id"] for o in deciding]:
+        if old_status == status and old_verdict == verdict and (old_source == source_text or _judgment_ids(old_source) == ids):
             continue
-        upserts.append({"claim_id": cid, "trace_id": tid, "core": core, "status": status, "verdict": verdict,
-                        "source": source, "version": version})
-        if status == CurationState.DECIDED and (old is None or old["status"] != CurationState.DECIDED or old["verdict"] != verdict
-                                     or old["source"] != source):
-            verdicts.append(_verdict_row(cid, tid, chash, verdict or "unverifiable", 1.0 if verdict in (VerdictValue.SUPPORTED, VerdictValue.CONTRADICTED) else 0.0,
-                                         [{"kind": "curation", **j} for j in source["judgments"]], source["message"], now))
-        elif status != CurationState.DECIDED and old is not None and old["status"] == CurationState.DECIDED:
+        upserts[key].append(cid)
+        # a changed decision: its verdict (the source or verdict differs from the kept one), or a withdrawal
+        if status == CurationState.DECIDED:
+            decided_verdicts[key].append(cid)
+        elif old_status == CurationState.DECIDED:
             what = "curators disagree on this claim's core" if status == CurationState.CONFLICT else "waiting for a second curator"
-            verdicts.append(_verdict_row(cid, tid, chash, "unverifiable", 0.0, [], f"withdrawn: {what}", now))
-    if deletes:
-        conn.execute(_DELETE, deletes)
-    if upserts:
-        conn.execute(_reuse_upsert(conn), upserts)
-    if verdicts and append_verdicts:
-        conn.execute(_V.insert(), verdicts)
-    return {"decided": n_decided, "withdrawn": len(deletes), "changed": len(upserts) + len(deletes)}
+            withdrawals[f"withdrawn: {what}"].append(cid)
+    for chunk in _chunks(deletes):
+        conn.execute(_DELETE, {"ids": chunk})
+    for key, cids in upserts.items():
+        status, verdict, source, _text, _ids = groups[key]
+        for chunk in _chunks(cids):
+            conn.execute(_reuse_upsert(conn), {"ids": chunk, "core": core, "status": status, "verdict": verdict,
+                                               "source": source, "version": version})
+    if append_verdicts:
+        now = utcnow()
+        for key, cids in decided_verdicts.items():
+            status, verdict, source, _text, _ids = groups[key]
+            for chunk in _chunks(cids):
+                conn.execute(_VERDICTS, {"ids": chunk, "verdict": verdict or "unverifiable",
+                                         "score": 1.0 if verdict in (VerdictValue.SUPPORTED, VerdictValue.CONTRADICTED) else 0.0,
+                                         "evidence": [{"kind": "curation", **j} for j in source["judgments"]],
+                                         "message": source["message"], "created_at": now})
+        for message, cids in withdrawals.items():
+            for chunk in _chunks(cids):
+                conn.execute(_VERDICTS, {"ids": chunk, "verdict": "unverifiable", "score": 0.0, "evidence": [],
+                                         "message": message, "created_at": now})
+    return {"decided": n_decided, "withdrawn": len(deletes), "changed": sum(map(len, upserts.values())) + len(deletes)}
 
 
-def _verdict_row(cid: int, tid: int, chash: str, verdict: str, score: float, evidence: list, message: str, now) -> dict[str, Any]:
-    return {"trace_id": tid, "claim_id": cid, "claim_hash": chash, "verifier": NAME, "version": VERSION, "verdict": verdict,
-            "score": score, "evidence": evidence, "message": message, "created_at": now}
+def _chunks(ids: list[int]):
+    for i in range(0, len(ids), _CHUNK):
+        yield ids[i:i + _CHUNK]
 
 
+_IDS = _C.c.id.in_(bindparam("ids", expanding=True))
+# One curated verdict per claim of ``ids``, all saying the same (bound once); claim and trace from the claim row.
+_VERDICTS = _V.insert().from_select(
+    ["trace_id", "claim_id", "claim_hash", "verifier", "version", "verdict", "score", "evidence", "message", "created_at"],
+    select(_C.c.trace_id, _C.c.id, _C.c.hash, literal(NAME, String), literal(VERSION, String), bindparam("verdict", type_=String),
+           bindparam("score", type_=Float), bindparam("evidence", type_=_V.c.evidence.type),
+           bindparam("message", type_=Text), bindparam("created_at", type_=_V.c.created_at.type)).where(_IDS).order_by(_C.c.id))
 _UPSERTS: dict[str, Any] = {}
 
 
 def _reuse_upsert(conn: Connection):
+    """Insert or update the reuse row of every claim of ``ids`` with one decision (bound once)."""
     name = conn.dialect.name
     if name not in _UPSERTS:
         if name == "postgresql":
             from sqlalchemy.dialects.postgresql import insert
         else:
             from sqlalchemy.dialects.sqlite import insert
-        ins = insert(_R)
-        _UPSERTS[name] = ins.on_conflict_do_update(index_elements=["claim_id"],
-                                                   set_={k: ins.excluded[k] for k in ("trace_id", "core", "status", "verdict",
-                                                                                      "source", "version")})
+        cols = ("trace_id", "core", "status", "verdict", "source", "version")
+        rows = select(_C.c.id, _C.c.trace_id, bindparam("core", type_=String), bindparam("status", type_=String),
+                      bindparam("verdict", type_=String), bindparam("source", type_=_R.c.source.type),
+                      bindparam("version", type_=Integer)).where(_IDS)  # SQLite's upsert from a SELECT needs its WHERE
+        ins = insert(_R).from_select(["claim_id", *cols], rows)
+        _UPSERTS[name] = ins.on_conflict_do_update(index_elements=["claim_id"], set_={k: ins.excluded[k] for k in cols})
     return _UPSERTS[name]
 
 
@@ -175,8 +235,8 @@ def _reuse_known(conn: Connection, params: list[dict[str, Any]]) -> None:
 
 
 def identify_and_reuse(engine: Engine) -> int:
-    """Give claims saved without a core theirs (generation saves none: grounding loads vocabularies for a
-    minute) and apply what the team already decided about those cores, in the same transactions."""
+    """Give claims saved without a core theirs (stored before migration 0006, or a save whose grounding
+    failed) and apply what the team already decided about those cores, in the same transactions."""
     from .core import identify_claims
 
     return identify_claims(engine, after=_reuse_known)

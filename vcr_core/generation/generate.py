@@ -111,7 +111,7 @@ def _store_outcome(engine: Engine, run_id: int, record_id: int, outcome, lease: 
                    call_ids: list[int] | None = None) -> str:
     """Store the trace (fenced by ``lease``) and link it to the model calls that made it (``call_ids``: this
     attempt's own calls; a replaced worker's late calls for the same record stay unlinked)."""
-    _ground_first(engine, record_id, outcome.explanation)
+    _warm_cores(engine, record_id, outcome.explanation)
     try:
         with session_scope(engine) as session:
             if not fence(session, lease):
@@ -120,9 +120,7 @@ def _store_outcome(engine: Engine, run_id: int, record_id: int, outcome, lease: 
             trace = save_trace(session, run_id=run_id, record=session.get(Record, record_id),
                                explanation=outcome.explanation, findings=outcome.findings, grounder=claim_grounder(),
                                **outcome.fields)
-            # Each claim's grounding and core stored with it (as import and archive do), and what the team
-            # already decided about those cores; grounded above, so this transaction only looks them up.
-            after_save(session, trace)
+            _cores_at_save(session, trace)
             mine = [LlmCall.id.in_(call_ids)] if call_ids is not None else [LlmCall.record_id == record_id]
             session.execute(update(LlmCall).where(LlmCall.run_id == run_id, LlmCall.trace_id.is_(None), *mine)
                             .values(trace_id=trace.id))
@@ -136,16 +134,30 @@ def _store_outcome(engine: Engine, run_id: int, record_id: int, outcome, lease: 
     return status
 
 
-def _ground_first(engine: Engine, record_id: int, explanation) -> None:
-    """Ground the explanation's claims and the record's context before the saving transaction (the
-    vocabularies load the first time: inside the transaction that would hold the writers' lock)."""
-    if explanation is None:
+def _warm_cores(engine: Engine, record_id: int, explanation) -> None:
+    """Ground the record's perturbation and cell line and the explanation's claims before the saving
+    transaction (the first grounding loads the vocabularies; inside the transaction it would hold the
+    database's write lock that long). A failure here only means grounding happens at save."""
+    if explanation is None:  # a failed parse has no claims to ground
         return
-    with session_scope(engine) as session:
-        row = session.get(Record, record_id)
-        if row is not None:
-            context_keys(row)
-    warm(explanation)
+    try:
+        with session_scope(engine) as session:
+            context_keys(session.get(Record, record_id))
+        warm(explanation)
+    except Exception:  # noqa: BLE001 - warming is an optimisation; _cores_at_save reports real failures
+        log.debug("warming the claim cores of record %s failed", record_id, exc_info=True)
+
+
+def _cores_at_save(session, trace: Trace) -> None:
+    """In the saving transaction: the claims' core identity and grounding, and what the team already
+    decided about those cores (reuse), so a new trace shows the team's judgments at once. Should
+    grounding fail, the trace is still stored (the model's answer is not lost) and its claims get their
+    cores on first use (``curation.core.identify_claims``)."""
+    try:
+        with session.begin_nested():
+            after_save(session, trace)
+    except Exception:  # noqa: BLE001 - see the docstring
+        log.warning("claim cores of trace %s left for later: grounding failed", trace.id, exc_info=True)
 
 
 def _preflight(engine: Engine, run: Run, cfg: GenerationConfig) -> str | None:
@@ -193,13 +205,10 @@ def run_generate_job(engine: Engine, run_id: int, control: JobControl, concurren
         adapter = ray_adapter(engine, run_id, control.lease, max_concurrent_calls=max_concurrent_calls)
         errors = _run_records(run_id, todo, adapter, control, workers, on_progress)
     else:
-        # Assembly from knowledge is CPU work in this process: the first record runs alone, so its trace (the
-        # Home demo's first graph) is stored before the others start sharing the cores with it.
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix=f"run{run_id}") as pool:
             adapter = ThreadAdapter(pool, lambda rid: process_record(engine, run_id, rid, cfg, control.lease,
                                                                      control.in_flight))
-            errors = _run_records(run_id, todo, adapter, control, workers, on_progress,
-                                  first_alone=cfg.choice.is_knowledge)
+            errors = _run_records(run_id, todo, adapter, control, workers, on_progress)
     refresh_counts(engine, run_id)
     return _finish_run(engine, run_id, control, errors)
 
@@ -265,7 +274,7 @@ def _job_message(engine: Engine, run_id: int, text: str, lease: Lease | None = N
 
 
 def _run_records(run_id: int, todo: list[int], adapter, control: JobControl, workers: int,
-                 on_progress: Callable[[int, int], None] | None, first_alone: bool = False) -> list[str]:
+                 on_progress: Callable[[int, int], None] | None) -> list[str]:
     """Keep at most ``workers`` records in flight (the jobs' executor loop); stop submitting as soon as
     control says stop. Returns the errors of records that failed outright."""
     errors: list[str] = []
@@ -288,8 +297,7 @@ def _run_records(run_id: int, todo: list[int], adapter, control: JobControl, wor
         if on_progress:
             on_progress(done, len(todo))
 
-    run_bounded(todo, adapter, limit=workers, should_stop=lambda: control.stop, on_result=on_result,
-                first_alone=first_alone)
+    run_bounded(todo, adapter, limit=workers, should_stop=lambda: control.stop, on_result=on_result)
     return errors
 
 
