@@ -6,8 +6,7 @@ import streamlit as st
 from pages.common import curator, engine, plain_md, through_app
 from vcr_core.curation import knowledge, reuse
 from vcr_core.curation.consensus import CurationError
-from vcr_core.curation.core import SCOPE_TEXT
-from vcr_core.formalism.catalogue import SCOPES
+from vcr_core.formalism.catalogue import SCOPE_TEXT, SCOPES
 from vcr_core.verify.base import VERDICTS
 
 through_app()

@@ -8,9 +8,8 @@ import streamlit as st
 from pages.common import VERDICT_ICON, batch_options, code_md, curator, engine, plain_md, through_app
 from pages.evidence_view import show_evidence
 from vcr_core import curation as cur
-from vcr_core.curation.core import SCOPE_TEXT
 from vcr_core.formalism import Explanation
-from vcr_core.formalism.catalogue import SCOPES
+from vcr_core.formalism.catalogue import SCOPE_TEXT, SCOPES
 from vcr_core.kernel.failures import one_line as _one_line
 from vcr_core.kernel.identity import same_curator
 from vcr_core.kernel.statuses import (

@@ -52,6 +52,9 @@ SAMPLES = {
     "entity_grounding": {"kind": "entity_grounding", "argument": "target", "name": HOSTILE, "kinds": ["gene"],
                          "grounding": None, "candidates": [], "status": "made up", "nearest": ["ABL1"]},
     "structural_finding": {"kind": "structural_finding", "code": "cycle", "severity": "error", "line": 3, "message": HOSTILE},
+    "curation": {"kind": "curation", "curation_id": 7, "curator": HOSTILE, "trace_id": 12, "claim_id": 40,
+                 "judgment": "override", "verdict": "contradicted", "scope": "perturbation", "scope_reason": HOSTILE,
+                 "at": "2026-12-07 10:00:00"},
     "stored_grounding": {"kind": "stored_grounding", "entities": [
         {"argument": "target", "name": HOSTILE, "namespace": "HGNC", "identifier": "HGNC:6307", "canonical": "KDR",
          "method": "curator (checked against HGNC entries)", "curator": "ana"},

@@ -194,7 +194,3 @@ def scope_matches(scope: str, source: dict[str, Any], target: dict[str, Any]) ->
     if source.get("pert_key") != target.get("pert_key"):
         return False
     return scope == "perturbation" or source.get("cell_key") == target.get("cell_key")
-
-
-SCOPE_TEXT = {"any": "same claim, any perturbation or cell line", "perturbation": "same claim, any cell line",
-              "context": "same claim, same perturbation and cell line", "trace": "this trace only"}

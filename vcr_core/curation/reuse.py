@@ -28,7 +28,8 @@ from ..kernel.statuses import ClaimJudgment, CurationState, VerdictValue
 from ..store import Claim, ClaimReuseRow, ClaimStateRow, Curation, Trace, Verdict
 from ..store.models import utcnow
 from .consensus import _consensus, consensus_rule
-from .core import SCOPE_TEXT, identify_trace, scope_matches
+from ..formalism.catalogue import SCOPE_TEXT
+from .core import identify_trace, scope_matches
 
 NAME, VERSION = "curated", "1"
 _C, _CU, _R, _V, _CS = (Claim.__table__, Curation.__table__, ClaimReuseRow.__table__, Verdict.__table__,

@@ -37,6 +37,9 @@ ARG_KINDS = {
 # same cell line (expression, phenotypes, pathway activity, downstream PTMs); ``trace`` - this trace only
 # (a curator may narrow a judgment to it).
 SCOPES = ("any", "perturbation", "context", "trace")
+# How a scope reads beside a reused verdict ("decided by ana's judgment on trace #12 (same claim, any cell line)").
+SCOPE_TEXT = {"any": "same claim, any perturbation or cell line", "perturbation": "same claim, any cell line",
+              "context": "same claim, same perturbation and cell line", "trace": "this trace only"}
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,8 @@ from typing import Annotated, Any, ClassVar, Literal, Union
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Discriminator, Tag, TypeAdapter, ValidationError
 
+from ..formalism.catalogue import SCOPE_TEXT
+
 _PMID = re.compile(r"^\d{1,9}$")
 _HPO = re.compile(r"^HP:\d{7}$")
 _GO = re.compile(r"^GO:\d{7}$")
@@ -482,6 +484,30 @@ class ByConstruction(Evidence):
                 f"{_s(self.verifier)}'s '{_s(self.found)}' is not independent support ({_s(self.message)})")
 
 
+class CuratedJudgment(Evidence):
+    """A curator's judgment on another claim with the same core, deciding this one (the ``curated``
+    verifier's evidence): who judged, on which trace and claim, how, in which scope and when."""
+
+    kind: Literal["curation"] = "curation"
+    label: ClassVar[str] = "curator's judgment"
+    curation_id: int | None = None
+    curator: Text = ""
+    trace_id: int | None = None
+    claim_id: int | None = None
+    judgment: str | None = None
+    verdict: str | None = None
+    scope: str | None = None
+    scope_reason: Text | None = None
+    at: str | None = None
+
+    def summary(self) -> str:
+        how = "accepted" if self.judgment == "accept" else f"→ {_s(self.verdict)}"
+        scope = SCOPE_TEXT.get(self.scope or "", _s(self.scope))
+        reason = f"; {_s(self.scope_reason)}" if self.scope_reason else ""
+        return (f"{_s(self.curator)}'s judgment on trace #{self.trace_id} ({scope}{reason}), {how}"
+                + (f", {_s(self.at)[:16]}" if self.at else ""))
+
+
 class StoredGroundingUsed(Evidence):
     """The claim's stored grounding the verifier read instead of resolving the names again; ``curator``
     names who re-grounded an entity (a curator's grounding wins over the automatic one)."""
@@ -506,7 +532,7 @@ MODELS: tuple[type[Evidence], ...] = (
     PmidSentence, RejectedCitation, KgEdge, KgEdgeSkipped, KgPairsChecked, SourcesConsulted, Expression, OntologyTerm,
     HpoGenePhenotype, HpoDiseasePhenotype, LevelMismatch, GoAnnotation, GoLookup, RecordField, DrugTargetList, IndraStatement,
     ChemblMechanism, Falsification, FalsificationOverall, EntityGrounding, StructuralFinding, ByConstruction,
-    StoredGroundingUsed,
+    StoredGroundingUsed, CuratedJudgment,
 )
 BY_KIND: dict[str, type[Evidence]] = {m.model_fields["kind"].default: m for m in MODELS}
 OTHER = "other"
