@@ -12,8 +12,7 @@ from vcr_core import curation as cur
 from vcr_core.curation import reuse
 from vcr_core.store import Claim, ClaimReuseRow, Curation, TraceVerdict, Verdict
 from vcr_core.verify import verify_traces
-from vcr_core.verify.base import ClaimVerdict
-from vcr_core.verify.testing import EXPLANATION, add_trace
+from vcr_core.verify.testing import GeneEcho, add_trace
 
 TWO = '''<explain>
 set_context(cell_type="K562")
@@ -23,22 +22,6 @@ modulates_molecule_activity(id="n2", target="ABL1", direction="down", via="n1")
 <dag>
 edge("n1", "n2", relation="causal")
 </dag>'''
-
-
-class GeneEcho:
-    """A claim verifier that reports what the gene resolver says the target is (as every verifier asks it)."""
-
-    name, version = "kg", "1"
-
-    def applies(self, node):
-        return node.action == "binds_to"
-
-    def verify(self, ctx):
-        from vcr_core.knowledge.genes import resolve
-
-        r = resolve(ctx.node.args["target"])
-        symbol = sorted(r.symbols)[0] if r else None
-        return ClaimVerdict("supported" if symbol == "ABL1" else "contradicted", 0.9, [], f"target read as {symbol}")
 
 
 @pytest.fixture

@@ -11,23 +11,7 @@ def test_review_shows_grounding_and_regrounds_through_the_form(app, engine, tmp_
     from vcr_core.files.ingest import ingest_file
     from vcr_core.store import Claim, Curation, Verdict
     from vcr_core.verify import runner, verify_traces
-    from vcr_core.verify.base import ClaimVerdict
-    from vcr_core.verify.testing import EXPLANATION, add_trace
-
-    class GeneEcho:
-        """Says which gene the resolver reads the target as (as every verifier asks it)."""
-
-        name, version = "kg", "1"
-
-        def applies(self, node):
-            return node.action == "binds_to"
-
-        def verify(self, ctx):
-            from vcr_core.knowledge.genes import resolve
-
-            r = resolve(ctx.node.args["target"])
-            symbol = sorted(r.symbols)[0] if r else None
-            return ClaimVerdict("supported" if symbol == "ABL1" else "contradicted", 0.9, [], f"target read as {symbol}")
+    from vcr_core.verify.testing import EXPLANATION, GeneEcho, add_trace
 
     path = tmp_path / "r.json"
     path.write_text(json.dumps([{"index": 1, "context": {"cell_type": "K562"}, "perturbation": {"name": "imatinib", "target": "ABL1"}}]))

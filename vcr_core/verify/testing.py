@@ -54,3 +54,21 @@ def check_evidence_as_emitted(monkeypatch, seen: set[str] | None = None) -> set[
 
     monkeypatch.setattr(ClaimVerdict, "__post_init__", checked)
     return seen
+
+
+class GeneEcho:
+    """A ``kg`` claim verifier for tests that says which gene the resolver reads a binds_to target as (every
+    verifier asks the resolver, so a re-grounding shows in its verdict): supported for ABL1, else contradicted."""
+
+    name, version = "kg", "1"
+
+    def applies(self, node) -> bool:
+        return node.action == "binds_to"
+
+    def verify(self, ctx):
+        from ..knowledge.genes import resolve
+        from .base import ClaimVerdict
+
+        r = resolve(ctx.node.args["target"])
+        symbol = sorted(r.symbols)[0] if r else None
+        return ClaimVerdict("supported" if symbol == "ABL1" else "contradicted", 0.9, [], f"target read as {symbol}")
