@@ -172,12 +172,17 @@ def stub_server():
         httpd.server_close()
 
 
-@pytest.fixture
-def free_port() -> int:
+def pick_port() -> int:
     """A port on 127.0.0.1 nothing listens on."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+@pytest.fixture
+def free_port() -> int:
+    """A port on 127.0.0.1 nothing listens on."""
+    return pick_port()
 
 
 @pytest.fixture
@@ -203,9 +208,7 @@ class UvicornThread:
     def __init__(self, app):
         import uvicorn
 
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            port = s.getsockname()[1]
+        port = pick_port()
         self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
         self.url = f"http://127.0.0.1:{port}"
         self.thread = threading.Thread(target=self.server.run, daemon=True)

@@ -7,7 +7,6 @@ import json
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -15,16 +14,10 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+from tests.browser.conftest import CHROMIUM, ROOT, free_port, require_browser, streamlit_app
+
 HOSTILE = "<img src=x onerror=alert(1)>"
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 LINK = "[link](https://example.org)"
@@ -42,11 +35,9 @@ def team_server(tmp_path):
 
 
 def _serve(tmp_path, extra_env):
-    if not Path(CHROMIUM).exists():
-        pytest.skip("Debian's chromium is not installed (the README's test command installs it)")
-    pytest.importorskip("playwright.sync_api")
+    require_browser()
     env = dict(os.environ, VCR_HOME=str(tmp_path / "home"), DATABASE_URL=f"sqlite:///{tmp_path / 'app.db'}",
-               LOCAL_MODEL_PORT=str(_free_port()), OFFLINE="true", APP_WORKER="true", **extra_env)
+               LOCAL_MODEL_PORT=str(free_port()), OFFLINE="true", APP_WORKER="true", **extra_env)
     # A trace imported before the app starts, whose claim names a hostile entity.
     rows = [{"index": 9, "input_perturbation": {"context": {"cell_type": "K562"}, "perturbation": {"name": HOSTILE}},
              "explain": f'set_context(cell_type="K562")\nbinds_to(id="n1", actor="{HOSTILE}", target="ABL1")\n'
@@ -68,24 +59,8 @@ def _serve(tmp_path, extra_env):
             dest = tmp_path / "home" / "cache" / f.relative_to(cached)
             dest.parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(f, dest)  # with its mtime: the matcher's indexes are keyed by the graph files' mtimes
-    port = _free_port()
-    log = open(tmp_path / "streamlit.log", "w")
-    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
-                             "--server.headless", "true", "--browser.gatherUsageStats", "false"],
-                            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    deadline = time.time() + 60
-    while time.time() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            break
-        except OSError:
-            time.sleep(0.5)
-    yield f"http://127.0.0.1:{port}", tmp_path
-    proc.terminate()
-    try:
-        proc.wait(10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+    with streamlit_app(tmp_path, env, ready_s=60) as url:
+        yield url, tmp_path
     # The app stops the local model it started on exit; make sure nothing is left behind either way.
     subprocess.run(["pkill", "-f", f"llama_cpp.server.*--port {env['LOCAL_MODEL_PORT']}"], capture_output=True)
 
