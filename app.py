@@ -2,12 +2,22 @@
 
 Pages live in ``pages/`` and read and write only through ``vcr_core``; long work runs in the
 background worker started here, never inside a script run.
+
+``python app.py [streamlit options]`` (what ``bash .ci/bootstrap app`` runs) starts the worker before the
+server, so it has loaded the knowledge by the time someone clicks; ``streamlit run app.py`` works too, and
+then starts the worker with the first page.
 """
 from __future__ import annotations
 
-import streamlit as st
+import sys
 
-from pages.common import ROUTED, curator_sidebar, engine, start_worker
+import streamlit as st
+from streamlit import runtime
+
+from pages.common import ROUTED, curator_sidebar, engine, launch, start_worker
+
+if __name__ == "__main__" and not runtime.exists():  # `python app.py`, not a script run inside the server
+    sys.exit(launch(__file__, sys.argv[1:]))
 
 st.set_page_config(page_title="VCR Curation", page_icon=":material/hub:", layout="wide")
 

@@ -1,6 +1,8 @@
 """Helpers every page shares: the engine, the background worker, the curator's identity."""
 from __future__ import annotations
 
+import sys
+
 import streamlit as st
 
 
@@ -51,6 +53,31 @@ def start_worker() -> None:
     # The worker process warms the knowledge it assembles from as it starts (`vcr worker`); loading it here
     # too would only take CPU from it (this process never assembles).
     ensure_worker_process(settings.resolved_database_url)
+
+
+def launch(script: str, streamlit_args: list[str]) -> int:
+    """``python app.py``: migrate the database and start the supervised worker (it loads the knowledge it
+    assembles from as it starts), then serve ``script`` with Streamlit's own command line. The worker thus
+    warms while the server starts and the first page draws, not after the first page asked for it; the
+    app's script run later finds it running (one supervisor per process and database)."""
+    from vcr_core.kernel.settings import get_settings
+
+    settings = get_settings()
+    if settings.app_worker:
+        from vcr_core.jobs.supervisor import ensure_worker_process
+        from vcr_core.store import get_engine
+
+        get_engine(settings.resolved_database_url)  # migrated before the worker starts
+        ensure_worker_process(settings.resolved_database_url)
+    # What the pages import on first use (about a second): imported now, while the worker warms up, so that
+    # a first click (the Home demo's button) does not wait for imports.
+    import vcr_core.curation  # noqa: F401
+    import vcr_core.generation.demo  # noqa: F401
+    import vcr_core.viz  # noqa: F401
+    from streamlit.web import cli
+
+    sys.argv = ["streamlit", "run", script, *streamlit_args]
+    return cli.main()
 
 
 def _auth_configured() -> bool:

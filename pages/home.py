@@ -100,7 +100,9 @@ if shown:
         st.info(f"The demo records were explained already (run #{shown}): shown below; nothing new was queued.")
     if not polling:
         st.button("Explain the demo records again (a new run)", on_click=_start_demo, args=(True,), key="demo_again")
-    st.fragment(demo_progress, run_every=1 if polling else None)(shown, polling)
+    # Twice a second until the first graph is drawn (that wait is what a visitor watches), then once a second.
+    every = (1.0 if st.session_state.get("demo_graph_key") else 0.5) if polling else None
+    st.fragment(demo_progress, run_every=every)(shown, polling)
 
 st.divider()
 st.markdown("**Your own records**: Upload a JSON file, then Generate, Review, Compare and Export. "

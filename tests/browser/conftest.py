@@ -27,11 +27,12 @@ def require_browser() -> None:
 
 @contextmanager
 def streamlit_app(tmp_path: Path, env: dict[str, str], ready_s: float) -> Iterator[str]:
-    """``streamlit run app.py`` with ``env`` on a free port, its output in ``tmp_path/streamlit.log``;
+    """``python app.py`` (the README's app command: the worker starts before the server) with ``env`` on a free
+    port, its output in ``tmp_path/streamlit.log``;
     yields the app's URL once the port answers (or after ``ready_s``), and stops the server afterwards."""
     port = free_port()
     with open(tmp_path / "streamlit.log", "w") as log:
-        proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
+        proc = subprocess.Popen([sys.executable, "app.py", "--server.port", str(port),  # as `bash .ci/bootstrap app`
                                  "--server.headless", "true", "--browser.gatherUsageStats", "false"],
                                 cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
         try:

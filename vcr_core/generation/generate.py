@@ -249,7 +249,13 @@ def warm_knowledge() -> threading.Thread | None:
         return None
     from ..agents.assembler import load_knowledge
 
-    thread = threading.Thread(target=load_knowledge, name="vcr-knowledge-warmup", daemon=True)
+    def load() -> None:
+        import time
+        kb = load_knowledge()
+        print(f"{time.strftime('%H:%M:%S')} knowledge loaded in {kb.load_s:.1f} s"
+              + (f" ({kb.graph_reason or kb.orgdb_reason})" if kb.graph_reason or kb.orgdb_reason else ""), flush=True)
+
+    thread = threading.Thread(target=load, name="vcr-knowledge-warmup", daemon=True)
     thread.start()
     return thread
 
