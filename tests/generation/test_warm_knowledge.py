@@ -5,18 +5,21 @@ from __future__ import annotations
 
 def test_worker_warms_knowledge_only_when_assembly_is_the_default(monkeypatch):
     import vcr_core.agents.assembler as assembler
+    import vcr_core.generation.generate as generate
     from vcr_core.generation.generate import warm_knowledge
     from vcr_core.kernel.settings import get_settings
 
-    loaded: list[bool] = []
-    monkeypatch.setattr(assembler, "load_knowledge", lambda **kw: loaded.append(True))
+    loaded: list[str] = []
+    monkeypatch.setattr(assembler, "load_knowledge", lambda **kw: loaded.append("knowledge"))
+    # then the vocabularies storing a trace grounds its claims with (the first trace waits for neither)
+    monkeypatch.setattr(generate, "warm_grounding", lambda: loaded.append("grounding"))
     thread = warm_knowledge()  # no key in tests: assembly from knowledge is the default
     assert thread is not None
     thread.join(10)
-    assert loaded == [True]
+    assert loaded == ["knowledge", "grounding"]
     monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-test-not-a-key")
     get_settings.cache_clear()
-    assert warm_knowledge() is None and loaded == [True]  # a model is the default: nothing to load
+    assert warm_knowledge() is None and loaded == ["knowledge", "grounding"]  # a model is the default: nothing to load
 
 
 def test_vcr_worker_starts_the_warm_up(monkeypatch, engine):

@@ -43,7 +43,7 @@ def test_python_app_py_starts_the_worker_before_any_page(tmp_path):
     db = tmp_path / "app.db"
     # A model as the default: the worker then has no knowledge to warm (that takes a core for seconds).
     env = dict(os.environ, VCR_HOME=str(tmp_path / "home"), DATABASE_URL=f"sqlite:///{db}", APP_WORKER="true",
-               OFFLINE="true", DEFAULT_MODEL="openai/gpt-4o-mini")
+               OFFLINE="true", DEFAULT_MODEL="openai/gpt-4o-mini", PYTHONUNBUFFERED="1")
     with open(tmp_path / "app.log", "w") as log:
         proc = subprocess.Popen([sys.executable, "app.py", "--server.port", str(port), "--server.headless", "true",
                                  "--browser.gatherUsageStats", "false"], cwd=ROOT, env=env, stdout=log,
@@ -53,6 +53,8 @@ def test_python_app_py_starts_the_worker_before_any_page(tmp_path):
                             120, "no worker process was started by `python app.py`")
         assert len(workers) == 1, workers
         _wait_for(lambda: _answers(port), 120, "the server did not answer")
+        _wait_for(lambda: "You can now view your Streamlit app" in (tmp_path / "app.log").read_text(), 60,
+                  "Streamlit did not say it serves")
         assert schema_revision(get_engine(f"sqlite:///{db}", upgrade=False)) is not None  # migrated, no page asked
         worker = next(iter(workers))
     finally:
@@ -64,7 +66,6 @@ def test_python_app_py_starts_the_worker_before_any_page(tmp_path):
             proc.wait(10)
     # the worker stops with the app (the supervisor's exit hook, or the parent-death signal)
     _wait_for(lambda: not Path(f"/proc/{worker}").exists() or "Z" in _state(worker), 30, "the worker outlived the app")
-    assert "You can now view your Streamlit app" in (tmp_path / "app.log").read_text()
 
 
 def _answers(port: int) -> bool:

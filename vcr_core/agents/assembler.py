@@ -153,15 +153,10 @@ def _warm(kb: Knowledge) -> None:
     from ..records.model import parse_records
 
     records, _ = parse_records([_WARM_RECORD])
-    assembled = assemble(records[0], kb)
+    assemble(records[0], kb)
     grounder = claim_grounder()  # claim hashes: what storing a trace reads
     if grounder is not None:
         grounder("ABL1")
-    # Claim cores: storing a trace grounds its claims and the record's cell line with the NER vocabularies
-    # (about a second to load from their caches), which the first trace would otherwise wait for.
-    from ..curation.core import ground_entity, warm
-    warm(assembled.explanation)
-    ground_entity("K562", ("cell_line",))
 
 
 @dataclass

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Callable
 
@@ -16,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
 from ..agents import CallOptions, GenerationConfig, generate_for_record
-from ..curation.core import context_keys, warm
+from ..curation.core import context_keys, ground_entity, warm
 from ..curation.reuse import after_save
 from ..jobs.control import JobControl
 from ..jobs.executor import RayAdapter, ThreadAdapter, run_bounded, use_database
@@ -250,14 +251,26 @@ def warm_knowledge() -> threading.Thread | None:
     from ..agents.assembler import load_knowledge
 
     def load() -> None:
-        import time
         kb = load_knowledge()
-        print(f"{time.strftime('%H:%M:%S')} knowledge loaded in {kb.load_s:.1f} s"
-              + (f" ({kb.graph_reason or kb.orgdb_reason})" if kb.graph_reason or kb.orgdb_reason else ""), flush=True)
+        if kb is not None:  # the worker's log says when the first record stops waiting
+            missing = "; ".join(r for r in (kb.graph_reason, kb.orgdb_reason) if r)
+            print(f"{time.strftime('%H:%M:%S')} knowledge loaded in {kb.load_s:.1f} s" + (f" ({missing})" if missing else ""),
+                  flush=True)
+        warm_grounding()
 
     thread = threading.Thread(target=load, name="vcr-knowledge-warmup", daemon=True)
     thread.start()
     return thread
+
+
+def warm_grounding() -> None:
+    """Load what storing a trace grounds with (the NER vocabularies: about a second from their caches), so the
+    first trace stored does not wait for it; a failure only means the first save loads them."""
+    try:
+        for name, kinds in (("imatinib", ("chemical", "gene")), ("ABL1", ("gene",)), ("K562", ("cell_line",))):
+            ground_entity(name, kinds)
+    except Exception:  # noqa: BLE001 - an optimisation: the save reports real failures
+        log.debug("warming the grounding vocabularies failed", exc_info=True)
 
 
 def _load_knowledge(engine: Engine, run_id: int, lease: Lease | None = None) -> None:
