@@ -325,6 +325,10 @@ def test_reuse_on_postgresql_decides_moves_and_withdraws_as_on_sqlite(pg_url, tm
 
     engine = get_engine(pg_url)
     try:
+        from sqlalchemy import text
+        with engine.connect() as conn:  # the verification cache's index leaves curated verdicts out here too
+            ddl = conn.execute(text("SELECT indexdef FROM pg_indexes WHERE indexname = 'ix_verdict_cache'")).scalar_one()
+        assert "curated" in ddl and "WHERE" in ddl, ddl
         path = tmp_path / "r.json"
         path.write_text(json.dumps([{"index": i, "context": {"cell_type": c}, "perturbation": {"name": d}} for i, d, c in RECORDS]))
         batch_id = ingest_file(engine, path).batch_id

@@ -182,3 +182,33 @@ def test_queued_rows_are_stored_as_orm_rows_would_be(engine, tmp_path):
     assert type(bulk[0].created_at) is type(orm[0].created_at)
     trace_level = [r for r in rows if r.verifier == "structural"]
     assert len(trace_level) == 1 and trace_level[0].claim_id is None and trace_level[0].claim_hash is None
+
+
+def test_the_cache_reads_through_its_index_which_leaves_curated_verdicts_out(engine, tmp_path):
+    """Issue 21: a judgment writes one ``curated`` verdict per claim it decides; those are never looked up by
+    hash, so the cache's (claim hash, verifier, version) index leaves them out (a judgment then writes ~50 fewer
+    random index pages), and both cache queries still search that index."""
+    from sqlalchemy import text
+
+    with engine.connect() as conn:
+        ddl = conn.execute(text("SELECT sql FROM sqlite_master WHERE name = 'ix_verdict_cache'")).scalar_one()
+    assert "WHERE verifier != 'curated'" in ddl
+    seen: list[tuple[str, object]] = []
+
+    def on(conn, cursor, statement, parameters, context, executemany):
+        if "FROM verdict" in statement and "claim_hash" in statement.split("WHERE", 1)[-1]:
+            seen.append((statement, parameters))
+
+    batch = _batch(engine, tmp_path, "b")
+    t = add_trace(engine, batch, _explanation(3), run_name="idx")
+    event.listen(engine, "before_cursor_execute", on)
+    try:
+        verify_traces(engine, [t], ["kg"], instances={"kg": Counting("kg")})  # the bulk read
+        _decisions(engine, t, {"kg": "1"})  # and the per-claim one
+    finally:
+        event.remove(engine, "before_cursor_execute", on)
+    assert len({s for s, _ in seen}) >= 2
+    with engine.connect() as conn:
+        for statement, params in seen:
+            plan = " ".join(str(r[-1]) for r in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, params))
+            assert "USING INDEX ix_verdict_cache" in plan, (statement, plan)

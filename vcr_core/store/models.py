@@ -12,7 +12,13 @@ from datetime import datetime, timezone
 from typing import Any, Optional
 
 from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint
+from sqlalchemy import text as sql_text
 from sqlmodel import Field, SQLModel
+
+CACHED_VERDICTS = "verifier != 'curated'"
+"""The verdicts the verification cache's index holds (all but the ``curated`` verifier's, see ``Verdict``). A
+query that should use that index states this condition as written here (``sql_text``), so SQLite and
+PostgreSQL can prove it implies the index's."""
 
 
 def utcnow() -> datetime:
@@ -151,7 +157,11 @@ class Claim(SQLModel, table=True):
 class Verdict(SQLModel, table=True):
     """A machine verdict on a claim (or a trace-level finding when claim_id is None). Never overwritten."""
 
-    __table_args__ = (Index("ix_verdict_cache", "claim_hash", "verifier", "version"),)
+    # The verification cache's index (claim hash, verifier, version) leaves out the ``curated`` verifier's rows:
+    # they are never looked up by hash (a reused judgment is read from claim_reuse), and a judgment writes one
+    # per claim it decides, ~50 random hashes, whose index pages were most of the judgment's write (issue 21).
+    __table_args__ = (Index("ix_verdict_cache", "claim_hash", "verifier", "version",
+                            sqlite_where=sql_text(CACHED_VERDICTS), postgresql_where=sql_text(CACHED_VERDICTS)),)
     id: Optional[int] = Field(default=None, primary_key=True)
     trace_id: int = Field(foreign_key="trace.id", index=True)
     claim_id: Optional[int] = Field(default=None, foreign_key="claim.id", index=True)

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import bindparam
+from sqlalchemy import text as sql_text
 from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session, select
 
@@ -18,7 +19,7 @@ from ..formalism import Explanation, Node
 from ..kernel.grounding import stored_grounding
 from ..kernel.statuses import VerdictValue
 from ..store import Claim, Record, Trace, Verdict, write_lock
-from ..store.models import utcnow
+from ..store.models import CACHED_VERDICTS, utcnow
 from ..store.traces import record_model, trace_in_batch
 from .base import ClaimContext, ClaimVerdict, verifier_class
 from .evidence import ByConstruction, FalsificationOverall, SourcesConsulted, StoredGroundingUsed
@@ -121,7 +122,7 @@ def _cached(session: Session, claim: Claim, name: str, version: str, batch_id: i
 
     ``verify_trace`` reads the same answer for all of a trace's claims at once (:func:`_cache_index`)."""
     rows = session.exec(select(Verdict).where(Verdict.claim_hash == claim.hash, Verdict.verifier == name,
-                                              Verdict.version == version)).all()
+                                              Verdict.version == version, sql_text(CACHED_VERDICTS))).all()
     if any(r.claim_id == claim.id for r in rows):
         return True, None
     if _graph_scoped(name):
@@ -156,7 +157,8 @@ def _cache_index(session: Session, claims: list[Claim], versions: dict[str, str]
     for i in range(0, len(hashes), _IN_CHUNK):
         q = (select(Verdict, Record.id, Record.batch_id)
              .outerjoin(Trace, Trace.id == Verdict.trace_id).outerjoin(Record, Record.id == Trace.record_id)
-             .where(Verdict.claim_hash.in_(hashes[i:i + _IN_CHUNK]), Verdict.verifier.in_(sorted(versions)))
+             .where(Verdict.claim_hash.in_(hashes[i:i + _IN_CHUNK]), Verdict.verifier.in_(sorted(versions)),
+                    sql_text(CACHED_VERDICTS))  # the cache's (partial) index; curated verdicts are never copied
              .order_by(Verdict.id))
         for row, rec_id, batch in session.exec(q).all():
             if versions.get(row.verifier) == row.version:
