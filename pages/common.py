@@ -47,8 +47,12 @@ def start_worker() -> None:
     settings = get_settings()
     if not settings.app_worker:
         return
-    engine()  # migrated before the worker starts
     from vcr_core.jobs.supervisor import ensure_worker_process
+    from vcr_core.store import get_engine
+
+    # Migrated before the worker starts (vcr_core's engine, which engine() caches too: this also runs before
+    # the server, from launch()).
+    get_engine(settings.resolved_database_url)
 
     # The worker process warms the knowledge it assembles from as it starts (`vcr worker`); loading it here
     # too would only take CPU from it (this process never assembles).
@@ -60,15 +64,7 @@ def launch(script: str, streamlit_args: list[str]) -> int:
     assembles from as it starts), then serve ``script`` with Streamlit's own command line. The worker thus
     warms while the server starts and the first page draws, not after the first page asked for it; the
     app's script run later finds it running (one supervisor per process and database)."""
-    from vcr_core.kernel.settings import get_settings
-
-    settings = get_settings()
-    if settings.app_worker:
-        from vcr_core.jobs.supervisor import ensure_worker_process
-        from vcr_core.store import get_engine
-
-        get_engine(settings.resolved_database_url)  # migrated before the worker starts
-        ensure_worker_process(settings.resolved_database_url)
+    start_worker()
     # What the pages import on first use (about a second): imported now, while the worker warms up, so that
     # a first click (the Home demo's button) does not wait for imports.
     import vcr_core.curation  # noqa: F401

@@ -179,6 +179,15 @@ def pick_port() -> int:
         return s.getsockname()[1]
 
 
+def port_answers(port: int) -> bool:
+    """Whether something accepts connections on 127.0.0.1:``port`` (a server started by a test is up)."""
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=1).close()
+        return True
+    except OSError:
+        return False
+
+
 @pytest.fixture
 def free_port() -> int:
     """A port on 127.0.0.1 nothing listens on."""

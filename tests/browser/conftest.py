@@ -1,8 +1,7 @@
-"""What the browser tests share: Debian's Chromium, free ports, and the app served by ``streamlit run``."""
+"""What the browser tests share: Debian's Chromium, free ports, and the app served by ``python app.py``."""
 from __future__ import annotations
 
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -12,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT
+from tests.conftest import ROOT, port_answers
 from tests.conftest import pick_port as free_port
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -37,12 +36,8 @@ def streamlit_app(tmp_path: Path, env: dict[str, str], ready_s: float) -> Iterat
                                 cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
         try:
             deadline = time.time() + ready_s
-            while time.time() < deadline:
-                try:
-                    socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                    break
-                except OSError:
-                    time.sleep(0.5)
+            while time.time() < deadline and not port_answers(port):
+                time.sleep(0.5)
             yield f"http://127.0.0.1:{port}"
         finally:
             proc.terminate()

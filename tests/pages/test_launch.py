@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
 
-from tests.conftest import ROOT, pick_port
+from tests.conftest import ROOT, pick_port, port_answers
 
 
 def _children(pid: int) -> dict[int, str]:
@@ -52,7 +51,7 @@ def test_python_app_py_starts_the_worker_before_any_page(tmp_path):
         workers = _wait_for(lambda: {p: c for p, c in _children(proc.pid).items() if "vcr_core.cli.main worker" in c},
                             120, "no worker process was started by `python app.py`")
         assert len(workers) == 1, workers
-        _wait_for(lambda: _answers(port), 120, "the server did not answer")
+        _wait_for(lambda: port_answers(port), 120, "the server did not answer")
         _wait_for(lambda: "You can now view your Streamlit app" in (tmp_path / "app.log").read_text(), 60,
                   "Streamlit did not say it serves")
         assert schema_revision(get_engine(f"sqlite:///{db}", upgrade=False)) is not None  # migrated, no page asked
@@ -66,14 +65,6 @@ def test_python_app_py_starts_the_worker_before_any_page(tmp_path):
             proc.wait(10)
     # the worker stops with the app (the supervisor's exit hook, or the parent-death signal)
     _wait_for(lambda: not Path(f"/proc/{worker}").exists() or "Z" in _state(worker), 30, "the worker outlived the app")
-
-
-def _answers(port: int) -> bool:
-    try:
-        socket.create_connection(("127.0.0.1", port), timeout=1).close()
-        return True
-    except OSError:
-        return False
 
 
 def _state(pid: int) -> str:
