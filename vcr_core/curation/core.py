@@ -37,7 +37,7 @@ from sqlmodel import Session, select
 from ..formalism.catalogue import META_ARGS, SCOPES, catalogue
 from ..formalism.hashing import normalise_text
 from ..kernel.grounding import suspended
-from ..store import Claim, Record, Trace, write_lock
+from ..store import Claim, Record, Trace, locked_transaction
 from ..store.traces import record_model
 
 # Text arguments that are wording or evidence, not the claim (left out of the core).
@@ -175,7 +175,7 @@ def identify_claims(engine: Engine, *, batch: int = 2000, after: Any = None) -> 
             keys = {rid: context_keys(rec) for rid, rec in records.items()}
         params = [{"cid": cid, **_identify(action, args, *keys.get(rid, ("text:", "text:")))}
                   for cid, action, args, rid in rows]
-        with write_lock(engine), engine.begin() as conn:
+        with locked_transaction(engine) as conn:
             conn.execute(_SET_CORE, params)
             if after is not None:
                 after(conn, params)  # reuse.identify_and_reuse: what the team already decided about these cores

@@ -43,6 +43,7 @@ from ..store import (
     TraceLease,
     TraceStateRow,
     Verdict,
+    locked_transaction,
     write_lock,
 )
 from ..store.engine import DatabaseRestoring
@@ -232,7 +233,7 @@ def _trace_transaction(engine: Engine, trace_id: int) -> Iterator[tuple[Connecti
 
     Its first statement is a write (the trace's state row, created if missing): SQLite takes its write
     lock there, so the staleness check and the new row are atomic; elsewhere the row is locked."""
-    with write_lock(engine), engine.begin() as conn:
+    with locked_transaction(engine) as conn:
         ensure_trace, _ = _upserts(conn)
         conn.execute(ensure_trace, {"trace_id": trace_id, "version": 0, "status": "uncurated", "n_judgments": 0})
         if conn.dialect.name != "sqlite":  # SQLite already holds its (database-wide) write lock here

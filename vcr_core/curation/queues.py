@@ -18,7 +18,7 @@ from ..store import (
     Trace,
     TraceLease,
     TraceStateRow,
-    write_lock,
+    locked_transaction,
 )
 from .consensus import CONSENSUS_RULES, CurationError, _consensus, consensus_rule  # noqa: F401 - re-exported
 
@@ -79,7 +79,7 @@ def acquire_lease(engine: Engine, trace_id: int, curator: str, *, now: float | N
     curator = _require_curator(curator)
     now = _now(now)
     expires = now + _lease_s(lease_s)
-    with write_lock(engine), engine.begin() as conn:
+    with locked_transaction(engine) as conn:
         return conn.execute(_lease_upsert(conn), {"trace_id": trace_id, "curator": curator, "expires_at": expires,
                                                   "now": now}).rowcount == 1
 
@@ -102,7 +102,7 @@ def _lease_upsert(conn: Connection):
 def release_lease(engine: Engine, trace_id: int, curator: str) -> None:
     """Give a trace back to the queues."""
     curator = _require_curator(curator)
-    with write_lock(engine), engine.begin() as conn:
+    with locked_transaction(engine) as conn:
         conn.execute(_RELEASE, {"tid": trace_id, "who": curator})
 
 

@@ -1,12 +1,13 @@
 """Persistence: SQLModel tables, the engine (WAL, busy timeout, foreign keys) and migrations."""
-from .engine import dispose_engines, get_engine, redact_url, schema_revision, session_scope, upgrade_database, write_lock
+from .engine import (dispose_engines, get_engine, locked_transaction, redact_url, schema_revision, session_scope, upgrade_database,
+                     write_lock)
 from .models import (Batch, Claim, ClaimReuseRow, ClaimStateRow, Curation, ExpressionRow, Job, LlmCall, Record, Run, Trace, TraceLease, TraceStateRow, TraceVerdict,
                      Verdict, utcnow)
 
 __all__ = [
     "Batch", "Claim", "ClaimReuseRow", "ClaimStateRow", "Curation", "ExpressionRow", "Job", "LlmCall", "Record", "Run", "Trace", "TraceLease", "TraceStateRow", "TraceVerdict",
     "Verdict", "dispose_engines", "get_engine", "redact_url", "schema_revision", "session_scope",
-    "missing_selection", "upgrade_database", "utcnow", "write_lock",
+    "locked_transaction", "missing_selection", "upgrade_database", "utcnow", "write_lock",
 ]
 
 

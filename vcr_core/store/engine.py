@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Iterator
 
 from sqlalchemy import event, inspect
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.pool import StaticPool
 from sqlmodel import Session, create_engine
 
@@ -189,6 +189,44 @@ def write_lock(engine: Engine) -> Iterator[None]:
             yield
         finally:
             fcntl.flock(fd, fcntl.LOCK_UN)
+
+
+CHECKPOINT_EVERY = 16  # locked transactions per process between two WAL checkpoints (SQLite)
+_LOCKED_COMMITS: dict[str, int] = {}
+
+
+@contextmanager
+def locked_transaction(engine: Engine) -> Iterator[Connection]:
+    """One short write transaction in the writers' queue (:func:`write_lock`), committed on success.
+
+    Only the transaction itself runs under the lock; what need not is done outside it, because every
+    other curator waits while the lock is held:
+
+    * the pooled connection is checked out before the lock is taken and returned after it is released;
+    * on SQLite this connection does not checkpoint the WAL at commit (SQLite's automatic checkpoint
+      copies pages into the database file there, under the lock); it runs a passive checkpoint after
+      the lock is released, every ``CHECKPOINT_EVERY`` transactions, which readers and writers do not
+      wait for. Other writers keep SQLite's automatic checkpoint."""
+    sqlite_file = engine.url.get_backend_name() == "sqlite" and engine.url.database not in (None, "", ":memory:")
+    with engine.connect() as conn:
+        # PRAGMAs on the driver's connection: through SQLAlchemy they would begin its transaction early
+        driver = conn.connection.driver_connection if sqlite_file else None
+        if driver is not None:
+            driver.execute("PRAGMA wal_autocheckpoint=0")
+        try:
+            with write_lock(engine), conn.begin():
+                yield conn
+        finally:
+            if driver is not None:
+                driver.execute("PRAGMA wal_autocheckpoint=1000")  # SQLite's default, for the pool's next user
+        if driver is not None and _checkpoint_due(str(engine.url)):
+            driver.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+
+
+def _checkpoint_due(key: str) -> bool:
+    with _LOCK:
+        n = _LOCKED_COMMITS[key] = _LOCKED_COMMITS.get(key, 0) + 1
+    return n % CHECKPOINT_EVERY == 0
 
 
 @contextmanager

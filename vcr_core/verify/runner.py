@@ -18,7 +18,7 @@ from sqlmodel import Session, select
 from ..formalism import Explanation, Node
 from ..kernel.grounding import stored_grounding
 from ..kernel.statuses import VerdictValue
-from ..store import Claim, Record, Trace, Verdict, write_lock
+from ..store import Claim, Record, Trace, Verdict, locked_transaction
 from ..store.models import CACHED_VERDICTS, utcnow
 from ..store.traces import record_model, trace_in_batch
 from .base import ClaimContext, ClaimVerdict, verifier_class
@@ -395,10 +395,10 @@ def verify_traces(engine: Engine, trace_ids: list[int], verifiers: list[str] | N
                 continue
             meta = verify_trace(reader, trace, claim_verifiers, names, stats, by_verifier, falsifier_factory, pending,
                                 model_choice)
-        # One short write in the writers' queue (write_lock), so curators' judgments never wait out
+        # One short write in the writers' queue (locked_transaction), so curators' judgments never wait out
         # SQLite's busy-handler sleeps behind it; Core statements only, since every judgment waits meanwhile.
         # Fenced by the job's lease first: a replaced worker writes nothing.
-        with write_lock(engine), engine.begin() as conn:
+        with locked_transaction(engine) as conn:
             fence_or_raise(conn, lease, f"the verdicts of trace {trace_id}")
             _write_verdicts(conn, pending)
             if meta is not None:
