@@ -132,6 +132,44 @@ def test_context_bound_judgment_is_not_reused_in_another_cell_line(engine, grid)
     assert row.verdict == "supported" and "any cell line" in row.source["message"] and "MYC loss" in row.source["message"]
 
 
+def test_a_context_bound_judgment_compares_missing_context_keys_as_missing(engine, grid):
+    """Claims whose cell line could not be keyed (NULL) are one context among themselves, never another's."""
+    from sqlalchemy import update
+
+    t = grid["traces"]
+    a, b, hct = (_claims(engine, t[k]) for k in ("a_k562", "b_k562", "a_hct"))
+    with engine.begin() as conn:
+        conn.execute(update(Claim).where(Claim.id.in_([a["regulates_expression"].id, b["regulates_expression"].id]))
+                     .values(cell_key=None))
+    cur.judge_claim(engine, a["regulates_expression"].id, "ana", "override", verdict="supported", tag="correct", rule="one")
+    assert _reused(engine, b["regulates_expression"].id).verdict == "supported"
+    assert _reused(engine, hct["regulates_expression"].id) is None
+
+
+def test_the_bulk_statements_under_the_lock_have_one_text_whatever_the_number_of_claims(engine, grid):
+    """The reuse rows and curated verdicts of any number of claims are written by statements of one text (the
+    ids bound as one parameter), so neither SQLAlchemy nor SQLite prepares them again per list length."""
+    from sqlalchemy import event
+
+    t = grid["traces"]
+    a = _claims(engine, t["a_k562"])
+    texts: list[str] = []
+    listener = lambda _c, _cur, statement, *_rest: texts.append(statement)  # noqa: E731
+    event.listen(engine, "before_cursor_execute", listener)
+    try:  # binds_to decides two other claims, regulates_expression one, then a revoke withdraws two
+        for action in ("binds_to", "regulates_expression"):
+            cur.judge_claim(engine, a[action].id, "ana", "override", verdict="supported", tag="correct", rule="one")
+        cur.judge_claim(engine, a["binds_to"].id, "ana", "revoke", rule="one")
+    finally:
+        event.remove(engine, "before_cursor_execute", listener)
+    for table in ("verdict", "claim_reuse"):
+        written = {s for s in texts if s.startswith(f"INSERT INTO {table} ")}
+        assert len(written) == 1, written
+    deleted = [s for s in texts if s.startswith("DELETE FROM claim_reuse")]
+    assert deleted and "json_each(?)" in deleted[0]
+    assert _reused(engine, _claims(engine, t["a_hct"])["binds_to"].id) is None
+
+
 def test_override_propagates_and_revoke_withdraws_the_reuse(engine, grid):
     t = grid["traces"]
     a, hct = _claims(engine, t["a_k562"]), _claims(engine, t["a_hct"])

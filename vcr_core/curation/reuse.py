@@ -16,11 +16,13 @@
 """
 from __future__ import annotations
 
+import functools
 import json
 from collections import defaultdict
 from typing import Any
 
-from sqlalchemy import Float, Integer, String, Text, and_, bindparam, cast, false, func, literal, or_, select, true
+from sqlalchemy import (Float, Integer, String, Text, and_, any_, bindparam, cast, false, func, literal, literal_column, or_,
+                        select, true)
 from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session
 
@@ -38,7 +40,6 @@ _CORE_LOG = (select(_CU.c.id, _CU.c.curator, _CU.c.judgment, _CU.c.verdict, _CU.
                     _CU.c.created_at, _CU.c.claim_snapshot, _C.c.pert_key, _C.c.cell_key, _C.c.action)
              .join(_C, _C.c.id == _CU.c.claim_id)
              .where(_C.c.core == bindparam("core"), _CU.c.target == "claim").order_by(_CU.c.id))
-_DELETE = _R.delete().where(_R.c.claim_id.in_(bindparam("ids", expanding=True)))
 _CHUNK = 5000  # claim ids per statement (well under SQLite's and PostgreSQL's limits on bound parameters)
 
 
@@ -93,23 +94,39 @@ def _source(status: str, deciding: list[dict[str, Any]]) -> dict[str, Any]:
                            "scope_reason": o.get("scope_reason"), "at": str(o["created_at"])} for o in deciding]}
 
 
-def _eq(col, value):
-    return col.is_(None) if value is None else col == value
+def _key_is(col, i: int, name: str, null: bool):
+    return col.is_(None) if null else col == bindparam(f"{name}{i}")
 
 
-def _covered(o: dict[str, Any]):
-    """The SQL condition on a core's claims that opinion ``o``'s scope covers (what :func:`scope_matches`
-    says of each one): it narrows what a judgment reads to the claims it can decide."""
-    scope = o["scope"]
+def _covered(i: int, scope: str, pert_null: bool, cell_null: bool):
+    """The SQL condition on a core's claims that opinion number ``i`` covers (what :func:`scope_matches`
+    says of each one), its trace, perturbation and cell keys bound as t{i}, p{i}, c{i}; ``*_null``:
+    that key is NULL (compared with IS NULL, not bound)."""
     if scope == "any":
         return true()
     if scope == "trace":
-        return _C.c.trace_id == o["trace_id"]
+        return _C.c.trace_id == bindparam(f"t{i}")
     if scope == "perturbation":
-        return _eq(_C.c.pert_key, o["pert_key"])
+        return _key_is(_C.c.pert_key, i, "p", pert_null)
     if scope == "context":
-        return and_(_eq(_C.c.pert_key, o["pert_key"]), _eq(_C.c.cell_key, o["cell_key"]))
+        return and_(_key_is(_C.c.pert_key, i, "p", pert_null), _key_is(_C.c.cell_key, i, "c", cell_null))
     return false()
+
+
+@functools.lru_cache(maxsize=256)
+def _core_claims(dialect: str, shape: tuple[tuple[str, bool, bool], ...], only: bool):
+    """The statement reading a core's claims that its active opinions cover, or that have a reuse row
+    (with the reuse row). Built once per ``shape`` of the opinions (each one's scope and whether its
+    perturbation and cell keys are NULL), so a judgment, which runs it under the writers' lock, neither
+    builds nor compiles it. Bound: ``core``, each opinion's keys (:func:`_covered`) and, with ``only``,
+    the claim ids to limit to as ``only``."""
+    q = (select(_C.c.id, _C.c.trace_id, _C.c.pert_key, _C.c.cell_key, _R.c.status, _R.c.verdict,
+                cast(_R.c.source, Text))  # the kept source as text: compared as written, parsed only if it differs
+         .select_from(_C.outerjoin(_R, _R.c.claim_id == _C.c.id))
+         .where(_C.c.core == bindparam("core", type_=String),
+                or_(*[_covered(i, *s) for i, s in enumerate(shape)], _R.c.claim_id.is_not(None)))
+         .order_by(_C.c.id))
+    return q.where(_ids_in(_C.c.id, dialect, "only")) if only else q
 
 
 def _judgment_ids(source_text: str | None) -> list[int]:
@@ -132,13 +149,13 @@ def propagate(conn: Connection, core: str | None, rule: str, *, only: set[int] |
     log = [dict(r._mapping) for r in conn.execute(_CORE_LOG, {"core": core})]
     active, own = _opinions(log, rule)
     version = log[-1]["id"] if log else 0
-    covered = [_covered(o) for o in active]
-    q = (select(_C.c.id, _C.c.trace_id, _C.c.pert_key, _C.c.cell_key, _R.c.status, _R.c.verdict,
-                cast(_R.c.source, Text))  # the kept source as text: compared as written, parsed only if it differs
-         .select_from(_C.outerjoin(_R, _R.c.claim_id == _C.c.id))
-         .where(_C.c.core == core, or_(*covered, _R.c.claim_id.is_not(None))).order_by(_C.c.id))
+    shape = tuple((o["scope"], o["pert_key"] is None, o["cell_key"] is None) for o in active)
+    q = _core_claims(conn.dialect.name, shape, only is not None)
+    params: dict[str, Any] = {"core": core}
+    for i, o in enumerate(active):
+        params.update({f"t{i}": o["trace_id"], f"p{i}": o["pert_key"], f"c{i}": o["cell_key"]})
     if only is not None:
-        q = q.where(_C.c.id.in_(list(only)))
+        params["only"] = _bind_ids(conn, sorted(only))
     dumps = getattr(conn.dialect, "_json_serializer", None) or json.dumps  # as the JSON column writes it
     sources = [{"trace_id": o["trace_id"], "pert_key": o["pert_key"], "cell_key": o["cell_key"]} for o in active]
     groups: dict[tuple[int, ...], tuple] = {}  # the opinions covering a claim -> its decision, computed once
@@ -147,7 +164,7 @@ def propagate(conn: Connection, core: str | None, rule: str, *, only: set[int] |
     withdrawals: dict[str, list[int]] = defaultdict(list)
     deletes: list[int] = []
     n_decided = 0
-    for cid, tid, pert, cell, old_status, old_verdict, old_source in conn.execute(q):
+    for cid, tid, pert, cell, old_status, old_verdict, old_source in conn.execute(q, params):
         target = {"trace_id": tid, "pert_key": pert, "cell_key": cell}
         key = () if cid in own else tuple(i for i, o in enumerate(active) if scope_matches(o["scope"], sources[i], target))
         if key not in groups:
@@ -172,24 +189,24 @@ def propagate(conn: Connection, core: str | None, rule: str, *, only: set[int] |
             what = "curators disagree on this claim's core" if status == CurationState.CONFLICT else "waiting for a second curator"
             withdrawals[f"withdrawn: {what}"].append(cid)
     for chunk in _chunks(deletes):
-        conn.execute(_DELETE, {"ids": chunk})
+        conn.execute(_statement(conn, "delete"), {"ids": _bind_ids(conn, chunk)})
     for key, cids in upserts.items():
         status, verdict, source, _text, _ids = groups[key]
         for chunk in _chunks(cids):
-            conn.execute(_reuse_upsert(conn), {"ids": chunk, "core": core, "status": status, "verdict": verdict,
+            conn.execute(_statement(conn, "upsert"), {"ids": _bind_ids(conn, chunk), "core": core, "status": status, "verdict": verdict,
                                                "source": source, "version": version})
     if append_verdicts:
         now = utcnow()
         for key, cids in decided_verdicts.items():
             status, verdict, source, _text, _ids = groups[key]
             for chunk in _chunks(cids):
-                conn.execute(_VERDICTS, {"ids": chunk, "verdict": verdict or "unverifiable",
+                conn.execute(_statement(conn, "verdicts"), {"ids": _bind_ids(conn, chunk), "verdict": verdict or "unverifiable",
                                          "score": 1.0 if verdict in (VerdictValue.SUPPORTED, VerdictValue.CONTRADICTED) else 0.0,
                                          "evidence": [{"kind": "curation", **j} for j in source["judgments"]],
                                          "message": source["message"], "created_at": now})
         for message, cids in withdrawals.items():
             for chunk in _chunks(cids):
-                conn.execute(_VERDICTS, {"ids": chunk, "verdict": "unverifiable", "score": 0.0, "evidence": [],
+                conn.execute(_statement(conn, "verdicts"), {"ids": _bind_ids(conn, chunk), "verdict": "unverifiable", "score": 0.0, "evidence": [],
                                          "message": message, "created_at": now})
     return {"decided": n_decided, "withdrawn": len(deletes), "changed": sum(map(len, upserts.values())) + len(deletes)}
 
@@ -199,31 +216,62 @@ def _chunks(ids: list[int]):
         yield ids[i:i + _CHUNK]
 
 
-_IDS = _C.c.id.in_(bindparam("ids", expanding=True))
-# One curated verdict per claim of ``ids``, all saying the same (bound once); claim and trace from the claim row.
-_VERDICTS = _V.insert().from_select(
-    ["trace_id", "claim_id", "claim_hash", "verifier", "version", "verdict", "score", "evidence", "message", "created_at"],
-    select(_C.c.trace_id, _C.c.id, _C.c.hash, literal(NAME, String), literal(VERSION, String), bindparam("verdict", type_=String),
-           bindparam("score", type_=Float), bindparam("evidence", type_=_V.c.evidence.type),
-           bindparam("message", type_=Text), bindparam("created_at", type_=_V.c.created_at.type)).where(_IDS).order_by(_C.c.id))
-_UPSERTS: dict[str, Any] = {}
+def _ids_in(col, dialect: str, name: str = "ids"):
+    """``col`` among the claim ids bound as ``name``, as one parameter whatever their number: the
+    statement's text stays the same, so neither SQLAlchemy nor the driver prepares it again for each
+    length of the list (these statements run under the writers' lock). See :func:`_bind_ids`."""
+    if dialect == "sqlite":
+        return col.in_(select(literal_column("value", Integer)).select_from(func.json_each(bindparam(name, type_=String))))
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import ARRAY
+        return col == any_(bindparam(name, type_=ARRAY(Integer)))
+    return col.in_(bindparam(name, expanding=True))
 
 
-def _reuse_upsert(conn: Connection):
+def _bind_ids(conn: Connection, ids: list[int]) -> Any:
+    """``ids`` as :func:`_ids_in` binds them on this connection's database."""
+    return json.dumps(ids) if conn.dialect.name == "sqlite" else list(ids)
+
+
+def _delete(dialect: str):
+    """Delete the reuse rows of the claims of ``ids``."""
+    return _R.delete().where(_ids_in(_R.c.claim_id, dialect))
+
+
+def _verdicts(dialect: str):
+    """One curated verdict per claim of ``ids``, all saying the same (bound once); claim and trace from the claim row."""
+    return _V.insert().from_select(
+        ["trace_id", "claim_id", "claim_hash", "verifier", "version", "verdict", "score", "evidence", "message", "created_at"],
+        select(_C.c.trace_id, _C.c.id, _C.c.hash, literal(NAME, String), literal(VERSION, String), bindparam("verdict", type_=String),
+               bindparam("score", type_=Float), bindparam("evidence", type_=_V.c.evidence.type),
+               bindparam("message", type_=Text), bindparam("created_at", type_=_V.c.created_at.type))
+        .where(_ids_in(_C.c.id, dialect)).order_by(_C.c.id))
+
+
+def _upsert(dialect: str):
     """Insert or update the reuse row of every claim of ``ids`` with one decision (bound once)."""
-    name = conn.dialect.name
-    if name not in _UPSERTS:
-        if name == "postgresql":
-            from sqlalchemy.dialects.postgresql import insert
-        else:
-            from sqlalchemy.dialects.sqlite import insert
-        cols = ("trace_id", "core", "status", "verdict", "source", "version")
-        rows = select(_C.c.id, _C.c.trace_id, bindparam("core", type_=String), bindparam("status", type_=String),
-                      bindparam("verdict", type_=String), bindparam("source", type_=_R.c.source.type),
-                      bindparam("version", type_=Integer)).where(_IDS)  # SQLite's upsert from a SELECT needs its WHERE
-        ins = insert(_R).from_select(["claim_id", *cols], rows)
-        _UPSERTS[name] = ins.on_conflict_do_update(index_elements=["claim_id"], set_={k: ins.excluded[k] for k in cols})
-    return _UPSERTS[name]
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    cols = ("trace_id", "core", "status", "verdict", "source", "version")
+    rows = select(_C.c.id, _C.c.trace_id, bindparam("core", type_=String), bindparam("status", type_=String),
+                  bindparam("verdict", type_=String), bindparam("source", type_=_R.c.source.type),
+                  bindparam("version", type_=Integer)).where(_ids_in(_C.c.id, dialect))  # SQLite's upsert from a SELECT needs its WHERE
+    ins = insert(_R).from_select(["claim_id", *cols], rows)
+    return ins.on_conflict_do_update(index_elements=["claim_id"], set_={k: ins.excluded[k] for k in cols})
+
+
+_BUILDERS = {"delete": _delete, "verdicts": _verdicts, "upsert": _upsert}
+_BUILT: dict[tuple[str, str], Any] = {}
+
+
+def _statement(conn: Connection, kind: str):
+    """The ``kind`` statement of :data:`_BUILDERS` for this connection's database, built once."""
+    key = (conn.dialect.name, kind)
+    if key not in _BUILT:
+        _BUILT[key] = _BUILDERS[kind](conn.dialect.name)
+    return _BUILT[key]
 
 
 def _reuse_known(conn: Connection, params: list[dict[str, Any]]) -> None:
@@ -276,7 +324,7 @@ def after_save(session: Session, trace: Trace, rule: str | None = None) -> int:
 def rebuild_reuse(engine: Engine, rule: str | None = None, *, append_verdicts: bool = True) -> dict[str, int]:
     """Recompute every claim's reuse from the log (after a change of consensus rule, or a restore:
     ``append_verdicts=False`` when the curated verdicts came with the restored rows)."""
-    from ..store import write_lock
+    from ..store import locked_transaction
 
     identify_and_reuse(engine)
     rule = consensus_rule(rule)
@@ -284,7 +332,7 @@ def rebuild_reuse(engine: Engine, rule: str | None = None, *, append_verdicts: b
         cores = [r[0] for r in s.execute(select(_C.c.core).join(_CU, _CU.c.claim_id == _C.c.id)
                                          .where(_CU.c.target == "claim", _C.c.core.is_not(None)).distinct())]
     total = {"cores": len(cores), "decided": 0}
-    with write_lock(engine), engine.begin() as conn:
+    with locked_transaction(engine) as conn:
         for core in cores:
             total["decided"] += propagate(conn, core, rule, append_verdicts=append_verdicts)["decided"]
     return total
