@@ -192,9 +192,10 @@ def verification_writer(url: str, first: int, last: int, stop, out) -> None:
 
 
 def export_worker(url: str, out) -> None:
-    """Export every trace to JSONL in this process; report seconds and peak RSS."""
-    import resource
+    """Export every trace to JSONL in this process; report seconds and its own peak RSS (bench/peak.py)."""
     import time as _t
+
+    from peak import own_peak_mb
 
     from vcr_core.files import select_traces, write_export
     from vcr_core.store import get_engine
@@ -206,7 +207,7 @@ def export_worker(url: str, out) -> None:
     with open(path, "wb") as fh:
         n = write_export(engine, ids, "jsonl", fh)
     out.put({"export_s": _t.perf_counter() - t0, "traces": n, "bytes": path.stat().st_size,
-             "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024})
+             "peak_mb": own_peak_mb()})
 
 
 def team_bench(url: str, engine, n_traces: int, curators: int, judgments: int) -> dict:

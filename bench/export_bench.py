@@ -26,7 +26,6 @@ import argparse
 import json
 import os
 import random
-import resource
 import shutil
 import subprocess
 import sys
@@ -37,6 +36,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
+
+from peak import child_peak_mb  # noqa: E402 - bench/ is on the path from here
 
 PER_TRACE = 5
 N_CELLS = 37
@@ -205,11 +206,12 @@ def main() -> int:
 
     out = tmp / "dataset"
     t0 = time.perf_counter()
-    proc = subprocess.run([sys.executable, "-c", "import sys; from vcr_core.cli.main import main; sys.exit(main(sys.argv[1:]))",
+    report = tmp / "export-peak.txt"  # the child's own peak (bench/peak.py: ru_maxrss would include this process's)
+    proc = subprocess.run([sys.executable, str(Path(__file__).with_name("peak.py")), str(report), "-m", "vcr_core.cli.main",
                            "export", "--format", "hf", "-o", str(out), "--status", "approved", "--split-by", "perturbation",
                            "--seed", "1"], env={**os.environ, **env}, capture_output=True, text=True)
     export_s = time.perf_counter() - t0
-    peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    peak_mb = child_peak_mb(report) or float("nan")
     print(proc.stderr.strip()[-600:])
     if proc.returncode:
         print(f"export failed ({proc.returncode})")

@@ -620,6 +620,14 @@ def roundtrip_experiment(work: Path) -> dict:
 # ------------------------------------------------------------------------------------------------
 
 def _peak_mb(cmd: list[str], env: dict) -> tuple[float, int, float, str]:
+    """Run ``cmd`` ([PY, "-m", module, args...]); (its own peak RSS in MB, exit code, seconds, stderr's tail).
+    The peak comes from the child (bench/peak.py): ru_maxrss from wait4 would include this process's."""
+    import tempfile as _tempfile
+
+    from peak import child_peak_mb
+    report = Path(_tempfile.mkstemp(prefix="peak-", suffix=".txt")[1])
+    assert cmd[0] == PY and cmd[1] == "-m", cmd
+    cmd = [PY, str(ROOT / "bench" / "peak.py"), str(report), *cmd[1:]]
     t0 = time.perf_counter()
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=str(ROOT))
     out_thread_data = {}
@@ -629,11 +637,13 @@ def _peak_mb(cmd: list[str], env: dict) -> tuple[float, int, float, str]:
     ts = [threading.Thread(target=drain, args=(n, s)) for n, s in (("out", proc.stdout), ("err", proc.stderr))]
     for t in ts:
         t.start()
-    _pid, status, usage = os.wait4(proc.pid, 0)
+    proc.wait()
     for t in ts:
         t.join()
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    return usage.ru_maxrss / 1024, proc.returncode, time.perf_counter() - t0, (out_thread_data.get("err") or b"").decode()[-300:]
+    peak = child_peak_mb(report)
+    report.unlink(missing_ok=True)
+    return (peak if peak is not None else float("nan")), proc.returncode, time.perf_counter() - t0, \
+        (out_thread_data.get("err") or b"").decode()[-300:]
 
 
 def big_file_experiment(work: Path, size_gb: float) -> dict:
