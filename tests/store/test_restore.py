@@ -73,7 +73,8 @@ def test_restore_under_load_loses_nothing_acknowledged_and_reuses_no_id(engine, 
     assert all("restore" in msg and "\n" not in msg for msg in refused)
     # and they come back with their own ids and times
     got = cur.bring_back_judgments(engine, str(res.side_copy))
-    assert got == {"brought_back": len(missing), "left": 0}
+    assert got["brought_back"] == len(missing) and got["left"] == 0
+    assert 1 <= got["cores"] <= len(judged["claim_ids"])  # the judged claims' cores, their reuse brought up to date
     live = _rows(sqlite_path(engine))
     assert all(live[i] == side[i] for i in side)
     assert set(acknowledged) <= set(live)
@@ -94,6 +95,49 @@ def test_brought_back_judgment_decides_by_its_time_not_its_arrival(engine, judge
     assert res.missing == {"judgments": 1} and res.recoverable == 1
     cur.bring_back_judgments(engine, str(res.side_copy))
     assert cur.trace_status(engine, tid) == "reject"
+
+
+def test_brought_back_judgments_decide_their_cores_again_and_regroundings_apply(engine, judged, tmp_path, capsys):
+    """A claim judgment made after the backup decided the same claim in another trace, and a re-grounding moved
+    a claim to another core; the restore took both away, and bringing the judgments back restores both."""
+    from sqlmodel import Session, select
+
+    from vcr_core.store import Claim, ClaimReuseRow, Verdict
+    from vcr_core.verify.testing import EXPLANATION, add_trace
+
+    other = add_trace(engine, judged["batch_id"], EXPLANATION, run_name="second model")  # same record, same claims
+
+    def claims(tid):
+        with Session(engine) as s:
+            return {c.node_id: c for c in s.exec(select(Claim).where(Claim.trace_id == tid)).all()}
+
+    def reused(cid):
+        with Session(engine) as s:
+            row = s.get(ClaimReuseRow, cid)
+            return row.verdict if row is not None else None
+
+    mine, twin = claims(judged["trace_id"]), claims(other)
+    backup = backup_database(engine, tmp_path / "b.db").path
+    cur.judge_claim(engine, mine["n3"].id, "ana", "override", verdict="contradicted", tag="no_relation")
+    cur.reground_claim(engine, mine["n1"].id, "ana", "target", "ABL1", "HGNC:6307", reason="the paper means VEGFR2")
+    assert reused(twin["n3"].id) == "contradicted"
+    moved = claims(judged["trace_id"])["n1"].core
+    assert moved != twin["n1"].core
+
+    res = restore_database(engine, backup)
+    cur.rebuild_state(engine)
+    assert reused(twin["n3"].id) is None and claims(judged["trace_id"])["n1"].core == twin["n1"].core
+
+    assert main(["db", "bring-back", str(res.side_copy)]) == 0
+    assert "claim core(s) applied again" in capsys.readouterr().out
+    assert reused(twin["n3"].id) == "contradicted"
+    with Session(engine) as s:
+        curated = s.exec(select(Verdict).where(Verdict.claim_id == twin["n3"].id, Verdict.verifier == "curated")).all()
+    assert curated and curated[-1].verdict == "contradicted" and "ana" in curated[-1].message
+    n1 = claims(judged["trace_id"])["n1"]
+    assert n1.core == moved and n1.grounding["args"]["target"][0]["identifier"] == "HGNC:6307"
+    assert main(["db", "bring-back", str(res.side_copy)]) == 0  # twice: nothing more
+    assert "brought back 0 judgment(s)" in capsys.readouterr().out
 
 
 def test_traces_and_runs_since_the_backup_are_reported(engine, judged, tmp_path, capsys):

@@ -195,8 +195,8 @@ def cmd_db_restore(args: argparse.Namespace) -> int:
         if res.recoverable and args.bring_back:
             with fails_with(BackupError, DatabaseRestoring):
                 got = bring_back_judgments(engine, str(res.side_copy))
-            print(f"brought back {got['brought_back']} judgment(s) with their own times; {got['left']} on traces the "
-                  "backup does not hold stay in the side copy.")
+            print(f"brought back {got['brought_back']} judgment(s) with their own times{_reuse_redone(got)}; {got['left']} on "
+                  "traces the backup does not hold stay in the side copy.")
         elif res.recoverable:
             print(f"{res.recoverable} of those judgments are on traces and claims the restored copy holds: bring them "
                   f"back with their own times with `vcr db bring-back {res.side_copy}`.")
@@ -212,9 +212,14 @@ def cmd_db_bring_back(args: argparse.Namespace) -> int:
 
     with fails_with(BackupError, DatabaseRestoring):
         got = bring_back_judgments(_engine(), args.path)
-    print(f"brought back {got['brought_back']} judgment(s) with their own times from {args.path}"
+    print(f"brought back {got['brought_back']} judgment(s) with their own times from {args.path}{_reuse_redone(got)}"
           + (f"; {got['left']} on traces or claims this database does not hold stay there." if got["left"] else "."))
     return 0
+
+
+def _reuse_redone(got: dict) -> str:
+    """How many cores' reuse a bring-back brought up to date, as a clause ("" for none)."""
+    return f" (their decisions on {got['cores']} claim core(s) applied again wherever they hold)" if got.get("cores") else ""
 
 
 def cmd_db_rebuild_state(args: argparse.Namespace) -> int:
