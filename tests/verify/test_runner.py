@@ -92,6 +92,33 @@ def test_expression_verifier_with_attached_table(engine, batch_id, trace_id, tmp
     assert [v.verdict for v in _verdicts(engine, trace_id, "expression")] == ["unverifiable"]
 
 
+def test_expression_matches_genes_by_symbol_and_follows_a_regrounding(engine, batch_id, tmp_path):
+    """The table says MYC and CCND1; the claim says "c-Myc" (a synonym) and "ZZTOP9" (no gene of that name,
+    until a curator re-grounds it to CCND1's HGNC id): matched by the HGNC symbol, the stored grounding first."""
+    from vcr_core import curation as cur
+    from vcr_core.curation.reuse import identify_and_reuse
+    from vcr_core.store import Claim
+
+    text = EXPLANATION.replace('gene_list=["MYC", "CCND1", "BCL2L1"]', 'gene_list=["c-Myc", "ZZTOP9"]')
+    tid = add_trace(engine, batch_id, text, run_name="synonyms")
+    csv = tmp_path / "de.csv"
+    csv.write_text("perturbation,cell_line,gene,log2FoldChange,padj\nimatinib,K562,MYC,-2.5,0.001\nimatinib,K562,CCND1,-1.8,0.01\n")
+    attach_expression(engine, batch_id, csv)
+    identify_and_reuse(engine)  # the claims' stored grounding, as generation saves it
+    verify_traces(engine, [tid], ["expression"], instances={"expression": ExpressionVerifier(engine)})
+    ev = _verdicts(engine, tid, "expression")[-1]
+    calls = lambda v: {e["gene"]: e["call"] for e in v.evidence if e["kind"] == "expression"}  # noqa: E731
+    assert calls(ev) == {"c-Myc": "as claimed", "ZZTOP9": "no data"}
+    assert any(e["kind"] == "stored_grounding" and e["entities"][0]["identifier"] == "HGNC:7553" for e in ev.evidence)
+    assert ev.verdict == "unverifiable"  # one of two genes: no majority
+    with Session(engine) as s:
+        claim = s.exec(select(Claim).where(Claim.trace_id == tid, Claim.action == "regulates_expression")).one()
+    cur.reground_claim(engine, claim.id, "ana", "gene_list", "ZZTOP9", "HGNC:1582", reason="the supplement's CCND1")
+    ev = _verdicts(engine, tid, "expression")[-1]  # re-grounding re-ran the verifiers that had verified the claim
+    assert calls(ev) == {"c-Myc": "as claimed", "ZZTOP9": "as claimed"}
+    assert ev.verdict == "supported"
+
+
 def test_expression_results_do_not_speak_for_the_contexts_own_effect(engine, batch_id, tmp_path):
     """Results of TPCA-1 against its control under TNF measure TPCA-1's effect: they judge a claim TPCA-1 causes,
     not one TNF causes (TNF -> RELA -> NFKBIA up), whatever they say (directions along the graph)."""

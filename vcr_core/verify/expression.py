@@ -21,7 +21,7 @@ from ..store import Record as RecordRow
 from .base import CONTRADICTED, SUPPORTED, UNVERIFIABLE, ClaimContext, ClaimVerdict
 from .evidence import Expression
 
-NAME, VERSION = "expression", "2"
+NAME, VERSION = "expression", "3"  # 3: genes matched by their HGNC symbol too
 COLUMNS = {
     "perturbation": ("perturbation", "drug", "compound", "perturbagen", "treatment"),
     "context": ("context", "cell_line", "cell line", "cell_type", "cell type", "cell"),
@@ -29,6 +29,20 @@ COLUMNS = {
     "log2fc": ("log2fc", "log2foldchange", "logfc", "log2_fold_change", "lfc"),
     "padj": ("padj", "adj_p", "p_adj", "fdr", "adj.p.val", "qvalue", "q_value", "adjusted_p"),
 }
+
+
+def table_names(gene: str) -> list[str]:
+    """The names (upper case) a claim's gene may have in a results table: as the claim writes it, then its
+    HGNC symbol ("c-Myc" -> MYC), read from the claim's stored grounding first (a curator's re-grounding
+    included), else from the gene vocabularies. A family ("MEK") stays its name: one row cannot speak for
+    all its members."""
+    from ..knowledge.genes import resolve
+
+    out = [gene.strip().upper()]
+    hit = resolve(gene)
+    if hit is not None and hit.kind == "gene" and len(hit.symbols) == 1:
+        out.append(next(iter(hit.symbols)).upper())
+    return list(dict.fromkeys(out))
 
 
 class ExpressionFileError(ValueError):
@@ -122,10 +136,11 @@ class ExpressionVerifier:
         perts = {p.label.lower() for p in ctx.record.perturbations} | {(p.name or "").lower() for p in ctx.record.perturbations}
         perts.discard("")
         cells = {(c or "").lower() for c in (ctx.record.context.cell_line, ctx.record.context.cell_type)} - {""}
+        names = {g: table_names(g) for g in genes}
         with Session(self.engine) as session:
             rows = session.exec(select(ExpressionRow).where(
                 ExpressionRow.batch_id == ctx.batch_id, func.lower(ExpressionRow.perturbation).in_(perts),
-                func.upper(ExpressionRow.gene).in_([g.upper() for g in genes]))).all()
+                func.upper(ExpressionRow.gene).in_(sorted({n for ns in names.values() for n in ns})))).all()
         if cells and any(r.context for r in rows):
             rows = [r for r in rows if not r.context or r.context.lower() in cells] or rows
         if not rows:
@@ -134,7 +149,7 @@ class ExpressionVerifier:
         agree = opposite = 0
         evidence = []
         for g in genes:
-            r = by_gene.get(g.upper())
+            r = next((by_gene[n] for n in names[g] if n in by_gene), None)
             if r is None:
                 evidence.append(Expression(gene=g, log2fc=None, padj=None, call="no data"))
                 continue
