@@ -68,3 +68,21 @@ def test_the_wal_checkpoint_runs_after_the_lock_is_released_on_its_schedule(trac
     # the pooled connection is given back with SQLite's automatic checkpoint on, for other writers
     with engine.connect() as conn:
         assert conn.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar() == 1000
+
+
+def test_a_failed_checkpoint_never_fails_the_committed_transaction(traced, monkeypatch, caplog):
+    import sqlite3
+
+    engine, _ = traced
+    monkeypatch.setattr(store_engine, "CHECKPOINT_EVERY", 1)
+
+    def deny_checkpoints(action, arg1, *_rest):
+        return sqlite3.SQLITE_DENY if action == sqlite3.SQLITE_PRAGMA and arg1 == "wal_checkpoint" else sqlite3.SQLITE_OK
+
+    engine.dispose()
+    event.listen(engine, "connect", lambda dbapi_conn, _rec: dbapi_conn.set_authorizer(deny_checkpoints))
+    with caplog.at_level("WARNING", logger="vcr_core.store.engine"), locked_transaction(engine) as conn:
+        conn.execute(text("INSERT INTO t VALUES (7)"))
+    assert "WAL checkpoint after a locked transaction failed" in caplog.text
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT x FROM t")).scalars().all() == [7]

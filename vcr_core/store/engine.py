@@ -6,7 +6,9 @@ portable and the schema is managed by Alembic migrations, applied on start by th
 """
 from __future__ import annotations
 
+import logging
 import os
+import sqlite3
 import threading
 from contextlib import contextmanager
 from pathlib import Path
@@ -20,6 +22,7 @@ from sqlmodel import Session, create_engine
 from ..kernel.settings import get_settings
 from . import models  # noqa: F401  (registers the tables on SQLModel.metadata)
 
+log = logging.getLogger(__name__)
 _LOCK = threading.Lock()
 _ENGINES: dict[str, Engine] = {}
 _UPGRADED: set[str] = set()
@@ -220,7 +223,10 @@ def locked_transaction(engine: Engine) -> Iterator[Connection]:
             if driver is not None:
                 driver.execute("PRAGMA wal_autocheckpoint=1000")  # SQLite's default, for the pool's next user
         if driver is not None and _checkpoint_due(str(engine.url)):
-            driver.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+            try:
+                driver.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+            except sqlite3.Error as exc:  # housekeeping: the transaction is committed, never reported as failed
+                log.warning("WAL checkpoint after a locked transaction failed (a later one retries): %s", exc)
 
 
 def _checkpoint_due(key: str) -> bool:
