@@ -40,7 +40,7 @@ _CORE_LOG = (select(_CU.c.id, _CU.c.curator, _CU.c.judgment, _CU.c.verdict, _CU.
                     _CU.c.created_at, _CU.c.claim_snapshot, _C.c.pert_key, _C.c.cell_key, _C.c.action)
              .join(_C, _C.c.id == _CU.c.claim_id)
              .where(_C.c.core == bindparam("core"), _CU.c.target == "claim").order_by(_CU.c.id))
-_CHUNK = 5000  # claim ids per statement (well under SQLite's and PostgreSQL's limits on bound parameters)
+_CHUNK = 5000  # claim ids per statement (one bound list each, see _ids_in: bounds its size)
 
 
 def _default_scope(action: str) -> str:
@@ -193,21 +193,22 @@ def propagate(conn: Connection, core: str | None, rule: str, *, only: set[int] |
     for key, cids in upserts.items():
         status, verdict, source, _text, _ids = groups[key]
         for chunk in _chunks(cids):
-            conn.execute(_statement(conn, "upsert"), {"ids": _bind_ids(conn, chunk), "core": core, "status": status, "verdict": verdict,
-                                               "source": source, "version": version})
+            conn.execute(_statement(conn, "upsert"), {"ids": _bind_ids(conn, chunk), "core": core, "status": status,
+                                                      "verdict": verdict, "source": source, "version": version})
     if append_verdicts:
         now = utcnow()
         for key, cids in decided_verdicts.items():
             status, verdict, source, _text, _ids = groups[key]
             for chunk in _chunks(cids):
-                conn.execute(_statement(conn, "verdicts"), {"ids": _bind_ids(conn, chunk), "verdict": verdict or "unverifiable",
-                                         "score": 1.0 if verdict in (VerdictValue.SUPPORTED, VerdictValue.CONTRADICTED) else 0.0,
-                                         "evidence": [{"kind": "curation", **j} for j in source["judgments"]],
-                                         "message": source["message"], "created_at": now})
+                conn.execute(_statement(conn, "verdicts"), {
+                    "ids": _bind_ids(conn, chunk), "verdict": verdict or "unverifiable",
+                    "score": 1.0 if verdict in (VerdictValue.SUPPORTED, VerdictValue.CONTRADICTED) else 0.0,
+                    "evidence": [{"kind": "curation", **j} for j in source["judgments"]],
+                    "message": source["message"], "created_at": now})
         for message, cids in withdrawals.items():
             for chunk in _chunks(cids):
-                conn.execute(_statement(conn, "verdicts"), {"ids": _bind_ids(conn, chunk), "verdict": "unverifiable", "score": 0.0, "evidence": [],
-                                         "message": message, "created_at": now})
+                conn.execute(_statement(conn, "verdicts"), {"ids": _bind_ids(conn, chunk), "verdict": "unverifiable",
+                                                            "score": 0.0, "evidence": [], "message": message, "created_at": now})
     return {"decided": n_decided, "withdrawn": len(deletes), "changed": sum(map(len, upserts.values())) + len(deletes)}
 
 
