@@ -15,6 +15,7 @@ from .grounding import (  # noqa: F401
     grounding_lines,
     reground_claim,
 )
+from .restore import bring_back_judgments  # noqa: F401
 from .log import (  # noqa: F401
     CLAIM_JUDGMENTS,
     CONSENSUS_RULES,
@@ -24,7 +25,6 @@ from .log import (  # noqa: F401
     TRACE_STATUSES,
     CurationError,
     StaleJudgment,
-    bring_back_judgments,
     compute_state,
     consensus_rule,
     disagreement,
