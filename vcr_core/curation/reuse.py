@@ -189,25 +189,25 @@ def propagate(conn: Connection, core: str | None, rule: str, *, only: set[int] |
             what = "curators disagree on this claim's core" if status == CurationState.CONFLICT else "waiting for a second curator"
             withdrawals[f"withdrawn: {what}"].append(cid)
     for chunk in _chunks(deletes):
-        conn.execute(_statement(conn, "delete"), {"ids": _bind_ids(conn, chunk)})
+        conn.execute(_delete(conn.dialect.name), {"ids": _bind_ids(conn, chunk)})
     for key, cids in upserts.items():
         status, verdict, source, _text, _ids = groups[key]
         for chunk in _chunks(cids):
-            conn.execute(_statement(conn, "upsert"), {"ids": _bind_ids(conn, chunk), "core": core, "status": status,
+            conn.execute(_upsert(conn.dialect.name), {"ids": _bind_ids(conn, chunk), "core": core, "status": status,
                                                       "verdict": verdict, "source": source, "version": version})
     if append_verdicts:
         now = utcnow()
         for key, cids in decided_verdicts.items():
             status, verdict, source, _text, _ids = groups[key]
             for chunk in _chunks(cids):
-                conn.execute(_statement(conn, "verdicts"), {
+                conn.execute(_verdicts(conn.dialect.name), {
                     "ids": _bind_ids(conn, chunk), "verdict": verdict or "unverifiable",
                     "score": 1.0 if verdict in (VerdictValue.SUPPORTED, VerdictValue.CONTRADICTED) else 0.0,
                     "evidence": [{"kind": "curation", **j} for j in source["judgments"]],
                     "message": source["message"], "created_at": now})
         for message, cids in withdrawals.items():
             for chunk in _chunks(cids):
-                conn.execute(_statement(conn, "verdicts"), {"ids": _bind_ids(conn, chunk), "verdict": "unverifiable",
+                conn.execute(_verdicts(conn.dialect.name), {"ids": _bind_ids(conn, chunk), "verdict": "unverifiable",
                                                             "score": 0.0, "evidence": [], "message": message, "created_at": now})
     return {"decided": n_decided, "withdrawn": len(deletes), "changed": sum(map(len, upserts.values())) + len(deletes)}
 
@@ -234,11 +234,13 @@ def _bind_ids(conn: Connection, ids: list[int]) -> Any:
     return json.dumps(ids) if conn.dialect.name == "sqlite" else list(ids)
 
 
+@functools.lru_cache(maxsize=None)
 def _delete(dialect: str):
     """Delete the reuse rows of the claims of ``ids``."""
     return _R.delete().where(_ids_in(_R.c.claim_id, dialect))
 
 
+@functools.lru_cache(maxsize=None)
 def _verdicts(dialect: str):
     """One curated verdict per claim of ``ids``, all saying the same (bound once); claim and trace from the claim row."""
     return _V.insert().from_select(
@@ -249,6 +251,7 @@ def _verdicts(dialect: str):
         .where(_ids_in(_C.c.id, dialect)).order_by(_C.c.id))
 
 
+@functools.lru_cache(maxsize=None)
 def _upsert(dialect: str):
     """Insert or update the reuse row of every claim of ``ids`` with one decision (bound once)."""
     if dialect == "postgresql":
@@ -262,17 +265,6 @@ def _upsert(dialect: str):
     ins = insert(_R).from_select(["claim_id", *cols], rows)
     return ins.on_conflict_do_update(index_elements=["claim_id"], set_={k: ins.excluded[k] for k in cols})
 
-
-_BUILDERS = {"delete": _delete, "verdicts": _verdicts, "upsert": _upsert}
-_BUILT: dict[tuple[str, str], Any] = {}
-
-
-def _statement(conn: Connection, kind: str):
-    """The ``kind`` statement of :data:`_BUILDERS` for this connection's database, built once."""
-    key = (conn.dialect.name, kind)
-    if key not in _BUILT:
-        _BUILT[key] = _BUILDERS[kind](conn.dialect.name)
-    return _BUILT[key]
 
 
 def _reuse_known(conn: Connection, params: list[dict[str, Any]]) -> None:

@@ -50,8 +50,10 @@ class BackupResult:
 
 def sqlite_path(engine: Engine) -> Path | None:
     """The file of an SQLite engine, or None for other databases (and in-memory SQLite)."""
+    from .engine import is_sqlite_file
+
     url = make_url(str(engine.url.render_as_string(hide_password=False)))
-    if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
+    if not is_sqlite_file(url):
         return None
     return Path(url.database).expanduser()
 

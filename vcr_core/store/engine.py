@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Iterator
 
 from sqlalchemy import event, inspect
-from sqlalchemy.engine import Connection, Engine, make_url
+from sqlalchemy.engine import URL, Connection, Engine, make_url
 from sqlalchemy.pool import StaticPool
 from sqlmodel import Session, create_engine
 
@@ -160,6 +160,11 @@ def schema_revision(engine: Engine) -> str | None:
 _WRITE_LOCKS: dict[str, tuple[threading.Lock, int]] = {}
 
 
+def is_sqlite_file(url: URL) -> bool:
+    """Whether ``url`` is an SQLite database in a file (not in memory, not another database)."""
+    return url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:")
+
+
 @contextmanager
 def write_lock(engine: Engine) -> Iterator[None]:
     """Serialise short, frequent writers (curators' judgments) on a SQLite file, across threads and
@@ -169,7 +174,7 @@ def write_lock(engine: Engine) -> Iterator[None]:
     import fcntl
 
     u = engine.url
-    if u.get_backend_name() != "sqlite" or not u.database or u.database == ":memory:":
+    if not is_sqlite_file(u):
         yield
         return
     path = str(Path(u.database).expanduser()) + ".write-lock"
@@ -210,7 +215,7 @@ def locked_transaction(engine: Engine) -> Iterator[Connection]:
       copies pages into the database file there, under the lock); it runs a passive checkpoint after
       the lock is released, every ``CHECKPOINT_EVERY`` transactions, which readers and writers do not
       wait for. Other writers keep SQLite's automatic checkpoint."""
-    sqlite_file = engine.url.get_backend_name() == "sqlite" and engine.url.database not in (None, "", ":memory:")
+    sqlite_file = is_sqlite_file(engine.url)
     with engine.connect() as conn:
         # PRAGMAs on the driver's connection: through SQLAlchemy they would begin its transaction early
         driver = conn.connection.driver_connection if sqlite_file else None
