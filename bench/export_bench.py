@@ -211,7 +211,7 @@ def main() -> int:
                            "export", "--format", "hf", "-o", str(out), "--status", "approved", "--split-by", "perturbation",
                            "--seed", "1"], env={**os.environ, **env}, capture_output=True, text=True)
     export_s = time.perf_counter() - t0
-    peak_mb = child_peak_mb(report) or float("nan")
+    peak_mb = child_peak_mb(report)
     print(proc.stderr.strip()[-600:])
     if proc.returncode:
         print(f"export failed ({proc.returncode})")

@@ -625,7 +625,9 @@ def _peak_mb(cmd: list[str], env: dict) -> tuple[float, int, float, str]:
     import tempfile as _tempfile
 
     from peak import child_peak_mb
-    report = Path(_tempfile.mkstemp(prefix="peak-", suffix=".txt")[1])
+    fd, name = _tempfile.mkstemp(prefix="peak-", suffix=".txt")
+    os.close(fd)
+    report = Path(name)
     assert cmd[0] == PY and cmd[1] == "-m", cmd
     cmd = [PY, str(ROOT / "bench" / "peak.py"), str(report), *cmd[1:]]
     t0 = time.perf_counter()
@@ -642,8 +644,7 @@ def _peak_mb(cmd: list[str], env: dict) -> tuple[float, int, float, str]:
         t.join()
     peak = child_peak_mb(report)
     report.unlink(missing_ok=True)
-    return (peak if peak is not None else float("nan")), proc.returncode, time.perf_counter() - t0, \
-        (out_thread_data.get("err") or b"").decode()[-300:]
+    return peak, proc.returncode, time.perf_counter() - t0, (out_thread_data.get("err") or b"").decode()[-300:]
 
 
 def big_file_experiment(work: Path, size_gb: float) -> dict:

@@ -39,12 +39,12 @@ def run_module_reporting_peak(argv: list[str]) -> None:
     runpy.run_module(module, run_name="__main__", alter_sys=True)
 
 
-def child_peak_mb(report: Path) -> float | None:
-    """The peak a child run through this script wrote (None if it wrote none)."""
+def child_peak_mb(report: Path) -> float:
+    """The peak a child run through this script wrote (NaN if it wrote none)."""
     try:
         return float(report.read_text())
     except (OSError, ValueError):
-        return None
+        return float("nan")
 
 
 if __name__ == "__main__":

@@ -32,15 +32,10 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from peak import own_peak_mb as peak_rss_mb  # noqa: E402 - bench/peak.py, beside this script
 from vcr_core.tools.pubmed.index import BinaryIndex  # noqa: E402
 
 
-def peak_rss_mb() -> float:
-    """Peak resident memory of this process so far (VmHWM), in MB."""
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
 
 
 def speed(n: int, queries: int, k: int, threads: int, seed: int = 0) -> dict:
